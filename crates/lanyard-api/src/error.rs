@@ -1,0 +1,305 @@
+//! The error contract: every refusal carries one stable code and a human message.
+
+use serde::{Deserialize, Serialize};
+
+/// Every error lanyard reports, with a stable wire string (`code`) and a default human message.
+///
+/// The strings are a public contract for IdP integrators and are listed in the README; never rename one.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // --- the token itself (SPEC §2.2) ---
+    /// The token is longer than 16 KiB.
+    TokenTooLarge,
+    /// Not three canonical base64url segments, or a segment is not a JSON object.
+    MalformedToken,
+    /// A key appears twice in the header or the payload.
+    DuplicateKey,
+    /// The header carries `crit`, which lanyard does not support.
+    CritHeader,
+    /// `alg` is not an HMAC algorithm allowed with the configured key.
+    AlgNotAllowed,
+    /// The signature does not match the shared secret.
+    InvalidSignature,
+    /// `iat`, `exp` or `nbf` is not a number.
+    InvalidTimeClaim,
+    /// Neither `iat` nor a near `exp`: the token's age cannot be bounded.
+    MissingIat,
+    /// `iat` is older than the configured maximum age.
+    TokenTooOld,
+    /// `iat` lies in the future beyond the allowed clock skew.
+    IssuedInFuture,
+    /// `exp` has passed.
+    TokenExpired,
+    /// `nbf` has not been reached yet.
+    TokenNotYetValid,
+    /// A token without `iat` whose `exp` lies more than 600 s ahead.
+    ExpTooFar,
+    /// `aud` is present and is not this site.
+    InvalidAudience,
+    /// The email claim is absent.
+    MissingEmail,
+    /// The email claim is not a string holding one valid address.
+    InvalidEmail,
+    /// A first or last name claim is not a string, or is too long.
+    InvalidNameClaim,
+    /// The groups claim is not an array of strings, or has too many entries.
+    InvalidGroupsClaim,
+    /// This token was already used.
+    TokenReplayed,
+
+    // --- the SSO flow (SPEC §2.1, §2.3, §2.7) ---
+    /// JWT SSO is not enabled.
+    SsoDisabled,
+    /// `return_to` is not a safe same-site target.
+    InvalidReturnTo,
+    /// A parameter that must appear once appears several times.
+    DuplicateParameter,
+    /// The user is deactivated.
+    UserDeactivated,
+    /// The user is unknown and user provisioning is off.
+    UserNotProvisioned,
+
+    // --- sessions and password login (SPEC §3) ---
+    /// Wrong email or password.
+    InvalidCredentials,
+    /// Password login is turned off.
+    PasswordLoginDisabled,
+    /// Too many failed attempts.
+    RateLimited,
+    /// No valid session.
+    Unauthenticated,
+    /// The session's user may not do this.
+    Forbidden,
+
+    // --- the admin API (SPEC §4) ---
+    /// The request body or parameters are not what the endpoint takes.
+    InvalidRequest,
+    /// Settings failed validation; `fields` says which.
+    InvalidSettings,
+    /// An unsafe request from another origin.
+    CrossSiteRequest,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The change would conflict with existing data (a name already taken).
+    Conflict,
+    /// The change would leave no active administrator.
+    LastAdmin,
+    /// The built-in groups cannot be renamed or deleted.
+    BuiltinGroup,
+    /// The first admin can be created only while there are no users.
+    AlreadySetUp,
+    /// Something failed inside the server; details are in its log, never in the response.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation and exhaustive tests.
+    pub const ALL: &'static [ErrorCode] = &[
+        Self::TokenTooLarge,
+        Self::MalformedToken,
+        Self::DuplicateKey,
+        Self::CritHeader,
+        Self::AlgNotAllowed,
+        Self::InvalidSignature,
+        Self::InvalidTimeClaim,
+        Self::MissingIat,
+        Self::TokenTooOld,
+        Self::IssuedInFuture,
+        Self::TokenExpired,
+        Self::TokenNotYetValid,
+        Self::ExpTooFar,
+        Self::InvalidAudience,
+        Self::MissingEmail,
+        Self::InvalidEmail,
+        Self::InvalidNameClaim,
+        Self::InvalidGroupsClaim,
+        Self::TokenReplayed,
+        Self::SsoDisabled,
+        Self::InvalidReturnTo,
+        Self::DuplicateParameter,
+        Self::UserDeactivated,
+        Self::UserNotProvisioned,
+        Self::InvalidCredentials,
+        Self::PasswordLoginDisabled,
+        Self::RateLimited,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::InvalidRequest,
+        Self::InvalidSettings,
+        Self::CrossSiteRequest,
+        Self::NotFound,
+        Self::Conflict,
+        Self::LastAdmin,
+        Self::BuiltinGroup,
+        Self::AlreadySetUp,
+        Self::Internal,
+    ];
+
+    /// The stable wire string, e.g. `"token_expired"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TokenTooLarge => "token_too_large",
+            Self::MalformedToken => "malformed_token",
+            Self::DuplicateKey => "duplicate_key",
+            Self::CritHeader => "crit_header",
+            Self::AlgNotAllowed => "alg_not_allowed",
+            Self::InvalidSignature => "invalid_signature",
+            Self::InvalidTimeClaim => "invalid_time_claim",
+            Self::MissingIat => "missing_iat",
+            Self::TokenTooOld => "token_too_old",
+            Self::IssuedInFuture => "issued_in_future",
+            Self::TokenExpired => "token_expired",
+            Self::TokenNotYetValid => "token_not_yet_valid",
+            Self::ExpTooFar => "exp_too_far",
+            Self::InvalidAudience => "invalid_audience",
+            Self::MissingEmail => "missing_email",
+            Self::InvalidEmail => "invalid_email",
+            Self::InvalidNameClaim => "invalid_name_claim",
+            Self::InvalidGroupsClaim => "invalid_groups_claim",
+            Self::TokenReplayed => "token_replayed",
+            Self::SsoDisabled => "sso_disabled",
+            Self::InvalidReturnTo => "invalid_return_to",
+            Self::DuplicateParameter => "duplicate_parameter",
+            Self::UserDeactivated => "user_deactivated",
+            Self::UserNotProvisioned => "user_not_provisioned",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::PasswordLoginDisabled => "password_login_disabled",
+            Self::RateLimited => "rate_limited",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidSettings => "invalid_settings",
+            Self::CrossSiteRequest => "cross_site_request",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::LastAdmin => "last_admin",
+            Self::BuiltinGroup => "builtin_group",
+            Self::AlreadySetUp => "already_set_up",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The default human message. It never contains request data, so it can never leak a secret.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::TokenTooLarge => "The token is larger than 16 KiB.",
+            Self::MalformedToken => {
+                "The token is not a JWT: it must be three base64url parts (header.payload.signature) whose first two are JSON objects."
+            }
+            Self::DuplicateKey => "The token's header or payload names the same key twice.",
+            Self::CritHeader => {
+                "The token's header has a \"crit\" parameter, which is not supported."
+            }
+            Self::AlgNotAllowed => {
+                "The token's \"alg\" is not allowed: use HS256 (or HS384/HS512 with a long enough key)."
+            }
+            Self::InvalidSignature => {
+                "The token's signature does not match the configured signing key."
+            }
+            Self::InvalidTimeClaim => "The token's \"iat\", \"exp\" or \"nbf\" is not a number.",
+            Self::MissingIat => {
+                "The token has no \"iat\" (issued-at) claim and no \"exp\" to bound its age."
+            }
+            Self::TokenTooOld => {
+                "The token was issued too long ago; sign a fresh one for each login."
+            }
+            Self::IssuedInFuture => {
+                "The token's \"iat\" is in the future; check the identity provider's clock."
+            }
+            Self::TokenExpired => "The token has expired.",
+            Self::TokenNotYetValid => "The token is not valid yet (\"nbf\" is in the future).",
+            Self::ExpTooFar => {
+                "A token without \"iat\" must expire within 600 seconds; add \"iat\" or a nearer \"exp\"."
+            }
+            Self::InvalidAudience => "The token's \"aud\" is not this site.",
+            Self::MissingEmail => "The token has no email claim.",
+            Self::InvalidEmail => "The token's email claim is not a valid email address.",
+            Self::InvalidNameClaim => {
+                "The token's first or last name claim is not a string of at most 255 characters."
+            }
+            Self::InvalidGroupsClaim => {
+                "The token's groups claim must be an array of at most 1000 strings (or one string)."
+            }
+            Self::TokenReplayed => "This token was already used; sign a fresh one for each login.",
+            Self::SsoDisabled => "JWT single sign-on is not enabled.",
+            Self::InvalidReturnTo => {
+                "The return_to address is not a path or an address on this site."
+            }
+            Self::DuplicateParameter => "A parameter that must appear once appears more than once.",
+            Self::UserDeactivated => "This account is deactivated.",
+            Self::UserNotProvisioned => {
+                "There is no account for this email and new accounts are not created automatically."
+            }
+            Self::InvalidCredentials => "The email or password is not correct.",
+            Self::PasswordLoginDisabled => "Password login is disabled; sign in with SSO.",
+            Self::RateLimited => "Too many failed attempts; try again later.",
+            Self::Unauthenticated => "You are not signed in.",
+            Self::Forbidden => "You are not allowed to do this.",
+            Self::InvalidRequest => "The request is not valid.",
+            Self::InvalidSettings => "The settings are not valid; nothing was saved.",
+            Self::CrossSiteRequest => "Requests from other sites are refused.",
+            Self::NotFound => "Not found.",
+            Self::Conflict => "That name is already taken.",
+            Self::LastAdmin => "This would leave no active administrator.",
+            Self::BuiltinGroup => "The built-in groups cannot be renamed or deleted.",
+            Self::AlreadySetUp => "An account already exists; sign in instead.",
+            Self::Internal => "Something went wrong on the server.",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One field's validation error: which field, a stable code, a message for that field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The settings key, e.g. `"jwt_identity_provider_uri"`.
+    pub field: String,
+    /// A stable code for the rule that failed, e.g. `"not_absolute_url"`.
+    pub code: String,
+    /// What is wrong, in words fit to show under the field.
+    pub message: String,
+}
+
+/// The body of every error response: `{"error": {"code": …, "message": …}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The inside of [`ErrorBody`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// A human message.
+    pub message: String,
+    /// Per-field errors, for `invalid_settings` and other validation failures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl ErrorBody {
+    /// The body for `code` with its default message.
+    pub fn new(code: ErrorCode) -> Self {
+        Self::with_fields(code, Vec::new())
+    }
+
+    /// The body for `code` with per-field errors.
+    pub fn with_fields(code: ErrorCode, fields: Vec<FieldError>) -> Self {
+        Self {
+            error: ErrorDetail {
+                code,
+                message: code.message().to_owned(),
+                fields,
+            },
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The wire types of lanyard's HTTP API (SPEC §2–§4).
+//!
+//! Serde only, no business logic: the server serialises these, the SPA and the tests deserialise them,
+//! so a field renamed here breaks every side at compile time instead of at run time.
+#![deny(missing_docs)]
+
+mod error;
+mod people;
+mod session;
+mod settings;
+mod verdict;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
+pub use people::{
+    AuditEntry, AuditPage, CreateGroup, CreateUser, Group, GroupId, UpdateGroup, UpdateUser, User,
+    UserId, UserPage,
+};
+pub use session::{
+    CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties, SsoStart,
+};
+pub use settings::{
+    EnablePasswordLogin, GroupMappings, JwtSettingsPatch, JwtSettingsView, TokenTestRequest,
+};
+pub use verdict::{Check, CheckName, CheckOutcome, GroupChanges, ProfileView, Verdict};

@@ -1,0 +1,152 @@
+//! Users, groups and the audit log as the admin API shows them (SPEC §4).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A user's id.
+pub type UserId = i64;
+/// A group's id.
+pub type GroupId = i64;
+
+/// A user in the People list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// Email, ASCII-lowercased.
+    pub email: String,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Administrator.
+    pub is_superuser: bool,
+    /// Active (deactivated users cannot sign in).
+    pub is_active: bool,
+    /// Group memberships.
+    pub group_ids: Vec<GroupId>,
+    /// `"jwt"` for SSO users.
+    pub sso_source: Option<String>,
+    /// Claims stored from the last SSO login.
+    pub login_attributes: Map<String, Value>,
+    /// Last sign-in, RFC 3339.
+    pub last_login: Option<String>,
+}
+
+/// One page of `GET /api/user`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    /// The users on this page.
+    pub data: Vec<User>,
+    /// How many users match the query in all.
+    pub total: i64,
+}
+
+/// `POST /api/user`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Email.
+    pub email: String,
+    /// First name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Password; absent for users who will sign in with SSO only.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Administrator.
+    #[serde(default)]
+    pub is_superuser: bool,
+    /// Groups besides "All Users".
+    #[serde(default)]
+    pub group_ids: Vec<GroupId>,
+}
+
+impl std::fmt::Debug for CreateUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateUser")
+            .field("email", &self.email)
+            .field("is_superuser", &self.is_superuser)
+            .field("group_ids", &self.group_ids)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `PUT /api/user/:id`: a partial update.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Administrator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_superuser: Option<bool>,
+    /// Active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+    /// The full set of groups (replaces the current set; "All Users" is always kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<GroupId>>,
+}
+
+/// A group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// Id.
+    pub id: GroupId,
+    /// Name.
+    pub name: String,
+    /// How many users belong to it.
+    pub member_count: i64,
+    /// "Administrators" and "All Users" are built in: they cannot be renamed or deleted.
+    pub builtin: bool,
+}
+
+/// `POST /api/permissions/group`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGroup {
+    /// Name.
+    pub name: String,
+}
+
+/// `PUT /api/permissions/group/:id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGroup {
+    /// New name.
+    pub name: String,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Id, increasing.
+    pub id: i64,
+    /// When, RFC 3339.
+    pub at: String,
+    /// What happened, e.g. `"sso_login"`, `"sso_login_failed"`, `"settings_changed"`.
+    pub event: String,
+    /// Who did it (or who tried), when known.
+    pub actor_email: Option<String>,
+    /// The client address.
+    pub ip: Option<String>,
+    /// Details; secrets are redacted before they are written.
+    pub details: Value,
+}
+
+/// One page of `GET /api/audit`, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// The entries.
+    pub data: Vec<AuditEntry>,
+    /// How many entries exist in all.
+    pub total: i64,
+}

@@ -1,0 +1,104 @@
+//! Sign-in, sessions and the current user (SPEC §2.1, §2.8, §3, §5).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::people::{GroupId, UserId};
+
+/// `GET /auth/sso` with `Accept: application/json` and no token: where to send the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoStart {
+    /// The identity provider's URL with `return_to` added.
+    pub url: String,
+    /// Always `"jwt"`.
+    pub method: String,
+}
+
+/// A new session: `/auth/sso` in JSON mode and `POST /api/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCreated {
+    /// The session token (also set as the `lanyard.SESSION` cookie).
+    pub id: String,
+    /// When it expires, in seconds since the Unix epoch.
+    pub exp: i64,
+}
+
+/// `POST /api/session`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordLogin {
+    /// The email.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for PasswordLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordLogin")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `POST /api/setup`: the first admin, accepted only while there are no users.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirstAdmin {
+    /// The admin's email.
+    pub email: String,
+    /// The admin's password.
+    pub password: String,
+    /// First name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+impl std::fmt::Debug for FirstAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirstAdmin")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `GET /api/session/properties`: what the login page needs. Public, so no secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionProperties {
+    /// Whether JWT SSO is on.
+    pub sso_enabled: bool,
+    /// Whether the password form should be shown.
+    pub password_login_enabled: bool,
+    /// Where **Sign in with SSO** points (`/auth/sso`), when SSO is on.
+    pub sso_url: Option<String>,
+    /// True while there are no users: the SPA shows "Create your admin account".
+    pub needs_setup: bool,
+}
+
+/// `GET /api/user/current`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    /// The user's id.
+    pub id: UserId,
+    /// The email, ASCII-lowercased.
+    pub email: String,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Whether the user is an administrator.
+    pub is_superuser: bool,
+    /// The groups the user belongs to.
+    pub group_ids: Vec<GroupId>,
+    /// Claims stored from the last SSO login.
+    pub login_attributes: Map<String, Value>,
+    /// `"jwt"` for SSO users, `None` for password-only users.
+    pub sso_source: Option<String>,
+    /// Last sign-in, RFC 3339.
+    pub last_login: Option<String>,
+}

@@ -1,0 +1,116 @@
+//! Settings as they cross the wire (SPEC §1). The signing key is write-only: it goes in through
+//! [`JwtSettingsPatch`] and only a masked hint ever comes back in [`JwtSettingsView`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::people::GroupId;
+
+/// JWT group name → ids of lanyard groups. Ordered, so the same mappings always serialise the same.
+pub type GroupMappings = BTreeMap<String, Vec<GroupId>>;
+
+/// What `GET /api/setting/jwt` answers: every setting, with the key replaced by whether it is set and a hint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwtSettingsView {
+    /// Whether JWT SSO is on.
+    pub jwt_enabled: bool,
+    /// Where users are sent to sign in.
+    pub jwt_identity_provider_uri: String,
+    /// Whether a signing key is stored.
+    pub jwt_shared_secret_set: bool,
+    /// `"…"` and the key's last two characters, or `""` when no key is stored.
+    pub jwt_shared_secret_hint: String,
+    /// Claim holding the email.
+    pub jwt_attribute_email: String,
+    /// Claim holding the first name.
+    pub jwt_attribute_firstname: String,
+    /// Claim holding the last name.
+    pub jwt_attribute_lastname: String,
+    /// Claim holding the groups.
+    pub jwt_attribute_groups: String,
+    /// Whether group memberships follow the token.
+    pub jwt_group_sync: bool,
+    /// JWT group name → lanyard group ids.
+    pub jwt_group_mappings: GroupMappings,
+    /// Whether unknown users are created on first SSO login.
+    pub jwt_user_provisioning: bool,
+    /// Oldest accepted `iat`, in seconds.
+    pub jwt_max_age_seconds: i64,
+    /// Leeway for clocks, in seconds.
+    pub jwt_clock_skew_seconds: i64,
+    /// Whether password login is allowed.
+    pub enable_password_login: bool,
+    /// The site's base URL, when set; otherwise it is derived from each request.
+    pub site_url: Option<String>,
+}
+
+/// The body of `PUT /api/setting/jwt`: a partial update. Absent fields keep their value; unknown fields
+/// are refused so a typo never silently does nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtSettingsPatch {
+    /// See [`JwtSettingsView::jwt_enabled`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_enabled: Option<bool>,
+    /// See [`JwtSettingsView::jwt_identity_provider_uri`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_identity_provider_uri: Option<String>,
+    /// The new signing key. Absent, or the masked hint sent back unchanged: the stored key is kept.
+    /// `""` removes the key (allowed only while JWT SSO is off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_shared_secret: Option<String>,
+    /// See [`JwtSettingsView::jwt_attribute_email`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_attribute_email: Option<String>,
+    /// See [`JwtSettingsView::jwt_attribute_firstname`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_attribute_firstname: Option<String>,
+    /// See [`JwtSettingsView::jwt_attribute_lastname`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_attribute_lastname: Option<String>,
+    /// See [`JwtSettingsView::jwt_attribute_groups`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_attribute_groups: Option<String>,
+    /// See [`JwtSettingsView::jwt_group_sync`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_group_sync: Option<bool>,
+    /// See [`JwtSettingsView::jwt_group_mappings`]. Replaces all mappings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_group_mappings: Option<GroupMappings>,
+    /// See [`JwtSettingsView::jwt_user_provisioning`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_user_provisioning: Option<bool>,
+    /// See [`JwtSettingsView::jwt_max_age_seconds`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_max_age_seconds: Option<i64>,
+    /// See [`JwtSettingsView::jwt_clock_skew_seconds`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_clock_skew_seconds: Option<i64>,
+    /// See [`JwtSettingsView::enable_password_login`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_password_login: Option<bool>,
+    /// See [`JwtSettingsView::site_url`]. `""` clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_url: Option<String>,
+}
+
+/// The body of `PUT /api/setting/enable-password-login`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnablePasswordLogin {
+    /// The new value.
+    pub value: bool,
+}
+
+/// The body of `POST /api/setting/jwt/test`: a token, checked against the saved settings with the
+/// optional unsaved changes applied on top.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenTestRequest {
+    /// The JWT to check.
+    pub token: String,
+    /// Unsaved changes to test with; the saved settings are used for every absent field.
+    #[serde(default)]
+    pub settings: Option<JwtSettingsPatch>,
+}

@@ -1,0 +1,234 @@
+//! The token preview: every check of [`crate::token::verify`] and the claim mapping, each reported
+//! with its outcome instead of stopping at the first failure. Decodes untrusted input and says so;
+//! nothing here grants anything.
+
+use std::collections::BTreeSet;
+
+use lanyard_api::{Check, CheckName, CheckOutcome, ErrorCode, GroupId, Verdict};
+use serde_json::{Map, Value};
+
+use crate::groups::{self, BuiltinGroups, SyncInput};
+use crate::profile::{self, ClaimNames};
+use crate::settings::Settings;
+use crate::token::{self, CheckResult, Policy, TimeClaims};
+
+/// The user the preview computes group changes for.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupContext<'a> {
+    /// Their memberships now.
+    pub current: &'a BTreeSet<GroupId>,
+    /// The built-in groups.
+    pub builtins: BuiltinGroups,
+    /// Whether they are the last active administrator.
+    pub is_last_active_admin: bool,
+}
+
+/// What to inspect, and against what.
+#[derive(Debug, Clone, Copy)]
+pub struct InspectInput<'a> {
+    /// The pasted token.
+    pub token: &'a str,
+    /// The settings to check against (the form's, saved or not).
+    pub settings: &'a Settings,
+    /// The key to check the signature with; `None` skips that check (the saved key is write-only and
+    /// never reaches the browser).
+    pub key: Option<&'a [u8]>,
+    /// The site's URL, for `aud`.
+    pub site_url: &'a str,
+    /// Now, Unix seconds.
+    pub now: i64,
+    /// The existing user, for group changes; `None` previews a new user (no memberships yet).
+    pub user: Option<GroupContext<'a>>,
+}
+
+const NOT_DECODED: &str = "not checked: the token could not be decoded";
+
+/// Runs every check and reports each; see [`Verdict`].
+pub fn inspect(input: InspectInput<'_>) -> Verdict {
+    let mut checks = Vec::with_capacity(10);
+
+    let parts = token::split(input.token);
+    let header = parts.as_ref().ok().map(|p| token::decode_object(p.header));
+    let payload = parts.as_ref().ok().map(|p| token::decode_object(p.payload));
+    checks.push(to_check(
+        CheckName::Format,
+        Some(match (&parts, &header, &payload) {
+            (Err(failure), _, _) => Err(failure.clone()),
+            (_, Some(Err(failure)), _) | (_, _, Some(Err(failure))) => Err(failure.clone()),
+            _ => Ok("three base64url parts; header and payload are JSON objects".into()),
+        }),
+        NOT_DECODED,
+    ));
+    let header = header.and_then(Result::ok);
+    let claims = payload.and_then(Result::ok);
+
+    let alg = header
+        .as_ref()
+        .map(|h| token::check_alg(h, input.key.map(<[u8]>::len)));
+    checks.push(to_check(
+        CheckName::Alg,
+        alg.clone()
+            .map(|r| r.map(|(name, _)| format!("{name} is allowed"))),
+        NOT_DECODED,
+    ));
+
+    let signature = match (&parts, &alg, input.key) {
+        (Ok(parts), Some(Ok((_, alg))), Some(key)) => {
+            Some(token::check_signature(parts, key, *alg))
+        }
+        _ => None,
+    };
+    let signature_skip = match (&alg, input.key) {
+        (Some(Ok(_)), None) => {
+            "not checked: type the signing key into the form to check it here, or use Test on server"
+        }
+        (Some(Err(_)), _) => "not checked: the algorithm is not allowed",
+        _ => NOT_DECODED,
+    };
+    checks.push(to_check(CheckName::Signature, signature, signature_skip));
+
+    let policy = Policy {
+        secret: input.key.unwrap_or_default(),
+        ..Policy::from_settings(input.settings, input.site_url)
+    };
+    let times = claims.as_ref().map(TimeClaims::read);
+    let time_check = |check: fn(&TimeClaims, &Policy<'_>, i64) -> CheckResult| {
+        times.as_ref().map(|t| {
+            t.as_ref()
+                .map_err(Clone::clone)
+                .and_then(|t| check(t, &policy, input.now))
+        })
+    };
+    checks.push(to_check(
+        CheckName::Iat,
+        time_check(TimeClaims::check_iat),
+        NOT_DECODED,
+    ));
+    checks.push(to_check(
+        CheckName::Exp,
+        time_check(TimeClaims::check_exp),
+        NOT_DECODED,
+    ));
+    checks.push(to_check(
+        CheckName::Nbf,
+        time_check(TimeClaims::check_nbf),
+        NOT_DECODED,
+    ));
+    checks.push(to_check(
+        CheckName::Audience,
+        claims
+            .as_ref()
+            .map(|c| token::check_audience(c, input.site_url)),
+        NOT_DECODED,
+    ));
+
+    let names = ClaimNames::from_settings(input.settings);
+    let claim_check =
+        |check: &dyn Fn(&Map<String, Value>) -> CheckResult| claims.as_ref().map(check);
+    checks.push(to_check(
+        CheckName::Email,
+        claim_check(&|c| {
+            profile::email(c, names.email)
+                .map(|email| format!("signs in as {email}"))
+                .map_err(|code| (code, code.message().to_owned()))
+        }),
+        NOT_DECODED,
+    ));
+    checks.push(to_check(
+        CheckName::Names,
+        claim_check(&|c| {
+            profile::name(c, names.first_name)
+                .and_then(|_| profile::name(c, names.last_name))
+                .map(|_| "first and last name are usable".to_owned())
+                .map_err(|code| (code, code.message().to_owned()))
+        }),
+        NOT_DECODED,
+    ));
+    checks.push(to_check(
+        CheckName::Groups,
+        claim_check(&|c| match profile::groups(c, names.groups) {
+            Ok(None) => Ok("no groups claim: memberships stay as they are".into()),
+            Ok(Some(groups)) => Ok(format!("{} group(s)", groups.len())),
+            Err(code) if input.settings.jwt_group_sync => Err((code, code.message().to_owned())),
+            Err(_) => Ok("malformed, but group sync is off so it is ignored".into()),
+        }),
+        NOT_DECODED,
+    ));
+
+    let profile = claims
+        .as_ref()
+        .and_then(|c| profile::map_claims(c, names, input.settings.jwt_group_sync).ok());
+    let group_changes = profile
+        .as_ref()
+        .filter(|_| input.settings.jwt_group_sync)
+        .map(|profile| {
+            let empty = BTreeSet::new();
+            // A new user belongs to nothing yet, so nothing can be removed and the built-in ids
+            // (which only guard removals) do not matter.
+            let user = input.user.unwrap_or(GroupContext {
+                current: &empty,
+                builtins: BuiltinGroups {
+                    all_users: GroupId::MIN,
+                    administrators: GroupId::MIN,
+                },
+                is_last_active_admin: false,
+            });
+            groups::plan(SyncInput {
+                current: user.current,
+                mappings: &input.settings.jwt_group_mappings,
+                token_groups: profile.groups.as_deref(),
+                builtins: user.builtins,
+                is_last_active_admin: user.is_last_active_admin,
+            })
+            .changes()
+        });
+
+    let error = match input.key {
+        // With a key, the verdict is exactly the SSO endpoint's: same function, same order.
+        Some(key) => {
+            let policy = Policy {
+                secret: key,
+                ..policy
+            };
+            token::verify(input.token, &policy, input.now)
+                .and_then(|verified| {
+                    profile::map_claims(&verified.claims, names, input.settings.jwt_group_sync)
+                })
+                .err()
+        }
+        None => first_failure(&checks),
+    };
+    let signature_checked = checks
+        .iter()
+        .any(|c| c.name == CheckName::Signature && c.outcome == CheckOutcome::Pass);
+    Verdict {
+        accepted: error.is_none() && signature_checked,
+        error,
+        header: header.map(Value::Object),
+        payload: claims.map(Value::Object),
+        checks,
+        profile: profile.map(|p| p.view()),
+        group_changes,
+    }
+}
+
+/// A check's result as the wire reports it; `None` means not checked, for `skipped_because`.
+fn to_check(name: CheckName, result: Option<CheckResult>, skipped_because: &str) -> Check {
+    let (outcome, detail) = match result {
+        Some(Ok(detail)) => (CheckOutcome::Pass, detail),
+        Some(Err((code, detail))) => (CheckOutcome::Fail { code }, detail),
+        None => (CheckOutcome::Skipped, skipped_because.to_owned()),
+    };
+    Check {
+        name,
+        outcome,
+        detail,
+    }
+}
+
+fn first_failure(checks: &[Check]) -> Option<ErrorCode> {
+    checks.iter().find_map(|check| match check.outcome {
+        CheckOutcome::Fail { code } => Some(code),
+        _ => None,
+    })
+}

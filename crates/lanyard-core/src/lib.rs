@@ -1,0 +1,44 @@
+//! lanyard's rules, pure and wasm-safe: the server enforces them and the admin SPA previews them with
+//! the same code.
+//!
+//! Nothing here does I/O, reads a clock or draws randomness: callers pass `now` (Unix seconds) and
+//! random bytes, so every rule is a plain function that tests can pin.
+//!
+//! - [`settings`]: the settings document, its validation and the write-only key's masked view.
+//! - [`token`]: verification of a JWT (SPEC §2.2); [`inspect()`] reports every check for the preview.
+//! - [`profile`]: claims → email, names, groups, login attributes.
+//! - [`groups`]: the group-sync plan.
+//! - [`redirect`]: the `return_to` rule and the redirect to the IdP.
+#![deny(missing_docs)]
+
+pub mod groups;
+mod inspect;
+pub mod profile;
+pub mod redirect;
+pub mod settings;
+mod strict_json;
+pub mod token;
+
+pub use inspect::{GroupContext, InspectInput, inspect};
+pub use lanyard_api::ErrorCode;
+
+use profile::{ClaimNames, Profile};
+use settings::Settings;
+use token::{Policy, VerifiedToken};
+
+/// Everything the SSO endpoint checks before touching storage: the token against the settings, then
+/// its claims mapped to a profile. `site_url` is what `aud` must name.
+pub fn verify_login(
+    token: &str,
+    settings: &Settings,
+    site_url: &str,
+    now: i64,
+) -> Result<(VerifiedToken, Profile), ErrorCode> {
+    let verified = token::verify(token, &Policy::from_settings(settings, site_url), now)?;
+    let profile = profile::map_claims(
+        &verified.claims,
+        ClaimNames::from_settings(settings),
+        settings.jwt_group_sync,
+    )?;
+    Ok((verified, profile))
+}

@@ -1,0 +1,170 @@
+//! Claims → the user a login signs in as (SPEC §2.2 email rules, §2.3 names, §2.4 login attributes,
+//! §2.5 the groups claim's shape).
+
+use email_address::{EmailAddress, Options};
+use lanyard_api::{ErrorCode, ProfileView};
+use serde_json::{Map, Value};
+
+use crate::settings::{MAX_NAME_CHARS, Settings};
+
+/// Longest email accepted, in bytes (RFC 5321's path limit less the angle brackets).
+pub const MAX_EMAIL_BYTES: usize = 254;
+/// Most entries a groups claim may have.
+pub const MAX_GROUPS: usize = 1000;
+/// Claims RFC 7519 registers; they are never stored as login attributes.
+pub const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
+
+/// Which claims hold the email, names and groups (from the settings' `jwt_attribute_*`).
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimNames<'a> {
+    /// Claim holding the email.
+    pub email: &'a str,
+    /// Claim holding the first name.
+    pub first_name: &'a str,
+    /// Claim holding the last name.
+    pub last_name: &'a str,
+    /// Claim holding the groups.
+    pub groups: &'a str,
+}
+
+impl<'a> ClaimNames<'a> {
+    /// The claim names the settings configure.
+    pub fn from_settings(settings: &'a Settings) -> Self {
+        Self {
+            email: &settings.jwt_attribute_email,
+            first_name: &settings.jwt_attribute_firstname,
+            last_name: &settings.jwt_attribute_lastname,
+            groups: &settings.jwt_attribute_groups,
+        }
+    }
+
+    fn is_profile_claim(&self, name: &str) -> bool {
+        [self.email, self.first_name, self.last_name, self.groups].contains(&name)
+    }
+}
+
+/// The user a verified token describes. Names are `None` when their claim is absent or blank, which
+/// keeps the stored name (SPEC §2.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// The email, ASCII-lowercased: the key users are matched on.
+    pub email: String,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// The groups claim: `None` when absent (or, with group sync off, unusable).
+    pub groups: Option<Vec<String>>,
+    /// Every claim that is neither registered nor one of the four profile claims.
+    pub login_attributes: Map<String, Value>,
+}
+
+impl Profile {
+    /// The wire form shown by the token preview and the dry run.
+    pub fn view(&self) -> ProfileView {
+        ProfileView {
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            groups: self.groups.clone(),
+            login_attributes: self.login_attributes.clone(),
+        }
+    }
+}
+
+/// Maps verified claims to a [`Profile`]. With `group_sync` on, a malformed groups claim refuses the
+/// login (`invalid_groups_claim`); with it off the claim is ignored, since nothing reads it.
+pub fn map_claims(
+    claims: &Map<String, Value>,
+    names: ClaimNames<'_>,
+    group_sync: bool,
+) -> Result<Profile, ErrorCode> {
+    let email = email(claims, names.email)?;
+    let first_name = name(claims, names.first_name)?;
+    let last_name = name(claims, names.last_name)?;
+    let groups = match groups(claims, names.groups) {
+        Ok(groups) => groups,
+        Err(code) if group_sync => return Err(code),
+        Err(_) => None,
+    };
+    Ok(Profile {
+        email,
+        first_name,
+        last_name,
+        groups,
+        login_attributes: login_attributes(claims, names),
+    })
+}
+
+/// The email claim, validated and ASCII-lowercased.
+///
+/// Only ASCII letters are folded: Unicode folding would turn the Kelvin sign in `"\u{212A}ate@x.org"`
+/// into `k` and hand Kate's account to whoever controls that other address.
+pub fn email(claims: &Map<String, Value>, claim: &str) -> Result<String, ErrorCode> {
+    let value = match claims.get(claim) {
+        None | Some(Value::Null) => return Err(ErrorCode::MissingEmail),
+        Some(Value::String(value)) => value,
+        Some(_) => return Err(ErrorCode::InvalidEmail),
+    };
+    let well_formed = value.len() <= MAX_EMAIL_BYTES
+        && value.trim() == value
+        && !value.chars().any(char::is_control)
+        && EmailAddress::parse_with_options(
+            value,
+            Options::default()
+                .without_display_text()
+                .without_domain_literal(),
+        )
+        .is_ok();
+    if well_formed {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(ErrorCode::InvalidEmail)
+    }
+}
+
+/// A first or last name claim: `None` when absent, null or blank; trimmed otherwise.
+pub fn name(claims: &Map<String, Value>, claim: &str) -> Result<Option<String>, ErrorCode> {
+    match claims.get(claim) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(value)) => {
+            let value = value.trim();
+            if value.chars().count() > MAX_NAME_CHARS || value.chars().any(char::is_control) {
+                Err(ErrorCode::InvalidNameClaim)
+            } else {
+                Ok((!value.is_empty()).then(|| value.to_owned()))
+            }
+        }
+        Some(_) => Err(ErrorCode::InvalidNameClaim),
+    }
+}
+
+/// The groups claim: `None` when absent, a lone string as a one-element list, otherwise an array of
+/// at most [`MAX_GROUPS`] strings.
+pub fn groups(claims: &Map<String, Value>, claim: &str) -> Result<Option<Vec<String>>, ErrorCode> {
+    match claims.get(claim) {
+        None => Ok(None),
+        Some(Value::String(group)) => Ok(Some(vec![group.clone()])),
+        Some(Value::Array(items)) if items.len() <= MAX_GROUPS => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_owned)
+                    .ok_or(ErrorCode::InvalidGroupsClaim)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(ErrorCode::InvalidGroupsClaim),
+    }
+}
+
+/// Every claim that is neither registered (`iss sub aud exp nbf iat jti`) nor a profile claim.
+pub fn login_attributes(claims: &Map<String, Value>, names: ClaimNames<'_>) -> Map<String, Value> {
+    claims
+        .iter()
+        .filter(|(key, _)| {
+            !REGISTERED_CLAIMS.contains(&key.as_str()) && !names.is_profile_claim(key)
+        })
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}

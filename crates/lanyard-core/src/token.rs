@@ -1,0 +1,391 @@
+//! Token verification (SPEC §2.2) on top of `jsonwebtoken`'s HMAC.
+//!
+//! Each rule is one function returning what it saw (`Ok(detail)`) or why it failed. [`verify`] runs
+//! them in order and stops at the first failure, as the SSO endpoint must; [`crate::inspect`] runs them
+//! all for the token preview. The structural checks are ours because `jsonwebtoken` is lenient where
+//! RFC 8725 asks for strictness (duplicate keys, `crit`, non-canonical base64); the signature itself is
+//! `jsonwebtoken::crypto::verify`, a constant-time HMAC comparison.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use lanyard_api::ErrorCode;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::settings::Settings;
+use crate::strict_json::{StrictJsonError, parse_object};
+
+/// Largest token accepted, checked before any decoding.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// Furthest ahead a token without `iat` may expire (Metabase's exp-only tokens).
+pub const MAX_EXP_ONLY_LIFETIME: i64 = 600;
+
+/// A failed check: the code the SSO endpoint answers with and a sentence for the preview.
+pub(crate) type Failure = (ErrorCode, String);
+/// The outcome of one check: a sentence saying what passed, or a [`Failure`].
+pub(crate) type CheckResult = Result<String, Failure>;
+
+/// Drops a failure's sentence, keeping the code: what the SSO endpoint needs.
+fn first<T>(result: Result<T, Failure>) -> Result<T, ErrorCode> {
+    result.map_err(|(code, _)| code)
+}
+
+fn fail(code: ErrorCode, detail: impl Into<String>) -> Failure {
+    (code, detail.into())
+}
+
+/// What a token is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy<'a> {
+    /// The HMAC key's bytes.
+    pub secret: &'a [u8],
+    /// Oldest accepted `iat`, seconds.
+    pub max_age_seconds: i64,
+    /// Leeway for `iat` in the future, `nbf` and `exp`, seconds.
+    pub clock_skew_seconds: i64,
+    /// The site's URL, which `aud` must equal when present.
+    pub audience: &'a str,
+}
+
+impl<'a> Policy<'a> {
+    /// The policy the settings describe, for a site at `site_url`.
+    pub fn from_settings(settings: &'a Settings, site_url: &'a str) -> Self {
+        Self {
+            secret: settings.jwt_shared_secret.as_bytes(),
+            max_age_seconds: settings.jwt_max_age_seconds,
+            clock_skew_seconds: settings.jwt_clock_skew_seconds,
+            audience: site_url,
+        }
+    }
+}
+
+/// A token whose signature and time claims passed. Its claims still need mapping
+/// ([`crate::profile::map_claims`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedToken {
+    /// The header.
+    pub header: Map<String, Value>,
+    /// The payload.
+    pub claims: Map<String, Value>,
+    /// The key this token is remembered under to refuse a replay (SPEC §2.2).
+    pub replay_key: String,
+    /// Until when (Unix seconds) the token could still be accepted, so how long to remember it.
+    pub replay_until: i64,
+}
+
+/// Verifies `token` against `policy` at `now` (Unix seconds), stopping at the first failed rule.
+///
+/// ```
+/// use lanyard_core::token::{verify, Policy};
+/// let policy = Policy { secret: &[7; 32], max_age_seconds: 180, clock_skew_seconds: 30, audience: "https://app.example" };
+/// assert_eq!(verify("not.a.jwt", &policy, 0).unwrap_err(), lanyard_api::ErrorCode::MalformedToken);
+/// ```
+pub fn verify(token: &str, policy: &Policy<'_>, now: i64) -> Result<VerifiedToken, ErrorCode> {
+    let parts = first(split(token))?;
+    let header = first(decode_object(parts.header))?;
+    let alg = first(check_alg(&header, Some(policy.secret.len())))?.1;
+    first(check_signature(&parts, policy.secret, alg))?;
+    let claims = first(decode_object(parts.payload))?;
+    let times = first(TimeClaims::read(&claims))?;
+    first(times.check_iat(policy, now))?;
+    first(times.check_exp(policy, now))?;
+    first(times.check_nbf(policy, now))?;
+    first(check_audience(&claims, policy.audience))?;
+    Ok(VerifiedToken {
+        replay_key: replay_key(&claims, parts.signed),
+        replay_until: times.acceptable_until(policy),
+        header,
+        claims,
+    })
+}
+
+/// A token cut at its dots. `signed` is `header.payload`, the bytes the signature covers.
+pub(crate) struct Parts<'a> {
+    pub(crate) header: &'a str,
+    pub(crate) payload: &'a str,
+    pub(crate) signature: &'a str,
+    pub(crate) signed: &'a str,
+}
+
+/// Size, then exactly three segments of the base64url alphabet.
+pub(crate) fn split(token: &str) -> Result<Parts<'_>, Failure> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(fail(
+            ErrorCode::TokenTooLarge,
+            format!("{} bytes; the limit is {MAX_TOKEN_BYTES}", token.len()),
+        ));
+    }
+    let mut segments = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(fail(
+            ErrorCode::MalformedToken,
+            format!(
+                "{} dot-separated parts; a JWT has 3",
+                token.split('.').count()
+            ),
+        ));
+    };
+    let alphabet = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if !(alphabet(header) && alphabet(payload) && alphabet(signature)) {
+        return Err(fail(
+            ErrorCode::MalformedToken,
+            "characters outside base64url (A-Z a-z 0-9 - _, no padding)",
+        ));
+    }
+    Ok(Parts {
+        header,
+        payload,
+        signature,
+        signed: &token[..header.len() + 1 + payload.len()],
+    })
+}
+
+/// One segment as canonical base64url (no padding, no stray trailing bits), holding a JSON object
+/// without duplicate keys.
+pub(crate) fn decode_object(segment: &str) -> Result<Map<String, Value>, Failure> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
+        fail(
+            ErrorCode::MalformedToken,
+            "a part is not canonical base64url",
+        )
+    })?;
+    parse_object(&bytes).map_err(|error| match error {
+        StrictJsonError::DuplicateKey => fail(ErrorCode::DuplicateKey, "a key appears twice"),
+        StrictJsonError::NotAnObject => {
+            fail(ErrorCode::MalformedToken, "a part is not a JSON object")
+        }
+    })
+}
+
+/// `alg` must be an HMAC algorithm the key is long enough for (HS256 always; HS384 from 48 bytes,
+/// HS512 from 64, as RFC 7518 §3.2 asks); `crit` is refused. With `key_len` unknown (the preview
+/// without a key), any HMAC algorithm passes this check.
+pub(crate) fn check_alg(
+    header: &Map<String, Value>,
+    key_len: Option<usize>,
+) -> Result<(String, Algorithm), Failure> {
+    if header.contains_key("crit") {
+        return Err(fail(ErrorCode::CritHeader, "the header has \"crit\""));
+    }
+    let name = match header.get("alg") {
+        Some(Value::String(name)) => name.as_str(),
+        Some(_) => return Err(fail(ErrorCode::AlgNotAllowed, "\"alg\" is not a string")),
+        None => return Err(fail(ErrorCode::AlgNotAllowed, "the header has no \"alg\"")),
+    };
+    let (alg, min_key) = match name {
+        "HS256" => (Algorithm::HS256, 0),
+        "HS384" => (Algorithm::HS384, 48),
+        "HS512" => (Algorithm::HS512, 64),
+        _ => {
+            return Err(fail(
+                ErrorCode::AlgNotAllowed,
+                format!("\"{}\" is not an HMAC algorithm", truncate(name, 20)),
+            ));
+        }
+    };
+    match key_len {
+        Some(len) if len < min_key => Err(fail(
+            ErrorCode::AlgNotAllowed,
+            format!("{name} needs a key of at least {min_key} bytes; this one has {len}"),
+        )),
+        _ => Ok((name.to_owned(), alg)),
+    }
+}
+
+/// The HMAC over `header.payload`, compared in constant time by `jsonwebtoken`.
+pub(crate) fn check_signature(parts: &Parts<'_>, secret: &[u8], alg: Algorithm) -> CheckResult {
+    if parts.signature.is_empty() {
+        return Err(fail(ErrorCode::InvalidSignature, "the signature is empty"));
+    }
+    if URL_SAFE_NO_PAD.decode(parts.signature).is_err() {
+        return Err(fail(
+            ErrorCode::InvalidSignature,
+            "the signature is not canonical base64url",
+        ));
+    }
+    if secret.is_empty() {
+        return Err(fail(
+            ErrorCode::InvalidSignature,
+            "no signing key is configured",
+        ));
+    }
+    let key = DecodingKey::from_secret(secret);
+    match jsonwebtoken::crypto::verify(parts.signature, parts.signed.as_bytes(), &key, alg) {
+        Ok(true) => Ok(format!("{alg:?} signature matches the key")),
+        _ => Err(fail(
+            ErrorCode::InvalidSignature,
+            "the signature does not match the key",
+        )),
+    }
+}
+
+/// The three time claims, read once. A claim that is present but not a number is an error: reading
+/// it as absent would let `"exp": "0"` bypass expiry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimeClaims {
+    iat: Option<i64>,
+    exp: Option<i64>,
+    nbf: Option<i64>,
+}
+
+impl TimeClaims {
+    pub(crate) fn read(claims: &Map<String, Value>) -> Result<Self, Failure> {
+        let read = |name: &str| match claims.get(name) {
+            None => Ok(None),
+            // NumericDate may have a fraction; whole seconds are precise enough here.
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.is_finite() && f.abs() < 1e15)
+                        .map(|f| f.floor() as i64)
+                })
+                .map(Some)
+                .ok_or_else(|| {
+                    fail(
+                        ErrorCode::InvalidTimeClaim,
+                        format!("\"{name}\" is out of range"),
+                    )
+                }),
+            Some(_) => Err(fail(
+                ErrorCode::InvalidTimeClaim,
+                format!("\"{name}\" is not a number"),
+            )),
+        };
+        Ok(Self {
+            iat: read("iat")?,
+            exp: read("exp")?,
+            nbf: read("nbf")?,
+        })
+    }
+
+    /// `iat` within `[now - max_age, now + skew]`; without `iat`, an `exp` at most 600 s ahead.
+    pub(crate) fn check_iat(&self, policy: &Policy<'_>, now: i64) -> CheckResult {
+        match (self.iat, self.exp) {
+            (Some(iat), _) if iat > now.saturating_add(policy.clock_skew_seconds) => Err(fail(
+                ErrorCode::IssuedInFuture,
+                format!(
+                    "issued {} s in the future (skew allowed: {} s)",
+                    iat - now,
+                    policy.clock_skew_seconds
+                ),
+            )),
+            (Some(iat), _) if now.saturating_sub(iat) > policy.max_age_seconds => Err(fail(
+                ErrorCode::TokenTooOld,
+                format!(
+                    "issued {} s ago (limit {} s)",
+                    now.saturating_sub(iat),
+                    policy.max_age_seconds
+                ),
+            )),
+            (Some(iat), _) => Ok(format!(
+                "issued {} s ago (limit {} s)",
+                now.saturating_sub(iat),
+                policy.max_age_seconds
+            )),
+            (None, Some(exp)) if exp.saturating_sub(now) > MAX_EXP_ONLY_LIFETIME => Err(fail(
+                ErrorCode::ExpTooFar,
+                format!(
+                    "no \"iat\", and \"exp\" is {} s ahead (limit {MAX_EXP_ONLY_LIFETIME} s)",
+                    exp - now
+                ),
+            )),
+            (None, Some(_)) => Ok(format!(
+                "no \"iat\"; \"exp\" bounds the age (within {MAX_EXP_ONLY_LIFETIME} s)"
+            )),
+            (None, None) => Err(fail(ErrorCode::MissingIat, "neither \"iat\" nor \"exp\"")),
+        }
+    }
+
+    /// `exp`, when present, not passed (with skew).
+    pub(crate) fn check_exp(&self, policy: &Policy<'_>, now: i64) -> CheckResult {
+        match self.exp {
+            None => Ok("no \"exp\"".into()),
+            Some(exp) if now >= exp.saturating_add(policy.clock_skew_seconds) => Err(fail(
+                ErrorCode::TokenExpired,
+                format!("expired {} s ago", now.saturating_sub(exp)),
+            )),
+            Some(exp) => Ok(format!("expires in {} s", exp.saturating_sub(now))),
+        }
+    }
+
+    /// `nbf`, when present, reached (with skew).
+    pub(crate) fn check_nbf(&self, policy: &Policy<'_>, now: i64) -> CheckResult {
+        match self.nbf {
+            None => Ok("no \"nbf\"".into()),
+            Some(nbf) if nbf > now.saturating_add(policy.clock_skew_seconds) => Err(fail(
+                ErrorCode::TokenNotYetValid,
+                format!("valid only in {} s", nbf.saturating_sub(now)),
+            )),
+            Some(_) => Ok("\"nbf\" reached".into()),
+        }
+    }
+
+    /// The last second at which this token could still pass [`Self::check_iat`] and [`Self::check_exp`].
+    fn acceptable_until(&self, policy: &Policy<'_>) -> i64 {
+        let by_iat = self
+            .iat
+            .map(|iat| iat.saturating_add(policy.max_age_seconds));
+        let by_exp = self
+            .exp
+            .map(|exp| exp.saturating_add(policy.clock_skew_seconds));
+        match (by_iat, by_exp) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// `aud`, when present, must name this site: a string equal to it, or an array containing it.
+/// A trailing `/` is ignored on both sides (`https://a.example/` is `https://a.example`).
+pub(crate) fn check_audience(claims: &Map<String, Value>, site_url: &str) -> CheckResult {
+    let same = |aud: &str| aud.trim_end_matches('/') == site_url.trim_end_matches('/');
+    match claims.get("aud") {
+        None => Ok("no \"aud\"".into()),
+        Some(Value::String(aud)) if same(aud) => Ok(format!("\"aud\" is {site_url}")),
+        Some(Value::Array(auds)) if auds.iter().any(|a| a.as_str().is_some_and(same)) => {
+            Ok(format!("\"aud\" includes {site_url}"))
+        }
+        Some(_) => Err(fail(
+            ErrorCode::InvalidAudience,
+            format!("\"aud\" does not name {site_url}"),
+        )),
+    }
+}
+
+/// `iss` + `jti` when the token has a `jti`, else the SHA-256 of `header.payload`; hashed either way
+/// so the key has a fixed length whatever the token carries.
+fn replay_key(claims: &Map<String, Value>, signed: &str) -> String {
+    let mut hasher = Sha256::new();
+    match claims.get("jti") {
+        Some(jti) => {
+            let text = |v: Option<&Value>| match v {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            hasher.update(b"jti\0");
+            hasher.update(text(claims.get("iss")).as_bytes());
+            hasher.update(b"\0");
+            hasher.update(text(Some(jti)).as_bytes());
+        }
+        None => {
+            hasher.update(b"sig\0");
+            hasher.update(signed.as_bytes());
+        }
+    }
+    hex::encode(hasher.finalize())
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
