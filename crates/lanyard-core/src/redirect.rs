@@ -1,7 +1,7 @@
 //! Where a login may send the browser afterwards (SPEC §2.7), and the redirect to the IdP (§2.1).
 
 use lanyard_api::ErrorCode;
-use url::{Position, Url};
+use url::Url;
 
 /// Longest `return_to` accepted.
 pub const MAX_RETURN_TO_BYTES: usize = 2048;
@@ -31,13 +31,13 @@ pub fn check_return_to(raw: Option<&str>, site: &Url) -> Result<String, ErrorCod
         if raw.starts_with("//") {
             return Err(ErrorCode::InvalidReturnTo);
         }
-        // Resolving against the site normalises (dot segments, spaces) exactly as a browser would;
-        // the origin check below is a second line of defence on top of the syntactic rules.
+        // The syntactic rules above already keep a path on this site; resolving it as a browser
+        // would is a second line of defence. The path itself is returned exactly as given.
         let resolved = site.join(raw).map_err(|_| ErrorCode::InvalidReturnTo)?;
         if !same_origin(&resolved, site) {
             return Err(ErrorCode::InvalidReturnTo);
         }
-        return Ok(resolved[Position::BeforePath..].to_owned());
+        return Ok(raw.to_owned());
     }
     let absolute = Url::parse(raw).map_err(|_| ErrorCode::InvalidReturnTo)?;
     let no_userinfo = absolute.username().is_empty() && absolute.password().is_none();

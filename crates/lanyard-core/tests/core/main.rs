@@ -1,0 +1,9 @@
+//! lanyard-core's rules, pinned case by case (one test binary for the crate).
+
+mod groups;
+mod inspect;
+mod profile;
+mod redirect;
+mod settings;
+mod support;
+mod token;
