@@ -8,7 +8,10 @@ fn every_code_serialises_as_its_stable_string() {
     for &code in ErrorCode::ALL {
         let json = serde_json::to_value(code).expect("serialises");
         assert_eq!(json, code.as_str(), "{code:?}");
-        assert_eq!(serde_json::from_value::<ErrorCode>(json).expect("parses"), code);
+        assert_eq!(
+            serde_json::from_value::<ErrorCode>(json).expect("parses"),
+            code
+        );
         assert!(seen.insert(code.as_str()), "duplicate code {code}");
         assert!(code.message().ends_with('.'), "{code}: a sentence");
     }
@@ -30,5 +33,8 @@ fn the_readme_lists_every_code() {
         .iter()
         .filter(|code| !readme.contains(&format!("`{}`", code.as_str())))
         .collect();
-    assert!(missing.is_empty(), "README.md does not document {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "README.md does not document {missing:?}"
+    );
 }

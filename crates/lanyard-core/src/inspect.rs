@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::groups::{self, BuiltinGroups, SyncInput};
 use crate::profile::{self, ClaimNames};
 use crate::settings::Settings;
-use crate::token::{self, CheckResult, Policy, TimeClaims};
+use crate::token::{self, CheckResult, Failure, Policy, TimeClaims};
 
 /// The user the preview computes group changes for.
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +55,7 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
         Some(match (&parts, &header, &payload) {
             (Err(failure), _, _) => Err(failure.clone()),
             (_, Some(Err(failure)), _) | (_, _, Some(Err(failure))) => Err(failure.clone()),
-            _ => Ok("three base64url parts; header and payload are JSON objects".into()),
+            _ => Ok("three base64url parts; header and payload are JSON objects"),
         }),
         NOT_DECODED,
     ));
@@ -124,7 +124,7 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
 
     let names = ClaimNames::from_settings(input.settings);
     let claim_check =
-        |check: &dyn Fn(&Map<String, Value>) -> CheckResult| claims.as_ref().map(check);
+        |check: &dyn Fn(&Map<String, Value>) -> Result<String, Failure>| claims.as_ref().map(check);
     checks.push(to_check(
         CheckName::Email,
         claim_check(&|c| {
@@ -157,7 +157,7 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
 
     let profile = claims
         .as_ref()
-        .and_then(|c| profile::map_claims(c, names, input.settings.jwt_group_sync).ok());
+        .and_then(|c| profile::map_claims(c.clone(), names, input.settings.jwt_group_sync).ok());
     let group_changes = profile
         .as_ref()
         .filter(|_| input.settings.jwt_group_sync)
@@ -192,7 +192,7 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
             };
             token::verify(input.token, &policy, input.now)
                 .and_then(|verified| {
-                    profile::map_claims(&verified.claims, names, input.settings.jwt_group_sync)
+                    profile::map_claims(verified.claims, names, input.settings.jwt_group_sync)
                 })
                 .err()
         }
@@ -213,9 +213,13 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
 }
 
 /// A check's result as the wire reports it; `None` means not checked, for `skipped_because`.
-fn to_check(name: CheckName, result: Option<CheckResult>, skipped_because: &str) -> Check {
+fn to_check<Seen: std::fmt::Display>(
+    name: CheckName,
+    result: Option<Result<Seen, Failure>>,
+    skipped_because: &str,
+) -> Check {
     let (outcome, detail) = match result {
-        Some(Ok(detail)) => (CheckOutcome::Pass, detail),
+        Some(Ok(seen)) => (CheckOutcome::Pass, seen.to_string()),
         Some(Err((code, detail))) => (CheckOutcome::Fail { code }, detail),
         None => (CheckOutcome::Skipped, skipped_because.to_owned()),
     };

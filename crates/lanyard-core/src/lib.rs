@@ -26,19 +26,45 @@ use profile::{ClaimNames, Profile};
 use settings::Settings;
 use token::{Policy, VerifiedToken};
 
+/// A token that passed every check, as the SSO endpoint uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Login {
+    /// The user it signs in as.
+    pub profile: Profile,
+    /// The key to remember it under, to refuse a replay.
+    pub replay_key: String,
+    /// Until when (Unix seconds) to remember it.
+    pub replay_until: i64,
+}
+
 /// Everything the SSO endpoint checks before touching storage: the token against the settings, then
 /// its claims mapped to a profile. `site_url` is what `aud` must name.
+///
+/// ```
+/// use lanyard_core::{settings::Settings, verify_login, ErrorCode};
+/// let settings = Settings::default();
+/// assert_eq!(verify_login("x.y.z", &settings, "https://a.example", 0).unwrap_err(), ErrorCode::MalformedToken);
+/// ```
 pub fn verify_login(
     token: &str,
     settings: &Settings,
     site_url: &str,
     now: i64,
-) -> Result<(VerifiedToken, Profile), ErrorCode> {
-    let verified = token::verify(token, &Policy::from_settings(settings, site_url), now)?;
+) -> Result<Login, ErrorCode> {
+    let VerifiedToken {
+        claims,
+        replay_key,
+        replay_until,
+        ..
+    } = token::verify(token, &Policy::from_settings(settings, site_url), now)?;
     let profile = profile::map_claims(
-        &verified.claims,
+        claims,
         ClaimNames::from_settings(settings),
         settings.jwt_group_sync,
     )?;
-    Ok((verified, profile))
+    Ok(Login {
+        profile,
+        replay_key,
+        replay_until,
+    })
 }

@@ -74,15 +74,18 @@ impl Profile {
 
 /// Maps verified claims to a [`Profile`]. With `group_sync` on, a malformed groups claim refuses the
 /// login (`invalid_groups_claim`); with it off the claim is ignored, since nothing reads it.
+///
+/// Takes the claims by value: what is left after the profile claims becomes the login attributes
+/// without a copy.
 pub fn map_claims(
-    claims: &Map<String, Value>,
+    claims: Map<String, Value>,
     names: ClaimNames<'_>,
     group_sync: bool,
 ) -> Result<Profile, ErrorCode> {
-    let email = email(claims, names.email)?;
-    let first_name = name(claims, names.first_name)?;
-    let last_name = name(claims, names.last_name)?;
-    let groups = match groups(claims, names.groups) {
+    let email = email(&claims, names.email)?;
+    let first_name = name(&claims, names.first_name)?;
+    let last_name = name(&claims, names.last_name)?;
+    let groups = match groups(&claims, names.groups) {
         Ok(groups) => groups,
         Err(code) if group_sync => return Err(code),
         Err(_) => None,
@@ -159,12 +162,11 @@ pub fn groups(claims: &Map<String, Value>, claim: &str) -> Result<Option<Vec<Str
 }
 
 /// Every claim that is neither registered (`iss sub aud exp nbf iat jti`) nor a profile claim.
-pub fn login_attributes(claims: &Map<String, Value>, names: ClaimNames<'_>) -> Map<String, Value> {
+pub fn login_attributes(claims: Map<String, Value>, names: ClaimNames<'_>) -> Map<String, Value> {
     claims
-        .iter()
+        .into_iter()
         .filter(|(key, _)| {
             !REGISTERED_CLAIMS.contains(&key.as_str()) && !names.is_profile_claim(key)
         })
-        .map(|(key, value)| (key.clone(), value.clone()))
         .collect()
 }

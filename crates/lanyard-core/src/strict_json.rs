@@ -95,11 +95,15 @@ impl<'de> Visitor<'de> for StrictValue {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if object.contains_key(&key) {
-                return Err(de::Error::custom(DUPLICATE_MARKER));
-            }
             let value = map.next_value_seed(StrictValue)?;
-            object.insert(key, value);
+            match object.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                serde_json::map::Entry::Occupied(_) => {
+                    return Err(de::Error::custom(DUPLICATE_MARKER));
+                }
+            }
         }
         Ok(Value::Object(object))
     }

@@ -6,13 +6,24 @@ use lanyard_api::{GroupId, GroupMappings};
 use lanyard_core::groups::{BuiltinGroups, SyncInput, SyncNote, plan};
 use proptest::prelude::*;
 
-const BUILTINS: BuiltinGroups = BuiltinGroups { all_users: 1, administrators: 2 };
+const BUILTINS: BuiltinGroups = BuiltinGroups {
+    all_users: 1,
+    administrators: 2,
+};
 
 fn mappings(pairs: &[(&str, &[GroupId])]) -> GroupMappings {
-    pairs.iter().map(|(name, ids)| ((*name).to_owned(), ids.to_vec())).collect()
+    pairs
+        .iter()
+        .map(|(name, ids)| ((*name).to_owned(), ids.to_vec()))
+        .collect()
 }
 
-fn run(current: &[GroupId], mappings: &GroupMappings, token: Option<&[&str]>, last_admin: bool) -> (Vec<GroupId>, Vec<GroupId>, Vec<SyncNote>) {
+fn run(
+    current: &[GroupId],
+    mappings: &GroupMappings,
+    token: Option<&[&str]>,
+    last_admin: bool,
+) -> (Vec<GroupId>, Vec<GroupId>, Vec<SyncNote>) {
     let current: BTreeSet<GroupId> = current.iter().copied().collect();
     let token: Option<Vec<String>> = token.map(|t| t.iter().map(|s| (*s).to_owned()).collect());
     let plan = plan(SyncInput {
@@ -22,46 +33,75 @@ fn run(current: &[GroupId], mappings: &GroupMappings, token: Option<&[&str]>, la
         builtins: BUILTINS,
         is_last_active_admin: last_admin,
     });
-    (plan.add.into_iter().collect(), plan.remove.into_iter().collect(), plan.notes)
+    (
+        plan.add.into_iter().collect(),
+        plan.remove.into_iter().collect(),
+        plan.notes,
+    )
 }
 
 #[test]
 fn adds_wanted_and_removes_mapped_but_unwanted() {
-    let m = mappings(&[("analysts", &[10]), ("engineers", &[11, 12]), ("admins", &[2])]);
+    let m = mappings(&[
+        ("analysts", &[10]),
+        ("engineers", &[11, 12]),
+        ("admins", &[2]),
+    ]);
     // Member of 11 and 20 (20 is unmapped: never touched); the token says analysts.
-    assert_eq!(run(&[1, 11, 20], &m, Some(&["analysts"]), false), (vec![10], vec![11], vec![]));
+    assert_eq!(
+        run(&[1, 11, 20], &m, Some(&["analysts"]), false),
+        (vec![10], vec![11], vec![])
+    );
 }
 
 #[test]
 fn one_jwt_group_may_map_to_several_groups() {
     let m = mappings(&[("eng", &[11, 12])]);
-    assert_eq!(run(&[1], &m, Some(&["eng"]), false), (vec![11, 12], vec![], vec![]));
+    assert_eq!(
+        run(&[1], &m, Some(&["eng"]), false),
+        (vec![11, 12], vec![], vec![])
+    );
 }
 
 #[test]
 fn an_absent_claim_changes_nothing_and_an_empty_one_removes_every_mapped_membership() {
     let m = mappings(&[("a", &[10]), ("b", &[11])]);
     assert_eq!(run(&[1, 10, 11], &m, None, false), (vec![], vec![], vec![]));
-    assert_eq!(run(&[1, 10, 11, 20], &m, Some(&[]), false), (vec![], vec![10, 11], vec![]));
+    assert_eq!(
+        run(&[1, 10, 11, 20], &m, Some(&[]), false),
+        (vec![], vec![10, 11], vec![])
+    );
 }
 
 #[test]
 fn group_names_are_case_sensitive_and_unknown_names_are_ignored() {
     let m = mappings(&[("Admins", &[2])]);
-    assert_eq!(run(&[1], &m, Some(&["admins", "nobody"]), false), (vec![], vec![], vec![]));
+    assert_eq!(
+        run(&[1], &m, Some(&["admins", "nobody"]), false),
+        (vec![], vec![], vec![])
+    );
 }
 
 #[test]
 fn all_users_is_never_removed_even_when_mapped() {
     let m = mappings(&[("everyone", &[1]), ("a", &[10])]);
-    assert_eq!(run(&[1, 10], &m, Some(&[]), false), (vec![], vec![10], vec![]));
+    assert_eq!(
+        run(&[1, 10], &m, Some(&[]), false),
+        (vec![], vec![10], vec![])
+    );
 }
 
 #[test]
 fn the_last_active_admin_stays_an_admin() {
     let m = mappings(&[("admins", &[2])]);
-    assert_eq!(run(&[1, 2], &m, Some(&[]), true), (vec![], vec![], vec![SyncNote::KeptLastAdmin]));
-    assert_eq!(run(&[1, 2], &m, Some(&[]), false), (vec![], vec![2], vec![]));
+    assert_eq!(
+        run(&[1, 2], &m, Some(&[]), true),
+        (vec![], vec![], vec![SyncNote::KeptLastAdmin])
+    );
+    assert_eq!(
+        run(&[1, 2], &m, Some(&[]), false),
+        (vec![], vec![2], vec![])
+    );
 }
 
 fn arb_mappings() -> impl Strategy<Value = GroupMappings> {

@@ -25,7 +25,10 @@ fn same_site_targets_are_kept() {
         ("/dashboard/1?tab=2#top", "/dashboard/1?tab=2#top"),
         ("/a/%2F%2Fevil.example", "/a/%2F%2Fevil.example"),
         ("/%2F%2Fevil.example", "/%2F%2Fevil.example"),
-        ("https://bi.example.com/x?y=1", "https://bi.example.com/x?y=1"),
+        (
+            "https://bi.example.com/x?y=1",
+            "https://bi.example.com/x?y=1",
+        ),
         ("https://bi.example.com:443/x", "https://bi.example.com/x"),
         ("https://BI.example.com/x", "https://bi.example.com/x"),
     ] {
@@ -36,15 +39,33 @@ fn same_site_targets_are_kept() {
 #[test]
 fn anything_else_is_refused() {
     for raw in [
-        "", "//evil.example", "///evil.example", "/\\evil.example", "\\\\evil.example", "/a\\b",
-        "https://evil.example/", "http://bi.example.com/", "https://bi.example.com:8443/",
-        "https://user@bi.example.com/", "https://bi.example.com@evil.example/", "javascript:alert(1)",
-        "data:text/html,hi", "evil.example", "dashboard", "/\t/evil.example", "/\n/evil.example",
-        "/caf\u{e9}", "https://bi.example.com\u{ff0e}evil.example/", "/\u{0}x",
+        "",
+        "//evil.example",
+        "///evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/a\\b",
+        "https://evil.example/",
+        "http://bi.example.com/",
+        "https://bi.example.com:8443/",
+        "https://user@bi.example.com/",
+        "https://bi.example.com@evil.example/",
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "evil.example",
+        "dashboard",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/caf\u{e9}",
+        "https://bi.example.com\u{ff0e}evil.example/",
+        "/\u{0}x",
     ] {
         assert_eq!(check(raw), Err(ErrorCode::InvalidReturnTo), "{raw:?}");
     }
-    assert_eq!(check(&format!("/{}", "a".repeat(2048))), Err(ErrorCode::InvalidReturnTo));
+    assert_eq!(
+        check(&format!("/{}", "a".repeat(2048))),
+        Err(ErrorCode::InvalidReturnTo)
+    );
 }
 
 #[test]
@@ -60,7 +81,11 @@ fn the_idp_url_keeps_its_query_and_gets_return_to_encoded() {
         "https://idp.example/login?return_to=%2F"
     );
     assert_eq!(
-        idp_redirect_url("https://idp.example/login?app=x&b=%20", "https://bi.example.com/a?b=1&c=2").expect("valid"),
+        idp_redirect_url(
+            "https://idp.example/login?app=x&b=%20",
+            "https://bi.example.com/a?b=1&c=2"
+        )
+        .expect("valid"),
         "https://idp.example/login?app=x&b=%20&return_to=https%3A%2F%2Fbi.example.com%2Fa%3Fb%3D1%26c%3D2"
     );
 }

@@ -8,15 +8,25 @@ use lanyard_core::settings::{Settings, generate_secret, mask_secret};
 use crate::support::settings as enabled;
 
 fn fields(errors: &[lanyard_api::FieldError]) -> Vec<(&str, &str)> {
-    errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect()
+    errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.code.as_str()))
+        .collect()
 }
 
 #[test]
 fn defaults_follow_the_spec() {
     let s = Settings::default();
-    assert!(!s.jwt_enabled && s.jwt_user_provisioning && s.enable_password_login && !s.jwt_group_sync);
+    assert!(
+        !s.jwt_enabled && s.jwt_user_provisioning && s.enable_password_login && !s.jwt_group_sync
+    );
     assert_eq!(
-        [&s.jwt_attribute_email, &s.jwt_attribute_firstname, &s.jwt_attribute_lastname, &s.jwt_attribute_groups],
+        [
+            &s.jwt_attribute_email,
+            &s.jwt_attribute_firstname,
+            &s.jwt_attribute_lastname,
+            &s.jwt_attribute_groups
+        ],
         ["email", "first_name", "last_name", "groups"]
     );
     assert_eq!((s.jwt_max_age_seconds, s.jwt_clock_skew_seconds), (180, 30));
@@ -40,7 +50,9 @@ fn every_invalid_field_is_reported_at_once() {
         "site_url": "bi.example.com",
     }))
     .expect("well-typed");
-    let errors = Settings::default().apply(&patch, Some(&BTreeSet::from([1]))).expect_err("invalid");
+    let errors = Settings::default()
+        .apply(&patch, Some(&BTreeSet::from([1])))
+        .expect_err("invalid");
     assert_eq!(
         fields(&errors),
         [
@@ -60,9 +72,20 @@ fn every_invalid_field_is_reported_at_once() {
 
 #[test]
 fn enabling_needs_a_uri_and_a_key() {
-    let patch = JwtSettingsPatch { jwt_enabled: Some(true), ..Default::default() };
-    let errors = Settings::default().apply(&patch, None).expect_err("incomplete");
-    assert_eq!(fields(&errors), [("jwt_identity_provider_uri", "required"), ("jwt_shared_secret", "required")]);
+    let patch = JwtSettingsPatch {
+        jwt_enabled: Some(true),
+        ..Default::default()
+    };
+    let errors = Settings::default()
+        .apply(&patch, None)
+        .expect_err("incomplete");
+    assert_eq!(
+        fields(&errors),
+        [
+            ("jwt_identity_provider_uri", "required"),
+            ("jwt_shared_secret", "required")
+        ]
+    );
 }
 
 #[test]
@@ -76,8 +99,14 @@ fn idp_uri_rules() {
         ("http://localhost:3000/demo-idp", None),
         ("https://idp.example/sso?app=1", None),
     ] {
-        let patch = JwtSettingsPatch { jwt_identity_provider_uri: Some(uri.into()), ..Default::default() };
-        let got = enabled().apply(&patch, None).err().map(|e| e[0].code.clone());
+        let patch = JwtSettingsPatch {
+            jwt_identity_provider_uri: Some(uri.into()),
+            ..Default::default()
+        };
+        let got = enabled()
+            .apply(&patch, None)
+            .err()
+            .map(|e| e[0].code.clone());
         assert_eq!(got.as_deref(), code, "{uri}");
     }
 }
@@ -89,16 +118,42 @@ fn the_key_is_write_only_and_kept_unless_replaced() {
     assert!(view.jwt_shared_secret_set);
     assert_eq!(view.jwt_shared_secret_hint, "…ef");
     let json = serde_json::to_string(&view).expect("serialises");
-    assert!(!json.contains(&stored.jwt_shared_secret), "the key never leaves in a view");
-    assert!(!format!("{stored:?}").contains(&stored.jwt_shared_secret), "nor in Debug output");
+    assert!(
+        !json.contains(&stored.jwt_shared_secret),
+        "the key never leaves in a view"
+    );
+    assert!(
+        !format!("{stored:?}").contains(&stored.jwt_shared_secret),
+        "nor in Debug output"
+    );
 
-    let keep_by_absence = stored.apply(&JwtSettingsPatch::default(), None).expect("valid");
+    let keep_by_absence = stored
+        .apply(&JwtSettingsPatch::default(), None)
+        .expect("valid");
     assert_eq!(keep_by_absence.jwt_shared_secret, stored.jwt_shared_secret);
-    let hint_sent_back = JwtSettingsPatch { jwt_shared_secret: Some(view.jwt_shared_secret_hint), ..Default::default() };
-    assert_eq!(stored.apply(&hint_sent_back, None).expect("valid").jwt_shared_secret, stored.jwt_shared_secret);
+    let hint_sent_back = JwtSettingsPatch {
+        jwt_shared_secret: Some(view.jwt_shared_secret_hint),
+        ..Default::default()
+    };
+    assert_eq!(
+        stored
+            .apply(&hint_sent_back, None)
+            .expect("valid")
+            .jwt_shared_secret,
+        stored.jwt_shared_secret
+    );
     let new_key = generate_secret([0xab; 32]);
-    let replace = JwtSettingsPatch { jwt_shared_secret: Some(new_key.clone()), ..Default::default() };
-    assert_eq!(stored.apply(&replace, None).expect("valid").jwt_shared_secret, new_key);
+    let replace = JwtSettingsPatch {
+        jwt_shared_secret: Some(new_key.clone()),
+        ..Default::default()
+    };
+    assert_eq!(
+        stored
+            .apply(&replace, None)
+            .expect("valid")
+            .jwt_shared_secret,
+        new_key
+    );
 }
 
 #[test]
@@ -113,27 +168,54 @@ fn generated_keys_are_64_hex_chars() {
 
 #[test]
 fn password_login_can_be_off_only_while_jwt_is_on() {
-    let off = JwtSettingsPatch { enable_password_login: Some(false), ..Default::default() };
-    let errors = Settings::default().apply(&off, None).expect_err("jwt is off");
+    let off = JwtSettingsPatch {
+        enable_password_login: Some(false),
+        ..Default::default()
+    };
+    let errors = Settings::default()
+        .apply(&off, None)
+        .expect_err("jwt is off");
     assert_eq!(fields(&errors), [("enable_password_login", "requires_sso")]);
     let sso_only = enabled().apply(&off, None).expect("jwt is on");
     assert!(!sso_only.enable_password_login);
     // Turning JWT off turns password login back on, so nobody is locked out.
-    let jwt_off = JwtSettingsPatch { jwt_enabled: Some(false), ..Default::default() };
-    assert!(sso_only.apply(&jwt_off, None).expect("valid").enable_password_login);
+    let jwt_off = JwtSettingsPatch {
+        jwt_enabled: Some(false),
+        ..Default::default()
+    };
+    assert!(
+        sso_only
+            .apply(&jwt_off, None)
+            .expect("valid")
+            .enable_password_login
+    );
 }
 
 #[test]
 fn unknown_fields_and_wrong_types_do_not_deserialise() {
-    for body in [r#"{"jwt_enabeld":true}"#, r#"{"jwt_enabled":"yes"}"#, r#"{"jwt_max_age_seconds":"180"}"#] {
-        assert!(serde_json::from_str::<JwtSettingsPatch>(body).is_err(), "{body}");
+    for body in [
+        r#"{"jwt_enabeld":true}"#,
+        r#"{"jwt_enabled":"yes"}"#,
+        r#"{"jwt_max_age_seconds":"180"}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<JwtSettingsPatch>(body).is_err(),
+            "{body}"
+        );
     }
 }
 
 #[test]
 fn saving_invalid_settings_changes_nothing() {
     let stored = enabled();
-    let bad = JwtSettingsPatch { jwt_max_age_seconds: Some(-1), jwt_group_sync: Some(true), ..Default::default() };
+    let bad = JwtSettingsPatch {
+        jwt_max_age_seconds: Some(-1),
+        jwt_group_sync: Some(true),
+        ..Default::default()
+    };
     assert!(stored.apply(&bad, None).is_err());
-    assert!(!stored.jwt_group_sync && stored.jwt_max_age_seconds == 180, "apply never mutates its input");
+    assert!(
+        !stored.jwt_group_sync && stored.jwt_max_age_seconds == 180,
+        "apply never mutates its input"
+    );
 }

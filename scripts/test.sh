@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, then runs every check and test. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_rust_components
+ensure_wasm_target
+detect_postgres
+
+say "format"
+cargo fmt --all --check
+
+say "clippy (native)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "clippy (wasm32: the crates the browser runs)"
+cargo clippy -p lanyard-core -p lanyard-api -p lanyard-frontend --target wasm32-unknown-unknown --locked -- -D warnings
+
+say "build lanyard-core for wasm32"
+cargo build -p lanyard-core -p lanyard-api --target wasm32-unknown-unknown --locked
+
+say "tests"
+cargo test --workspace --locked
