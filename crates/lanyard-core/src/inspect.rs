@@ -5,11 +5,12 @@
 use std::collections::BTreeSet;
 
 use lanyard_api::{Check, CheckName, CheckOutcome, ErrorCode, GroupId, Verdict};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::groups::{self, BuiltinGroups, SyncInput};
 use crate::profile::{self, ClaimNames};
 use crate::settings::Settings;
+use crate::strict_json::RawObject;
 use crate::token::{self, CheckResult, Failure, Policy, TimeClaims};
 
 /// The user the preview computes group changes for.
@@ -48,8 +49,13 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
     let mut checks = Vec::with_capacity(10);
 
     let parts = token::split(input.token);
-    let header = parts.as_ref().ok().map(|p| token::decode_object(p.header));
-    let payload = parts.as_ref().ok().map(|p| token::decode_object(p.payload));
+    let header_bytes = parts.as_ref().ok().map(|p| token::decode_segment(p.header));
+    let payload_bytes = parts
+        .as_ref()
+        .ok()
+        .map(|p| token::decode_segment(p.payload));
+    let header = object(&header_bytes);
+    let payload = object(&payload_bytes);
     checks.push(to_check(
         CheckName::Format,
         Some(match (&parts, &header, &payload) {
@@ -124,7 +130,7 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
 
     let names = ClaimNames::from_settings(input.settings);
     let claim_check =
-        |check: &dyn Fn(&Map<String, Value>) -> Result<String, Failure>| claims.as_ref().map(check);
+        |check: &dyn Fn(&RawObject<'_>) -> Result<String, Failure>| claims.as_ref().map(check);
     checks.push(to_check(
         CheckName::Email,
         claim_check(&|c| {
@@ -157,7 +163,7 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
 
     let profile = claims
         .as_ref()
-        .and_then(|c| profile::map_claims(c.clone(), names, input.settings.jwt_group_sync).ok());
+        .and_then(|c| profile::map_claims(c, names, input.settings.jwt_group_sync).ok());
     let group_changes = profile
         .as_ref()
         .filter(|_| input.settings.jwt_group_sync)
@@ -190,11 +196,10 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
                 secret: key,
                 ..policy
             };
-            token::verify(input.token, &policy, input.now)
-                .and_then(|verified| {
-                    profile::map_claims(verified.claims, names, input.settings.jwt_group_sync)
-                })
-                .err()
+            token::verify_with(input.token, &policy, input.now, |claims| {
+                profile::map_claims(claims, names, input.settings.jwt_group_sync)
+            })
+            .err()
         }
         None => first_failure(&checks),
     };
@@ -204,8 +209,8 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
     Verdict {
         accepted: error.is_none() && signature_checked,
         error,
-        header: header.map(Value::Object),
-        payload: claims.map(Value::Object),
+        header: header.map(|h| Value::Object(h.to_map())),
+        payload: claims.as_ref().map(|c| Value::Object(c.to_map())),
         checks,
         profile: profile.map(|p| p.view()),
         group_changes,
@@ -235,4 +240,13 @@ fn first_failure(checks: &[Check]) -> Option<ErrorCode> {
         CheckOutcome::Fail { code } => Some(code),
         _ => None,
     })
+}
+
+/// A decoded segment parsed as an object; `None` when there was nothing to decode.
+fn object(bytes: &Option<Result<Vec<u8>, Failure>>) -> Option<Result<RawObject<'_>, Failure>> {
+    match bytes {
+        Some(Ok(bytes)) => Some(token::parse_object(bytes)),
+        Some(Err(failure)) => Some(Err(failure.clone())),
+        None => None,
+    }
 }

@@ -51,17 +51,15 @@ pub fn verify_login(
     site_url: &str,
     now: i64,
 ) -> Result<Login, ErrorCode> {
+    let names = ClaimNames::from_settings(settings);
+    let policy = Policy::from_settings(settings, site_url);
+    let (profile, verified) = token::verify_with(token, &policy, now, |claims| {
+        profile::map_claims(claims, names, settings.jwt_group_sync)
+    })?;
     let VerifiedToken {
-        claims,
         replay_key,
         replay_until,
-        ..
-    } = token::verify(token, &Policy::from_settings(settings, site_url), now)?;
-    let profile = profile::map_claims(
-        claims,
-        ClaimNames::from_settings(settings),
-        settings.jwt_group_sync,
-    )?;
+    } = verified;
     Ok(Login {
         profile,
         replay_key,

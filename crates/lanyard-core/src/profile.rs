@@ -6,6 +6,7 @@ use lanyard_api::{ErrorCode, ProfileView};
 use serde_json::{Map, Value};
 
 use crate::settings::{MAX_NAME_CHARS, Settings};
+use crate::strict_json::{Json, RawObject, StrictJsonError, string_array};
 
 /// Longest email accepted, in bytes (RFC 5321's path limit less the angle brackets).
 pub const MAX_EMAIL_BYTES: usize = 254;
@@ -56,7 +57,7 @@ pub struct Profile {
     /// The groups claim: `None` when absent (or, with group sync off, unusable).
     pub groups: Option<Vec<String>>,
     /// Every claim that is neither registered nor one of the four profile claims.
-    pub login_attributes: Map<String, Value>,
+    pub login_attributes: LoginAttributes,
 }
 
 impl Profile {
@@ -67,25 +68,61 @@ impl Profile {
             first_name: self.first_name.clone(),
             last_name: self.last_name.clone(),
             groups: self.groups.clone(),
-            login_attributes: self.login_attributes.clone(),
+            login_attributes: self.login_attributes.to_map(),
         }
     }
 }
 
-/// Maps verified claims to a [`Profile`]. With `group_sync` on, a malformed groups claim refuses the
-/// login (`invalid_groups_claim`); with it off the claim is ignored, since nothing reads it.
+/// Login attributes as one JSON object text: the token's own bytes for each value, so storing them
+/// needs no re-encoding and the login path builds no `Value` tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttributes(String);
+
+impl LoginAttributes {
+    /// The JSON object text, e.g. `{"department":"Finance"}`.
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+
+    /// The attributes as a map, for display.
+    pub fn to_map(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+}
+
+/// Maps a token payload (JSON bytes) to a [`Profile`]: the payload is read as strictly as by the SSO
+/// endpoint (`malformed_token`, `duplicate_key`), then [`map_claims`]' rules apply.
 ///
-/// Takes the claims by value: what is left after the profile claims becomes the login attributes
-/// without a copy.
-pub fn map_claims(
-    claims: Map<String, Value>,
+/// ```
+/// use lanyard_core::profile::{map_payload, ClaimNames};
+/// let names = ClaimNames { email: "email", first_name: "first_name", last_name: "last_name", groups: "groups" };
+/// let profile = map_payload(br#"{"email":"Ada@Example.com","team":"core"}"#, names, false).unwrap();
+/// assert_eq!(profile.email, "ada@example.com");
+/// assert_eq!(profile.login_attributes.as_json(), r#"{"team":"core"}"#);
+/// ```
+pub fn map_payload(
+    payload: &[u8],
     names: ClaimNames<'_>,
     group_sync: bool,
 ) -> Result<Profile, ErrorCode> {
-    let email = email(&claims, names.email)?;
-    let first_name = name(&claims, names.first_name)?;
-    let last_name = name(&claims, names.last_name)?;
-    let groups = match groups(&claims, names.groups) {
+    let claims = RawObject::parse(payload).map_err(|error| match error {
+        StrictJsonError::DuplicateKey => ErrorCode::DuplicateKey,
+        StrictJsonError::NotAnObject => ErrorCode::MalformedToken,
+    })?;
+    map_claims(&claims, names, group_sync)
+}
+
+/// Maps verified claims to a [`Profile`]. With `group_sync` on, a malformed groups claim refuses the
+/// login (`invalid_groups_claim`); with it off the claim is ignored, since nothing reads it.
+pub(crate) fn map_claims(
+    claims: &RawObject<'_>,
+    names: ClaimNames<'_>,
+    group_sync: bool,
+) -> Result<Profile, ErrorCode> {
+    let email = email(claims, names.email)?;
+    let first_name = name(claims, names.first_name)?;
+    let last_name = name(claims, names.last_name)?;
+    let groups = match groups(claims, names.groups) {
         Ok(groups) => groups,
         Err(code) if group_sync => return Err(code),
         Err(_) => None,
@@ -103,17 +140,17 @@ pub fn map_claims(
 ///
 /// Only ASCII letters are folded: Unicode folding would turn the Kelvin sign in `"\u{212A}ate@x.org"`
 /// into `k` and hand Kate's account to whoever controls that other address.
-pub fn email(claims: &Map<String, Value>, claim: &str) -> Result<String, ErrorCode> {
+pub(crate) fn email(claims: &RawObject<'_>, claim: &str) -> Result<String, ErrorCode> {
     let value = match claims.get(claim) {
-        None | Some(Value::Null) => return Err(ErrorCode::MissingEmail),
-        Some(Value::String(value)) => value,
+        None | Some(Json::Null) => return Err(ErrorCode::MissingEmail),
+        Some(Json::String(value)) => value,
         Some(_) => return Err(ErrorCode::InvalidEmail),
     };
     let well_formed = value.len() <= MAX_EMAIL_BYTES
         && value.trim() == value
         && !value.chars().any(char::is_control)
         && EmailAddress::parse_with_options(
-            value,
+            &value,
             Options::default()
                 .without_display_text()
                 .without_domain_literal(),
@@ -127,10 +164,10 @@ pub fn email(claims: &Map<String, Value>, claim: &str) -> Result<String, ErrorCo
 }
 
 /// A first or last name claim: `None` when absent, null or blank; trimmed otherwise.
-pub fn name(claims: &Map<String, Value>, claim: &str) -> Result<Option<String>, ErrorCode> {
+pub(crate) fn name(claims: &RawObject<'_>, claim: &str) -> Result<Option<String>, ErrorCode> {
     match claims.get(claim) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(value)) => {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(value)) => {
             let value = value.trim();
             if value.chars().count() > MAX_NAME_CHARS || value.chars().any(char::is_control) {
                 Err(ErrorCode::InvalidNameClaim)
@@ -144,29 +181,39 @@ pub fn name(claims: &Map<String, Value>, claim: &str) -> Result<Option<String>, 
 
 /// The groups claim: `None` when absent, a lone string as a one-element list, otherwise an array of
 /// at most [`MAX_GROUPS`] strings.
-pub fn groups(claims: &Map<String, Value>, claim: &str) -> Result<Option<Vec<String>>, ErrorCode> {
+pub(crate) fn groups(
+    claims: &RawObject<'_>,
+    claim: &str,
+) -> Result<Option<Vec<String>>, ErrorCode> {
     match claims.get(claim) {
         None => Ok(None),
-        Some(Value::String(group)) => Ok(Some(vec![group.clone()])),
-        Some(Value::Array(items)) if items.len() <= MAX_GROUPS => items
-            .iter()
-            .map(|item| {
-                item.as_str()
-                    .map(str::to_owned)
-                    .ok_or(ErrorCode::InvalidGroupsClaim)
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
+        Some(Json::String(group)) => Ok(Some(vec![group.into_owned()])),
+        Some(Json::Array(raw)) => match string_array(raw) {
+            Some(items) if items.len() <= MAX_GROUPS => {
+                Ok(Some(items.into_iter().map(|g| g.into_owned()).collect()))
+            }
+            _ => Err(ErrorCode::InvalidGroupsClaim),
+        },
         Some(_) => Err(ErrorCode::InvalidGroupsClaim),
     }
 }
 
 /// Every claim that is neither registered (`iss sub aud exp nbf iat jti`) nor a profile claim.
-pub fn login_attributes(claims: Map<String, Value>, names: ClaimNames<'_>) -> Map<String, Value> {
-    claims
-        .into_iter()
-        .filter(|(key, _)| {
-            !REGISTERED_CLAIMS.contains(&key.as_str()) && !names.is_profile_claim(key)
-        })
-        .collect()
+pub(crate) fn login_attributes(claims: &RawObject<'_>, names: ClaimNames<'_>) -> LoginAttributes {
+    let kept = claims
+        .members()
+        .filter(|(key, _)| !REGISTERED_CLAIMS.contains(key) && !names.is_profile_claim(key));
+    let mut json = Vec::with_capacity(128);
+    json.push(b'{');
+    for (index, (key, raw)) in kept.enumerate() {
+        if index > 0 {
+            json.push(b',');
+        }
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut json, key);
+        json.push(b':');
+        json.extend_from_slice(raw.get().as_bytes());
+    }
+    json.push(b'}');
+    LoginAttributes(String::from_utf8(json).unwrap_or_else(|_| "{}".to_owned()))
 }

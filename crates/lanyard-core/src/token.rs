@@ -10,11 +10,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use lanyard_api::ErrorCode;
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::settings::Settings;
-use crate::strict_json::{StrictJsonError, parse_object};
+use crate::strict_json::{Json, RawObject, StrictJsonError, string_array};
 
 /// Largest token accepted, checked before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -94,14 +93,9 @@ impl<'a> Policy<'a> {
     }
 }
 
-/// A token whose signature and time claims passed. Its claims still need mapping
-/// ([`crate::profile::map_claims`]).
-#[derive(Debug, Clone, PartialEq)]
+/// What a verified token leaves behind for the replay cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
-    /// The header.
-    pub header: Map<String, Value>,
-    /// The payload.
-    pub claims: Map<String, Value>,
     /// The key this token is remembered under to refuse a replay (SPEC §2.2).
     pub replay_key: String,
     /// Until when (Unix seconds) the token could still be accepted, so how long to remember it.
@@ -109,6 +103,7 @@ pub struct VerifiedToken {
 }
 
 /// Verifies `token` against `policy` at `now` (Unix seconds), stopping at the first failed rule.
+/// The claims are not mapped; [`crate::verify_login`] does both.
 ///
 /// ```
 /// use lanyard_core::token::{verify, Policy};
@@ -116,22 +111,35 @@ pub struct VerifiedToken {
 /// assert_eq!(verify("not.a.jwt", &policy, 0).unwrap_err(), lanyard_api::ErrorCode::MalformedToken);
 /// ```
 pub fn verify(token: &str, policy: &Policy<'_>, now: i64) -> Result<VerifiedToken, ErrorCode> {
+    verify_with(token, policy, now, |_| Ok(())).map(|((), verified)| verified)
+}
+
+/// [`verify`], then `map` over the verified claims. The claims borrow the decoded payload, which
+/// lives only inside this call, hence the closure.
+pub(crate) fn verify_with<T>(
+    token: &str,
+    policy: &Policy<'_>,
+    now: i64,
+    map: impl FnOnce(&RawObject<'_>) -> Result<T, ErrorCode>,
+) -> Result<(T, VerifiedToken), ErrorCode> {
     let parts = first(split(token))?;
-    let header = first(decode_object(parts.header))?;
+    let header_bytes = first(decode_segment(parts.header))?;
+    let header = first(parse_object(&header_bytes))?;
     let alg = first(check_alg(&header, Some(policy.secret.len())))?.1;
     first(check_signature(&parts, policy.secret, alg))?;
-    let claims = first(decode_object(parts.payload))?;
+    let payload_bytes = first(decode_segment(parts.payload))?;
+    let claims = first(parse_object(&payload_bytes))?;
     let times = first(TimeClaims::read(&claims))?;
     first(times.check_iat(policy, now))?;
     first(times.check_exp(policy, now))?;
     first(times.check_nbf(policy, now))?;
     first(check_audience(&claims, policy.audience))?;
-    Ok(VerifiedToken {
+    let mapped = map(&claims)?;
+    let verified = VerifiedToken {
         replay_key: replay_key(&claims, parts.signed),
         replay_until: times.acceptable_until(policy),
-        header,
-        claims,
-    })
+    };
+    Ok((mapped, verified))
 }
 
 /// A token cut at its dots. `signed` is `header.payload`, the bytes the signature covers.
@@ -182,16 +190,19 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, Failure> {
     })
 }
 
-/// One segment as canonical base64url (no padding, no stray trailing bits), holding a JSON object
-/// without duplicate keys.
-pub(crate) fn decode_object(segment: &str) -> Result<Map<String, Value>, Failure> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
+/// One segment decoded as canonical base64url (no padding, no stray trailing bits).
+pub(crate) fn decode_segment(segment: &str) -> Result<Vec<u8>, Failure> {
+    URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
         fail(
             ErrorCode::MalformedToken,
             "a part is not canonical base64url",
         )
-    })?;
-    parse_object(&bytes).map_err(|error| match error {
+    })
+}
+
+/// A decoded segment as a JSON object without duplicate keys.
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<RawObject<'_>, Failure> {
+    RawObject::parse(bytes).map_err(|error| match error {
         StrictJsonError::DuplicateKey => fail(ErrorCode::DuplicateKey, "a key appears twice"),
         StrictJsonError::NotAnObject => {
             fail(ErrorCode::MalformedToken, "a part is not a JSON object")
@@ -203,25 +214,25 @@ pub(crate) fn decode_object(segment: &str) -> Result<Map<String, Value>, Failure
 /// HS512 from 64, as RFC 7518 §3.2 asks); `crit` is refused. With `key_len` unknown (the preview
 /// without a key), any HMAC algorithm passes this check.
 pub(crate) fn check_alg(
-    header: &Map<String, Value>,
+    header: &RawObject<'_>,
     key_len: Option<usize>,
 ) -> Result<(String, Algorithm), Failure> {
-    if header.contains_key("crit") {
+    if header.contains("crit") {
         return Err(fail(ErrorCode::CritHeader, "the header has \"crit\""));
     }
     let name = match header.get("alg") {
-        Some(Value::String(name)) => name.as_str(),
+        Some(Json::String(name)) => name,
         Some(_) => return Err(fail(ErrorCode::AlgNotAllowed, "\"alg\" is not a string")),
         None => return Err(fail(ErrorCode::AlgNotAllowed, "the header has no \"alg\"")),
     };
-    let (alg, min_key) = match name {
+    let (alg, min_key) = match name.as_ref() {
         "HS256" => (Algorithm::HS256, 0),
         "HS384" => (Algorithm::HS384, 48),
         "HS512" => (Algorithm::HS512, 64),
         _ => {
             return Err(fail(
                 ErrorCode::AlgNotAllowed,
-                format!("\"{}\" is not an HMAC algorithm", truncate(name, 20)),
+                format!("\"{}\" is not an HMAC algorithm", truncate(&name, 20)),
             ));
         }
     };
@@ -230,7 +241,7 @@ pub(crate) fn check_alg(
             ErrorCode::AlgNotAllowed,
             format!("{name} needs a key of at least {min_key} bytes; this one has {len}"),
         )),
-        _ => Ok((name.to_owned(), alg)),
+        _ => Ok((name.into_owned(), alg)),
     }
 }
 
@@ -267,16 +278,16 @@ pub(crate) struct TimeClaims {
 }
 
 impl TimeClaims {
-    pub(crate) fn read(claims: &Map<String, Value>) -> Result<Self, Failure> {
+    pub(crate) fn read(claims: &RawObject<'_>) -> Result<Self, Failure> {
         let read = |name: &str| match claims.get(name) {
             None => Ok(None),
             // NumericDate may have a fraction; whole seconds are precise enough here.
-            Some(Value::Number(n)) => n
-                .as_i64()
+            Some(Json::Number(text)) => text
+                .parse::<i64>()
+                .ok()
                 .or_else(|| {
-                    n.as_f64()
-                        .filter(|f| f.is_finite() && f.abs() < 1e15)
-                        .map(|f| f.floor() as i64)
+                    let seconds = text.parse::<f64>().ok()?;
+                    (seconds.is_finite() && seconds.abs() < 1e15).then(|| seconds.floor() as i64)
                 })
                 .map(Some)
                 .ok_or_else(|| {
@@ -373,34 +384,41 @@ impl TimeClaims {
 
 /// `aud`, when present, must name this site: a string equal to it, or an array containing it.
 /// A trailing `/` is ignored on both sides (`https://a.example/` is `https://a.example`).
-pub(crate) fn check_audience(claims: &Map<String, Value>, site_url: &str) -> CheckResult {
+pub(crate) fn check_audience(claims: &RawObject<'_>, site_url: &str) -> CheckResult {
     let same = |aud: &str| aud.trim_end_matches('/') == site_url.trim_end_matches('/');
-    match claims.get("aud") {
-        None => Ok(Passed::NoAudience),
-        Some(Value::String(aud)) if same(aud) => Ok(Passed::AudienceMatches),
-        Some(Value::Array(auds)) if auds.iter().any(|a| a.as_str().is_some_and(same)) => {
-            Ok(Passed::AudienceMatches)
+    let names_site = match claims.get("aud") {
+        None => return Ok(Passed::NoAudience),
+        Some(Json::String(aud)) => same(&aud),
+        Some(Json::Array(raw)) => {
+            string_array(raw).is_some_and(|auds| auds.iter().any(|a| same(a)))
         }
-        Some(_) => Err(fail(
+        Some(_) => false,
+    };
+    if names_site {
+        Ok(Passed::AudienceMatches)
+    } else {
+        Err(fail(
             ErrorCode::InvalidAudience,
             format!("\"aud\" does not name {site_url}"),
-        )),
+        ))
     }
 }
 
 /// `iss` + `jti` when the token has a `jti`, else the SHA-256 of `header.payload`; hashed either way
 /// so the key has a fixed length whatever the token carries.
-fn replay_key(claims: &Map<String, Value>, signed: &str) -> String {
+fn replay_key(claims: &RawObject<'_>, signed: &str) -> String {
     let mut hasher = Sha256::new();
-    match claims.get("jti") {
+    match claims.raw("jti") {
         Some(jti) => {
-            let text = |v: Option<&Value>| match v {
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-                None => String::new(),
+            // A string claim by its value, anything else by its JSON text.
+            let text = |raw: Option<&serde_json::value::RawValue>| match raw
+                .map(crate::strict_json::classify)
+            {
+                Some(Json::String(s)) => s.into_owned(),
+                _ => raw.map(|r| r.get().to_owned()).unwrap_or_default(),
             };
             hasher.update(b"jti\0");
-            hasher.update(text(claims.get("iss")).as_bytes());
+            hasher.update(text(claims.raw("iss")).as_bytes());
             hasher.update(b"\0");
             hasher.update(text(Some(jti)).as_bytes());
         }

@@ -1,8 +1,8 @@
 //! SPEC §2.2–§2.4: claims → email, names, groups and login attributes.
 
 use lanyard_core::ErrorCode;
-use lanyard_core::profile::{ClaimNames, map_claims};
-use serde_json::{Map, Value, json};
+use lanyard_core::profile::{ClaimNames, Profile, map_payload};
+use serde_json::{Value, json};
 
 const NAMES: ClaimNames<'static> = ClaimNames {
     email: "email",
@@ -11,11 +11,8 @@ const NAMES: ClaimNames<'static> = ClaimNames {
     groups: "groups",
 };
 
-fn map(claims: Value, group_sync: bool) -> Result<lanyard_core::profile::Profile, ErrorCode> {
-    let Value::Object(claims) = claims else {
-        panic!("object")
-    };
-    map_claims(claims, NAMES, group_sync)
+fn map(claims: Value, group_sync: bool) -> Result<Profile, ErrorCode> {
+    map_payload(claims.to_string().as_bytes(), NAMES, group_sync)
 }
 
 #[test]
@@ -31,8 +28,10 @@ fn email_is_folded_in_ascii_only() {
 
 #[test]
 fn the_email_claim_name_matches_exactly() {
-    let claims = json!({"Email": "kate@example.com"});
-    assert_eq!(map(claims, false), Err(ErrorCode::MissingEmail));
+    assert_eq!(
+        map(json!({"Email": "kate@example.com"}), false),
+        Err(ErrorCode::MissingEmail)
+    );
 }
 
 #[test]
@@ -71,7 +70,11 @@ fn groups_take_an_array_or_a_lone_string() {
 fn a_malformed_groups_claim_is_ignored_while_group_sync_is_off() {
     let profile = map(json!({"email": "a@b.c", "groups": 7}), false).expect("sync off");
     assert_eq!(profile.groups, None);
-    assert!(!profile.login_attributes.contains_key("groups"));
+    assert_eq!(
+        profile.login_attributes.as_json(),
+        "{}",
+        "the groups claim is never an attribute"
+    );
 }
 
 #[test]
@@ -82,12 +85,11 @@ fn login_attributes_are_every_other_unregistered_claim() {
         "department": "sales", "region": ["eu"], "tier": {"level": 3},
     });
     let profile = map(claims, true).expect("valid");
-    let expected: Map<String, Value> =
-        json!({"department": "sales", "region": ["eu"], "tier": {"level": 3}})
-            .as_object()
-            .cloned()
-            .expect("object");
-    assert_eq!(profile.login_attributes, expected);
+    let expected = json!({"department": "sales", "region": ["eu"], "tier": {"level": 3}});
+    assert_eq!(Value::Object(profile.login_attributes.to_map()), expected);
+    let stored: Value =
+        serde_json::from_str(profile.login_attributes.as_json()).expect("valid JSON");
+    assert_eq!(stored, expected, "stored as one JSON object text");
 }
 
 #[test]
@@ -98,16 +100,34 @@ fn configured_claim_names_are_used_and_excluded_from_attributes() {
         last_name: "family",
         groups: "roles",
     };
-    let Value::Object(claims) =
-        json!({"mail": "a@b.c", "given": "A", "family": "B", "roles": "r", "email": "other@x.y"})
-    else {
-        panic!("object")
-    };
-    let profile = map_claims(claims, names, true).expect("valid");
+    let claims =
+        json!({"mail": "a@b.c", "given": "A", "family": "B", "roles": "r", "email": "other@x.y"});
+    let profile = map_payload(claims.to_string().as_bytes(), names, true).expect("valid");
     assert_eq!(profile.email, "a@b.c");
     assert_eq!(profile.groups, Some(vec!["r".to_owned()]));
     assert_eq!(
-        profile.login_attributes.keys().collect::<Vec<_>>(),
-        ["email"]
+        profile.login_attributes.as_json(),
+        r#"{"email":"other@x.y"}"#
+    );
+}
+
+#[test]
+fn login_attributes_keep_escapes_valid() {
+    let payload = br#"{"email":"a@b.c","quote\"key":"line\nbreak","uni":"\u00e9"}"#;
+    let profile = map_payload(payload, NAMES, false).expect("valid");
+    let attributes = profile.login_attributes.to_map();
+    assert_eq!(attributes["quote\"key"], "line\nbreak");
+    assert_eq!(attributes["uni"], "é");
+}
+
+#[test]
+fn payloads_are_read_as_strictly_as_tokens() {
+    assert_eq!(
+        map_payload(br#"{"email":"a@b.c","email":"d@e.f"}"#, NAMES, false),
+        Err(ErrorCode::DuplicateKey)
+    );
+    assert_eq!(
+        map_payload(b"[]", NAMES, false),
+        Err(ErrorCode::MalformedToken)
     );
 }

@@ -363,7 +363,7 @@ fn flip_last_char(segment: &str) -> String {
 /// accept it, so a token could be reshaped without changing its meaning.
 fn non_canonical(text: &str) -> String {
     let canonical = b64(text.as_bytes());
-    assert!(text.len() % 3 != 0, "needs trailing bits");
+    assert!(!text.len().is_multiple_of(3), "needs trailing bits");
     let mut chars: Vec<char> = canonical.chars().collect();
     let last = chars.last_mut().expect("non-empty");
     const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
