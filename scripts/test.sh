@@ -21,4 +21,10 @@ say "build lanyard-core for wasm32"
 cargo build -p lanyard-core -p lanyard-api --target wasm32-unknown-unknown --locked
 
 say "tests"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+# cargo prints one summary per test binary, the last often a doc-test block with 0 tests; close with
+# the total so the run's last line says how many tests ran.
+awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"

@@ -1,9 +1,113 @@
-//! The `lanyard` binary. The HTTP server is issue #3; until it lands this only says so.
+//! The `lanyard` binary: `serve`, `migrate`, `admin create`.
 
-fn main() -> std::process::ExitCode {
-    eprintln!(
-        "lanyard {}: the server is not built yet (issue #3); lanyard-core is ready.",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::ExitCode::FAILURE
+use std::process::ExitCode;
+
+use clap::Parser;
+use lanyard_server::config::{AdminCommand, Cli, Command, LogFormat};
+use lanyard_server::store::Store;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log_format = match &cli.command {
+        Command::Serve(args) => args.log_format,
+        _ => LogFormat::Pretty,
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    match log_format {
+        LogFormat::Pretty => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init(),
+    }
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(options) => {
+            let listen = options.listen;
+            if options.demo_idp {
+                tracing::warn!(
+                    "DEMO IdP ENABLED at /demo-idp: it signs ANYONE in. For demos only; never in production."
+                );
+            }
+            let state = lanyard_server::prepare(options)
+                .await
+                .map_err(|e| e.to_string())?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            tracing::info!("lanyard listening on http://{listen}");
+            lanyard_server::serve(state, listener, shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Command::Migrate(database) => {
+            let store = Store::connect(&database.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.migrate().await.map_err(|e| e.to_string())?;
+            tracing::info!("schema is up to date");
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    password,
+                    database,
+                },
+        } => {
+            let store = Store::connect(&database.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.migrate().await.map_err(|e| e.to_string())?;
+            let body = lanyard_api::FirstAdmin {
+                email,
+                password,
+                first_name: None,
+                last_name: None,
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            lanyard_server::routes::create_first_admin(&store, &body, now)
+                .await
+                .map_err(|e| format!("could not create the admin: {}", e.code().message()))?;
+            tracing::info!(email = %body.email, "admin created");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
 }

@@ -141,16 +141,27 @@ pub(crate) fn map_claims(
 /// Only ASCII letters are folded: Unicode folding would turn the Kelvin sign in `"\u{212A}ate@x.org"`
 /// into `k` and hand Kate's account to whoever controls that other address.
 pub(crate) fn email(claims: &RawObject<'_>, claim: &str) -> Result<String, ErrorCode> {
-    let value = match claims.get(claim) {
-        None | Some(Json::Null) => return Err(ErrorCode::MissingEmail),
-        Some(Json::String(value)) => value,
-        Some(_) => return Err(ErrorCode::InvalidEmail),
-    };
+    match claims.get(claim) {
+        None | Some(Json::Null) => Err(ErrorCode::MissingEmail),
+        Some(Json::String(value)) => normalize_email(&value),
+        Some(_) => Err(ErrorCode::InvalidEmail),
+    }
+}
+
+/// One valid address of at most 254 bytes, with no surrounding whitespace or control characters,
+/// ASCII-lowercased: the form users are stored and matched in, whichever way the email arrives.
+///
+/// ```
+/// use lanyard_core::profile::normalize_email;
+/// assert_eq!(normalize_email("Ada@Example.COM").unwrap(), "ada@example.com");
+/// assert!(normalize_email(" ada@example.com").is_err());
+/// ```
+pub fn normalize_email(value: &str) -> Result<String, ErrorCode> {
     let well_formed = value.len() <= MAX_EMAIL_BYTES
         && value.trim() == value
         && !value.chars().any(char::is_control)
         && EmailAddress::parse_with_options(
-            &value,
+            value,
             Options::default()
                 .without_display_text()
                 .without_domain_literal(),

@@ -1,0 +1,98 @@
+//! Who is asking: typed extractors for a signed-in user and for an administrator.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use lanyard_api::{CurrentUser, ErrorCode};
+
+use crate::error::AppError;
+use crate::session;
+use crate::state::AppState;
+use crate::store::{ADMINISTRATORS, UserRow, users};
+
+/// A request with a valid session of an active user.
+pub struct SignedIn {
+    /// The user.
+    pub user: UserRow,
+    /// Their groups.
+    pub group_ids: Vec<i64>,
+    /// The hash of the session token (for sign-out).
+    pub token_hash: String,
+}
+
+impl SignedIn {
+    /// Whether the user is in "Administrators".
+    pub fn is_admin(&self) -> bool {
+        self.group_ids.contains(&ADMINISTRATORS)
+    }
+
+    /// The `GET /api/user/current` view.
+    pub fn view(&self) -> CurrentUser {
+        current_user(&self.user, &self.group_ids)
+    }
+}
+
+/// The wire view of a user with their groups.
+pub fn current_user(user: &UserRow, group_ids: &[i64]) -> CurrentUser {
+    CurrentUser {
+        id: user.id,
+        email: user.email.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        is_superuser: group_ids.contains(&ADMINISTRATORS),
+        group_ids: group_ids.to_vec(),
+        login_attributes: serde_json::from_str(&user.login_attributes).unwrap_or_default(),
+        sso_source: user.sso_source.clone(),
+        last_login: user.last_login.map(rfc3339),
+    }
+}
+
+/// Unix seconds as RFC 3339.
+pub fn rfc3339(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = session::token_from(&parts.headers).ok_or(ErrorCode::Unauthenticated)?;
+        let token_hash = session::hash_token(token);
+        let user_id = state
+            .store
+            .session_user(&token_hash, state.now())
+            .await?
+            .ok_or(ErrorCode::Unauthenticated)?;
+        let mut conn = state.store.conn().await?;
+        let user = users::find_by_id(&mut conn, user_id)
+            .await?
+            .ok_or(ErrorCode::Unauthenticated)?;
+        let group_ids = users::group_ids(&mut conn, user_id).await?;
+        Ok(Self {
+            user,
+            group_ids,
+            token_hash,
+        })
+    }
+}
+
+/// A request from an administrator.
+pub struct Admin(pub SignedIn);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        if signed_in.is_admin() {
+            Ok(Self(signed_in))
+        } else {
+            Err(ErrorCode::Forbidden.into())
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The command line: every option is also a `LANYARD_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use url::Url;
+
+/// lanyard: JWT single sign-on for web applications.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Bring the database schema up to date, then exit.
+    Migrate(DatabaseArgs),
+    /// Administer users.
+    Admin {
+        /// What to do.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+/// `lanyard admin …`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an administrator with a password (allowed only while there are no users).
+    Create {
+        /// The admin's email.
+        #[arg(long)]
+        email: String,
+        /// The admin's password (at least 8 characters). Prefer LANYARD_ADMIN_PASSWORD to keep it
+        /// out of shell history.
+        #[arg(long, env = "LANYARD_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://FILE` (created if missing) or `postgres://…` (for several replicas).
+    #[arg(
+        long,
+        env = "LANYARD_DATABASE_URL",
+        default_value = "sqlite://lanyard.db"
+    )]
+    pub database_url: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable.
+    Pretty,
+    /// One JSON object a line.
+    Json,
+}
+
+/// `lanyard serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LANYARD_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The public base URL (e.g. https://bi.example.com). Overrides the settings' site_url; when
+    /// neither is set it is derived from each request's Host header.
+    #[arg(long, env = "LANYARD_SITE_URL")]
+    pub site_url: Option<Url>,
+    /// The built SPA (Trunk's dist folder).
+    #[arg(long, env = "LANYARD_STATIC_DIR", default_value = "dist")]
+    pub static_dir: PathBuf,
+    /// Also serve a demo identity provider at /demo-idp. For demos only: it signs any user in.
+    #[arg(long, env = "LANYARD_DEMO_IDP")]
+    pub demo_idp: bool,
+    /// Log format.
+    #[arg(long, env = "LANYARD_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+    /// Session lifetime in seconds (default 14 days).
+    #[arg(long, env = "LANYARD_SESSION_MAX_AGE", default_value_t = 14 * 24 * 3600)]
+    pub session_max_age: i64,
+    /// Create this admin at start when there are no users (with LANYARD_ADMIN_PASSWORD).
+    #[arg(long, env = "LANYARD_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password for LANYARD_ADMIN_EMAIL.
+    #[arg(long, env = "LANYARD_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+}

@@ -1,0 +1,152 @@
+//! The server's one error type and its one mapping to HTTP. Internal details are logged, never sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use lanyard_api::{ErrorBody, ErrorCode, FieldError};
+
+use crate::store::StoreError;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// A refusal with a stable code.
+    #[error("{0}")]
+    Code(ErrorCode),
+    /// Settings failed validation.
+    #[error("invalid settings")]
+    Settings(Vec<FieldError>),
+    /// Too many failures; retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until a retry can succeed.
+        retry_after: u64,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// Anything else that is our fault.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ErrorCode> for AppError {
+    fn from(code: ErrorCode) -> Self {
+        Self::Code(code)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict => Self::Code(ErrorCode::Conflict),
+            StoreError::NotFound => Self::Code(ErrorCode::NotFound),
+            StoreError::Replayed => Self::Code(ErrorCode::TokenReplayed),
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl AppError {
+    /// The stable code this error answers with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Code(code) => *code,
+            Self::Settings(_) => ErrorCode::InvalidSettings,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        match self {
+            Self::Settings(fields) => {
+                ErrorBody::with_fields(ErrorCode::InvalidSettings, fields.clone())
+            }
+            other => ErrorBody::new(other.code()),
+        }
+    }
+
+    fn log_if_internal(&self) {
+        if matches!(self, Self::Store(_) | Self::Internal(_)) {
+            tracing::error!(error = %self, "request failed");
+        }
+    }
+
+    fn with_retry_after(&self, mut response: Response) -> Response {
+        if let Self::RateLimited { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
+        response
+    }
+
+    /// The error as an HTML page (the SSO endpoint, for browsers).
+    pub fn into_html_response(self) -> Response {
+        self.log_if_internal();
+        let body = self.body();
+        let page = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in failed</title>\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
+             <body style=\"font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem\">\
+             <h1>Sign-in failed</h1><p>{}</p><p>Error code: <code>{}</code></p><p><a href=\"/\">Back to lanyard</a></p>\
+             </body></html>",
+            escape_html(&body.error.message),
+            body.error.code.as_str(),
+        );
+        let response = (status_of(self.code()), Html(page)).into_response();
+        self.with_retry_after(response)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log_if_internal();
+        let response = (status_of(self.code()), axum::Json(self.body())).into_response();
+        self.with_retry_after(response)
+    }
+}
+
+/// The HTTP status for each code (README's error table).
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::AlgNotAllowed
+        | C::InvalidSignature
+        | C::TokenTooOld
+        | C::IssuedInFuture
+        | C::TokenExpired
+        | C::TokenNotYetValid
+        | C::InvalidAudience
+        | C::TokenReplayed
+        | C::InvalidCredentials
+        | C::Unauthenticated => StatusCode::UNAUTHORIZED,
+        C::UserDeactivated
+        | C::UserNotProvisioned
+        | C::PasswordLoginDisabled
+        | C::Forbidden
+        | C::CrossSiteRequest => StatusCode::FORBIDDEN,
+        C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::NotFound => StatusCode::NOT_FOUND,
+        C::Conflict | C::LastAdmin | C::BuiltinGroup | C::AlreadySetUp => StatusCode::CONFLICT,
+        C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,82 @@
+//! lanyard's server: the only authority that issues sessions. Handlers are thin — extract, call
+//! lanyard-core for the rules and [`store`] for the data, map errors through [`error::AppError`].
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod limiter;
+pub mod login;
+pub mod metrics;
+pub mod passwords;
+pub mod routes;
+pub mod session;
+pub mod state;
+pub mod store;
+
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::config::ServeArgs;
+use crate::state::AppState;
+use crate::store::{Store, StoreError};
+
+/// Connects, migrates, creates the admin from the options when there are no users, and builds the state.
+pub async fn prepare(options: ServeArgs) -> Result<AppState, StoreError> {
+    let store = Store::connect(&options.database.database_url).await?;
+    store.migrate().await?;
+    let state = AppState::new(store, options).await?;
+    if let (Some(email), Some(password)) =
+        (&state.options.admin_email, &state.options.admin_password)
+    {
+        let body = lanyard_api::FirstAdmin {
+            email: email.clone(),
+            password: password.clone(),
+            first_name: None,
+            last_name: None,
+        };
+        match routes::create_first_admin(&state.store, &body, state.now()).await {
+            Ok(_) => tracing::info!(%email, "created the admin from LANYARD_ADMIN_EMAIL"),
+            Err(error) if error.code() == lanyard_api::ErrorCode::AlreadySetUp => {}
+            Err(error) => {
+                tracing::error!(%error, "could not create the admin from LANYARD_ADMIN_EMAIL")
+            }
+        }
+    }
+    Ok(state)
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish. Background tasks keep the
+/// settings in step with other replicas (within a second) and prune expired rows.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let poller = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            let mut rounds: u64 = 0;
+            loop {
+                tick.tick().await;
+                rounds += 1;
+                if let Err(error) = state.refresh_settings().await {
+                    tracing::warn!(%error, "could not refresh settings");
+                }
+                if rounds.is_multiple_of(120)
+                    && let Err(error) = state.store.prune(state.now()).await
+                {
+                    tracing::warn!(%error, "could not prune expired rows");
+                }
+            }
+        })
+    };
+    let app = routes::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    poller.abort();
+    result
+}

@@ -1,0 +1,99 @@
+//! `/demo-idp` (only with `--demo-idp`): a stand-in identity provider that signs a token for whatever
+//! user and groups are typed into its form, with the configured key, so the whole flow can be tried
+//! without a real IdP. It signs anyone in: never enable it in production.
+
+use axum::extract::{Form, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use lanyard_api::ErrorCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::{AppError, escape_html};
+use crate::state::AppState;
+
+/// The query the SSO endpoint sends the browser here with.
+#[derive(Debug, Deserialize)]
+pub struct DemoQuery {
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+/// The form.
+#[derive(Debug, Deserialize)]
+pub struct DemoForm {
+    email: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    /// Comma-separated.
+    #[serde(default)]
+    groups: String,
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+/// `GET /demo-idp`: the sign-in form.
+pub async fn form(Query(query): Query<DemoQuery>) -> Html<String> {
+    let return_to = escape_html(query.return_to.as_deref().unwrap_or("/"));
+    Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo identity provider</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 28rem; margin: 2rem auto; padding: 0 1rem">
+<h1>Demo identity provider</h1>
+<p><strong>For demos only.</strong> Whoever you type here is signed in to lanyard.</p>
+<form method="post" action="/demo-idp">
+<p><label for="email">Email</label><br><input id="email" name="email" type="email" required autocomplete="off"></p>
+<p><label for="first_name">First name</label><br><input id="first_name" name="first_name"></p>
+<p><label for="last_name">Last name</label><br><input id="last_name" name="last_name"></p>
+<p><label for="groups">Groups (comma-separated)</label><br><input id="groups" name="groups"></p>
+<input type="hidden" name="return_to" value="{return_to}">
+<p><button type="submit">Sign in</button></p>
+</form></body></html>"#
+    ))
+}
+
+/// `POST /demo-idp`: signs a token and sends the browser back to `/auth/sso`.
+pub async fn sign(
+    State(state): State<AppState>,
+    Form(form): Form<DemoForm>,
+) -> Result<Response, AppError> {
+    let snapshot = state.settings();
+    let settings = &snapshot.settings;
+    if settings.jwt_shared_secret.is_empty() {
+        return Err(ErrorCode::SsoDisabled.into());
+    }
+    let groups: Vec<&str> = form
+        .groups
+        .split(',')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .collect();
+    let mut claims = serde_json::Map::new();
+    claims.insert(settings.jwt_attribute_email.clone(), json!(form.email));
+    claims.insert(
+        settings.jwt_attribute_firstname.clone(),
+        json!(form.first_name),
+    );
+    claims.insert(
+        settings.jwt_attribute_lastname.clone(),
+        json!(form.last_name),
+    );
+    claims.insert(settings.jwt_attribute_groups.clone(), json!(groups));
+    claims.insert("iat".into(), json!(state.now()));
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(settings.jwt_shared_secret.as_bytes()),
+    )
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut location = String::from("/auth/sso?");
+    location.push_str(
+        &form_urlencoded::Serializer::new(String::new())
+            .append_pair("jwt", &token)
+            .append_pair("return_to", form.return_to.as_deref().unwrap_or("/"))
+            .finish(),
+    );
+    Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}

@@ -1,0 +1,125 @@
+//! The router: every route, and the layers every response goes through.
+
+mod demo_idp;
+mod groups;
+mod ops;
+mod session;
+mod settings;
+mod sso;
+
+pub use session::create_first_admin;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post, put};
+use lanyard_api::ErrorCode;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route("/auth/sso", get(sso::get).post(sso::post))
+        .route(
+            "/api/session",
+            post(session::password_login).delete(session::sign_out),
+        )
+        .route("/api/session/properties", get(session::properties))
+        .route("/api/setup", post(session::setup))
+        .route("/api/user/current", get(session::current))
+        .route("/api/setting/jwt", get(settings::get).put(settings::put))
+        .route("/api/setting/jwt/test", post(settings::test))
+        .route(
+            "/api/setting/enable-password-login",
+            put(settings::put_password_login),
+        )
+        .route(
+            "/api/permissions/group",
+            get(groups::list).post(groups::create),
+        )
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics));
+    if state.options.demo_idp {
+        router = router.route("/demo-idp", get(demo_idp::form).post(demo_idp::sign));
+    }
+    let static_dir = &state.options.static_dir;
+    let router = if static_dir.join("index.html").is_file() {
+        let index = ServeFile::new(static_dir.join("index.html"));
+        router.fallback_service(ServeDir::new(static_dir).fallback(index))
+    } else {
+        router.fallback(no_spa)
+    };
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+                 img-src 'self' data:; connect-src 'self'; form-action 'self' http: https:; \
+                 frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .with_state(state)
+}
+
+async fn no_spa() -> Html<&'static str> {
+    Html(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>lanyard</title></head><body>\
+         <h1>lanyard</h1><p>The admin app is not built. Build it with <code>make run</code> (or \
+         <code>trunk build --release</code>) and point <code>--static-dir</code> at its <code>dist</code> folder.</p>\
+         <p>The API, <a href=\"/auth/sso\">/auth/sso</a> and <a href=\"/healthz\">/healthz</a> work without it.</p>\
+         </body></html>",
+    )
+}
+
+/// Unsafe methods under `/api` must come from this site: an `Origin` equal to the site's, or none
+/// (same-origin requests from older clients and non-browser clients send none).
+async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if unsafe_method
+        && request.uri().path().starts_with("/api/")
+        && let Some(origin) = request.headers().get(header::ORIGIN)
+    {
+        let snapshot = state.settings();
+        let site = state.site_url(&snapshot.settings, request.headers());
+        let same = match (
+            origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()),
+            site,
+        ) {
+            (Some(origin), Ok(site)) => origin.origin() == site.origin(),
+            _ => false,
+        };
+        if !same {
+            return AppError::Code(ErrorCode::CrossSiteRequest).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// One log line per request: method, path (never the query: it can hold a token), status, time.
+async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    state.metrics.request(micros);
+    tracing::info!(%method, %path, status = response.status().as_u16(), micros, "request");
+    response
+}

@@ -1,0 +1,103 @@
+//! `GET`/`PUT /api/setting/jwt`, `PUT /api/setting/enable-password-login`, `POST /api/setting/jwt/test`.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use lanyard_api::{
+    EnablePasswordLogin, JwtSettingsPatch, JwtSettingsView, TokenTestRequest, Verdict,
+};
+use lanyard_core::settings::Settings;
+use lanyard_core::{InspectInput, inspect};
+use serde_json::json;
+
+use crate::auth::Admin;
+use crate::error::AppError;
+use crate::extract::AppJson;
+use crate::state::AppState;
+use crate::store::AuditEvent;
+
+/// `GET /api/setting/jwt`: everything but the key.
+pub async fn get(State(state): State<AppState>, _admin: Admin) -> axum::Json<JwtSettingsView> {
+    axum::Json(state.settings().settings.view())
+}
+
+/// `PUT /api/setting/jwt`: a partial update, validated as a whole; nothing changes when invalid.
+pub async fn put(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    AppJson(patch): AppJson<JwtSettingsPatch>,
+) -> Result<axum::Json<JwtSettingsView>, AppError> {
+    save(&state, &admin.user.email, &patch).await
+}
+
+/// `PUT /api/setting/enable-password-login`.
+pub async fn put_password_login(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    AppJson(body): AppJson<EnablePasswordLogin>,
+) -> Result<axum::Json<JwtSettingsView>, AppError> {
+    let patch = JwtSettingsPatch {
+        enable_password_login: Some(body.value),
+        ..Default::default()
+    };
+    save(&state, &admin.user.email, &patch).await
+}
+
+async fn save(
+    state: &AppState,
+    actor: &str,
+    patch: &JwtSettingsPatch,
+) -> Result<axum::Json<JwtSettingsView>, AppError> {
+    let known_groups = state.store.group_ids().await?;
+    let current = state.settings();
+    let next = current
+        .settings
+        .apply(patch, Some(&known_groups))
+        .map_err(AppError::Settings)?;
+    let version = state.store.save_settings(&next).await?;
+    state.publish_settings(next.clone(), version);
+    let entry = AuditEvent {
+        event: "settings_changed",
+        actor_email: Some(actor),
+        ip: None,
+        details: json!({ "changes": redacted(patch) }),
+        at: state.now(),
+    };
+    state.store.audit(&entry).await?;
+    Ok(axum::Json(next.view()))
+}
+
+/// The patch as the audit log records it: the key, if sent, only as "changed".
+fn redacted(patch: &JwtSettingsPatch) -> serde_json::Value {
+    let mut value = serde_json::to_value(patch).unwrap_or_default();
+    if let Some(secret) = value.get_mut("jwt_shared_secret") {
+        *secret = json!("(changed)");
+    }
+    value
+}
+
+/// `POST /api/setting/jwt/test`: the verdict the SSO endpoint would reach, touching nothing.
+pub async fn test(
+    State(state): State<AppState>,
+    _admin: Admin,
+    headers: HeaderMap,
+    AppJson(request): AppJson<TokenTestRequest>,
+) -> Result<axum::Json<Verdict>, AppError> {
+    let current = state.settings();
+    let settings: Settings = match &request.settings {
+        Some(patch) => current
+            .settings
+            .apply(patch, None)
+            .map_err(AppError::Settings)?,
+        None => current.settings.clone(),
+    };
+    let site = state.site_url(&settings, &headers)?;
+    let verdict = inspect(InspectInput {
+        token: &request.token,
+        settings: &settings,
+        key: Some(settings.jwt_shared_secret.as_bytes()),
+        site_url: site.as_str(),
+        now: state.now(),
+        user: None,
+    });
+    Ok(axum::Json(verdict))
+}

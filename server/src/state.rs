@@ -1,0 +1,112 @@
+//! Shared state: the store, the settings snapshot the hot path reads, and the server's options.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+use axum::http::{HeaderMap, header};
+use lanyard_core::settings::Settings;
+use url::Url;
+
+use crate::config::ServeArgs;
+use crate::error::AppError;
+use crate::limiter::RateLimiter;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+/// The settings as last loaded, with the version they were stored under.
+#[derive(Debug)]
+pub struct SettingsSnapshot {
+    /// The settings.
+    pub settings: Settings,
+    /// Their version in the database.
+    pub version: i64,
+}
+
+/// Cheap to clone: every handler gets one.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+/// What [`AppState`] holds.
+pub struct Inner {
+    /// Storage.
+    pub store: Store,
+    /// Swapped atomically on save (and when another replica saved).
+    pub settings: ArcSwap<SettingsSnapshot>,
+    /// The options the server was started with.
+    pub options: ServeArgs,
+    /// Failed password logins, per account and per address.
+    pub limiter: RateLimiter,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Loads the settings and builds the state.
+    pub async fn new(store: Store, options: ServeArgs) -> Result<Self, StoreError> {
+        let (settings, version) = store.load_settings().await?;
+        Ok(Self(Arc::new(Inner {
+            store,
+            settings: ArcSwap::from_pointee(SettingsSnapshot { settings, version }),
+            options,
+            limiter: RateLimiter::new(5, Duration::from_secs(300)),
+            metrics: Metrics::default(),
+        })))
+    }
+
+    /// The current settings snapshot.
+    pub fn settings(&self) -> Arc<SettingsSnapshot> {
+        self.settings.load_full()
+    }
+
+    /// Replaces the snapshot (after a save here).
+    pub fn publish_settings(&self, settings: Settings, version: i64) {
+        self.settings
+            .store(Arc::new(SettingsSnapshot { settings, version }));
+    }
+
+    /// Reloads the settings when another replica saved a newer version.
+    pub async fn refresh_settings(&self) -> Result<(), StoreError> {
+        let stored = self.store.settings_version().await?;
+        if stored != self.settings().version {
+            let (settings, version) = self.store.load_settings().await?;
+            self.publish_settings(settings, version);
+        }
+        Ok(())
+    }
+
+    /// Now, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    }
+
+    /// The site's base URL: the `--site-url` option, else the settings' `site_url`, else
+    /// `http://` + the request's Host.
+    pub fn site_url(&self, settings: &Settings, headers: &HeaderMap) -> Result<Url, AppError> {
+        if let Some(url) = &self.options.site_url {
+            return Ok(url.clone());
+        }
+        if let Some(url) = settings
+            .site_url
+            .as_deref()
+            .and_then(|s| Url::parse(s).ok())
+        {
+            return Ok(url);
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .ok_or(AppError::Code(lanyard_api::ErrorCode::InvalidRequest))?;
+        Url::parse(&format!("http://{host}/"))
+            .map_err(|_| AppError::Code(lanyard_api::ErrorCode::InvalidRequest))
+    }
+}

@@ -1,0 +1,170 @@
+//! Storage: one set of portable SQL queries over sqlx's `Any` driver, on SQLite (default, a local file)
+//! or PostgreSQL (`postgres://…`, shared by replicas). Times are Unix seconds and booleans 0/1, so the
+//! queries need no per-backend variants; only the migrations differ (identity columns).
+
+pub mod audit;
+mod groups;
+pub mod sessions;
+mod settings;
+pub mod users;
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor, SqlStr};
+
+pub use audit::{AuditEvent, record as record_audit};
+pub use users::{NewUser, UserRow};
+
+/// Ids of the built-in groups, fixed by the first migration.
+pub const ALL_USERS: i64 = 1;
+/// See [`ALL_USERS`].
+pub const ADMINISTRATORS: i64 = 2;
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A unique constraint refused the write (a name or email already taken).
+    #[error("already exists")]
+    Conflict,
+    /// The row asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The token's replay key is already recorded.
+    #[error("token already used")]
+    Replayed,
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// Schema migration failed.
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            _ => Self::Database(error),
+        }
+    }
+}
+
+/// Which database the pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A local SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The connection pool and what it is connected to.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url`. A SQLite file is created when missing and put in WAL mode.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                Cow::Owned(format!("{url}{separator}mode=rwc"))
+            }
+            _ => Cow::Borrowed(url),
+        };
+        let options: AnyConnectOptions = url.parse().map_err(StoreError::Database)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; the busy timeout makes a
+                        // second writer wait instead of failing; foreign keys make deletes cascade.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
+            Backend::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
+        };
+        let migration = Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            SqlStr::from_static(sql),
+            false,
+        );
+        Migrator::with_migrations(vec![migration])
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// `Ok` when the database answers (`/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Starts a transaction: one per login, so a failure leaves nothing behind.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// The pool, for read-only helpers.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A transaction on the store.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// 0/1 as the schema stores booleans.
+pub(crate) fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+impl Store {
+    /// A pooled connection for a few reads in a row.
+    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+}

@@ -1,0 +1,216 @@
+//! Users and their memberships.
+
+use sqlx::{AnyConnection, Row};
+
+use super::{ADMINISTRATORS, ALL_USERS, StoreError, flag};
+
+/// A user as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRow {
+    /// Id.
+    pub id: i64,
+    /// Email, ASCII-lowercased.
+    pub email: String,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// argon2id PHC string; `None` for SSO-only users.
+    pub password_hash: Option<String>,
+    /// Deactivated users cannot sign in.
+    pub is_active: bool,
+    /// `"jwt"` once the user has signed in through SSO.
+    pub sso_source: Option<String>,
+    /// Claims kept from the last SSO login, as a JSON object text.
+    pub login_attributes: String,
+    /// Last sign-in, Unix seconds.
+    pub last_login: Option<i64>,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("is_active", &self.is_active)
+            .field("sso_source", &self.sso_source)
+            .finish_non_exhaustive()
+    }
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        password_hash: row.try_get("password_hash")?,
+        is_active: row.try_get::<i64, _>("is_active")? != 0,
+        sso_source: row.try_get("sso_source")?,
+        login_attributes: row.try_get("login_attributes")?,
+        last_login: row.try_get("last_login")?,
+    })
+}
+
+/// The user with this (already folded) email.
+pub async fn find_by_email(
+    conn: &mut AnyConnection,
+    email: &str,
+) -> Result<Option<UserRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, email, first_name, last_name, password_hash, is_active, sso_source, \
+         login_attributes, last_login FROM users WHERE email = $1",
+    )
+    .bind(email)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The user with this id.
+pub async fn find_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<UserRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, email, first_name, last_name, password_hash, is_active, sso_source, \
+         login_attributes, last_login FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// A user to create.
+#[derive(Clone)]
+pub struct NewUser<'a> {
+    /// Email, ASCII-lowercased.
+    pub email: &'a str,
+    /// First name.
+    pub first_name: Option<&'a str>,
+    /// Last name.
+    pub last_name: Option<&'a str>,
+    /// argon2id hash, or `None` for SSO-only.
+    pub password_hash: Option<&'a str>,
+    /// `"jwt"` for users created by an SSO login.
+    pub sso_source: Option<&'a str>,
+    /// Administrator.
+    pub is_superuser: bool,
+    /// Unix seconds.
+    pub now: i64,
+}
+
+/// Creates a user in "All Users" (and "Administrators" when asked); `Conflict` when the email is taken.
+pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<i64, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (email, first_name, last_name, password_hash, sso_source, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(user.email)
+    .bind(user.first_name)
+    .bind(user.last_name)
+    .bind(user.password_hash)
+    .bind(user.sso_source)
+    .bind(user.now)
+    .fetch_one(&mut *conn)
+    .await?;
+    add_membership(conn, id, ALL_USERS).await?;
+    if user.is_superuser {
+        add_membership(conn, id, ADMINISTRATORS).await?;
+    }
+    Ok(id)
+}
+
+/// Records an SSO login: names (only those given), `sso_source`, login attributes, last login.
+pub async fn record_sso_login(
+    conn: &mut AnyConnection,
+    id: i64,
+    first_name: Option<&str>,
+    last_name: Option<&str>,
+    login_attributes: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE users SET first_name = COALESCE($1, first_name), last_name = COALESCE($2, last_name), \
+         sso_source = 'jwt', login_attributes = $3, last_login = $4 WHERE id = $5",
+    )
+    .bind(first_name)
+    .bind(last_name)
+    .bind(login_attributes)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a password login.
+pub async fn touch_last_login(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How many users exist (first run: none).
+pub async fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(conn)
+        .await?)
+}
+
+/// How many active administrators exist.
+pub async fn active_admin_count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users u JOIN memberships m ON m.user_id = u.id \
+         WHERE m.group_id = $1 AND u.is_active = $2",
+    )
+    .bind(ADMINISTRATORS)
+    .bind(flag(true))
+    .fetch_one(conn)
+    .await?)
+}
+
+/// The user's group ids, ascending.
+pub async fn group_ids(conn: &mut AnyConnection, id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT group_id FROM memberships WHERE user_id = $1 ORDER BY group_id")
+            .bind(id)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// Adds a membership; already being a member is fine.
+pub async fn add_membership(
+    conn: &mut AnyConnection,
+    user: i64,
+    group: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO memberships (user_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(user)
+    .bind(group)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes a membership; not being a member is fine.
+pub async fn remove_membership(
+    conn: &mut AnyConnection,
+    user: i64,
+    group: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND group_id = $2")
+        .bind(user)
+        .bind(group)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
