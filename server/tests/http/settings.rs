@@ -1,0 +1,209 @@
+//! SPEC §1, §4: the settings API, write-only key, validation, access control, CSRF, headers.
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn the_key_is_never_returned_and_is_kept_when_omitted_or_masked() {
+    let server = Server::sqlite().await;
+    let admin = server.configured(json!({})).await;
+    let (status, view) = server.get_json(&admin, "/api/setting/jwt").await;
+    assert_eq!(status, 200);
+    assert!(!view.to_string().contains(KEY), "no key in {view}");
+    assert_eq!(
+        (
+            view["jwt_shared_secret_set"].as_bool(),
+            view["jwt_shared_secret_hint"].as_str()
+        ),
+        (Some(true), Some("…ef"))
+    );
+    assert!(view.get("jwt_shared_secret").is_none());
+
+    let (_, after) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"jwt_shared_secret": "…ef", "jwt_group_sync": true}),
+        )
+        .await;
+    assert_eq!(after["jwt_group_sync"], true);
+    // The key still signs valid logins.
+    assert_eq!(
+        server
+            .sso(&token(&claims("k@example.com", json!({}))), &[])
+            .await
+            .status(),
+        302
+    );
+}
+
+#[tokio::test]
+async fn invalid_settings_report_every_field_and_change_nothing() {
+    let server = Server::sqlite().await;
+    let admin = server.setup_admin().await;
+    let (status, body) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"jwt_enabled": true, "jwt_shared_secret": "short", "jwt_max_age_seconds": 0}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "invalid_settings");
+    let fields: Vec<(String, String)> = body["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| {
+            (
+                f["field"].as_str().unwrap_or("").to_owned(),
+                f["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        fields.contains(&("jwt_identity_provider_uri".into(), "required".into())),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&("jwt_shared_secret".into(), "too_short".into())),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&("jwt_max_age_seconds".into(), "out_of_range".into())),
+        "{fields:?}"
+    );
+    let (_, view) = server.get_json(&admin, "/api/setting/jwt").await;
+    assert_eq!(
+        (
+            view["jwt_enabled"].as_bool(),
+            view["jwt_shared_secret_set"].as_bool()
+        ),
+        (Some(false), Some(false))
+    );
+
+    for body in [json!({"jwt_enabeld": true}), json!({"jwt_enabled": "yes"})] {
+        let (status, error) = server.put_json(&admin, "/api/setting/jwt", &body).await;
+        assert_eq!(
+            (status, error["error"]["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{body}"
+        );
+    }
+    let (status, error) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"jwt_group_mappings": {"x": [999]}}),
+        )
+        .await;
+    assert_eq!(
+        (status, error["error"]["fields"][0]["code"].as_str()),
+        (400, Some("unknown_group"))
+    );
+}
+
+#[tokio::test]
+async fn admin_endpoints_need_an_admin_session() {
+    let server = Server::sqlite().await;
+    server.configured(json!({})).await;
+    let (status, body) = server.get_json("", "/api/setting/jwt").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+    let response = server
+        .sso(&token(&claims("kate@example.com", json!({}))), &[])
+        .await;
+    let user = session_cookie(response.headers()).expect("user session");
+    let (status, body) = server.get_json(&user, "/api/setting/jwt").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    assert_eq!(
+        server
+            .put_json(&user, "/api/setting/jwt", &json!({"jwt_enabled": false}))
+            .await
+            .0,
+        403
+    );
+}
+
+#[tokio::test]
+async fn cross_site_unsafe_requests_are_refused() {
+    let server = Server::sqlite().await;
+    let admin = server.configured(json!({})).await;
+    let response = server
+        .http
+        .put(server.url("/api/setting/jwt"))
+        .header("cookie", &admin)
+        .header("origin", "https://evil.example")
+        .json(&json!({"jwt_enabled": false}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "cross_site_request");
+    let (_, view) = server.get_json(&admin, "/api/setting/jwt").await;
+    assert_eq!(view["jwt_enabled"], true, "nothing changed");
+    // The same request from the site itself passes.
+    let response = server
+        .http
+        .put(server.url("/api/setting/jwt"))
+        .header("cookie", &admin)
+        .header("origin", &server.base)
+        .json(&json!({"jwt_group_sync": true}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let server = Server::sqlite().await;
+    for path in [
+        "/healthz",
+        "/api/session/properties",
+        "/auth/sso",
+        "/nowhere",
+    ] {
+        let response = server.http.get(server.url(path)).send().await.expect("get");
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        let csp = headers["content-security-policy"].to_str().expect("ascii");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+    }
+}
+
+#[tokio::test]
+async fn the_dry_run_reports_the_endpoints_verdict_without_touching_data() {
+    let server = Server::sqlite().await;
+    let admin = server.configured(json!({})).await;
+    let good = token(&claims("kate@example.com", json!({})));
+    let (status, verdict) = server
+        .post_json(&admin, "/api/setting/jwt/test", &json!({"token": good}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            verdict["accepted"].as_bool(),
+            verdict["profile"]["email"].as_str()
+        ),
+        (Some(true), Some("kate@example.com"))
+    );
+    // Nothing was consumed: the same token still signs in.
+    assert_eq!(server.sso(&good, &[]).await.status(), 302);
+    let expired = token(&claims("kate@example.com", json!({"exp": now() - 3600})));
+    let (_, verdict) = server
+        .post_json(&admin, "/api/setting/jwt/test", &json!({"token": expired}))
+        .await;
+    assert_eq!(
+        (verdict["accepted"].as_bool(), verdict["error"].as_str()),
+        (Some(false), Some("token_expired"))
+    );
+}
