@@ -8,11 +8,13 @@
 //! - [`token`]: verification of a JWT (SPEC §2.2); [`inspect()`] reports every check for the preview.
 //! - [`profile`]: claims → email, names, groups, login attributes.
 //! - [`groups`]: the group-sync plan.
+//! - [`people`]: rules on changing users (the last administrator stays one).
 //! - [`redirect`]: the `return_to` rule and the redirect to the IdP.
 #![deny(missing_docs)]
 
 pub mod groups;
 mod inspect;
+pub mod people;
 pub mod profile;
 pub mod redirect;
 pub mod settings;

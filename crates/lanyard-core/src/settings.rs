@@ -309,6 +309,16 @@ impl Settings {
         }
     }
 
+    /// These settings with `group` removed from every mapping (the group was deleted). A mapping
+    /// left with no groups stays, so the admin sees it and can point it elsewhere.
+    pub fn without_group(&self, group: GroupId) -> Settings {
+        let mut next = self.clone();
+        for ids in next.jwt_group_mappings.values_mut() {
+            ids.retain(|&id| id != group);
+        }
+        next
+    }
+
     /// True when JWT SSO is on and usable: what the login page and `/auth/sso` ask.
     pub fn sso_ready(&self) -> bool {
         self.jwt_enabled && self.validate(None).is_ok()

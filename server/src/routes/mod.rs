@@ -1,8 +1,10 @@
 //! The router: every route, and the layers every response goes through.
 
+mod audit;
 mod demo_idp;
 mod groups;
 mod ops;
+mod people;
 mod session;
 mod settings;
 mod sso;
@@ -45,6 +47,18 @@ pub fn app(state: AppState) -> Router {
             "/api/permissions/group",
             get(groups::list).post(groups::create),
         )
+        .route(
+            "/api/permissions/group/{id}",
+            put(groups::rename).delete(groups::delete),
+        )
+        .route("/api/permissions/group/{id}/clear", put(groups::clear))
+        .route("/api/user", get(people::list).post(people::create))
+        .route(
+            "/api/user/{id}",
+            put(people::update).delete(people::deactivate),
+        )
+        .route("/api/user/{id}/reactivate", put(people::reactivate))
+        .route("/api/audit", get(audit::list))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics));

@@ -42,3 +42,37 @@ impl Store {
         record(&mut conn, entry).await
     }
 }
+
+/// One page of the log, newest first, and the total count.
+pub async fn page(
+    conn: &mut AnyConnection,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<lanyard_api::AuditEntry>, i64), StoreError> {
+    use sqlx::Row;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows = sqlx::query(
+        "SELECT id, at, event, actor_email, ip, details FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2",
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(conn)
+    .await?;
+    let entries = rows
+        .iter()
+        .map(|row| {
+            let details: String = row.try_get("details")?;
+            Ok(lanyard_api::AuditEntry {
+                id: row.try_get("id")?,
+                at: crate::auth::rfc3339(row.try_get("at")?),
+                event: row.try_get("event")?,
+                actor_email: row.try_get("actor_email")?,
+                ip: row.try_get("ip")?,
+                details: serde_json::from_str(&details).unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok((entries, total))
+}

@@ -45,3 +45,44 @@ impl Store {
         Ok(ids.into_iter().collect())
     }
 }
+
+/// Whether a group is built in; `NotFound` when it does not exist.
+pub async fn is_builtin(conn: &mut sqlx::AnyConnection, id: i64) -> Result<bool, StoreError> {
+    let builtin: Option<i64> = sqlx::query_scalar("SELECT builtin FROM user_groups WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    builtin.map(|b| b != 0).ok_or(StoreError::NotFound)
+}
+
+/// Renames a group; `Conflict` when the name is taken.
+pub async fn rename(conn: &mut sqlx::AnyConnection, id: i64, name: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE user_groups SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a group and its memberships.
+pub async fn delete(conn: &mut sqlx::AnyConnection, id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM memberships WHERE group_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM user_groups WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes every member of a group (the mappings modal's "also remove all members").
+pub async fn remove_all_members(conn: &mut sqlx::AnyConnection, id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM memberships WHERE group_id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

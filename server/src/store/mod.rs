@@ -3,7 +3,7 @@
 //! queries need no per-backend variants; only the migrations differ (identity columns).
 
 pub mod audit;
-mod groups;
+pub mod groups;
 pub mod sessions;
 mod settings;
 pub mod users;

@@ -214,3 +214,74 @@ pub async fn remove_membership(
         .await?;
     Ok(())
 }
+
+/// One page of users whose email or name contains `search` (case-insensitive), by id, with their
+/// groups, and how many match in all.
+pub async fn page(
+    conn: &mut AnyConnection,
+    search: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<(UserRow, Vec<i64>)>, i64), StoreError> {
+    let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_'], ""));
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE (LOWER(email) LIKE $1 OR LOWER(COALESCE(first_name, '')) LIKE $1 \
+         OR LOWER(COALESCE(last_name, '')) LIKE $1)",
+    )
+    .bind(&pattern)
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT id, email, first_name, last_name, password_hash, is_active, sso_source, login_attributes, last_login \
+         FROM users WHERE (LOWER(email) LIKE $1 OR LOWER(COALESCE(first_name, '')) LIKE $1 \
+         OR LOWER(COALESCE(last_name, '')) LIKE $1) ORDER BY id LIMIT $2 OFFSET $3",
+    )
+    .bind(&pattern)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut users = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let user = from_row(row)?;
+        let groups = group_ids(conn, user.id).await?;
+        users.push((user, groups));
+    }
+    Ok((users, total))
+}
+
+/// Sets names and the active flag.
+pub async fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    first_name: Option<&str>,
+    last_name: Option<&str>,
+    is_active: bool,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET first_name = $1, last_name = $2, is_active = $3 WHERE id = $4")
+        .bind(first_name)
+        .bind(last_name)
+        .bind(flag(is_active))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the user's groups with `groups` ("All Users" is always kept).
+pub async fn set_groups(
+    conn: &mut AnyConnection,
+    id: i64,
+    groups: &[i64],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND group_id <> $2")
+        .bind(id)
+        .bind(ALL_USERS)
+        .execute(&mut *conn)
+        .await?;
+    add_membership(conn, id, ALL_USERS).await?;
+    for &group in groups {
+        add_membership(conn, id, group).await?;
+    }
+    Ok(())
+}

@@ -219,3 +219,17 @@ fn saving_invalid_settings_changes_nothing() {
         "apply never mutates its input"
     );
 }
+
+#[test]
+fn deleting_a_group_removes_it_from_every_mapping() {
+    let stored = Settings {
+        jwt_group_mappings: [("a".to_owned(), vec![3, 4]), ("b".to_owned(), vec![4])].into(),
+        ..enabled()
+    };
+    let next = stored.without_group(4);
+    assert_eq!(
+        next.jwt_group_mappings,
+        [("a".to_owned(), vec![3]), ("b".to_owned(), vec![])].into()
+    );
+    assert!(next.validate(Some(&BTreeSet::from([3]))).is_ok());
+}

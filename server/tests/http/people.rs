@@ -1,0 +1,320 @@
+//! SPEC §4: people, groups, the last admin, deactivation, and the audit log.
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+async fn send(
+    server: &Server,
+    method: reqwest::Method,
+    cookie: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = server
+        .http
+        .request(method, server.url(path))
+        .header("cookie", cookie);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn code(body: &Value) -> Option<&str> {
+    body["error"]["code"].as_str()
+}
+
+#[tokio::test]
+async fn people_are_created_listed_and_searched() {
+    let server = Server::sqlite().await;
+    let admin = server.setup_admin().await;
+    let (_, group) = server
+        .post_json(&admin, "/api/permissions/group", &json!({"name": "Sales"}))
+        .await;
+    let (status, ada) = server
+        .post_json(&admin, "/api/user", &json!({"email": "Ada@Example.com", "first_name": "Ada", "password": "long enough", "group_ids": [group["id"]]}))
+        .await;
+    assert_eq!(status, 201, "{ada}");
+    assert_eq!(
+        (ada["email"].as_str(), &ada["group_ids"]),
+        (Some("ada@example.com"), &json!([1, group["id"]]))
+    );
+    let (status, body) = server
+        .post_json(&admin, "/api/user", &json!({"email": "ada@example.com"}))
+        .await;
+    assert_eq!((status, code(&body)), (409, Some("conflict")));
+    let (status, body) = server
+        .post_json(&admin, "/api/user", &json!({"email": "not an email"}))
+        .await;
+    assert_eq!((status, code(&body)), (400, Some("invalid_email")));
+
+    let (_, page) = server.get_json(&admin, "/api/user?query=ADA").await;
+    assert_eq!(
+        (
+            page["total"].as_i64(),
+            page["data"][0]["first_name"].as_str()
+        ),
+        (Some(1), Some("Ada"))
+    );
+    let (_, page) = server.get_json(&admin, "/api/user?limit=1&offset=1").await;
+    assert_eq!(
+        (
+            page["total"].as_i64(),
+            page["data"].as_array().map(Vec::len)
+        ),
+        (Some(2), Some(1))
+    );
+}
+
+#[tokio::test]
+async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated() {
+    let server = Server::sqlite().await;
+    let admin = server.setup_admin().await;
+    let (_, me) = server.get_json(&admin, "/api/user/current").await;
+    let id = me["id"].as_i64().expect("id");
+    let (status, body) = send(
+        &server,
+        reqwest::Method::PUT,
+        &admin,
+        &format!("/api/user/{id}"),
+        Some(json!({"is_superuser": false})),
+    )
+    .await;
+    assert_eq!((status, code(&body)), (409, Some("last_admin")));
+    let (status, body) = send(
+        &server,
+        reqwest::Method::DELETE,
+        &admin,
+        &format!("/api/user/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!((status, code(&body)), (409, Some("last_admin")));
+    let (status, body) = send(
+        &server,
+        reqwest::Method::PUT,
+        &admin,
+        &format!("/api/user/{id}"),
+        Some(json!({"group_ids": [1]})),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (409, Some("last_admin")),
+        "dropping the group is demotion too"
+    );
+
+    // With a second admin, the first may step down.
+    let (status, _) = server
+        .post_json(
+            &admin,
+            "/api/user",
+            &json!({"email": "second@example.com", "is_superuser": true}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = send(
+        &server,
+        reqwest::Method::PUT,
+        &admin,
+        &format!("/api/user/{id}"),
+        Some(json!({"is_superuser": false, "first_name": "Former"})),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            body["is_superuser"].as_bool(),
+            body["first_name"].as_str()
+        ),
+        (200, Some(false), Some("Former"))
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_user_cannot_sign_in_and_loses_their_sessions() {
+    let server = Server::sqlite().await;
+    let admin = server.configured(json!({})).await;
+    let response = server
+        .sso(&token(&claims("kate@example.com", json!({}))), &[])
+        .await;
+    let kate = session_cookie(response.headers()).expect("kate signs in");
+    let (_, me) = server.get_json(&kate, "/api/user/current").await;
+    let id = me["id"].as_i64().expect("id");
+
+    let (status, body) = send(
+        &server,
+        reqwest::Method::DELETE,
+        &admin,
+        &format!("/api/user/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!((status, body["is_active"].as_bool()), (200, Some(false)));
+    assert_eq!(
+        server.get_json(&kate, "/api/user/current").await.0,
+        401,
+        "existing sessions stop working"
+    );
+    let response = server
+        .sso(
+            &token(&claims("kate@example.com", json!({"iat": now() - 1}))),
+            &[("response", "json")],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(code(&body), Some("user_deactivated"));
+
+    let (status, _) = send(
+        &server,
+        reqwest::Method::PUT,
+        &admin,
+        &format!("/api/user/{id}/reactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        server
+            .sso(
+                &token(&claims("kate@example.com", json!({"iat": now() - 2}))),
+                &[]
+            )
+            .await
+            .status(),
+        302
+    );
+}
+
+#[tokio::test]
+async fn built_in_groups_are_fixed_and_deleted_groups_leave_the_mappings() {
+    let server = Server::sqlite().await;
+    let admin = server.configured(json!({})).await;
+    for id in [1, 2] {
+        let (status, body) = send(
+            &server,
+            reqwest::Method::PUT,
+            &admin,
+            &format!("/api/permissions/group/{id}"),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+        assert_eq!((status, code(&body)), (409, Some("builtin_group")));
+        let (status, body) = send(
+            &server,
+            reqwest::Method::DELETE,
+            &admin,
+            &format!("/api/permissions/group/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!((status, code(&body)), (409, Some("builtin_group")));
+    }
+    let (_, sales) = server
+        .post_json(&admin, "/api/permissions/group", &json!({"name": "Sales"}))
+        .await;
+    let sales = sales["id"].as_i64().expect("id");
+    let (status, _) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"jwt_group_mappings": {"sales": [sales, 2]}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, renamed) = send(
+        &server,
+        reqwest::Method::PUT,
+        &admin,
+        &format!("/api/permissions/group/{sales}"),
+        Some(json!({"name": "Revenue"})),
+    )
+    .await;
+    assert_eq!((status, renamed["name"].as_str()), (200, Some("Revenue")));
+    let (status, _) = send(
+        &server,
+        reqwest::Method::DELETE,
+        &admin,
+        &format!("/api/permissions/group/{sales}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, view) = server.get_json(&admin, "/api/setting/jwt").await;
+    assert_eq!(view["jwt_group_mappings"], json!({"sales": [2]}));
+}
+
+#[tokio::test]
+async fn group_sync_never_removes_the_last_admin_and_says_why() {
+    let server = Server::sqlite().await;
+    let admin = server
+        .configured(json!({"jwt_group_sync": true, "jwt_group_mappings": {"admins": [2]}}))
+        .await;
+    // The only admin signs in through SSO without the admins group: they stay an admin.
+    let response = server
+        .sso(&token(&claims(ADMIN_EMAIL, json!({"groups": []}))), &[])
+        .await;
+    assert_eq!(response.status(), 302, "the login still succeeds");
+    let (_, me) = server.get_json(&admin, "/api/user/current").await;
+    assert_eq!(me["is_superuser"], true);
+    let (_, audit) = server.get_json(&admin, "/api/audit").await;
+    let login = audit["data"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["event"] == "sso_login")
+        .expect("audited");
+    assert!(
+        login["details"]["notes"][0]
+            .as_str()
+            .expect("note")
+            .contains("last active administrator")
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_records_sign_ins_and_changes_without_secrets() {
+    let server = Server::sqlite().await;
+    let admin = server.configured(json!({})).await;
+    server
+        .sso(&token(&claims("kate@example.com", json!({}))), &[])
+        .await;
+    server.sso("garbage", &[]).await;
+    let (status, audit) = server.get_json(&admin, "/api/audit").await;
+    assert_eq!(status, 200);
+    let text = audit.to_string();
+    assert!(
+        !text.contains(KEY),
+        "the signing key never reaches the audit log"
+    );
+    let events: Vec<&str> = audit["data"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "sso_login_failed",
+            "sso_login",
+            "settings_changed",
+            "admin_created"
+        ],
+        "newest first"
+    );
+    let failed = &audit["data"][0];
+    assert_eq!(
+        (failed["details"]["code"].as_str(), failed["ip"].as_str()),
+        (Some("malformed_token"), Some("127.0.0.1"))
+    );
+    assert_eq!(
+        audit["data"][2]["details"]["changes"]["jwt_shared_secret"],
+        "(changed)"
+    );
+    assert_eq!(audit["data"][2]["actor_email"], ADMIN_EMAIL);
+}
