@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Server load benchmark: SSO logins and authenticated requests against /healthz as the ceiling, on a
+# fresh SQLite file, in one run. Prints the figures BENCHMARKS.md records. Traffic stays on 127.0.0.1;
+# each wrk run is bounded in time.
+#   scripts/bench-server.sh [connections=32] [seconds=10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+connections=${1:-32}
+seconds=${2:-10}
+threads=2
+port=3999
+base="http://127.0.0.1:$port"
+key=$(printf 'k%.0s' {1..64})
+
+if ! command -v wrk >/dev/null; then
+    say "installing wrk"
+    as_root apt-get update -qq && as_root apt-get install -y -qq wrk
+fi
+say "build (release)"
+cargo build --release --locked -p lanyard-server --bin lanyard --example bench_tokens
+
+work=$(mktemp -d)
+cleanup() { [ -n "${server:-}" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
+    target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/bench.db" \
+    >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 50); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
+
+curl -sf -c "$work/jar" -H 'content-type: application/json' \
+    -d '{"username":"bench@example.com","password":"bench-password"}' "$base/api/session" >/dev/null
+curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" -d "{
+    \"jwt_enabled\": true, \"jwt_identity_provider_uri\": \"https://idp.example.com/sso\",
+    \"jwt_shared_secret\": \"$key\", \"jwt_max_age_seconds\": 3600}" >/dev/null
+cookie=$(awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$work/jar")
+
+# Enough fresh tokens for the run; the first users are created on their first login.
+target/release/examples/bench_tokens --key "$key" --count 300000 --users 1000 >"$work/tokens"
+
+run() { # name, then wrk arguments
+    local name=$1; shift
+    say "$name"
+    wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" | tee "$work/$name.out"
+}
+run ceiling "$base/healthz"
+TOKENS="$work/tokens" WRK_THREADS=$threads run sso_login -s scripts/bench/sso.lua "$base"
+run current_user -H "Cookie: $cookie" "$base/api/user/current"
+
+peak_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$server/status")
+users=$(curl -sf -b "$work/jar" "$base/api/user?limit=1" | sed -E 's/.*"total":([0-9]+).*/\1/')
+figures() { # requests/s, p50, p99, non-2xx/3xx count
+    awk '/Requests\/sec/ { rps = $2 } /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
+         /Non-2xx or 3xx/ { bad = $5 } END { printf "%s %s %s %s", rps, p50, p99, (bad == "" ? 0 : bad) }' "$work/$1.out"
+}
+read -r ceiling_rps ceiling_p50 ceiling_p99 ceiling_bad <<<"$(figures ceiling)"
+read -r sso_rps sso_p50 sso_p99 sso_bad <<<"$(figures sso_login)"
+read -r cur_rps cur_p50 cur_p99 cur_bad <<<"$(figures current_user)"
+say "summary ($connections connections, ${seconds}s each, $threads wrk threads, SQLite)"
+printf '| endpoint | requests/s | p50 | p99 | non-2xx/3xx | vs ceiling |\n|---|---|---|---|---|---|\n'
+printf '| GET /healthz (ceiling) | %s | %s | %s | %s | 1.00 |\n' "$ceiling_rps" "$ceiling_p50" "$ceiling_p99" "$ceiling_bad"
+printf '| GET /auth/sso?jwt=… (login) | %s | %s | %s | %s | %.2f |\n' "$sso_rps" "$sso_p50" "$sso_p99" "$sso_bad" "$(echo "$sso_rps / $ceiling_rps" | bc -l)"
+printf '| GET /api/user/current (session) | %s | %s | %s | %s | %.2f |\n' "$cur_rps" "$cur_p50" "$cur_p99" "$cur_bad" "$(echo "$cur_rps / $ceiling_rps" | bc -l)"
+printf 'peak RSS: %s MiB; users after the run: %s\n' "$((peak_kib / 1024))" "$users"
