@@ -63,16 +63,11 @@ impl FromRequestParts<AppState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = session::token_from(&parts.headers).ok_or(ErrorCode::Unauthenticated)?;
         let token_hash = session::hash_token(token);
-        let user_id = state
-            .store
-            .session_user(&token_hash, state.now())
-            .await?
-            .ok_or(ErrorCode::Unauthenticated)?;
         let mut conn = state.store.conn().await?;
-        let user = users::find_by_id(&mut conn, user_id)
+        let user = users::by_session(&mut conn, &token_hash, state.now())
             .await?
             .ok_or(ErrorCode::Unauthenticated)?;
-        let group_ids = users::group_ids(&mut conn, user_id).await?;
+        let group_ids = users::group_ids(&mut conn, user.id).await?;
         Ok(Self {
             user,
             group_ids,

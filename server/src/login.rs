@@ -42,9 +42,19 @@ pub async fn complete_sso(
     )
     .await?;
 
-    let user = match users::find_by_email(&mut tx, &profile.email).await? {
-        Some(user) if !user.is_active => return Err(ErrorCode::UserDeactivated.into()),
-        Some(user) => user.id,
+    let existing = users::record_sso_login(
+        &mut tx,
+        &profile.email,
+        profile.first_name.as_deref(),
+        profile.last_name.as_deref(),
+        profile.login_attributes.as_json(),
+        now,
+    )
+    .await?;
+    let user = match existing {
+        // Returning rolls the transaction back: the update above is undone with the rest.
+        Some((_, false)) => return Err(ErrorCode::UserDeactivated.into()),
+        Some((id, true)) => id,
         None if !settings.jwt_user_provisioning => return Err(ErrorCode::UserNotProvisioned.into()),
         None => {
             let new = NewUser {
@@ -54,20 +64,13 @@ pub async fn complete_sso(
                 password_hash: None,
                 sso_source: Some("jwt"),
                 is_superuser: false,
+                login_attributes: Some(profile.login_attributes.as_json()),
+                last_login: Some(now),
                 now,
             };
             users::insert(&mut tx, &new).await?
         }
     };
-    users::record_sso_login(
-        &mut tx,
-        user,
-        profile.first_name.as_deref(),
-        profile.last_name.as_deref(),
-        profile.login_attributes.as_json(),
-        now,
-    )
-    .await?;
 
     let mut details = json!({"method": "jwt"});
     if settings.jwt_group_sync {

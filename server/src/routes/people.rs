@@ -96,6 +96,8 @@ pub async fn create(
         password_hash: hash.as_deref(),
         sso_source: None,
         is_superuser: body.is_superuser,
+        login_attributes: None,
+        last_login: None,
         now,
     };
     let id = users::insert(&mut tx, &new).await?;

@@ -185,6 +185,8 @@ pub async fn create_first_admin(
         password_hash: Some(&hash),
         sso_source: None,
         is_superuser: true,
+        login_attributes: None,
+        last_login: None,
         now,
     };
     let id = users::insert(&mut tx, &new).await?;

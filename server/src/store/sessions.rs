@@ -2,7 +2,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{Store, StoreError, flag};
+use super::{Store, StoreError};
 
 /// Creates a session for `user` under the hash of its token.
 pub async fn create(
@@ -22,49 +22,32 @@ pub async fn create(
     Ok(())
 }
 
-/// Records a token as used until `expires_at`; `Replayed` when it was used already. Expired entries
-/// are pruned first, so a key can be reused once its token could no longer pass anyway.
+/// Records a token as used until `expires_at`; `Replayed` when it is recorded already and that
+/// record has not expired. One statement: an expired record is simply taken over.
 pub async fn remember_token(
     conn: &mut AnyConnection,
     replay_key: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM replay_cache WHERE replay_key = $1 AND expires_at < $2")
-        .bind(replay_key)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO replay_cache (replay_key, expires_at) VALUES ($1, $2)")
-        .bind(replay_key)
-        .bind(expires_at)
-        .execute(conn)
-        .await
-        .map_err(|error| match StoreError::from(error) {
-            StoreError::Conflict => StoreError::Replayed,
-            other => other,
-        })?;
-    Ok(())
+    let result = sqlx::query(
+        "INSERT INTO replay_cache (replay_key, expires_at) VALUES ($1, $2) \
+         ON CONFLICT (replay_key) DO UPDATE SET expires_at = excluded.expires_at \
+         WHERE replay_cache.expires_at < $3",
+    )
+    .bind(replay_key)
+    .bind(expires_at)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    if result.rows_affected() == 0 {
+        Err(StoreError::Replayed)
+    } else {
+        Ok(())
+    }
 }
 
 impl Store {
-    /// The user id behind an unexpired session of an active user.
-    pub async fn session_user(
-        &self,
-        token_hash: &str,
-        now: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.is_active = $3",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .bind(flag(true))
-        .fetch_optional(self.pool())
-        .await?)
-    }
-
     /// Ends a session (sign-out).
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")

@@ -94,6 +94,10 @@ pub struct NewUser<'a> {
     pub sso_source: Option<&'a str>,
     /// Administrator.
     pub is_superuser: bool,
+    /// Claims kept from an SSO login (JSON object text); `None` for `{}`.
+    pub login_attributes: Option<&'a str>,
+    /// Set when the user is created by a login.
+    pub last_login: Option<i64>,
     /// Unix seconds.
     pub now: i64,
 }
@@ -101,8 +105,8 @@ pub struct NewUser<'a> {
 /// Creates a user in "All Users" (and "Administrators" when asked); `Conflict` when the email is taken.
 pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<i64, StoreError> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (email, first_name, last_name, password_hash, sso_source, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO users (email, first_name, last_name, password_hash, sso_source, created_at, \
+         login_attributes, last_login) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(user.email)
     .bind(user.first_name)
@@ -110,6 +114,8 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<i64,
     .bind(user.password_hash)
     .bind(user.sso_source)
     .bind(user.now)
+    .bind(user.login_attributes.unwrap_or("{}"))
+    .bind(user.last_login)
     .fetch_one(&mut *conn)
     .await?;
     add_membership(conn, id, ALL_USERS).await?;
@@ -119,27 +125,33 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<i64,
     Ok(id)
 }
 
-/// Records an SSO login: names (only those given), `sso_source`, login attributes, last login.
+/// Records an SSO login of an existing user by email: names (only those given), `sso_source`, login
+/// attributes, last login. Returns the user's id and whether they are active, or `None` when no user
+/// has this email. One statement, so a login holds the write lock as briefly as possible.
 pub async fn record_sso_login(
     conn: &mut AnyConnection,
-    id: i64,
+    email: &str,
     first_name: Option<&str>,
     last_name: Option<&str>,
     login_attributes: &str,
     now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<Option<(i64, bool)>, StoreError> {
+    let row = sqlx::query(
         "UPDATE users SET first_name = COALESCE($1, first_name), last_name = COALESCE($2, last_name), \
-         sso_source = 'jwt', login_attributes = $3, last_login = $4 WHERE id = $5",
+         sso_source = 'jwt', login_attributes = $3, last_login = $4 WHERE email = $5 RETURNING id, is_active",
     )
     .bind(first_name)
     .bind(last_name)
     .bind(login_attributes)
     .bind(now)
-    .bind(id)
-    .execute(conn)
+    .bind(email)
+    .fetch_optional(conn)
     .await?;
-    Ok(())
+    Ok(row
+        .map(|row| {
+            Ok::<_, sqlx::Error>((row.try_get("id")?, row.try_get::<i64, _>("is_active")? != 0))
+        })
+        .transpose()?)
 }
 
 /// Records a password login.
@@ -284,4 +296,23 @@ pub async fn set_groups(
         add_membership(conn, id, group).await?;
     }
     Ok(())
+}
+
+/// The active user behind an unexpired session, in one query.
+pub async fn by_session(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<UserRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT u.id, u.email, u.first_name, u.last_name, u.password_hash, u.is_active, u.sso_source, \
+         u.login_attributes, u.last_login FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.is_active = $3",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .bind(flag(true))
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
 }
