@@ -113,7 +113,7 @@ pub async fn complete_sso(
         },
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     Ok(session)
 }
 

@@ -10,7 +10,7 @@ use crate::auth::Admin;
 use crate::error::AppError;
 use crate::extract::AppJson;
 use crate::state::AppState;
-use crate::store::{StoreError, groups};
+use crate::store::groups;
 
 /// Every group.
 pub async fn list(
@@ -69,7 +69,7 @@ pub async fn rename(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     let group = state
         .store
         .list_groups()
@@ -101,7 +101,7 @@ pub async fn delete(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     let current = state.settings();
     let next = current.settings.without_group(id);
     if next != current.settings {
@@ -131,7 +131,7 @@ pub async fn clear(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

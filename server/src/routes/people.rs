@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::extract::AppJson;
 use crate::passwords;
 use crate::state::AppState;
-use crate::store::{self, ADMINISTRATORS, AuditEvent, NewUser, StoreError, Tx, UserRow, users};
+use crate::store::{self, ADMINISTRATORS, AuditEvent, NewUser, Tx, UserRow, users};
 
 /// `GET /api/user` query.
 #[derive(Debug, Deserialize)]
@@ -113,7 +113,7 @@ pub async fn create(
     )
     .await?;
     let user = load(&mut tx, id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(user)))
 }
 
@@ -200,7 +200,7 @@ async fn change(
     let details = json!({"user": user.email, "changes": body});
     audit(&mut tx, actor, "user_updated", details, now).await?;
     let updated = load(&mut tx, id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(updated)
 }
 

@@ -132,7 +132,7 @@ pub async fn password_login(
         at: now,
     };
     store::record_audit(&mut tx, &entry).await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     state.metrics.sign_in("password", "success");
     session_response(&state, &headers, session)
 }
@@ -157,7 +157,7 @@ pub async fn setup(
         at: now,
     };
     store::record_audit(&mut tx, &entry).await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     session_response(&state, &headers, session)
 }
 
@@ -190,7 +190,7 @@ pub async fn create_first_admin(
         now,
     };
     let id = users::insert(&mut tx, &new).await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     Ok(id)
 }
 
