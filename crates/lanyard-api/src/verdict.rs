@@ -34,6 +34,8 @@ pub enum CheckName {
     Groups,
     /// Whether the token was already used (server only).
     Replay,
+    /// The account it signs in: existing, to be created, deactivated, or not provisioned (server only).
+    Account,
 }
 
 /// How one check came out.

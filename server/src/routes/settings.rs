@@ -1,19 +1,23 @@
 //! `GET`/`PUT /api/setting/jwt`, `PUT /api/setting/enable-password-login`, `POST /api/setting/jwt/test`.
 
+use std::collections::BTreeSet;
+
 use axum::extract::State;
 use axum::http::HeaderMap;
 use lanyard_api::{
-    EnablePasswordLogin, JwtSettingsPatch, JwtSettingsView, TokenTestRequest, Verdict,
+    Check, CheckName, CheckOutcome, EnablePasswordLogin, ErrorCode, JwtSettingsPatch,
+    JwtSettingsView, TokenTestRequest, Verdict,
 };
+use lanyard_core::groups::BuiltinGroups;
 use lanyard_core::settings::Settings;
-use lanyard_core::{InspectInput, inspect};
+use lanyard_core::{GroupContext, InspectInput, inspect};
 use serde_json::json;
 
 use crate::auth::Admin;
 use crate::error::AppError;
 use crate::extract::AppJson;
 use crate::state::AppState;
-use crate::store::AuditEvent;
+use crate::store::{ADMINISTRATORS, ALL_USERS, AuditEvent, sessions, users};
 
 /// `GET /api/setting/jwt`: everything but the key.
 pub async fn get(State(state): State<AppState>, _admin: Admin) -> axum::Json<JwtSettingsView> {
@@ -75,7 +79,8 @@ fn redacted(patch: &JwtSettingsPatch) -> serde_json::Value {
     value
 }
 
-/// `POST /api/setting/jwt/test`: the verdict the SSO endpoint would reach, touching nothing.
+/// `POST /api/setting/jwt/test`: the verdict the SSO endpoint would reach — every check of the token,
+/// then replay and the account, with the group changes for the existing user — touching nothing.
 pub async fn test(
     State(state): State<AppState>,
     _admin: Admin,
@@ -91,13 +96,72 @@ pub async fn test(
         None => current.settings.clone(),
     };
     let site = state.site_url(&settings, &headers)?;
-    let verdict = inspect(InspectInput {
+    let now = state.now();
+    let login = lanyard_core::verify_login(&request.token, &settings, site.as_str(), now).ok();
+    let mut conn = state.store.conn().await?;
+    let user = match &login {
+        Some(login) => users::find_by_email(&mut conn, &login.profile.email).await?,
+        None => None,
+    };
+    let current_groups: BTreeSet<i64> = match &user {
+        Some(user) => users::group_ids(&mut conn, user.id)
+            .await?
+            .into_iter()
+            .collect(),
+        None => BTreeSet::new(),
+    };
+    let is_last_active_admin = current_groups.contains(&ADMINISTRATORS)
+        && users::active_admin_count(&mut conn).await? <= 1;
+    let mut verdict = inspect(InspectInput {
         token: &request.token,
         settings: &settings,
         key: Some(settings.jwt_shared_secret.as_bytes()),
         site_url: site.as_str(),
-        now: state.now(),
-        user: None,
+        now,
+        user: user.as_ref().map(|_| GroupContext {
+            current: &current_groups,
+            builtins: BuiltinGroups {
+                all_users: ALL_USERS,
+                administrators: ADMINISTRATORS,
+            },
+            is_last_active_admin,
+        }),
     });
+    let Some(login) = login else {
+        return Ok(axum::Json(verdict));
+    };
+    let replayed = sessions::is_replayed(&mut conn, &login.replay_key, now).await?;
+    let account = match &user {
+        Some(user) if !user.is_active => {
+            Err((ErrorCode::UserDeactivated, "the account is deactivated"))
+        }
+        Some(_) => Ok("signs in to the existing account"),
+        None if !settings.jwt_user_provisioning => Err((
+            ErrorCode::UserNotProvisioned,
+            "no account, and provisioning is off",
+        )),
+        None => Ok("creates a new account"),
+    };
+    let replay = if replayed {
+        Err((ErrorCode::TokenReplayed, "this token was already used"))
+    } else {
+        Ok("not used before")
+    };
+    for (name, result) in [(CheckName::Replay, replay), (CheckName::Account, account)] {
+        let (outcome, detail) = match result {
+            Ok(detail) => (CheckOutcome::Pass, detail),
+            Err((code, detail)) => {
+                // The endpoint checks these after the token, so they never mask a token failure.
+                verdict.error = verdict.error.or(Some(code));
+                verdict.accepted = false;
+                (CheckOutcome::Fail { code }, detail)
+            }
+        };
+        verdict.checks.push(Check {
+            name,
+            outcome,
+            detail: detail.to_owned(),
+        });
+    }
     Ok(axum::Json(verdict))
 }

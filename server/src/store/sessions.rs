@@ -47,6 +47,21 @@ pub async fn remember_token(
     }
 }
 
+/// Whether a token with this replay key was used and could still be replayed.
+pub async fn is_replayed(
+    conn: &mut AnyConnection,
+    replay_key: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM replay_cache WHERE replay_key = $1 AND expires_at >= $2")
+            .bind(replay_key)
+            .bind(now)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
+}
+
 impl Store {
     /// Ends a session (sign-out).
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -207,3 +207,74 @@ async fn the_dry_run_reports_the_endpoints_verdict_without_touching_data() {
         (Some(false), Some("token_expired"))
     );
 }
+
+#[tokio::test]
+async fn the_dry_run_knows_replays_accounts_and_existing_memberships() {
+    let server = Server::sqlite().await;
+    let admin = server.setup_admin().await;
+    let (_, sales) = server
+        .post_json(&admin, "/api/permissions/group", &json!({"name": "Sales"}))
+        .await;
+    let settings = json!({
+        "jwt_enabled": true, "jwt_identity_provider_uri": "https://idp.example.com", "jwt_shared_secret": KEY,
+        "jwt_group_sync": true, "jwt_group_mappings": {"sales": [sales["id"]]},
+    });
+    assert_eq!(
+        server
+            .put_json(&admin, "/api/setting/jwt", &settings)
+            .await
+            .0,
+        200
+    );
+    let used = token(&claims("kate@example.com", json!({"groups": ["sales"]})));
+    assert_eq!(server.sso(&used, &[]).await.status(), 302);
+
+    let check = |verdict: &Value, name: &str| {
+        verdict["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .expect("reported")
+    };
+    let (_, verdict) = server
+        .post_json(&admin, "/api/setting/jwt/test", &json!({"token": used}))
+        .await;
+    assert_eq!(
+        (verdict["accepted"].as_bool(), verdict["error"].as_str()),
+        (Some(false), Some("token_replayed"))
+    );
+    assert_eq!(
+        check(&verdict, "replay")["outcome"]["code"],
+        "token_replayed"
+    );
+
+    // Kate again, now without the sales group: the existing membership would be removed.
+    let fresh = token(&claims(
+        "kate@example.com",
+        json!({"groups": [], "iat": now() - 1}),
+    ));
+    let (_, verdict) = server
+        .post_json(&admin, "/api/setting/jwt/test", &json!({"token": fresh}))
+        .await;
+    assert_eq!(verdict["accepted"], true, "{verdict}");
+    assert_eq!(verdict["group_changes"]["remove"], json!([sales["id"]]));
+    assert_eq!(
+        check(&verdict, "account")["detail"],
+        "signs in to the existing account"
+    );
+
+    // Unsaved settings are tested too: with provisioning off, a stranger is refused.
+    let stranger = token(&claims("stranger@example.com", json!({})));
+    let body = json!({"token": stranger, "settings": {"jwt_user_provisioning": false}});
+    let (_, verdict) = server
+        .post_json(&admin, "/api/setting/jwt/test", &body)
+        .await;
+    assert_eq!(verdict["error"], "user_not_provisioned");
+    let (_, view) = server.get_json(&admin, "/api/setting/jwt").await;
+    assert_eq!(
+        view["jwt_user_provisioning"], true,
+        "the unsaved settings were not saved"
+    );
+}
