@@ -1,2 +1,10 @@
-//! The admin SPA (issue #4). Until it lands, this crate only proves that the shared crates link into
-//! a wasm32 build.
+//! lanyard's admin SPA: Leptos, client-side rendered. Rules come from lanyard-core (form validation,
+//! the token preview), wire types from lanyard-api; nothing here re-implements either.
+
+pub mod api;
+mod app;
+mod components;
+pub mod form;
+mod pages;
+
+pub use app::App;

@@ -13,8 +13,8 @@ use crate::store::{ADMINISTRATORS, UserRow, users};
 pub struct SignedIn {
     /// The user.
     pub user: UserRow,
-    /// Their groups.
-    pub group_ids: Vec<i64>,
+    /// Their groups: ids and names.
+    pub groups: Vec<(i64, String)>,
     /// The hash of the session token (for sign-out).
     pub token_hash: String,
 }
@@ -22,24 +22,26 @@ pub struct SignedIn {
 impl SignedIn {
     /// Whether the user is in "Administrators".
     pub fn is_admin(&self) -> bool {
-        self.group_ids.contains(&ADMINISTRATORS)
+        self.groups.iter().any(|(id, _)| *id == ADMINISTRATORS)
     }
 
     /// The `GET /api/user/current` view.
     pub fn view(&self) -> CurrentUser {
-        current_user(&self.user, &self.group_ids)
+        current_user(&self.user, &self.groups)
     }
 }
 
 /// The wire view of a user with their groups.
-pub fn current_user(user: &UserRow, group_ids: &[i64]) -> CurrentUser {
+pub fn current_user(user: &UserRow, groups: &[(i64, String)]) -> CurrentUser {
+    let group_ids: Vec<i64> = groups.iter().map(|(id, _)| *id).collect();
     CurrentUser {
         id: user.id,
         email: user.email.clone(),
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
-        is_superuser: group_ids.contains(&ADMINISTRATORS),
-        group_ids: group_ids.to_vec(),
+        is_superuser: groups.iter().any(|(id, _)| *id == ADMINISTRATORS),
+        group_ids,
+        group_names: groups.iter().map(|(_, name)| name.clone()).collect(),
         login_attributes: serde_json::from_str(&user.login_attributes).unwrap_or_default(),
         sso_source: user.sso_source.clone(),
         last_login: user.last_login.map(rfc3339),
@@ -67,10 +69,10 @@ impl FromRequestParts<AppState> for SignedIn {
         let user = users::by_session(&mut conn, &token_hash, state.now())
             .await?
             .ok_or(ErrorCode::Unauthenticated)?;
-        let group_ids = users::group_ids(&mut conn, user.id).await?;
+        let groups = users::groups(&mut conn, user.id).await?;
         Ok(Self {
             user,
-            group_ids,
+            groups,
             token_hash,
         })
     }

@@ -95,6 +95,8 @@ pub struct CurrentUser {
     pub is_superuser: bool,
     /// The groups the user belongs to.
     pub group_ids: Vec<GroupId>,
+    /// Their names, in the same order.
+    pub group_names: Vec<String>,
     /// Claims stored from the last SSO login.
     pub login_attributes: Map<String, Value>,
     /// `"jwt"` for SSO users, `None` for password-only users.

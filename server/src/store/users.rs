@@ -316,3 +316,18 @@ pub async fn by_session(
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
+
+/// The user's groups as (id, name), by id.
+pub async fn groups(conn: &mut AnyConnection, id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT g.id, g.name FROM memberships m JOIN user_groups g ON g.id = m.group_id \
+         WHERE m.user_id = $1 ORDER BY g.id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| Ok::<_, sqlx::Error>((row.try_get("id")?, row.try_get("name")?)))
+        .collect::<Result<_, _>>()?)
+}

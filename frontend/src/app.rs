@@ -1,0 +1,105 @@
+//! The session everyone reads (who is signed in, what the login page may offer) and the routes.
+
+use lanyard_api::{CurrentUser, SessionProperties};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api;
+use crate::pages::{
+    AuditPage, AuthenticationPage, GroupsPage, JwtSettingsPage, LoginPage, MePage, NotFound,
+    PeoplePage, SetupPage,
+};
+
+/// What the server said about this browser's session.
+#[derive(Clone, Copy)]
+pub struct Session {
+    /// The login page's properties.
+    pub properties: RwSignal<Option<SessionProperties>>,
+    /// The signed-in user, if any.
+    pub user: RwSignal<Option<CurrentUser>>,
+    /// False until the first load finished.
+    pub loaded: RwSignal<bool>,
+}
+
+impl Session {
+    fn new() -> Self {
+        Self {
+            properties: RwSignal::new(None),
+            user: RwSignal::new(None),
+            loaded: RwSignal::new(false),
+        }
+    }
+
+    /// Reloads both from the server (after signing in or out, or changing settings).
+    pub fn refresh(self) {
+        spawn_local(async move {
+            self.properties.set(
+                api::get::<SessionProperties>("/api/session/properties")
+                    .await
+                    .ok(),
+            );
+            self.user
+                .set(api::get::<CurrentUser>("/api/user/current").await.ok());
+            self.loaded.set(true);
+        });
+    }
+
+    /// Whether the signed-in user is an administrator.
+    pub fn is_admin(self) -> bool {
+        self.user
+            .with(|u| u.as_ref().is_some_and(|u| u.is_superuser))
+    }
+}
+
+/// The session from context.
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    let session = Session::new();
+    provide_context(session);
+    session.refresh();
+    view! {
+        <Router>
+            <Show when=move || session.loaded.get() fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=Home/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/setup") view=SetupPage/>
+                    <Route path=path!("/me") view=MePage/>
+                    <Route path=path!("/admin/settings/authentication") view=AuthenticationPage/>
+                    <Route path=path!("/admin/settings/authentication/jwt") view=JwtSettingsPage/>
+                    <Route path=path!("/admin/people") view=PeoplePage/>
+                    <Route path=path!("/admin/groups") view=GroupsPage/>
+                    <Route path=path!("/admin/audit") view=AuditPage/>
+                </Routes>
+            </Show>
+        </Router>
+    }
+}
+
+/// `/`: wherever this visitor belongs.
+#[component]
+fn Home() -> impl IntoView {
+    let session = use_session();
+    move || {
+        let needs_setup = session
+            .properties
+            .with(|p| p.as_ref().is_some_and(|p| p.needs_setup));
+        let target = if needs_setup {
+            "/setup"
+        } else if session.user.with(Option::is_none) {
+            "/login"
+        } else if session.is_admin() {
+            "/admin/settings/authentication"
+        } else {
+            "/me"
+        };
+        view! { <Redirect path=target/> }
+    }
+}

@@ -1,0 +1,45 @@
+//! The admin pages' frame: navigation, sign-out, and the guard that sends everyone else away.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+
+use crate::api;
+use crate::app::use_session;
+
+/// Wraps an admin page; non-admins go to `/me`, signed-out visitors to `/login`.
+#[component]
+pub fn AdminLayout(title: &'static str, children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let sign_out = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = api::send_empty("DELETE", "/api/session").await;
+            session.refresh();
+        });
+    };
+    move || {
+        if session.user.with(Option::is_none) {
+            view! { <Redirect path="/login"/> }.into_any()
+        } else if !session.is_admin() {
+            view! { <Redirect path="/me"/> }.into_any()
+        } else {
+            let children = children.clone();
+            view! {
+                <header class="topbar">
+                    <span class="brand">"lanyard"</span>
+                    <nav aria-label="Admin">
+                        <A href="/admin/settings/authentication">"Authentication"</A>
+                        <A href="/admin/people">"People"</A>
+                        <A href="/admin/groups">"Groups"</A>
+                        <A href="/admin/audit">"Audit"</A>
+                    </nav>
+                    <button type="button" class="link" on:click=sign_out>"Sign out"</button>
+                </header>
+                <main class="page">
+                    <h1>{title}</h1>
+                    {children()}
+                </main>
+            }
+            .into_any()
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The **Edit mappings** modal: JWT group name → groups. Nothing is saved until **Save**; `Esc` and
+//! **Cancel** close without saving; focus stays inside while it is open. Deleting a row asks, as
+//! Metabase does, whether to also remove the group's members or delete the group.
+
+use std::collections::BTreeMap;
+
+use lanyard_api::{Group, GroupId, GroupMappings, JwtSettingsPatch, JwtSettingsView};
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::api;
+
+/// What deleting a mapping row also does, chosen in the confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AlsoDo {
+    Nothing,
+    RemoveMembers,
+    DeleteGroups,
+}
+
+/// The modal. `on_saved` receives the mappings once the server stored them.
+#[component]
+pub fn MappingsModal(
+    open: RwSignal<bool>,
+    initial: Signal<GroupMappings>,
+    groups: RwSignal<Vec<Group>>,
+    on_saved: impl Fn(GroupMappings) + Send + Sync + 'static,
+) -> impl IntoView {
+    let rows = RwSignal::new(initial.get_untracked());
+    let new_name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let confirming = RwSignal::new(None::<String>);
+    let pending: RwSignal<BTreeMap<String, (AlsoDo, Vec<GroupId>)>> =
+        RwSignal::new(BTreeMap::new());
+    let dialog = NodeRef::<html::Div>::new();
+    let name_input = NodeRef::<html::Input>::new();
+
+    Effect::new(move |_| {
+        if let Some(input) = name_input.get() {
+            let _ = input.focus();
+        }
+    });
+
+    let close = move || open.set(false);
+    let add = move |_| {
+        let name = new_name.get_untracked().trim().to_owned();
+        if name.is_empty() {
+            error.set(Some("Type a JWT group name first.".into()));
+        } else if rows.with_untracked(|r| r.contains_key(&name)) {
+            error.set(Some(format!("\"{name}\" is mapped already.")));
+        } else {
+            rows.update(|r| {
+                r.insert(name, Vec::new());
+            });
+            new_name.set(String::new());
+            error.set(None);
+        }
+    };
+    let on_saved = std::sync::Arc::new(on_saved);
+    let save = move |_| {
+        let mappings = rows.get_untracked();
+        let actions = pending.get_untracked();
+        let on_saved = on_saved.clone();
+        leptos::task::spawn_local(async move {
+            for (also, ids) in actions.values() {
+                for id in ids {
+                    let result = match also {
+                        AlsoDo::Nothing => Ok(()),
+                        AlsoDo::RemoveMembers => {
+                            api::send_empty("PUT", &format!("/api/permissions/group/{id}/clear"))
+                                .await
+                        }
+                        AlsoDo::DeleteGroups => {
+                            api::send_empty("DELETE", &format!("/api/permissions/group/{id}")).await
+                        }
+                    };
+                    if let Err(e) = result {
+                        error.set(Some(e.to_string()));
+                        return;
+                    }
+                }
+            }
+            let patch = JwtSettingsPatch {
+                jwt_group_mappings: Some(mappings),
+                ..Default::default()
+            };
+            match api::put::<_, JwtSettingsView>("/api/setting/jwt", &patch).await {
+                Ok(view) => {
+                    if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+                        groups.set(list);
+                    }
+                    on_saved(view.jwt_group_mappings);
+                    open.set(false);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            close();
+        }
+        "Tab" => trap_focus(&ev, dialog),
+        _ => {}
+    };
+    let delete_row = move |name: String, also: AlsoDo| {
+        let ids = rows.with_untracked(|r| r.get(&name).cloned().unwrap_or_default());
+        let builtin = groups.with_untracked(|g| {
+            g.iter()
+                .filter(|g| g.builtin)
+                .map(|g| g.id)
+                .collect::<Vec<_>>()
+        });
+        let ids: Vec<GroupId> = ids.into_iter().filter(|id| !builtin.contains(id)).collect();
+        pending.update(|p| {
+            p.insert(name.clone(), (also, ids));
+        });
+        rows.update(|r| {
+            r.remove(&name);
+        });
+        confirming.set(None);
+    };
+
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="mappings-title" node_ref=dialog on:keydown=keydown>
+                <h2 id="mappings-title">"Group mappings"</h2>
+                <p class="help">"Members of a JWT group are added to the groups you pick, and removed from them when the token no longer lists it."</p>
+                <div class="add-row">
+                    <label for="mapping-new-name">"JWT group name"</label>
+                    <input id="mapping-new-name" node_ref=name_input prop:value=move || new_name.get()
+                        on:input=move |ev| new_name.set(event_target_value(&ev))
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); add(()); }/>
+                    <button type="button" on:click=move |_| add(())>"Add"</button>
+                </div>
+                <p class="field-error" role="alert">{move || error.get()}</p>
+                <ul class="mappings">
+                    <For each={move || rows.get().into_keys().collect::<Vec<_>>()} key={|name: &String| name.clone()}
+                        children={move |name: String| view! { <MappingRow name=name rows=rows groups=groups confirming=confirming delete_row=delete_row/> }}/>
+                </ul>
+                <div class="actions">
+                    <button type="button" on:click=move |_| close()>"Cancel"</button>
+                    <button type="button" class="primary" on:click=save>"Save"</button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// One mapping: its name, a checkbox per group, and delete (with the confirmation's three choices).
+#[component]
+fn MappingRow(
+    name: String,
+    rows: RwSignal<GroupMappings>,
+    groups: RwSignal<Vec<Group>>,
+    confirming: RwSignal<Option<String>>,
+    delete_row: impl Fn(String, AlsoDo) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let row_name = name.clone();
+    let selected = move || rows.with(|r| r.get(&row_name).cloned().unwrap_or_default());
+    let missing = {
+        let selected = selected.clone();
+        move || {
+            let known: Vec<GroupId> = groups.with(|g| g.iter().map(|g| g.id).collect());
+            selected()
+                .into_iter()
+                .filter(|id| !known.contains(id))
+                .collect::<Vec<_>>()
+        }
+    };
+    let toggle = {
+        let name = name.clone();
+        move |id: GroupId, on: bool| {
+            rows.update(|r| {
+                let ids = r.entry(name.clone()).or_default();
+                ids.retain(|&g| g != id);
+                if on {
+                    ids.push(id);
+                    ids.sort_unstable();
+                }
+            });
+        }
+    };
+    let name_for_confirm = name.clone();
+    let is_confirming = {
+        let name = name.clone();
+        move || confirming.with(|c| c.as_deref() == Some(name.as_str()))
+    };
+    let legend = format!("Groups for {name}");
+    let delete_label = format!("Delete mapping {name}");
+    let name_a = name.clone();
+    let name_b = name.clone();
+    let name_c = name.clone();
+    view! {
+        <li class="mapping">
+            <fieldset>
+                <legend>{legend}</legend>
+                <strong class="mapping-name">{name.clone()}</strong>
+                <For each=move || groups.get() key=|g| g.id
+                    children=move |group: Group| {
+                        let id = group.id;
+                        let selected = selected.clone();
+                        let toggle = toggle.clone();
+                        let checkbox_id = format!("map-{}-{}", name_a.replace(|c: char| !c.is_ascii_alphanumeric(), "_"), id);
+                        let label_for = checkbox_id.clone();
+                        view! {
+                            <label class="check" for=label_for>
+                                <input type="checkbox" id=checkbox_id prop:checked=move || selected().contains(&id)
+                                    on:change=move |ev| toggle(id, event_target_checked(&ev))/>
+                                {group.name.clone()}
+                            </label>
+                        }
+                    }/>
+                {move || missing().into_iter().map(|id| view! { <span class="deleted-group">{format!("Deleted group #{id}")}</span> }).collect_view()}
+            </fieldset>
+            <button type="button" class="danger" aria-label=delete_label on:click=move |_| confirming.set(Some(name_for_confirm.clone()))>"Delete"</button>
+            <Show when=is_confirming.clone()>
+                <div class="confirm" role="group" aria-label="Delete this mapping?">
+                    <p>"Delete this mapping? You can also change its groups:"</p>
+                    <button type="button" on:click={let n = name_b.clone(); move |_| delete_row(n.clone(), AlsoDo::Nothing)}>"Just remove the mapping"</button>
+                    <button type="button" on:click={let n = name_c.clone(); move |_| delete_row(n.clone(), AlsoDo::RemoveMembers)}>"Also remove all members from its groups"</button>
+                    <button type="button" class="danger" on:click={let n = name.clone(); move |_| delete_row(n.clone(), AlsoDo::DeleteGroups)}>"Also delete its groups"</button>
+                    <button type="button" on:click=move |_| confirming.set(None)>"Keep it"</button>
+                </div>
+            </Show>
+        </li>
+    }
+}
+
+/// Keeps Tab and Shift+Tab cycling inside the dialog.
+fn trap_focus(event: &leptos::ev::KeyboardEvent, dialog: NodeRef<html::Div>) {
+    let Some(dialog) = dialog.get() else { return };
+    let Ok(nodes) = dialog.query_selector_all("button:not([disabled]), input:not([disabled])")
+    else {
+        return;
+    };
+    let focusable: Vec<web_sys::HtmlElement> = (0..nodes.length())
+        .filter_map(|i| nodes.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect();
+    let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
+        return;
+    };
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    let at = |element: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == element.unchecked_ref::<web_sys::Element>())
+    };
+    if event.shift_key() && at(first) {
+        event.prevent_default();
+        let _ = last.focus();
+    } else if !event.shift_key() && at(last) {
+        event.prevent_default();
+        let _ = first.focus();
+    }
+}

@@ -1,0 +1,258 @@
+//! The JWT form's state as a plain struct: what the admin typed, what is saved, what changed, and
+//! whether it is valid — by lanyard-core's own rules, so the form shows exactly what the server enforces.
+//! No Leptos here, so it is tested natively.
+
+use std::collections::BTreeSet;
+
+use lanyard_api::{FieldError, GroupId, GroupMappings, JwtSettingsPatch, JwtSettingsView};
+use lanyard_core::settings::Settings;
+
+/// Stands in for a stored key the browser never sees, so validation can run on the rest.
+const STORED_KEY_PLACEHOLDER: &str = "stored-key-placeholder-stored-key-placeholder-stored-key";
+
+/// The JWT form's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtForm {
+    /// The enable toggle.
+    pub enabled: bool,
+    /// Identity Provider URI.
+    pub idp_uri: String,
+    /// A new signing key typed or generated here; empty keeps the stored one.
+    pub new_secret: String,
+    /// Email claim name.
+    pub attr_email: String,
+    /// First-name claim name.
+    pub attr_firstname: String,
+    /// Last-name claim name.
+    pub attr_lastname: String,
+    /// Groups claim name.
+    pub attr_groups: String,
+    /// Synchronize group memberships.
+    pub group_sync: bool,
+    /// JWT group → groups.
+    pub mappings: GroupMappings,
+    /// Create unknown users on first login.
+    pub provisioning: bool,
+    /// Maximum token age, as typed.
+    pub max_age: String,
+    /// Clock skew, as typed.
+    pub clock_skew: String,
+}
+
+impl JwtForm {
+    /// The form showing the saved settings.
+    pub fn from_view(view: &JwtSettingsView) -> Self {
+        Self {
+            enabled: view.jwt_enabled,
+            idp_uri: view.jwt_identity_provider_uri.clone(),
+            new_secret: String::new(),
+            attr_email: view.jwt_attribute_email.clone(),
+            attr_firstname: view.jwt_attribute_firstname.clone(),
+            attr_lastname: view.jwt_attribute_lastname.clone(),
+            attr_groups: view.jwt_attribute_groups.clone(),
+            group_sync: view.jwt_group_sync,
+            mappings: view.jwt_group_mappings.clone(),
+            provisioning: view.jwt_user_provisioning,
+            max_age: view.jwt_max_age_seconds.to_string(),
+            clock_skew: view.jwt_clock_skew_seconds.to_string(),
+        }
+    }
+
+    /// The update to send: only the fields that differ from `saved`.
+    pub fn patch(&self, saved: &JwtSettingsView) -> JwtSettingsPatch {
+        let base = Self::from_view(saved);
+        let changed = |new: &String, old: &String| (new != old).then(|| new.clone());
+        JwtSettingsPatch {
+            jwt_enabled: (self.enabled != base.enabled).then_some(self.enabled),
+            jwt_identity_provider_uri: changed(&self.idp_uri, &base.idp_uri),
+            jwt_shared_secret: (!self.new_secret.is_empty()).then(|| self.new_secret.clone()),
+            jwt_attribute_email: changed(&self.attr_email, &base.attr_email),
+            jwt_attribute_firstname: changed(&self.attr_firstname, &base.attr_firstname),
+            jwt_attribute_lastname: changed(&self.attr_lastname, &base.attr_lastname),
+            jwt_attribute_groups: changed(&self.attr_groups, &base.attr_groups),
+            jwt_group_sync: (self.group_sync != base.group_sync).then_some(self.group_sync),
+            jwt_group_mappings: (self.mappings != base.mappings).then(|| self.mappings.clone()),
+            jwt_user_provisioning: (self.provisioning != base.provisioning)
+                .then_some(self.provisioning),
+            // A number that does not parse is sent as an out-of-range value, so the same rule reports it.
+            jwt_max_age_seconds: (self.max_age != base.max_age)
+                .then(|| parse_number(&self.max_age)),
+            jwt_clock_skew_seconds: (self.clock_skew != base.clock_skew)
+                .then(|| parse_number(&self.clock_skew)),
+            enable_password_login: None,
+            site_url: None,
+        }
+    }
+
+    /// Whether anything differs from `saved`.
+    pub fn is_dirty(&self, saved: &JwtSettingsView) -> bool {
+        self.patch(saved) != JwtSettingsPatch::default()
+    }
+
+    /// The settings this form describes: the saved ones with the form applied, checked by the same
+    /// rules as the server. `known_groups` are the ids mappings may point to.
+    pub fn settings(
+        &self,
+        saved: &JwtSettingsView,
+        known_groups: Option<&BTreeSet<GroupId>>,
+    ) -> Result<Settings, Vec<FieldError>> {
+        saved_settings(saved).apply(&self.patch(saved), known_groups)
+    }
+
+    /// Every field's error, as the server would report them.
+    pub fn errors(
+        &self,
+        saved: &JwtSettingsView,
+        known_groups: Option<&BTreeSet<GroupId>>,
+    ) -> Vec<FieldError> {
+        self.settings(saved, known_groups).err().unwrap_or_default()
+    }
+
+    /// The settings to check a pasted token against in the preview (even when the form is invalid:
+    /// the preview shows what it can), and the key to check its signature with — only a key typed
+    /// here, since the stored one never reaches the browser.
+    pub fn preview_settings(&self, saved: &JwtSettingsView) -> (Settings, Option<Vec<u8>>) {
+        let mut settings = saved_settings(saved);
+        settings.jwt_enabled = self.enabled;
+        settings.jwt_identity_provider_uri = self.idp_uri.clone();
+        settings.jwt_attribute_email = self.attr_email.clone();
+        settings.jwt_attribute_firstname = self.attr_firstname.clone();
+        settings.jwt_attribute_lastname = self.attr_lastname.clone();
+        settings.jwt_attribute_groups = self.attr_groups.clone();
+        settings.jwt_group_sync = self.group_sync;
+        settings.jwt_group_mappings = self.mappings.clone();
+        settings.jwt_user_provisioning = self.provisioning;
+        if let Ok(max_age) = self.max_age.trim().parse() {
+            settings.jwt_max_age_seconds = max_age;
+        }
+        if let Ok(skew) = self.clock_skew.trim().parse() {
+            settings.jwt_clock_skew_seconds = skew;
+        }
+        let key = (!self.new_secret.is_empty()).then(|| self.new_secret.as_bytes().to_vec());
+        (settings, key)
+    }
+}
+
+/// The saved settings as lanyard-core's document, with a placeholder for a stored key.
+fn saved_settings(view: &JwtSettingsView) -> Settings {
+    Settings {
+        jwt_enabled: view.jwt_enabled,
+        jwt_identity_provider_uri: view.jwt_identity_provider_uri.clone(),
+        jwt_shared_secret: if view.jwt_shared_secret_set {
+            STORED_KEY_PLACEHOLDER.into()
+        } else {
+            String::new()
+        },
+        jwt_attribute_email: view.jwt_attribute_email.clone(),
+        jwt_attribute_firstname: view.jwt_attribute_firstname.clone(),
+        jwt_attribute_lastname: view.jwt_attribute_lastname.clone(),
+        jwt_attribute_groups: view.jwt_attribute_groups.clone(),
+        jwt_group_sync: view.jwt_group_sync,
+        jwt_group_mappings: view.jwt_group_mappings.clone(),
+        jwt_user_provisioning: view.jwt_user_provisioning,
+        jwt_max_age_seconds: view.jwt_max_age_seconds,
+        jwt_clock_skew_seconds: view.jwt_clock_skew_seconds,
+        enable_password_login: view.enable_password_login,
+        site_url: view.site_url.clone(),
+    }
+}
+
+fn parse_number(text: &str) -> i64 {
+    text.trim().parse().unwrap_or(i64::MIN)
+}
+
+/// The first error for `field`, for showing under it.
+pub fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError> {
+    errors.iter().find(|e| e.field == field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved() -> JwtSettingsView {
+        Settings::default().view()
+    }
+
+    #[test]
+    fn an_untouched_form_is_clean_and_sends_nothing() {
+        let form = JwtForm::from_view(&saved());
+        assert!(!form.is_dirty(&saved()));
+        assert_eq!(form.patch(&saved()), JwtSettingsPatch::default());
+    }
+
+    #[test]
+    fn only_changed_fields_are_sent() {
+        let mut form = JwtForm::from_view(&saved());
+        form.idp_uri = "https://idp.example.com".into();
+        form.new_secret = "k".repeat(64);
+        let patch = form.patch(&saved());
+        assert_eq!(
+            patch.jwt_identity_provider_uri.as_deref(),
+            Some("https://idp.example.com")
+        );
+        assert_eq!(
+            patch.jwt_shared_secret.as_deref(),
+            Some("k".repeat(64).as_str())
+        );
+        assert_eq!(patch.jwt_enabled, None);
+        assert!(form.is_dirty(&saved()));
+    }
+
+    #[test]
+    fn validation_is_lanyard_cores() {
+        let mut form = JwtForm::from_view(&saved());
+        form.enabled = true;
+        form.max_age = "soon".into();
+        let fields: Vec<_> = form
+            .errors(&saved(), None)
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                (
+                    "jwt_identity_provider_uri".to_owned(),
+                    "required".to_owned()
+                ),
+                ("jwt_shared_secret".to_owned(), "required".to_owned()),
+                ("jwt_max_age_seconds".to_owned(), "out_of_range".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_stored_key_counts_without_being_known() {
+        let stored = Settings {
+            jwt_identity_provider_uri: "https://idp.example.com".into(),
+            jwt_shared_secret: "s".repeat(40),
+            ..Settings::default()
+        }
+        .view();
+        let mut form = JwtForm::from_view(&stored);
+        form.enabled = true;
+        assert!(form.errors(&stored, None).is_empty());
+        assert_eq!(
+            form.patch(&stored).jwt_shared_secret,
+            None,
+            "the stored key is kept"
+        );
+        let (_, key) = form.preview_settings(&stored);
+        assert_eq!(
+            key, None,
+            "the preview cannot check against a key it does not have"
+        );
+    }
+
+    #[test]
+    fn mappings_to_unknown_groups_are_errors() {
+        let mut form = JwtForm::from_view(&saved());
+        form.mappings.insert("x".into(), vec![9]);
+        let errors = form.errors(&saved(), Some(&BTreeSet::from([1, 2])));
+        assert_eq!(
+            error_for(&errors, "jwt_group_mappings").map(|e| e.code.as_str()),
+            Some("unknown_group")
+        );
+    }
+}

@@ -1,0 +1,313 @@
+//! Admin › Settings › Authentication › JWT: the form, in the seed's order — enable toggle; Identity
+//! Provider URI; signing key (masked, Generate, Copy); attribute keys; group schema with the mappings
+//! modal — then the token preview. Validation is lanyard-core's, as you type.
+
+use std::collections::BTreeSet;
+
+use lanyard_api::{FieldError, Group, GroupMappings, JwtSettingsView};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+
+use crate::api;
+use crate::app::use_session;
+use crate::components::{AdminLayout, MappingsModal, Notice, NoticeKind, TokenPreview};
+use crate::form::{JwtForm, error_for};
+
+/// The JWT settings page.
+#[component]
+pub fn JwtSettingsPage() -> impl IntoView {
+    let session = use_session();
+    let saved = RwSignal::new(None::<JwtSettingsView>);
+    let form = RwSignal::new(None::<JwtForm>);
+    let groups = RwSignal::new(Vec::<Group>::new());
+    let notice = RwSignal::new(None::<(NoticeKind, String)>);
+    let server_errors = RwSignal::new(Vec::<FieldError>::new());
+    let modal_open = RwSignal::new(false);
+    let show_key = RwSignal::new(false);
+
+    leptos::task::spawn_local(async move {
+        match api::get::<JwtSettingsView>("/api/setting/jwt").await {
+            Ok(view) => {
+                form.set(Some(JwtForm::from_view(&view)));
+                saved.set(Some(view));
+            }
+            Err(error) => notice.set(Some((NoticeKind::Error, error.to_string()))),
+        }
+        if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+            groups.set(list);
+        }
+    });
+
+    let known_groups =
+        Memo::new(move |_| groups.with(|g| g.iter().map(|g| g.id).collect::<BTreeSet<_>>()));
+    let errors = Memo::new(move |_| match (form.get(), saved.get()) {
+        (Some(form), Some(saved)) => form.errors(&saved, Some(&known_groups.get())),
+        _ => Vec::new(),
+    });
+    let dirty = Memo::new(move |_| match (form.get(), saved.get()) {
+        (Some(form), Some(saved)) => form.is_dirty(&saved),
+        _ => false,
+    });
+    let can_save = move || dirty.get() && errors.with(Vec::is_empty);
+    warn_before_leaving(dirty);
+
+    let field_error = move |field: &'static str| {
+        Signal::derive(move || {
+            errors
+                .with(|e| error_for(e, field).map(|e| e.message.clone()))
+                .or_else(|| server_errors.with(|e| error_for(e, field).map(|e| e.message.clone())))
+        })
+    };
+    let edit = move |change: fn(&mut JwtForm, String)| {
+        move |value: String| {
+            form.update(|f| {
+                if let Some(f) = f {
+                    change(f, value);
+                }
+            });
+        }
+    };
+    let text = move |read: fn(&JwtForm) -> String| {
+        Signal::derive(move || form.with(|f| f.as_ref().map(read).unwrap_or_default()))
+    };
+
+    let save = move |_| {
+        let (Some(current), Some(base)) = (form.get_untracked(), saved.get_untracked()) else {
+            return;
+        };
+        let patch = current.patch(&base);
+        leptos::task::spawn_local(async move {
+            match api::put::<_, JwtSettingsView>("/api/setting/jwt", &patch).await {
+                Ok(view) => {
+                    form.set(Some(JwtForm::from_view(&view)));
+                    saved.set(Some(view));
+                    server_errors.set(Vec::new());
+                    notice.set(Some((NoticeKind::Success, "Changes saved.".into())));
+                    session.refresh();
+                }
+                Err(error) => {
+                    server_errors.set(error.fields.clone());
+                    notice.set(Some((NoticeKind::Error, error.to_string())));
+                }
+            }
+        });
+    };
+    let generate = move |_| {
+        if let Some(key) = random_key() {
+            form.update(|f| {
+                if let Some(f) = f {
+                    f.new_secret = key;
+                }
+            });
+            show_key.set(true);
+        }
+    };
+    let copy = move |_| {
+        let key =
+            form.with_untracked(|f| f.as_ref().map(|f| f.new_secret.clone()).unwrap_or_default());
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&key);
+            notice.set(Some((
+                NoticeKind::Success,
+                "Key copied. Paste it into your identity provider's configuration.".into(),
+            )));
+        }
+    };
+    let mappings_saved = move |mappings: GroupMappings| {
+        saved.update(|s| {
+            if let Some(s) = s {
+                s.jwt_group_mappings = mappings.clone();
+            }
+        });
+        form.update(|f| {
+            if let Some(f) = f {
+                f.mappings = mappings.clone();
+            }
+        });
+        notice.set(Some((NoticeKind::Success, "Group mappings saved.".into())));
+    };
+    let key_hint = move || {
+        saved.with(|s| match s {
+            Some(s) if s.jwt_shared_secret_set => format!(
+                "A key is saved (ending {}). Type or generate a new one to replace it.",
+                s.jwt_shared_secret_hint
+            ),
+            _ => "No key yet. Generate one, then give the same key to your identity provider."
+                .to_owned(),
+        })
+    };
+    let mapping_summary = move || {
+        form.with(|f| {
+            let count = f.as_ref().map_or(0, |f| f.mappings.len());
+            match count {
+                0 => "No mappings yet.".to_owned(),
+                1 => "1 mapping.".to_owned(),
+                n => format!("{n} mappings."),
+            }
+        })
+    };
+    let checkbox = move |read: fn(&JwtForm) -> bool, write: fn(&mut JwtForm, bool)| {
+        (
+            move || form.with(|f| f.as_ref().is_some_and(read)),
+            move |ev: leptos::ev::Event| {
+                let checked = event_target_checked(&ev);
+                form.update(|f| {
+                    if let Some(f) = f {
+                        write(f, checked);
+                    }
+                });
+            },
+        )
+    };
+    let (enabled, set_enabled) = checkbox(|f| f.enabled, |f, v| f.enabled = v);
+    let (sync, set_sync) = checkbox(|f| f.group_sync, |f, v| f.group_sync = v);
+    let (provisioning, set_provisioning) = checkbox(|f| f.provisioning, |f, v| f.provisioning = v);
+
+    view! {
+        <AdminLayout title="JWT">
+            <p><A href="/admin/settings/authentication">"← Authentication"</A></p>
+            <Notice message=notice.into()/>
+            <Show when=move || form.with(Option::is_some) fallback=|| view! { <p>"Loading…"</p> }>
+                <form class="card settings-form" on:submit=|ev: leptos::ev::SubmitEvent| ev.prevent_default()>
+                    <label class="toggle">
+                        <input type="checkbox" role="switch" prop:checked=enabled on:change=set_enabled/>
+                        "Enable JWT authentication"
+                    </label>
+                    <FieldErrorText error=field_error("jwt_enabled")/>
+
+                    <h2>"Server settings"</h2>
+                    <TextField id="jwt-idp-uri" label="Identity Provider URI"
+                        help="Where users are sent to sign in. It receives a return_to parameter."
+                        value=text(|f| f.idp_uri.clone()) on_input=edit(|f, v| f.idp_uri = v)
+                        error=field_error("jwt_identity_provider_uri")/>
+
+                    <label for="jwt-key">"String used by the JWT signing key"</label>
+                    <p class="help" id="jwt-key-help">{key_hint}</p>
+                    <div class="key-row">
+                        <input id="jwt-key" aria-describedby="jwt-key-help" autocomplete="off" spellcheck="false"
+                            type=move || if show_key.get() { "text" } else { "password" }
+                            prop:value=text(|f| f.new_secret.clone())
+                            on:input=move |ev| edit(|f, v| f.new_secret = v)(event_target_value(&ev))/>
+                        <button type="button" on:click=move |_| show_key.update(|s| *s = !*s)>
+                            {move || if show_key.get() { "Hide" } else { "Show" }}
+                        </button>
+                        <button type="button" on:click=generate>"Generate key"</button>
+                        <button type="button" on:click=copy prop:disabled=move || text(|f| f.new_secret.clone()).get().is_empty()>"Copy"</button>
+                    </div>
+                    <FieldErrorText error=field_error("jwt_shared_secret")/>
+
+                    <h2>"User attribute configuration (optional)"</h2>
+                    <TextField id="jwt-attr-email" label="Email attribute" help="The claim holding the user's email."
+                        value=text(|f| f.attr_email.clone()) on_input=edit(|f, v| f.attr_email = v)
+                        error=field_error("jwt_attribute_email")/>
+                    <TextField id="jwt-attr-first" label="First name attribute" help=""
+                        value=text(|f| f.attr_firstname.clone()) on_input=edit(|f, v| f.attr_firstname = v)
+                        error=field_error("jwt_attribute_firstname")/>
+                    <TextField id="jwt-attr-last" label="Last name attribute" help=""
+                        value=text(|f| f.attr_lastname.clone()) on_input=edit(|f, v| f.attr_lastname = v)
+                        error=field_error("jwt_attribute_lastname")/>
+
+                    <h2>"Group schema"</h2>
+                    <label class="toggle">
+                        <input type="checkbox" role="switch" prop:checked=sync on:change=set_sync/>
+                        "Synchronize group memberships"
+                    </label>
+                    <TextField id="jwt-attr-groups" label="Group attribute" help="The claim holding the user's groups."
+                        value=text(|f| f.attr_groups.clone()) on_input=edit(|f, v| f.attr_groups = v)
+                        error=field_error("jwt_attribute_groups")/>
+                    <p class="help">{mapping_summary}</p>
+                    <button type="button" on:click=move |_| modal_open.set(true)>"Edit mappings"</button>
+                    <FieldErrorText error=field_error("jwt_group_mappings")/>
+
+                    <h2>"Sign-in rules"</h2>
+                    <label class="toggle">
+                        <input type="checkbox" role="switch" prop:checked=provisioning on:change=set_provisioning/>
+                        "Create accounts for new users on their first sign-in"
+                    </label>
+                    <TextField id="jwt-max-age" label="Maximum token age (seconds)" help="Tokens issued longer ago are refused."
+                        value=text(|f| f.max_age.clone()) on_input=edit(|f, v| f.max_age = v)
+                        error=field_error("jwt_max_age_seconds")/>
+                    <TextField id="jwt-skew" label="Allowed clock skew (seconds)" help=""
+                        value=text(|f| f.clock_skew.clone()) on_input=edit(|f, v| f.clock_skew = v)
+                        error=field_error("jwt_clock_skew_seconds")/>
+
+                    <div class="actions">
+                        <button type="button" class="primary" prop:disabled=move || !can_save() on:click=save>"Save changes"</button>
+                        <Show when=move || dirty.get()>
+                            <span class="help">"Unsaved changes"</span>
+                        </Show>
+                    </div>
+                </form>
+                <TokenPreview form=form saved=saved groups=groups/>
+            </Show>
+            <Show when=move || modal_open.get()>
+                <MappingsModal open=modal_open
+                    initial=Signal::derive(move || form.with(|f| f.as_ref().map(|f| f.mappings.clone()).unwrap_or_default()))
+                    groups=groups on_saved=mappings_saved/>
+            </Show>
+        </AdminLayout>
+    }
+}
+
+/// A labelled text input with help and an error line, wired for screen readers.
+#[component]
+fn TextField(
+    id: &'static str,
+    label: &'static str,
+    help: &'static str,
+    value: Signal<String>,
+    on_input: impl Fn(String) + Send + Sync + 'static,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let help_id = format!("{id}-help");
+    let error_id = format!("{id}-error");
+    let described = format!("{help_id} {error_id}");
+    view! {
+        <label for=id>{label}</label>
+        {(!help.is_empty()).then(|| view! { <p class="help" id=help_id.clone()>{help}</p> })}
+        <input id=id aria-describedby=described spellcheck="false"
+            aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+            prop:value=move || value.get()
+            on:input=move |ev| on_input(event_target_value(&ev))/>
+        <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
+    }
+}
+
+/// An error line under a control without its own `TextField`.
+#[component]
+fn FieldErrorText(error: Signal<Option<String>>) -> impl IntoView {
+    view! { <p class="field-error" role="alert">{move || error.get()}</p> }
+}
+
+/// 64 hex characters from the browser's CSPRNG, through lanyard-core's `generate_secret`.
+fn random_key() -> Option<String> {
+    let crypto = web_sys::window()?.crypto().ok()?;
+    let mut bytes = [0u8; 32];
+    crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
+    Some(lanyard_core::settings::generate_secret(bytes))
+}
+
+/// Asks before the tab is closed or reloaded while the form has unsaved changes.
+fn warn_before_leaving(dirty: Memo<bool>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let handler = Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(
+        move |event: web_sys::BeforeUnloadEvent| {
+            if dirty.get_untracked() {
+                event.prevent_default();
+                event.set_return_value("You have unsaved changes.");
+            }
+        },
+    );
+    let _ =
+        window.add_event_listener_with_callback("beforeunload", handler.as_ref().unchecked_ref());
+    let function: js_sys::Function = handler.into_js_value().unchecked_into();
+    on_cleanup(move || {
+        if let Some(window) = web_sys::window() {
+            let _ = window.remove_event_listener_with_callback("beforeunload", &function);
+        }
+    });
+}

@@ -1,0 +1,82 @@
+//! `/login`: password form (hidden when password login is off) and **Sign in with SSO**.
+
+use lanyard_api::{PasswordLogin, SessionCreated};
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use crate::api;
+use crate::app::use_session;
+use crate::components::{Notice, NoticeKind};
+
+/// The login page.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = use_session();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let notice = RwSignal::new(None::<(NoticeKind, String)>);
+    let busy = RwSignal::new(false);
+    let query = use_query_map();
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        let body = PasswordLogin {
+            username: email.get_untracked(),
+            password: password.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, SessionCreated>("/api/session", &body).await {
+                Ok(_) => session.refresh(),
+                Err(error) => notice.set(Some((NoticeKind::Error, error.to_string()))),
+            }
+            busy.set(false);
+        });
+    };
+    let sso_href = move || {
+        let return_to = query
+            .with(|q| q.get("redirect"))
+            .unwrap_or_else(|| "/".to_owned());
+        format!(
+            "/auth/sso?return_to={}",
+            js_sys::encode_uri_component(&return_to)
+        )
+    };
+    let properties = session.properties;
+
+    move || {
+        if session.user.with(Option::is_some) {
+            return view! { <Redirect path="/"/> }.into_any();
+        }
+        if properties.with(|p| p.as_ref().is_some_and(|p| p.needs_setup)) {
+            return view! { <Redirect path="/setup"/> }.into_any();
+        }
+        let sso_enabled = properties.with(|p| p.as_ref().is_some_and(|p| p.sso_enabled));
+        let password_enabled =
+            properties.with(|p| p.as_ref().is_none_or(|p| p.password_login_enabled));
+        view! {
+            <main class="page narrow">
+                <h1>"Sign in to lanyard"</h1>
+                <Notice message=notice.into()/>
+                <Show when=move || sso_enabled>
+                    <p><a class="button primary" href=sso_href>"Sign in with SSO"</a></p>
+                </Show>
+                <Show when=move || password_enabled>
+                    <form class="card" on:submit=submit aria-label="Sign in with email and password">
+                        <label for="login-email">"Email"</label>
+                        <input id="login-email" type="email" autocomplete="username" required
+                            prop:value=move || email.get()
+                            on:input=move |ev| email.set(event_target_value(&ev))/>
+                        <label for="login-password">"Password"</label>
+                        <input id="login-password" type="password" autocomplete="current-password" required
+                            prop:value=move || password.get()
+                            on:input=move |ev| password.set(event_target_value(&ev))/>
+                        <button type="submit" class="primary" prop:disabled=move || busy.get()>"Sign in"</button>
+                    </form>
+                </Show>
+            </main>
+        }
+        .into_any()
+    }
+}

@@ -1,0 +1,47 @@
+//! `/me`: who you are signed in as (for users who are not admins).
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::api;
+use crate::app::use_session;
+
+/// The signed-in page.
+#[component]
+pub fn MePage() -> impl IntoView {
+    let session = use_session();
+    let sign_out = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = api::send_empty("DELETE", "/api/session").await;
+            session.refresh();
+        });
+    };
+    move || {
+        let Some(user) = session.user.get() else {
+            return view! { <Redirect path="/login"/> }.into_any();
+        };
+        let name = [user.first_name.clone(), user.last_name.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let attributes = serde_json::to_string_pretty(&user.login_attributes).unwrap_or_default();
+        let groups = user.group_names.join(", ");
+        view! {
+            <main class="page narrow">
+                <h1>"You are signed in"</h1>
+                <dl class="card facts">
+                    <dt>"Name"</dt><dd data-testid="me-name">{if name.is_empty() { "—".to_owned() } else { name }}</dd>
+                    <dt>"Email"</dt><dd data-testid="me-email">{user.email.clone()}</dd>
+                    <dt>"Groups"</dt><dd data-testid="me-groups">{groups}</dd>
+                    <dt>"Login attributes"</dt><dd><pre>{attributes}</pre></dd>
+                </dl>
+                <Show when=move || session.is_admin()>
+                    <p><a href="/admin/settings/authentication">"Admin settings"</a></p>
+                </Show>
+                <button type="button" on:click=sign_out>"Sign out"</button>
+            </main>
+        }
+        .into_any()
+    }
+}
