@@ -38,3 +38,54 @@ detect_postgres() {
         say "no PostgreSQL found: its tests will report themselves skipped"
     fi
 }
+
+# --- the SPA's build tools (Trunk never downloads: it is run with --offline) ---
+
+TRUNK_VERSION=0.21.14      # the newest Trunk that builds with Rust 1.95 (0.22 needs 1.96.1)
+WASM_OPT_VERSION=0.116.1   # binaryen 116: Debian's binaryen 108 predates the wasm features rustc emits
+
+# The wasm-bindgen version the lockfile pins; wasm-bindgen-cli must match it exactly.
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock
+}
+
+# cargo install, --locked first; some published lockfiles name crate versions the registry no longer
+# serves, so fall back to a fresh resolution of the same exact package version.
+cargo_install() {
+    cargo install --locked "$@" || cargo install "$@"
+}
+
+ensure_spa_tools() {
+    if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+        say "cargo install trunk $TRUNK_VERSION (a few minutes, once)"
+        cargo_install trunk@"$TRUNK_VERSION"
+    fi
+    local wbg
+    wbg=$(wasm_bindgen_version)
+    if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]; then
+        say "cargo install wasm-bindgen-cli $wbg (matches Cargo.lock)"
+        cargo_install wasm-bindgen-cli@"$wbg"
+    fi
+    if ! wasm-opt --version 2>/dev/null | grep -q "version ${WASM_OPT_VERSION%%.*}"; then
+        say "cargo install wasm-opt $WASM_OPT_VERSION (builds binaryen: ~10 minutes, once)"
+        cargo_install wasm-opt@"$WASM_OPT_VERSION"
+    fi
+    if ! grep -q "^wasm_bindgen = \"$wbg\"" Trunk.toml; then
+        echo "Trunk.toml's [tools] wasm_bindgen must be $wbg (the version in Cargo.lock)" >&2
+        return 1
+    fi
+}
+
+# Builds the SPA into dist/ with the tools above, never downloading.
+build_spa() {
+    say "trunk build --release --offline"
+    trunk build --release --offline
+}
+
+ensure_chromium() {
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+        say "apt-get install chromium chromium-driver"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+    fi
+}

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# `make run`: installs what is missing, builds, and starts lanyard on a local SQLite file with the demo
-# IdP, at http://127.0.0.1:3000 (override with LANYARD_LISTEN, LANYARD_DATABASE_URL, ...).
+# `make run`: installs what is missing, builds the SPA and the server, and starts lanyard on a local
+# SQLite file (./lanyard.db) with the demo IdP, at http://127.0.0.1:3000. Extra arguments go to
+# `lanyard serve` (see `lanyard serve --help`; LANYARD_* variables work too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_wasm_target
-
+ensure_spa_tools
+build_spa
 say "build the server"
 cargo build --release --locked -p lanyard-server
-say "start lanyard (Ctrl-C stops it)"
-exec target/release/lanyard serve --demo-idp "$@"
+say "start lanyard on http://127.0.0.1:3000 (Ctrl-C stops it)"
+exec target/release/lanyard serve --demo-idp --static-dir dist "$@"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# `make test`: installs what is missing, then runs every check and test. CI runs exactly this.
+# `make test`: installs what is missing, then runs every check and test — the browser tests included.
+# CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_rust_components
 ensure_wasm_target
+ensure_spa_tools
+ensure_chromium
 detect_postgres
 
 say "format"
@@ -20,10 +23,18 @@ cargo clippy -p lanyard-core -p lanyard-api -p lanyard-frontend --target wasm32-
 say "build lanyard-core for wasm32"
 cargo build -p lanyard-core -p lanyard-api --target wasm32-unknown-unknown --locked
 
+build_spa
+say "build the server for the browser tests"
+cargo build -p lanyard-server --locked
+
 say "tests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --workspace --locked 2>&1 | tee "$log"
+LANYARD_BIN="$PWD/target/debug/lanyard" LANYARD_DIST="$PWD/dist" cargo test --workspace --locked 2>&1 | tee "$log"
+if grep -q "^skipped: LANYARD_BIN" "$log"; then
+    echo "the browser tests were skipped although make test provides what they need" >&2
+    exit 1
+fi
 # cargo prints one summary per test binary, the last often a doc-test block with 0 tests; close with
 # the total so the run's last line says how many tests ran.
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }

@@ -60,7 +60,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h1>"Sign in to lanyard"</h1>
                 <Notice message=notice.into()/>
                 <Show when=move || sso_enabled>
-                    <p><a class="button primary" href=sso_href>"Sign in with SSO"</a></p>
+                    <p><a class="button primary" href=sso_href rel="external">"Sign in with SSO"</a></p>
                 </Show>
                 <Show when=move || password_enabled>
                     <form class="card" on:submit=submit aria-label="Sign in with email and password">

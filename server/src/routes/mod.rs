@@ -66,6 +66,9 @@ pub fn app(state: AppState) -> Router {
         router = router.route("/demo-idp", get(demo_idp::form).post(demo_idp::sign));
     }
     let static_dir = &state.options.static_dir;
+    let index_html = std::fs::read_to_string(static_dir.join("index.html")).ok();
+    let csp = HeaderValue::from_str(&crate::csp::policy(index_html.as_deref()))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let router = if static_dir.join("index.html").is_file() {
         let index = ServeFile::new(static_dir.join("index.html"));
         router.fallback_service(ServeDir::new(static_dir).fallback(index))
@@ -77,15 +80,20 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-                 img-src 'self' data:; connect-src 'self'; form-action 'self' http: https:; \
-                 frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-            ),
+            csp,
         ))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .with_state(state)
 }
 

@@ -1,0 +1,391 @@
+//! The whole flow in a real Chromium, as an admin and a user would click it (issue #4): first run,
+//! JWT configuration with a generated key, a group and its mapping, SSO through the demo IdP, the
+//! password switch, and the token preview. Controls are found by their label or text, as a person does.
+//!
+//! Needs the built server (`LANYARD_BIN`), the built SPA (`LANYARD_DIST`) and `chromedriver` on PATH —
+//! `make test` provides all three; without them the test says it was skipped. Screenshots of every
+//! page go to `target/screenshots/`.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::json;
+use thirtyfour::prelude::*;
+use tokio::process::{Child, Command};
+
+const ADMIN_EMAIL: &str = "admin@example.com";
+const ADMIN_PASSWORD: &str = "correct horse battery";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn wait_for_port(port: u16) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on {port}");
+}
+
+/// `text` as an XPath string literal (XPath has no escapes: quotes are joined with `concat`).
+fn lit(text: &str) -> String {
+    if !text.contains('"') {
+        format!("\"{text}\"")
+    } else if !text.contains('\'') {
+        format!("'{text}'")
+    } else {
+        let parts: Vec<String> = text.split('"').map(|p| format!("\"{p}\"")).collect();
+        format!("concat({})", parts.join(", '\"', "))
+    }
+}
+
+/// The browser, with helpers that act as a person would.
+struct Browser {
+    driver: WebDriver,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn open(&self, path: &str) {
+        self.driver
+            .goto(format!("{}{path}", self.base))
+            .await
+            .expect("navigate");
+    }
+
+    async fn find(&self, xpath: String) -> WebElement {
+        self.driver
+            .query(By::XPath(xpath.clone()))
+            .wait(Duration::from_secs(10), Duration::from_millis(100))
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("no element {xpath}: {e}"))
+    }
+
+    /// The input a `<label>` with this text names.
+    async fn field(&self, label: &str) -> WebElement {
+        let label_element = self
+            .find(format!("//label[normalize-space(.)={}]", lit(label)))
+            .await;
+        let id = label_element
+            .attr("for")
+            .await
+            .expect("attr")
+            .unwrap_or_else(|| panic!("label {label} has no for="));
+        self.driver.find(By::Id(id)).await.expect("labelled input")
+    }
+
+    async fn fill(&self, label: &str, text: &str) {
+        let input = self.field(label).await;
+        input.clear().await.expect("clear");
+        input.send_keys(text).await.expect("type");
+    }
+
+    async fn click_button(&self, text: &str) {
+        self.find(format!("//button[normalize-space(.)={}]", lit(text)))
+            .await
+            .click()
+            .await
+            .expect("click");
+    }
+
+    async fn click_link(&self, text: &str) {
+        self.find(format!("//a[normalize-space(.)={}]", lit(text)))
+            .await
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// Ticks (or unticks) the checkbox inside the label with this text.
+    async fn set_toggle(&self, text: &str, on: bool) {
+        let input = self
+            .find(format!("//label[normalize-space(.)={}]//input", lit(text)))
+            .await;
+        if input.is_selected().await.expect("state") != on {
+            input.click().await.expect("click");
+        }
+    }
+
+    async fn see(&self, text: &str) {
+        self.find(format!("//*[contains(normalize-space(.), {})]", lit(text)))
+            .await;
+    }
+
+    async fn path_is(&self, expected: &str) {
+        for _ in 0..100 {
+            if self.driver.current_url().await.expect("url").path() == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = self
+            .driver
+            .screenshot(&self.shots.join("failure.png"))
+            .await;
+        let page = self.driver.source().await.unwrap_or_default();
+        panic!(
+            "expected to reach {expected}, at {}; the page says:\n{page}",
+            self.driver.current_url().await.expect("url")
+        );
+    }
+
+    async fn shot(&self, name: &str) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.driver
+            .screenshot(&self.shots.join(format!("{name}.png")))
+            .await
+            .expect("screenshot");
+    }
+}
+
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
+    let (Ok(bin), Ok(dist)) = (std::env::var("LANYARD_BIN"), std::env::var("LANYARD_DIST")) else {
+        eprintln!("skipped: LANYARD_BIN and LANYARD_DIST are not set (make test sets them)");
+        return;
+    };
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let shots = workspace.join("target/screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let data = tempfile::tempdir().expect("temp dir");
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Command::new(&bin)
+        .args([
+            "serve",
+            "--demo-idp",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--static-dir",
+            &dist,
+        ])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", data.path().join("e2e.db").display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("lanyard starts");
+    let driver_port = free_port();
+    let chromedriver = Command::new("chromedriver")
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver starts (make test installs it)");
+    let _processes = Processes(vec![server, chromedriver]);
+    wait_for_port(port).await;
+    wait_for_port(driver_port).await;
+
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary("/usr/bin/chromium").expect("binary");
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=1440,1000",
+    ] {
+        caps.add_arg(arg).expect("arg");
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
+        .expect("arg");
+    let driver = WebDriver::new(format!("http://127.0.0.1:{driver_port}"), caps)
+        .await
+        .expect("a Chromium session");
+    let b = Browser {
+        driver,
+        base: base.clone(),
+        shots,
+    };
+
+    // First run: the admin account.
+    b.open("/").await;
+    b.path_is("/setup").await;
+    b.see("Create your admin account").await;
+    b.shot("01-setup").await;
+    b.fill("First name", "Ada").await;
+    b.fill("Email", ADMIN_EMAIL).await;
+    b.fill("Password (at least 8 characters)", ADMIN_PASSWORD)
+        .await;
+    b.click_button("Create account").await;
+    b.path_is("/admin/settings/authentication").await;
+    b.see("Not configured").await;
+    b.shot("02-authentication").await;
+
+    // A group to map to.
+    b.click_link("Groups").await;
+    b.fill("New group name", "Analysts").await;
+    b.click_button("Create group").await;
+    b.see("Group \"Analysts\" created.").await;
+    b.shot("03-groups").await;
+
+    // JWT: enable, IdP = the demo IdP, a generated key, group sync.
+    b.click_link("Authentication").await;
+    b.click_link("Configure").await;
+    b.path_is("/admin/settings/authentication/jwt").await;
+    b.set_toggle("Enable JWT authentication", true).await;
+    b.see("Enter the identity provider's URI before enabling JWT.")
+        .await;
+    b.shot("04-jwt-invalid").await;
+    b.fill("Identity Provider URI", &format!("{base}/demo-idp"))
+        .await;
+    b.click_button("Generate key").await;
+    let key = b
+        .field("String used by the JWT signing key")
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert_eq!(key.len(), 64, "Generate key fills 64 hex characters");
+    b.set_toggle("Synchronize group memberships", true).await;
+    b.click_button("Save changes").await;
+    b.see("Changes saved.").await;
+    b.shot("05-jwt-saved").await;
+
+    // Map the JWT group "analysts" to Analysts in the modal.
+    b.click_button("Edit mappings").await;
+    b.fill("JWT group name", "analysts").await;
+    b.click_button("Add").await;
+    b.find("//label[normalize-space(.)='Analysts']/input".into())
+        .await
+        .click()
+        .await
+        .expect("tick");
+    b.shot("06-mappings-modal").await;
+    b.click_button("Save").await;
+    b.see("Group mappings saved.").await;
+
+    // The preview: an expired token, signed with the key in the form, fails the exp check.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs() as i64;
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"email": "old@example.com", "iat": now - 30, "exp": now - 3600}),
+        &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
+    )
+    .expect("sign");
+    b.field("Token")
+        .await
+        .send_keys(&expired)
+        .await
+        .expect("paste");
+    b.find(
+        "//tr[th[normalize-space(.)='exp']]/td[normalize-space(.)='fail: token_expired']".into(),
+    )
+    .await;
+    b.see("Would be refused: token_expired").await;
+    // The saved key never reaches the browser, so the signature is not checked until the admin types
+    // the key into the form; then it is, live.
+    b.find("//tr[th[normalize-space(.)='signature']]/td[normalize-space(.)='skipped']".into())
+        .await;
+    b.fill("String used by the JWT signing key", &key).await;
+    b.find("//tr[th[normalize-space(.)='signature']]/td[normalize-space(.)='pass']".into())
+        .await;
+    b.driver
+        .execute(
+            "document.getElementById('preview-title').scrollIntoView()",
+            Vec::new(),
+        )
+        .await
+        .expect("scroll");
+    b.shot("07-token-preview").await;
+
+    // Sign out; a new user signs in through SSO and the demo IdP.
+    b.click_button("Sign out").await;
+    b.path_is("/login").await;
+    b.shot("08-login").await;
+    b.click_link("Sign in with SSO").await;
+    b.path_is("/demo-idp").await;
+    b.fill("Email", "grace@example.com").await;
+    b.fill("First name", "Grace").await;
+    b.fill("Last name", "Hopper").await;
+    b.fill("Groups (comma-separated)", "analysts").await;
+    b.shot("09-demo-idp").await;
+    b.click_button("Sign in").await;
+    b.path_is("/me").await;
+    let name = b
+        .find("//*[@data-testid='me-name']".into())
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(name, "Grace Hopper");
+    let groups = b
+        .find("//*[@data-testid='me-groups']".into())
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(groups.contains("Analysts"), "{groups}");
+    b.shot("10-me").await;
+
+    // 360 px wide still reads.
+    b.driver
+        .set_window_rect(0, 0, 360, 800)
+        .await
+        .expect("resize");
+    b.shot("11-me-360px").await;
+    b.driver
+        .set_window_rect(0, 0, 1440, 1000)
+        .await
+        .expect("resize");
+
+    // The admin turns password login off; the login page loses its password form.
+    b.click_button("Sign out").await;
+    b.path_is("/login").await;
+    b.fill("Email", ADMIN_EMAIL).await;
+    b.fill("Password", ADMIN_PASSWORD).await;
+    b.click_button("Sign in").await;
+    b.path_is("/admin/settings/authentication").await;
+    b.see("Enabled").await;
+    b.set_toggle("Enable password authentication", false).await;
+    b.see("Password login is off.").await;
+    b.shot("12-password-off").await;
+    b.click_button("Sign out").await;
+    b.path_is("/login").await;
+    b.see("Sign in with SSO").await;
+    let password_inputs = b
+        .driver
+        .find_all(By::Css("input[type=password]"))
+        .await
+        .expect("query");
+    assert!(password_inputs.is_empty(), "the password form is hidden");
+    b.shot("13-login-sso-only").await;
+
+    b.driver.quit().await.expect("quit");
+}
