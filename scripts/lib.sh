@@ -66,7 +66,10 @@ ensure_spa_tools() {
         say "cargo install wasm-bindgen-cli $wbg (matches Cargo.lock)"
         cargo_install wasm-bindgen-cli@"$wbg"
     fi
-    if ! wasm-opt --version 2>/dev/null | grep -q "version ${WASM_OPT_VERSION%%.*}"; then
+    # The wasm-opt crate 0.X.Y ships binaryen version X: `wasm-opt --version` says "version X".
+    local binaryen
+    binaryen=$(cut -d. -f2 <<<"$WASM_OPT_VERSION")
+    if ! wasm-opt --version 2>/dev/null | grep -q "version $binaryen "; then
         say "cargo install wasm-opt $WASM_OPT_VERSION (builds binaryen: ~10 minutes, once)"
         cargo_install wasm-opt@"$WASM_OPT_VERSION"
     fi

@@ -46,6 +46,14 @@ impl Session {
         });
     }
 
+    /// Signs out here and on the server, then reloads the session (pages redirect from there).
+    pub fn sign_out(self) {
+        spawn_local(async move {
+            let _ = api::send_empty("DELETE", "/api/session").await;
+            self.refresh();
+        });
+    }
+
     /// Whether the signed-in user is an administrator.
     pub fn is_admin(self) -> bool {
         self.user

@@ -3,19 +3,13 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
-use crate::api;
 use crate::app::use_session;
 
 /// Wraps an admin page; non-admins go to `/me`, signed-out visitors to `/login`.
 #[component]
 pub fn AdminLayout(title: &'static str, children: ChildrenFn) -> impl IntoView {
     let session = use_session();
-    let sign_out = move |_| {
-        leptos::task::spawn_local(async move {
-            let _ = api::send_empty("DELETE", "/api/session").await;
-            session.refresh();
-        });
-    };
+    let sign_out = move |_| session.sign_out();
     move || {
         if session.user.with(Option::is_none) {
             view! { <Redirect path="/login"/> }.into_any()

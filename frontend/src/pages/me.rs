@@ -3,19 +3,13 @@
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
-use crate::api;
 use crate::app::use_session;
 
 /// The signed-in page.
 #[component]
 pub fn MePage() -> impl IntoView {
     let session = use_session();
-    let sign_out = move |_| {
-        leptos::task::spawn_local(async move {
-            let _ = api::send_empty("DELETE", "/api/session").await;
-            session.refresh();
-        });
-    };
+    let sign_out = move |_| session.sign_out();
     move || {
         let Some(user) = session.user.get() else {
             return view! { <Redirect path="/login"/> }.into_any();

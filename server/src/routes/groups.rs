@@ -10,7 +10,7 @@ use crate::auth::Admin;
 use crate::error::AppError;
 use crate::extract::AppJson;
 use crate::state::AppState;
-use crate::store::groups;
+use crate::store::{Tx, groups};
 
 /// Every group.
 pub async fn list(
@@ -56,10 +56,7 @@ pub async fn rename(
 ) -> Result<axum::Json<Group>, AppError> {
     let name = valid_name(&body.name)?;
     let now = state.now();
-    let mut tx = state.store.begin().await?;
-    if groups::is_builtin(&mut tx, id).await? {
-        return Err(ErrorCode::BuiltinGroup.into());
-    }
+    let mut tx = begin_on_custom_group(&state, id).await?;
     groups::rename(&mut tx, id, name).await?;
     people::audit(
         &mut tx,
@@ -88,10 +85,7 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
     let now = state.now();
-    let mut tx = state.store.begin().await?;
-    if groups::is_builtin(&mut tx, id).await? {
-        return Err(ErrorCode::BuiltinGroup.into());
-    }
+    let mut tx = begin_on_custom_group(&state, id).await?;
     groups::delete(&mut tx, id).await?;
     people::audit(
         &mut tx,
@@ -118,10 +112,7 @@ pub async fn clear(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
     let now = state.now();
-    let mut tx = state.store.begin().await?;
-    if groups::is_builtin(&mut tx, id).await? {
-        return Err(ErrorCode::BuiltinGroup.into());
-    }
+    let mut tx = begin_on_custom_group(&state, id).await?;
     groups::remove_all_members(&mut tx, id).await?;
     people::audit(
         &mut tx,
@@ -142,4 +133,14 @@ fn valid_name(name: &str) -> Result<&str, AppError> {
     } else {
         Ok(name)
     }
+}
+
+/// A write transaction on group `id`; `builtin_group` when it is one of the two built-in groups,
+/// `not_found` when it does not exist.
+async fn begin_on_custom_group(state: &AppState, id: i64) -> Result<Tx, AppError> {
+    let mut tx = state.store.begin().await?;
+    if groups::is_builtin(&mut tx, id).await? {
+        return Err(ErrorCode::BuiltinGroup.into());
+    }
+    Ok(tx)
 }
