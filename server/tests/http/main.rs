@@ -1,4 +1,8 @@
-//! The server over real HTTP on 127.0.0.1, one test binary (SPEC §2–§5).
+//! The server over real HTTP on 127.0.0.1, one test binary (SPEC §2–§5). The storage-touching tests
+//! run on both backends (see `on_both_backends!`).
+
+#[macro_use]
+mod support;
 
 mod binary;
 mod password;
@@ -6,4 +10,3 @@ mod people;
 mod postgres;
 mod settings;
 mod sso;
-mod support;

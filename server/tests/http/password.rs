@@ -24,9 +24,7 @@ async fn login(server: &Server, username: &str, password: &str) -> (u16, Value, 
     )
 }
 
-#[tokio::test]
-async fn first_run_creates_one_admin_only() {
-    let server = Server::sqlite().await;
+async fn first_run_creates_one_admin_only(server: Server) {
     let (_, properties) = server.get_json("", "/api/session/properties").await;
     assert_eq!(properties["needs_setup"], true);
     server.setup_admin().await;
@@ -48,9 +46,7 @@ async fn first_run_creates_one_admin_only() {
     );
 }
 
-#[tokio::test]
-async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
-    let server = Server::sqlite().await;
+async fn wrong_passwords_and_unknown_users_get_the_same_answer(server: Server) {
     server.setup_admin().await;
     let (status, body, _) = login(&server, "ADMIN@example.com", ADMIN_PASSWORD).await;
     assert_eq!(status, 200, "emails are matched case-insensitively: {body}");
@@ -66,9 +62,7 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
     assert_eq!((unknown.0, &unknown.1), (wrong.0, &wrong.1));
 }
 
-#[tokio::test]
-async fn the_sixth_failure_is_rate_limited_even_with_the_right_password() {
-    let server = Server::sqlite().await;
+async fn the_sixth_failure_is_rate_limited_even_with_the_right_password(server: Server) {
     server.setup_admin().await;
     for _ in 0..5 {
         assert_eq!(login(&server, ADMIN_EMAIL, "wrong").await.0, 401);
@@ -85,9 +79,7 @@ async fn the_sixth_failure_is_rate_limited_even_with_the_right_password() {
     );
 }
 
-#[tokio::test]
-async fn with_password_login_off_only_a_break_glass_admin_gets_in() {
-    let server = Server::sqlite().await;
+async fn with_password_login_off_only_a_break_glass_admin_gets_in(server: Server) {
     let admin = server.configured(json!({})).await;
     // An SSO user, who has no password anyway.
     server
@@ -124,3 +116,10 @@ async fn with_password_login_off_only_a_break_glass_admin_gets_in() {
         .await;
     assert_eq!(body["enable_password_login"], true);
 }
+
+on_both_backends!(
+    first_run_creates_one_admin_only,
+    wrong_passwords_and_unknown_users_get_the_same_answer,
+    the_sixth_failure_is_rate_limited_even_with_the_right_password,
+    with_password_login_off_only_a_break_glass_admin_gets_in,
+);

@@ -27,9 +27,7 @@ fn code(body: &Value) -> Option<&str> {
     body["error"]["code"].as_str()
 }
 
-#[tokio::test]
-async fn people_are_created_listed_and_searched() {
-    let server = Server::sqlite().await;
+async fn people_are_created_listed_and_searched(server: Server) {
     let admin = server.setup_admin().await;
     let (_, group) = server
         .post_json(&admin, "/api/permissions/group", &json!({"name": "Sales"}))
@@ -69,9 +67,7 @@ async fn people_are_created_listed_and_searched() {
     );
 }
 
-#[tokio::test]
-async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated() {
-    let server = Server::sqlite().await;
+async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated(server: Server) {
     let admin = server.setup_admin().await;
     let (_, me) = server.get_json(&admin, "/api/user/current").await;
     let id = me["id"].as_i64().expect("id");
@@ -134,9 +130,7 @@ async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated() {
     );
 }
 
-#[tokio::test]
-async fn a_deactivated_user_cannot_sign_in_and_loses_their_sessions() {
-    let server = Server::sqlite().await;
+async fn a_deactivated_user_cannot_sign_in_and_loses_their_sessions(server: Server) {
     let admin = server.configured(json!({})).await;
     let response = server
         .sso(&token(&claims("kate@example.com", json!({}))), &[])
@@ -190,9 +184,7 @@ async fn a_deactivated_user_cannot_sign_in_and_loses_their_sessions() {
     );
 }
 
-#[tokio::test]
-async fn built_in_groups_are_fixed_and_deleted_groups_leave_the_mappings() {
-    let server = Server::sqlite().await;
+async fn built_in_groups_are_fixed_and_deleted_groups_leave_the_mappings(server: Server) {
     let admin = server.configured(json!({})).await;
     for id in [1, 2] {
         let (status, body) = send(
@@ -248,9 +240,7 @@ async fn built_in_groups_are_fixed_and_deleted_groups_leave_the_mappings() {
     assert_eq!(view["jwt_group_mappings"], json!({"sales": [2]}));
 }
 
-#[tokio::test]
-async fn group_sync_never_removes_the_last_admin_and_says_why() {
-    let server = Server::sqlite().await;
+async fn group_sync_never_removes_the_last_admin_and_says_why(server: Server) {
     let admin = server
         .configured(json!({"jwt_group_sync": true, "jwt_group_mappings": {"admins": [2]}}))
         .await;
@@ -276,9 +266,7 @@ async fn group_sync_never_removes_the_last_admin_and_says_why() {
     );
 }
 
-#[tokio::test]
-async fn the_audit_log_records_sign_ins_and_changes_without_secrets() {
-    let server = Server::sqlite().await;
+async fn the_audit_log_records_sign_ins_and_changes_without_secrets(server: Server) {
     let admin = server.configured(json!({})).await;
     server
         .sso(&token(&claims("kate@example.com", json!({}))), &[])
@@ -318,3 +306,12 @@ async fn the_audit_log_records_sign_ins_and_changes_without_secrets() {
     );
     assert_eq!(audit["data"][2]["actor_email"], ADMIN_EMAIL);
 }
+
+on_both_backends!(
+    people_are_created_listed_and_searched,
+    the_last_active_admin_can_be_neither_demoted_nor_deactivated,
+    a_deactivated_user_cannot_sign_in_and_loses_their_sessions,
+    built_in_groups_are_fixed_and_deleted_groups_leave_the_mappings,
+    group_sync_never_removes_the_last_admin_and_says_why,
+    the_audit_log_records_sign_ins_and_changes_without_secrets,
+);

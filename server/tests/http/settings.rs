@@ -4,9 +4,7 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-#[tokio::test]
-async fn the_key_is_never_returned_and_is_kept_when_omitted_or_masked() {
-    let server = Server::sqlite().await;
+async fn the_key_is_never_returned_and_is_kept_when_omitted_or_masked(server: Server) {
     let admin = server.configured(json!({})).await;
     let (status, view) = server.get_json(&admin, "/api/setting/jwt").await;
     assert_eq!(status, 200);
@@ -38,9 +36,7 @@ async fn the_key_is_never_returned_and_is_kept_when_omitted_or_masked() {
     );
 }
 
-#[tokio::test]
-async fn invalid_settings_report_every_field_and_change_nothing() {
-    let server = Server::sqlite().await;
+async fn invalid_settings_report_every_field_and_change_nothing(server: Server) {
     let admin = server.setup_admin().await;
     let (status, body) = server
         .put_json(
@@ -104,9 +100,7 @@ async fn invalid_settings_report_every_field_and_change_nothing() {
     );
 }
 
-#[tokio::test]
-async fn admin_endpoints_need_an_admin_session() {
-    let server = Server::sqlite().await;
+async fn admin_endpoints_need_an_admin_session(server: Server) {
     server.configured(json!({})).await;
     let (status, body) = server.get_json("", "/api/setting/jwt").await;
     assert_eq!(
@@ -131,9 +125,7 @@ async fn admin_endpoints_need_an_admin_session() {
     );
 }
 
-#[tokio::test]
-async fn cross_site_unsafe_requests_are_refused() {
-    let server = Server::sqlite().await;
+async fn cross_site_unsafe_requests_are_refused(server: Server) {
     let admin = server.configured(json!({})).await;
     let response = server
         .http
@@ -162,9 +154,7 @@ async fn cross_site_unsafe_requests_are_refused() {
     assert_eq!(response.status(), 200);
 }
 
-#[tokio::test]
-async fn every_response_carries_the_security_headers() {
-    let server = Server::sqlite().await;
+async fn every_response_carries_the_security_headers(server: Server) {
     for path in [
         "/healthz",
         "/api/session/properties",
@@ -180,9 +170,7 @@ async fn every_response_carries_the_security_headers() {
     }
 }
 
-#[tokio::test]
-async fn the_dry_run_reports_the_endpoints_verdict_without_touching_data() {
-    let server = Server::sqlite().await;
+async fn the_dry_run_reports_the_endpoints_verdict_without_touching_data(server: Server) {
     let admin = server.configured(json!({})).await;
     let good = token(&claims("kate@example.com", json!({})));
     let (status, verdict) = server
@@ -208,9 +196,7 @@ async fn the_dry_run_reports_the_endpoints_verdict_without_touching_data() {
     );
 }
 
-#[tokio::test]
-async fn the_dry_run_knows_replays_accounts_and_existing_memberships() {
-    let server = Server::sqlite().await;
+async fn the_dry_run_knows_replays_accounts_and_existing_memberships(server: Server) {
     let admin = server.setup_admin().await;
     let (_, sales) = server
         .post_json(&admin, "/api/permissions/group", &json!({"name": "Sales"}))
@@ -278,3 +264,13 @@ async fn the_dry_run_knows_replays_accounts_and_existing_memberships() {
         "the unsaved settings were not saved"
     );
 }
+
+on_both_backends!(
+    the_key_is_never_returned_and_is_kept_when_omitted_or_masked,
+    invalid_settings_report_every_field_and_change_nothing,
+    admin_endpoints_need_an_admin_session,
+    cross_site_unsafe_requests_are_refused,
+    every_response_carries_the_security_headers,
+    the_dry_run_reports_the_endpoints_verdict_without_touching_data,
+    the_dry_run_knows_replays_accounts_and_existing_memberships,
+);

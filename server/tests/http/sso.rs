@@ -28,9 +28,7 @@ async fn error_code(response: reqwest::Response) -> (u16, String, bool) {
     )
 }
 
-#[tokio::test]
-async fn without_a_token_the_browser_is_sent_to_the_idp_with_return_to() {
-    let server = Server::sqlite().await;
+async fn without_a_token_the_browser_is_sent_to_the_idp_with_return_to(server: Server) {
     server.configured(json!({})).await;
     let response = server
         .http
@@ -63,9 +61,7 @@ async fn without_a_token_the_browser_is_sent_to_the_idp_with_return_to() {
     );
 }
 
-#[tokio::test]
-async fn sso_is_refused_while_disabled() {
-    let server = Server::sqlite().await;
+async fn sso_is_refused_while_disabled(server: Server) {
     let response = server
         .http
         .get(server.url("/auth/sso"))
@@ -93,9 +89,7 @@ async fn sso_is_refused_while_disabled() {
     );
 }
 
-#[tokio::test]
-async fn a_valid_token_creates_the_user_syncs_groups_and_starts_a_session() {
-    let server = Server::sqlite().await;
+async fn a_valid_token_creates_the_user_syncs_groups_and_starts_a_session(server: Server) {
     let admin = server.setup_admin().await;
     let (_, analysts) = server
         .post_json(
@@ -170,9 +164,7 @@ async fn a_valid_token_creates_the_user_syncs_groups_and_starts_a_session() {
     assert_eq!(user_count(&server, &admin).await, 2);
 }
 
-#[tokio::test]
-async fn a_token_is_accepted_once() {
-    let server = Server::sqlite().await;
+async fn a_token_is_accepted_once(server: Server) {
     server.configured(json!({})).await;
     let token = token(&claims("kate@example.com", json!({})));
     assert_eq!(server.sso(&token, &[]).await.status(), 302);
@@ -192,9 +184,7 @@ async fn a_token_is_accepted_once() {
     );
 }
 
-#[tokio::test]
-async fn bad_tokens_are_refused_with_their_code_and_change_nothing() {
-    let server = Server::sqlite().await;
+async fn bad_tokens_are_refused_with_their_code_and_change_nothing(server: Server) {
     let admin = server.configured(json!({"jwt_group_sync": true})).await;
     let other_key =
         jsonwebtoken::EncodingKey::from_secret(b"another key, also more than thirty-two bytes");
@@ -264,9 +254,7 @@ async fn bad_tokens_are_refused_with_their_code_and_change_nothing() {
     );
 }
 
-#[tokio::test]
-async fn an_unsafe_return_to_is_refused_before_anything_is_written() {
-    let server = Server::sqlite().await;
+async fn an_unsafe_return_to_is_refused_before_anything_is_written(server: Server) {
     let admin = server.configured(json!({})).await;
     let token = token(&claims("new@example.com", json!({})));
     for target in [
@@ -285,9 +273,7 @@ async fn an_unsafe_return_to_is_refused_before_anything_is_written() {
     assert_eq!(response.headers()[LOCATION], "/ok");
 }
 
-#[tokio::test]
-async fn repeated_parameters_are_refused() {
-    let server = Server::sqlite().await;
+async fn repeated_parameters_are_refused(server: Server) {
     server.configured(json!({})).await;
     let token = token(&claims("kate@example.com", json!({})));
     let response = server.sso(&token, &[("jwt", "x")]).await;
@@ -298,9 +284,7 @@ async fn repeated_parameters_are_refused() {
     assert_eq!(response.status(), 400);
 }
 
-#[tokio::test]
-async fn the_token_may_come_in_a_form_post_and_json_mode_returns_the_session() {
-    let server = Server::sqlite().await;
+async fn the_token_may_come_in_a_form_post_and_json_mode_returns_the_session(server: Server) {
     server.configured(json!({})).await;
     let token = token(&claims("kate@example.com", json!({})));
     let response = server
@@ -321,9 +305,7 @@ async fn the_token_may_come_in_a_form_post_and_json_mode_returns_the_session() {
     assert!(body["exp"].as_i64().expect("exp") > now());
 }
 
-#[tokio::test]
-async fn a_session_cookie_sent_with_the_login_is_ignored() {
-    let server = Server::sqlite().await;
+async fn a_session_cookie_sent_with_the_login_is_ignored(server: Server) {
     server.configured(json!({})).await;
     let planted = "lanyard.SESSION=attacker-chosen-value";
     let response = server
@@ -339,9 +321,7 @@ async fn a_session_cookie_sent_with_the_login_is_ignored() {
     assert_eq!(server.get_json(planted, "/api/user/current").await.0, 401);
 }
 
-#[tokio::test]
-async fn unknown_users_are_refused_when_provisioning_is_off() {
-    let server = Server::sqlite().await;
+async fn unknown_users_are_refused_when_provisioning_is_off(server: Server) {
     let admin = server
         .configured(json!({"jwt_user_provisioning": false}))
         .await;
@@ -370,9 +350,7 @@ async fn unknown_users_are_refused_when_provisioning_is_off() {
     );
 }
 
-#[tokio::test]
-async fn sign_out_ends_the_session() {
-    let server = Server::sqlite().await;
+async fn sign_out_ends_the_session(server: Server) {
     let admin = server.setup_admin().await;
     let response = server
         .http
@@ -385,9 +363,7 @@ async fn sign_out_ends_the_session() {
     assert_eq!(server.get_json(&admin, "/api/user/current").await.0, 401);
 }
 
-#[tokio::test]
-async fn the_demo_idp_signs_a_token_that_completes_the_flow() {
-    let server = Server::sqlite().await;
+async fn the_demo_idp_signs_a_token_that_completes_the_flow(server: Server) {
     server.configured(json!({})).await;
     let response = server
         .http
@@ -420,3 +396,18 @@ async fn the_demo_idp_signs_a_token_that_completes_the_flow() {
         "Demo"
     );
 }
+
+on_both_backends!(
+    without_a_token_the_browser_is_sent_to_the_idp_with_return_to,
+    sso_is_refused_while_disabled,
+    a_valid_token_creates_the_user_syncs_groups_and_starts_a_session,
+    a_token_is_accepted_once,
+    bad_tokens_are_refused_with_their_code_and_change_nothing,
+    an_unsafe_return_to_is_refused_before_anything_is_written,
+    repeated_parameters_are_refused,
+    the_token_may_come_in_a_form_post_and_json_mode_returns_the_session,
+    a_session_cookie_sent_with_the_login_is_ignored,
+    unknown_users_are_refused_when_provisioning_is_off,
+    sign_out_ends_the_session,
+    the_demo_idp_signs_a_token_that_completes_the_flow,
+);

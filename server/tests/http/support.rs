@@ -1,12 +1,14 @@
 //! A real server on 127.0.0.1:0 over a fresh database, and a client that does not follow redirects.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use jsonwebtoken::{EncodingKey, Header, encode};
 use lanyard_server::config::{DatabaseArgs, LogFormat, ServeArgs};
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
+use sqlx::Executor;
 use tokio::sync::oneshot;
 
 pub const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -17,8 +19,10 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery";
 pub struct Server {
     pub base: String,
     pub http: reqwest::Client,
+    // Dropped in this order: the server stops first, then its database goes.
     _stop: oneshot::Sender<()>,
     _dir: Option<tempfile::TempDir>,
+    _database: Option<TempDatabase>,
 }
 
 impl Server {
@@ -26,11 +30,21 @@ impl Server {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("lanyard.db").display());
-        Self::start(url, Some(dir)).await
+        let mut server = Self::start(url).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    /// A server on a fresh PostgreSQL database, or `None` (and a note) when no server is configured.
+    pub async fn postgres() -> Option<Self> {
+        let database = TempDatabase::create().await?;
+        let mut server = Self::start(database.url.clone()).await;
+        server._database = Some(database);
+        Some(server)
     }
 
     /// A server on `database_url` (shared by replicas in the PostgreSQL tests).
-    pub async fn start(database_url: String, dir: Option<tempfile::TempDir>) -> Self {
+    pub async fn start(database_url: String) -> Self {
         let options = ServeArgs {
             listen: "127.0.0.1:0".parse().expect("addr"),
             database: DatabaseArgs { database_url },
@@ -61,7 +75,8 @@ impl Server {
             base,
             http,
             _stop: stop,
-            _dir: dir,
+            _dir: None,
+            _database: None,
         }
     }
 
@@ -185,4 +200,97 @@ pub fn claims(email: &str, extra: Value) -> Value {
         claims[k] = v.clone();
     }
     claims
+}
+
+/// A fresh database on the PostgreSQL server named by LANYARD_TEST_POSTGRES_URL, dropped with this value.
+pub struct TempDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl TempDatabase {
+    /// `None` (with a note on stderr) when LANYARD_TEST_POSTGRES_URL is not set.
+    pub async fn create() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("LANYARD_TEST_POSTGRES_URL") else {
+            eprintln!("skipped: LANYARD_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        sqlx::any::install_default_drivers();
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "lanyard_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+            .await
+            .expect("PostgreSQL answers");
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .await
+        .expect("drop a leftover database");
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create database");
+        let mut url = url::Url::parse(&admin_url).expect("url");
+        url.set_path(&name);
+        Some(Self {
+            admin_url,
+            name,
+            url: url.into(),
+        })
+    }
+}
+
+impl Drop for TempDatabase {
+    /// Drops the database from a thread of its own: `Drop` cannot await, and the test's runtime may
+    /// be a single thread that is busy running this very drop.
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL answers");
+                conn.execute(sqlx::AssertSqlSafe(statement))
+                    .await
+                    .expect("drop database");
+            });
+        });
+        if dropped.join().is_err() && !std::thread::panicking() {
+            panic!("the test database could not be dropped");
+        }
+    }
+}
+
+/// Runs each named `async fn(Server)` on a fresh SQLite file and, when LANYARD_TEST_POSTGRES_URL is
+/// set, again on a fresh PostgreSQL database: one storage suite, both backends (SPEC §7).
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(crate::support::Server::sqlite().await).await
+                }
+            )+
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if let Some(server) = crate::support::Server::postgres().await {
+                        super::$name(server).await
+                    }
+                }
+            )+
+        }
+    };
 }
