@@ -14,7 +14,7 @@ pub use session::create_first_admin;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -139,9 +139,15 @@ async fn log_request(State(state): State<AppState>, request: Request, next: Next
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    // The route's pattern, not the path, labels the metric: paths are unbounded, patterns are not.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("static", MatchedPath::as_str)
+        .to_owned();
     let response = next.run(request).await;
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    state.metrics.request(micros);
+    state.metrics.request(&route, micros);
     tracing::info!(%method, %path, status = response.status().as_u16(), micros, "request");
     response
 }

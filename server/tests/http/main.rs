@@ -5,6 +5,7 @@
 mod support;
 
 mod binary;
+mod ops;
 mod password;
 mod people;
 mod postgres;
