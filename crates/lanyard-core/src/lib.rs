@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod groups;
+mod hmac;
 mod inspect;
 pub mod people;
 pub mod profile;

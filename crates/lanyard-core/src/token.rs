@@ -1,16 +1,18 @@
-//! Token verification (SPEC §2.2) on top of `jsonwebtoken`'s HMAC.
+//! Token verification (SPEC §2.2) on top of `jsonwebtoken`'s algorithms and verifier interface.
 //!
 //! Each rule is one function returning what it saw (`Ok(detail)`) or why it failed. [`verify`] runs
 //! them in order and stops at the first failure, as the SSO endpoint must; [`crate::inspect`] runs them
 //! all for the token preview. The structural checks are ours because `jsonwebtoken` is lenient where
 //! RFC 8725 asks for strictness (duplicate keys, `crit`, non-canonical base64); the signature itself is
-//! `jsonwebtoken::crypto::verify`, a constant-time HMAC comparison.
+//! a jsonwebtoken `JwtVerifier` for the HMAC family only (see `hmac.rs`), compared in constant time.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 use lanyard_api::ErrorCode;
 use sha2::{Digest, Sha256};
+
+use crate::hmac::HmacVerifier;
 
 use crate::settings::Settings;
 use crate::strict_json::{Json, RawObject, StrictJsonError, string_array};
@@ -245,7 +247,7 @@ pub(crate) fn check_alg(
     }
 }
 
-/// The HMAC over `header.payload`, compared in constant time by `jsonwebtoken`.
+/// The HMAC over `header.payload`, compared in constant time.
 pub(crate) fn check_signature(parts: &Parts<'_>, secret: &[u8], alg: Algorithm) -> CheckResult {
     if parts.signature.is_empty() {
         return Err(fail(ErrorCode::InvalidSignature, "the signature is empty"));
@@ -256,15 +258,15 @@ pub(crate) fn check_signature(parts: &Parts<'_>, secret: &[u8], alg: Algorithm) 
             "no signing key is configured",
         ));
     }
-    let key = DecodingKey::from_secret(secret);
-    match jsonwebtoken::crypto::verify(parts.signature, parts.signed.as_bytes(), &key, alg) {
-        Ok(true) => Ok(Passed::Signature(alg)),
-        // jsonwebtoken decodes the signature strictly (canonical base64url), so a reshaped
-        // signature fails here too.
-        _ => Err(fail(
+    let matches = HmacVerifier::new(alg, secret)
+        .is_some_and(|verifier| verifier.matches(parts.signed.as_bytes(), parts.signature));
+    if matches {
+        Ok(Passed::Signature(alg))
+    } else {
+        Err(fail(
             ErrorCode::InvalidSignature,
             "the signature does not match the key",
-        )),
+        ))
     }
 }
 
