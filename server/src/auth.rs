@@ -7,7 +7,7 @@ use lanyard_api::{CurrentUser, ErrorCode};
 use crate::error::AppError;
 use crate::session;
 use crate::state::AppState;
-use crate::store::{ADMINISTRATORS, UserRow, users};
+use crate::store::{ADMINISTRATORS, UserRow};
 
 /// A request with a valid session of an active user.
 pub struct SignedIn {
@@ -65,11 +65,11 @@ impl FromRequestParts<AppState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = session::token_from(&parts.headers).ok_or(ErrorCode::Unauthenticated)?;
         let token_hash = session::hash_token(token);
-        let mut conn = state.store.conn().await?;
-        let user = users::by_session(&mut conn, &token_hash, state.now())
+        let (user, groups) = state
+            .store
+            .signed_in(&token_hash, state.now())
             .await?
             .ok_or(ErrorCode::Unauthenticated)?;
-        let groups = users::groups(&mut conn, user.id).await?;
         Ok(Self {
             user,
             groups,

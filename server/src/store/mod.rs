@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod groups;
+mod session_cache;
 pub mod sessions;
 mod settings;
 pub mod users;
@@ -19,7 +20,10 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, SqlStr};
 
 pub use audit::{AuditEvent, record as record_audit};
+pub use session_cache::SignedInRow;
 pub use users::{NewUser, UserRow};
+
+use session_cache::SessionCache;
 
 /// Ids of the built-in groups, fixed by the first migration.
 pub const ALL_USERS: i64 = 1;
@@ -75,6 +79,8 @@ pub struct Store {
     /// growing steps (up to 100 ms). Queuing write transactions here instead makes the wait FIFO and
     /// sleep-free, which is what keeps login latency flat under load. PostgreSQL needs no such queue.
     write_queue: Option<Arc<Mutex<()>>>,
+    /// Signed-in users by session (SQLite only; see `session_cache`).
+    session_cache: Option<Arc<SessionCache>>,
 }
 
 impl Store {
@@ -112,11 +118,12 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let write_queue = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let sqlite = backend == Backend::Sqlite;
         Ok(Self {
             pool,
             backend,
-            write_queue,
+            write_queue: sqlite.then(|| Arc::new(Mutex::new(()))),
+            session_cache: sqlite.then(|| Arc::new(SessionCache::default())),
         })
     }
 
@@ -160,7 +167,11 @@ impl Store {
             Some(queue) => Some(Arc::clone(queue).lock_owned().await),
             None => None,
         };
-        Ok(Tx { inner, _turn: turn })
+        Ok(Tx {
+            inner,
+            _turn: turn,
+            session_cache: self.session_cache.clone(),
+        })
     }
 
     /// The pool, for read-only helpers.
@@ -178,12 +189,18 @@ impl Store {
 pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<OwnedMutexGuard<()>>,
+    session_cache: Option<Arc<SessionCache>>,
 }
 
 impl Tx {
-    /// Commits, then lets the next queued writer in.
+    /// Commits, makes every cached read older than this write unusable, then lets the next queued
+    /// writer in.
     pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.inner.commit().await?)
+        let committed = self.inner.commit().await;
+        if let Some(cache) = &self.session_cache {
+            cache.invalidate();
+        }
+        Ok(committed?)
     }
 }
 
@@ -206,6 +223,40 @@ pub(crate) fn flag(value: bool) -> i64 {
 }
 
 impl Store {
+    /// The active user behind an unexpired session, with their groups: from memory when a read
+    /// since the last write is cached, else from the database.
+    pub async fn signed_in(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<SignedInRow>, StoreError> {
+        if let Some(row) = self
+            .session_cache
+            .as_ref()
+            .and_then(|cache| cache.get(token_hash, now))
+        {
+            return Ok(Some(row));
+        }
+        let generation = self.session_cache.as_ref().map(|cache| cache.generation());
+        let mut conn = self.conn().await?;
+        let Some((user, expires_at)) = users::by_session(&mut conn, token_hash, now).await? else {
+            return Ok(None);
+        };
+        let groups = users::groups(&mut conn, user.id).await?;
+        let row = (user, groups);
+        if let (Some(cache), Some(generation)) = (&self.session_cache, generation) {
+            cache.put(token_hash, generation, now, expires_at, row.clone());
+        }
+        Ok(Some(row))
+    }
+
+    /// Drops every cached session read (after a write outside [`Tx`]).
+    pub(crate) fn forget_cached_sessions(&self) {
+        if let Some(cache) = &self.session_cache {
+            cache.invalidate();
+        }
+    }
+
     /// A pooled connection for a few reads in a row.
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
         Ok(self.pool.acquire().await?)

@@ -69,6 +69,7 @@ impl Store {
             .bind(token_hash)
             .execute(self.pool())
             .await?;
+        self.forget_cached_sessions();
         Ok(())
     }
 
@@ -82,6 +83,7 @@ impl Store {
             .bind(now)
             .execute(self.pool())
             .await?;
+        self.forget_cached_sessions();
         Ok(())
     }
 }

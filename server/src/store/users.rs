@@ -298,15 +298,15 @@ pub async fn set_groups(
     Ok(())
 }
 
-/// The active user behind an unexpired session, in one query.
+/// The active user behind an unexpired session, and when the session expires, in one query.
 pub async fn by_session(
     conn: &mut AnyConnection,
     token_hash: &str,
     now: i64,
-) -> Result<Option<UserRow>, StoreError> {
+) -> Result<Option<(UserRow, i64)>, StoreError> {
     let row = sqlx::query(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.password_hash, u.is_active, u.sso_source, \
-         u.login_attributes, u.last_login FROM sessions s JOIN users u ON u.id = s.user_id \
+         u.login_attributes, u.last_login, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.is_active = $3",
     )
     .bind(token_hash)
@@ -314,7 +314,8 @@ pub async fn by_session(
     .bind(flag(true))
     .fetch_optional(conn)
     .await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some((from_row(&row)?, row.try_get("expires_at")?)))
 }
 
 /// The user's groups as (id, name), by id.

@@ -307,7 +307,50 @@ async fn the_audit_log_records_sign_ins_and_changes_without_secrets(server: Serv
     assert_eq!(audit["data"][2]["actor_email"], ADMIN_EMAIL);
 }
 
+/// What a user's next request sees follows every change at once: names, groups, a renamed group,
+/// deactivation (sessions are read through an in-memory cache on SQLite; no write may be missed).
+async fn a_users_next_request_sees_every_change_at_once(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let response = server
+        .sso(&token(&claims("kate@example.com", json!({}))), &[])
+        .await;
+    let kate = session_cookie(response.headers()).expect("signed in");
+    let (_, me) = server.get_json(&kate, "/api/user/current").await;
+    let id = me["id"].as_i64().expect("id");
+    let (_, team) = server
+        .post_json(&admin, "/api/permissions/group", &json!({"name": "Team"}))
+        .await;
+    let team = team["id"].as_i64().expect("id");
+
+    let path = format!("/api/user/{id}");
+    let (status, _) = server
+        .put_json(
+            &admin,
+            &path,
+            &json!({"first_name": "Katherine", "group_ids": [team]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, me) = server.get_json(&kate, "/api/user/current").await;
+    assert_eq!(me["first_name"], "Katherine");
+    assert_eq!(me["group_names"], json!(["All Users", "Team"]));
+
+    let group = format!("/api/permissions/group/{team}");
+    let (status, _) = server
+        .put_json(&admin, &group, &json!({"name": "Crew"}))
+        .await;
+    assert_eq!(status, 200);
+    let (_, me) = server.get_json(&kate, "/api/user/current").await;
+    assert_eq!(me["group_names"], json!(["All Users", "Crew"]));
+
+    let (status, _) = send(&server, reqwest::Method::DELETE, &admin, &path, None).await;
+    assert_eq!(status, 200);
+    let (status, body) = server.get_json(&kate, "/api/user/current").await;
+    assert_eq!((status, code(&body)), (401, Some("unauthenticated")));
+}
+
 on_both_backends!(
+    a_users_next_request_sees_every_change_at_once,
     people_are_created_listed_and_searched,
     the_last_active_admin_can_be_neither_demoted_nor_deactivated,
     a_deactivated_user_cannot_sign_in_and_loses_their_sessions,
