@@ -141,6 +141,38 @@ impl Browser {
         );
     }
 
+    /// Runs a script that returns a value, and gives that value.
+    async fn eval(&self, script: &str) -> serde_json::Value {
+        self.driver
+            .execute(script, Vec::new())
+            .await
+            .expect("script")
+            .json()
+            .clone()
+    }
+
+    /// Presses a key in the focused element.
+    async fn press(&self, key: impl Into<TypingData>) {
+        self.driver
+            .active_element()
+            .await
+            .expect("a focused element")
+            .send_keys(key)
+            .await
+            .expect("key");
+    }
+
+    /// The text of the `confirm()` dialog that should now be open.
+    async fn dialog_text(&self) -> String {
+        for _ in 0..50 {
+            if let Ok(text) = self.driver.get_alert_text().await {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no dialog opened");
+    }
+
     async fn shot(&self, name: &str) {
         tokio::time::sleep(Duration::from_millis(200)).await;
         self.driver
@@ -221,6 +253,8 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     }
     caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
         .expect("arg");
+    // The test answers `confirm()` dialogs itself instead of having chromedriver dismiss them.
+    caps.set("unhandledPromptBehavior", "ignore").expect("cap");
     let driver = WebDriver::new(format!("http://127.0.0.1:{driver_port}"), caps)
         .await
         .expect("a Chromium session");
@@ -288,6 +322,55 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.click_button("Save").await;
     b.see("Group mappings saved.").await;
 
+    // The modal again, by keyboard: Tab and Shift+Tab stay inside it, Esc closes it without saving
+    // what was added, and focus returns to the button that opened it.
+    b.click_button("Edit mappings").await;
+    b.fill("JWT group name", "scratch").await;
+    b.click_button("Add").await;
+    b.find("//legend[normalize-space(.)='Groups for scratch']".into())
+        .await;
+    let focus_in_dialog = "return document.activeElement.closest('[role=dialog]') !== null";
+    for _ in 0..15 {
+        b.press(Key::Tab).await;
+        assert_eq!(
+            b.eval(focus_in_dialog).await,
+            json!(true),
+            "Tab left the dialog"
+        );
+    }
+    for _ in 0..15 {
+        b.press(Key::Shift + Key::Tab).await;
+        assert_eq!(
+            b.eval(focus_in_dialog).await,
+            json!(true),
+            "Shift+Tab left the dialog"
+        );
+    }
+    b.press(Key::Escape).await;
+    assert_eq!(
+        b.eval("return document.querySelector('[role=dialog]') === null")
+            .await,
+        json!(true),
+        "Esc closes the dialog"
+    );
+    assert_eq!(
+        b.eval("return document.activeElement.textContent.trim()")
+            .await,
+        json!("Edit mappings")
+    );
+    b.click_button("Edit mappings").await;
+    b.find("//legend[normalize-space(.)='Groups for analysts']".into())
+        .await;
+    let scratch = b
+        .driver
+        .find_all(By::XPath(
+            "//legend[normalize-space(.)='Groups for scratch']",
+        ))
+        .await
+        .expect("query");
+    assert!(scratch.is_empty(), "Esc discarded the unsaved row");
+    b.click_button("Cancel").await;
+
     // The preview: an expired token, signed with the key in the form, fails the exp check.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -324,6 +407,20 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .await
         .expect("scroll");
     b.shot("07-token-preview").await;
+
+    // The key typed above is an unsaved change: following a link asks first, and staying keeps it.
+    b.click_link("People").await;
+    let prompt = b.dialog_text().await;
+    assert!(prompt.contains("unsaved changes"), "{prompt}");
+    b.driver.dismiss_alert().await.expect("stay");
+    b.path_is("/admin/settings/authentication/jwt").await;
+    let kept = b
+        .field("String used by the JWT signing key")
+        .await
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(kept.as_deref(), Some(key.as_str()));
 
     // Sign out; a new user signs in through SSO and the demo IdP.
     b.click_button("Sign out").await;

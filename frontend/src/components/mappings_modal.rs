@@ -41,6 +41,17 @@ pub fn MappingsModal(
             let _ = input.focus();
         }
     });
+    // Focus goes back where it was (the Edit mappings button) when the dialog closes.
+    let opener = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .map(send_wrapper::SendWrapper::new);
+    on_cleanup(move || {
+        if let Some(opener) = opener {
+            let _ = opener.focus();
+        }
+    });
 
     let close = move || open.set(false);
     let add = move |_| {

@@ -289,12 +289,16 @@ fn random_key() -> Option<String> {
     Some(lanyard_core::settings::generate_secret(bytes))
 }
 
-/// Asks before the tab is closed or reloaded while the form has unsaved changes.
+/// Asks before unsaved changes are lost: when the tab is closed or reloaded (the browser's own
+/// prompt), and when a link inside the app is followed (the router would swap the page silently).
 fn warn_before_leaving(dirty: Memo<bool>) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let handler = Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(
+    let Some(document) = window.document() else {
+        return;
+    };
+    let unload = Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(
         move |event: web_sys::BeforeUnloadEvent| {
             if dirty.get_untracked() {
                 event.prevent_default();
@@ -302,12 +306,52 @@ fn warn_before_leaving(dirty: Memo<bool>) {
             }
         },
     );
-    let _ =
-        window.add_event_listener_with_callback("beforeunload", handler.as_ref().unchecked_ref());
-    let function: js_sys::Function = handler.into_js_value().unchecked_into();
-    on_cleanup(move || {
-        if let Some(window) = web_sys::window() {
-            let _ = window.remove_event_listener_with_callback("beforeunload", &function);
+    // Capturing on the document runs before the router's own click handler, which leaves a click
+    // alone once its default is prevented.
+    let click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |event: web_sys::MouseEvent| {
+        if !dirty.get_untracked() || !follows_a_link(&event) {
+            return;
+        }
+        let leave = web_sys::window()
+            .and_then(|w| {
+                w.confirm_with_message("You have unsaved changes. Leave this page and lose them?")
+                    .ok()
+            })
+            .unwrap_or(true);
+        if !leave {
+            event.prevent_default();
+            event.stop_propagation();
         }
     });
+    let _ =
+        window.add_event_listener_with_callback("beforeunload", unload.as_ref().unchecked_ref());
+    let _ = document.add_event_listener_with_callback_and_bool(
+        "click",
+        click.as_ref().unchecked_ref(),
+        true,
+    );
+    let unload: js_sys::Function = unload.into_js_value().unchecked_into();
+    let click: js_sys::Function = click.into_js_value().unchecked_into();
+    on_cleanup(move || {
+        if let Some(window) = web_sys::window() {
+            let _ = window.remove_event_listener_with_callback("beforeunload", &unload);
+            if let Some(document) = window.document() {
+                let _ =
+                    document.remove_event_listener_with_callback_and_bool("click", &click, true);
+            }
+        }
+    });
+}
+
+/// Whether this click would follow a link (a plain left click on an `<a href>`, which the router
+/// turns into a page change).
+fn follows_a_link(event: &web_sys::MouseEvent) -> bool {
+    let plain = event.button() == 0
+        && !(event.ctrl_key() || event.meta_key() || event.shift_key() || event.alt_key());
+    plain
+        && event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|element| element.closest("a[href]").ok().flatten())
+            .is_some()
 }
