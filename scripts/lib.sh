@@ -51,8 +51,11 @@ wasm_bindgen_version() {
 
 # cargo install, --locked first; some published lockfiles name crate versions the registry no longer
 # serves, so fall back to a fresh resolution of the same exact package version.
+# Tools are built once and run briefly, so their builds skip the slow link-time optimization and
+# single codegen unit their release profiles ask for (trunk's fat LTO alone costs minutes).
 cargo_install() {
-    cargo install --locked "$@" || cargo install "$@"
+    local env=(CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16)
+    env "${env[@]}" cargo install --locked "$@" || env "${env[@]}" cargo install "$@"
 }
 
 ensure_spa_tools() {
