@@ -4,25 +4,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-async fn send(
-    server: &Server,
-    method: reqwest::Method,
-    cookie: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = server
-        .http
-        .request(method, server.url(path))
-        .header("cookie", cookie);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 fn code(body: &Value) -> Option<&str> {
     body["error"]["code"].as_str()
 }
@@ -71,32 +52,32 @@ async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated(server: Se
     let admin = server.setup_admin().await;
     let (_, me) = server.get_json(&admin, "/api/user/current").await;
     let id = me["id"].as_i64().expect("id");
-    let (status, body) = send(
-        &server,
-        reqwest::Method::PUT,
-        &admin,
-        &format!("/api/user/{id}"),
-        Some(json!({"is_superuser": false})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            reqwest::Method::PUT,
+            &admin,
+            &format!("/api/user/{id}"),
+            Some(&json!({"is_superuser": false})),
+        )
+        .await;
     assert_eq!((status, code(&body)), (409, Some("last_admin")));
-    let (status, body) = send(
-        &server,
-        reqwest::Method::DELETE,
-        &admin,
-        &format!("/api/user/{id}"),
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            reqwest::Method::DELETE,
+            &admin,
+            &format!("/api/user/{id}"),
+            None,
+        )
+        .await;
     assert_eq!((status, code(&body)), (409, Some("last_admin")));
-    let (status, body) = send(
-        &server,
-        reqwest::Method::PUT,
-        &admin,
-        &format!("/api/user/{id}"),
-        Some(json!({"group_ids": [1]})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            reqwest::Method::PUT,
+            &admin,
+            &format!("/api/user/{id}"),
+            Some(&json!({"group_ids": [1]})),
+        )
+        .await;
     assert_eq!(
         (status, code(&body)),
         (409, Some("last_admin")),
@@ -112,14 +93,14 @@ async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated(server: Se
         )
         .await;
     assert_eq!(status, 201);
-    let (status, body) = send(
-        &server,
-        reqwest::Method::PUT,
-        &admin,
-        &format!("/api/user/{id}"),
-        Some(json!({"is_superuser": false, "first_name": "Former"})),
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            reqwest::Method::PUT,
+            &admin,
+            &format!("/api/user/{id}"),
+            Some(&json!({"is_superuser": false, "first_name": "Former"})),
+        )
+        .await;
     assert_eq!(
         (
             status,
@@ -139,14 +120,14 @@ async fn a_deactivated_user_cannot_sign_in_and_loses_their_sessions(server: Serv
     let (_, me) = server.get_json(&kate, "/api/user/current").await;
     let id = me["id"].as_i64().expect("id");
 
-    let (status, body) = send(
-        &server,
-        reqwest::Method::DELETE,
-        &admin,
-        &format!("/api/user/{id}"),
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .send(
+            reqwest::Method::DELETE,
+            &admin,
+            &format!("/api/user/{id}"),
+            None,
+        )
+        .await;
     assert_eq!((status, body["is_active"].as_bool()), (200, Some(false)));
     assert_eq!(
         server.get_json(&kate, "/api/user/current").await.0,
@@ -163,14 +144,14 @@ async fn a_deactivated_user_cannot_sign_in_and_loses_their_sessions(server: Serv
     let body: Value = response.json().await.expect("json");
     assert_eq!(code(&body), Some("user_deactivated"));
 
-    let (status, _) = send(
-        &server,
-        reqwest::Method::PUT,
-        &admin,
-        &format!("/api/user/{id}/reactivate"),
-        None,
-    )
-    .await;
+    let (status, _) = server
+        .send(
+            reqwest::Method::PUT,
+            &admin,
+            &format!("/api/user/{id}/reactivate"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         server
@@ -187,23 +168,23 @@ async fn a_deactivated_user_cannot_sign_in_and_loses_their_sessions(server: Serv
 async fn built_in_groups_are_fixed_and_deleted_groups_leave_the_mappings(server: Server) {
     let admin = server.configured(json!({})).await;
     for id in [1, 2] {
-        let (status, body) = send(
-            &server,
-            reqwest::Method::PUT,
-            &admin,
-            &format!("/api/permissions/group/{id}"),
-            Some(json!({"name": "x"})),
-        )
-        .await;
+        let (status, body) = server
+            .send(
+                reqwest::Method::PUT,
+                &admin,
+                &format!("/api/permissions/group/{id}"),
+                Some(&json!({"name": "x"})),
+            )
+            .await;
         assert_eq!((status, code(&body)), (409, Some("builtin_group")));
-        let (status, body) = send(
-            &server,
-            reqwest::Method::DELETE,
-            &admin,
-            &format!("/api/permissions/group/{id}"),
-            None,
-        )
-        .await;
+        let (status, body) = server
+            .send(
+                reqwest::Method::DELETE,
+                &admin,
+                &format!("/api/permissions/group/{id}"),
+                None,
+            )
+            .await;
         assert_eq!((status, code(&body)), (409, Some("builtin_group")));
     }
     let (_, sales) = server
@@ -218,23 +199,23 @@ async fn built_in_groups_are_fixed_and_deleted_groups_leave_the_mappings(server:
         )
         .await;
     assert_eq!(status, 200);
-    let (status, renamed) = send(
-        &server,
-        reqwest::Method::PUT,
-        &admin,
-        &format!("/api/permissions/group/{sales}"),
-        Some(json!({"name": "Revenue"})),
-    )
-    .await;
+    let (status, renamed) = server
+        .send(
+            reqwest::Method::PUT,
+            &admin,
+            &format!("/api/permissions/group/{sales}"),
+            Some(&json!({"name": "Revenue"})),
+        )
+        .await;
     assert_eq!((status, renamed["name"].as_str()), (200, Some("Revenue")));
-    let (status, _) = send(
-        &server,
-        reqwest::Method::DELETE,
-        &admin,
-        &format!("/api/permissions/group/{sales}"),
-        None,
-    )
-    .await;
+    let (status, _) = server
+        .send(
+            reqwest::Method::DELETE,
+            &admin,
+            &format!("/api/permissions/group/{sales}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     let (_, view) = server.get_json(&admin, "/api/setting/jwt").await;
     assert_eq!(view["jwt_group_mappings"], json!({"sales": [2]}));
@@ -343,7 +324,9 @@ async fn a_users_next_request_sees_every_change_at_once(server: Server) {
     let (_, me) = server.get_json(&kate, "/api/user/current").await;
     assert_eq!(me["group_names"], json!(["All Users", "Crew"]));
 
-    let (status, _) = send(&server, reqwest::Method::DELETE, &admin, &path, None).await;
+    let (status, _) = server
+        .send(reqwest::Method::DELETE, &admin, &path, None)
+        .await;
     assert_eq!(status, 200);
     let (status, body) = server.get_json(&kate, "/api/user/current").await;
     assert_eq!((status, code(&body)), (401, Some("unauthenticated")));

@@ -113,42 +113,39 @@ impl Server {
         admin
     }
 
-    pub async fn get_json(&self, cookie: &str, path: &str) -> (u16, Value) {
-        let response = self
+    /// Sends `method path` with the session `cookie` (and a JSON `body`), and reads the JSON answer
+    /// (`Null` when there is none).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        cookie: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request = self
             .http
-            .get(self.url(path))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .expect("get");
+            .request(method, self.url(path))
+            .header("cookie", cookie);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_json(&self, cookie: &str, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, cookie, path, None).await
     }
 
     pub async fn put_json(&self, cookie: &str, path: &str, body: &Value) -> (u16, Value) {
-        let response = self
-            .http
-            .put(self.url(path))
-            .header("cookie", cookie)
-            .json(body)
-            .send()
+        self.send(reqwest::Method::PUT, cookie, path, Some(body))
             .await
-            .expect("put");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post_json(&self, cookie: &str, path: &str, body: &Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(self.url(path))
-            .header("cookie", cookie)
-            .json(body)
-            .send()
+        self.send(reqwest::Method::POST, cookie, path, Some(body))
             .await
-            .expect("post");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// `GET /auth/sso?jwt=…` (plus `extra` query) as a browser would send it.
@@ -223,17 +220,14 @@ impl TempDatabase {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
-            .await
-            .expect("PostgreSQL answers");
-        conn.execute(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .await
-        .expect("drop a leftover database");
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create database");
+        run_as_admin(
+            &admin_url,
+            &[
+                format!("DROP DATABASE IF EXISTS {name}"),
+                format!("CREATE DATABASE {name}"),
+            ],
+        )
+        .await;
         let mut url = url::Url::parse(&admin_url).expect("url");
         url.set_path(&name);
         Some(Self {
@@ -255,18 +249,23 @@ impl Drop for TempDatabase {
                 .enable_all()
                 .build()
                 .expect("runtime");
-            runtime.block_on(async {
-                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
-                    .await
-                    .expect("PostgreSQL answers");
-                conn.execute(sqlx::AssertSqlSafe(statement))
-                    .await
-                    .expect("drop database");
-            });
+            runtime.block_on(run_as_admin(&admin_url, &[statement]));
         });
         if dropped.join().is_err() && !std::thread::panicking() {
             panic!("the test database could not be dropped");
         }
+    }
+}
+
+/// Runs `statements` in order on the test server's admin database.
+async fn run_as_admin(admin_url: &str, statements: &[String]) {
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url)
+        .await
+        .expect("PostgreSQL answers");
+    for statement in statements {
+        conn.execute(sqlx::AssertSqlSafe(statement.as_str()))
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
 }
 
