@@ -13,7 +13,6 @@ use lanyard_api::ErrorCode;
 use sha2::{Digest, Sha256};
 
 use crate::hmac::HmacVerifier;
-
 use crate::settings::Settings;
 use crate::strict_json::{Json, RawObject, StrictJsonError, string_array};
 

@@ -140,14 +140,12 @@ async fn log_request(State(state): State<AppState>, request: Request, next: Next
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     // The route's pattern, not the path, labels the metric: paths are unbounded, patterns are not.
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("static", MatchedPath::as_str)
-        .to_owned();
+    // (A MatchedPath is a shared string: cloning it allocates nothing.)
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    state.metrics.request(&route, micros);
+    let route = route.as_ref().map_or("static", MatchedPath::as_str);
+    state.metrics.request(route, micros);
     tracing::info!(%method, %path, status = response.status().as_u16(), micros, "request");
     response
 }
