@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use lanyard_api::{FieldError, GroupId, GroupMappings, JwtSettingsPatch, JwtSettingsView};
+use lanyard_api::{
+    FieldError, GroupId, GroupMappings, JwtSettingsPatch, JwtSettingsView, ReplayProtection,
+};
 use lanyard_core::settings::Settings;
 
 /// Stands in for a stored key the browser never sees, so validation can run on the rest.
@@ -37,6 +39,8 @@ pub struct JwtForm {
     pub max_age: String,
     /// Clock skew, as typed.
     pub clock_skew: String,
+    /// Which tokens are accepted only once.
+    pub replay_protection: ReplayProtection,
 }
 
 impl JwtForm {
@@ -55,6 +59,7 @@ impl JwtForm {
             provisioning: view.jwt_user_provisioning,
             max_age: view.jwt_max_age_seconds.to_string(),
             clock_skew: view.jwt_clock_skew_seconds.to_string(),
+            replay_protection: view.jwt_replay_protection,
         }
     }
 
@@ -81,6 +86,10 @@ impl JwtForm {
                 .then(|| parse_number(&self.clock_skew)),
             enable_password_login: None,
             site_url: None,
+            jwt_replay_protection: (self.replay_protection != base.replay_protection)
+                .then_some(self.replay_protection),
+            // Set when sending (the version the page loaded), not part of what changed.
+            version: None,
         }
     }
 
@@ -128,6 +137,7 @@ impl JwtForm {
         if let Ok(skew) = self.clock_skew.trim().parse() {
             settings.jwt_clock_skew_seconds = skew;
         }
+        settings.jwt_replay_protection = self.replay_protection;
         let key = (!self.new_secret.is_empty()).then(|| self.new_secret.as_bytes().to_vec());
         (settings, key)
     }
@@ -154,6 +164,7 @@ fn saved_settings(view: &JwtSettingsView) -> Settings {
         jwt_clock_skew_seconds: view.jwt_clock_skew_seconds,
         enable_password_login: view.enable_password_login,
         site_url: view.site_url.clone(),
+        jwt_replay_protection: view.jwt_replay_protection,
     }
 }
 
@@ -171,7 +182,7 @@ mod tests {
     use super::*;
 
     fn saved() -> JwtSettingsView {
-        Settings::default().view()
+        Settings::default().view(1)
     }
 
     #[test]
@@ -197,6 +208,19 @@ mod tests {
         );
         assert_eq!(patch.jwt_enabled, None);
         assert!(form.is_dirty(&saved()));
+    }
+
+    #[test]
+    fn replay_protection_is_sent_only_when_changed() {
+        let mut form = JwtForm::from_view(&saved());
+        assert_eq!(form.patch(&saved()).jwt_replay_protection, None);
+        form.replay_protection = ReplayProtection::All;
+        assert_eq!(
+            form.patch(&saved()).jwt_replay_protection,
+            Some(ReplayProtection::All)
+        );
+        let (settings, _) = form.preview_settings(&saved());
+        assert_eq!(settings.jwt_replay_protection, ReplayProtection::All);
     }
 
     #[test]
@@ -229,7 +253,7 @@ mod tests {
             jwt_shared_secret: "s".repeat(40),
             ..Settings::default()
         }
-        .view();
+        .view(1);
         let mut form = JwtForm::from_view(&stored);
         form.enabled = true;
         assert!(form.errors(&stored, None).is_empty());

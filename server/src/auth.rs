@@ -1,13 +1,33 @@
-//! Who is asking: typed extractors for a signed-in user and for an administrator.
+//! Who is asking: typed extractors for the client's address, a signed-in user and an administrator.
 
-use axum::extract::FromRequestParts;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use lanyard_api::{CurrentUser, ErrorCode};
 
 use crate::error::AppError;
+use crate::service::Actor;
 use crate::session;
 use crate::state::AppState;
 use crate::store::{ADMINISTRATORS, UserRow};
+
+/// The client's address (the TCP peer), as every audit entry records it.
+#[derive(Debug, Clone, Default)]
+pub struct Client(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip().to_string());
+        Ok(Self(Actor::at(ip)))
+    }
+}
 
 /// A request with a valid session of an active user.
 pub struct SignedIn {
@@ -17,6 +37,8 @@ pub struct SignedIn {
     pub groups: Vec<(i64, String)>,
     /// The hash of the session token (for sign-out).
     pub token_hash: String,
+    /// The user, from the client's address: who the audit log names.
+    pub actor: Actor,
 }
 
 impl SignedIn {
@@ -64,16 +86,19 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = session::token_from(&parts.headers).ok_or(ErrorCode::Unauthenticated)?;
-        let token_hash = session::hash_token(token);
+        let token_hash = session::hash_token(&token);
         let (user, groups) = state
             .store
             .signed_in(&token_hash, state.now())
             .await?
             .ok_or(ErrorCode::Unauthenticated)?;
+        let Ok(Client(client)) = Client::from_request_parts(parts, state).await;
+        let actor = client.as_email(&user.email);
         Ok(Self {
             user,
             groups,
             token_hash,
+            actor,
         })
     }
 }

@@ -42,6 +42,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict => Self::Code(ErrorCode::Conflict),
             StoreError::NotFound => Self::Code(ErrorCode::NotFound),
             StoreError::Replayed => Self::Code(ErrorCode::TokenReplayed),
+            StoreError::VersionConflict => Self::Code(ErrorCode::SettingsConflict),
             other => Self::Store(other),
         }
     }
@@ -129,7 +130,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::CrossSiteRequest => StatusCode::FORBIDDEN,
         C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::NotFound => StatusCode::NOT_FOUND,
-        C::Conflict | C::LastAdmin | C::BuiltinGroup | C::AlreadySetUp => StatusCode::CONFLICT,
+        C::Conflict | C::LastAdmin | C::BuiltinGroup | C::AlreadySetUp | C::SettingsConflict => {
+            StatusCode::CONFLICT
+        }
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }

@@ -1,5 +1,6 @@
-//! lanyard's server: the only authority that issues sessions. Handlers are thin — extract, call
-//! lanyard-core for the rules and [`store`] for the data, map errors through [`error::AppError`].
+//! lanyard's server: the only authority that issues sessions. Handlers ([`routes`]) are thin —
+//! extract, call one [`service`] method, map errors through [`error::AppError`]; the service owns the
+//! transaction and the audit entry; lanyard-core owns the rules; [`store`] the SQL.
 
 pub mod auth;
 pub mod config;
@@ -7,10 +8,10 @@ pub mod csp;
 pub mod error;
 pub mod extract;
 pub mod limiter;
-pub mod login;
 pub mod metrics;
 pub mod passwords;
 pub mod routes;
+pub mod service;
 pub mod session;
 pub mod state;
 pub mod store;
@@ -37,7 +38,7 @@ pub async fn prepare(options: ServeArgs) -> Result<AppState, StoreError> {
             first_name: None,
             last_name: None,
         };
-        match routes::create_first_admin(&state.store, &body, state.now()).await {
+        match service::create_first_admin(&state.store, &body, state.now()).await {
             Ok(_) => tracing::info!(%email, "created the admin from LANYARD_ADMIN_EMAIL"),
             Err(error) if error.code() == lanyard_api::ErrorCode::AlreadySetUp => {}
             Err(error) => {

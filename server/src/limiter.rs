@@ -1,40 +1,53 @@
-//! Failed-login rate limiting: the 6th failure within the window, per account and separately per
-//! client address, is refused with 429 until the oldest failure leaves the window.
+//! Failed-login rate limiting (SPEC §3): the 6th attempt within the window, per account and
+//! separately per client address, is refused with 429 until the oldest failure leaves the window.
 //!
-//! Kept in memory, so with several replicas each counts its own failures (an attacker spreading
-//! attempts over N replicas gets N times the budget); the window and threshold stay small enough that
-//! this is still a hard brake.
+//! An attempt counts from the moment it starts: [`RateLimiter::begin`] checks and records it under
+//! one lock, before the slow password check, so 20 guesses sent at once get at most 5 checks.
+//! A success takes its own record back ([`Attempt::succeeded`]) and forgets the account's failures.
+//!
+//! Kept in memory, so with several replicas each counts its own attempts; the window and threshold
+//! stay small enough that this is still a hard brake.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failure timestamps per key.
+/// Attempt timestamps per key.
 pub struct RateLimiter {
     max_failures: usize,
     window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    attempts: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+/// An attempt in progress, counted as a failure unless [`Attempt::succeeded`] is called.
+#[must_use = "an attempt counts as a failure unless it succeeded"]
+pub struct Attempt<'a> {
+    limiter: &'a RateLimiter,
+    keys: Vec<String>,
+    started: Instant,
 }
 
 impl RateLimiter {
-    /// Allows `max_failures` failures per key within `window`.
+    /// Allows `max_failures` failed attempts per key within `window`.
     pub fn new(max_failures: usize, window: Duration) -> Self {
         Self {
             max_failures,
             window,
-            failures: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// `Some(seconds to wait)` when any of `keys` has used up its failures.
-    pub fn blocked(&self, keys: &[&str], now: Instant) -> Option<u64> {
-        let mut failures = self
-            .failures
+    /// Starts an attempt under every one of `keys`, or refuses it with the seconds to wait when any
+    /// key has used up its attempts. The check and the record are one step.
+    pub fn begin(&self, keys: &[&str], now: Instant) -> Result<Attempt<'_>, u64> {
+        let mut attempts = self
+            .attempts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        keys.iter()
+        let blocked = keys
+            .iter()
             .filter_map(|key| {
-                let times = failures.get_mut(*key)?;
+                let times = attempts.get_mut(*key)?;
                 while times
                     .front()
                     .is_some_and(|t| now.duration_since(*t) >= self.window)
@@ -45,38 +58,51 @@ impl RateLimiter {
                 (times.len() >= self.max_failures)
                     .then(|| (self.window - now.duration_since(oldest)).as_secs().max(1))
             })
-            .max()
-    }
-
-    /// Records a failure under each of `keys`.
-    pub fn record_failure(&self, keys: &[&str], now: Instant) {
-        let mut failures = self
-            .failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if failures.len() > 100_000 {
+            .max();
+        if let Some(retry_after) = blocked {
+            return Err(retry_after);
+        }
+        if attempts.len() > 100_000 {
             // Bound memory under a flood of distinct keys: forget windows that have passed.
-            failures.retain(|_, times| {
+            attempts.retain(|_, times| {
                 times
                     .back()
                     .is_some_and(|t| now.duration_since(*t) < self.window)
             });
         }
         for key in keys {
-            failures
+            attempts
                 .entry((*key).to_owned())
                 .or_default()
                 .push_back(now);
         }
+        Ok(Attempt {
+            limiter: self,
+            keys: keys.iter().map(|key| (*key).to_owned()).collect(),
+            started: now,
+        })
     }
+}
 
-    /// Forgets an account's failures after a successful login.
-    pub fn clear(&self, key: &str) {
-        let mut failures = self
-            .failures
+impl Attempt<'_> {
+    /// The attempt succeeded: it no longer counts, and the first key's (the account's) earlier
+    /// failures are forgotten.
+    pub fn succeeded(self) {
+        let mut attempts = self
+            .limiter
+            .attempts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        failures.remove(key);
+        for (index, key) in self.keys.iter().enumerate() {
+            let Some(times) = attempts.get_mut(key) else {
+                continue;
+            };
+            if index == 0 {
+                times.clear();
+            } else if let Some(position) = times.iter().position(|t| *t == self.started) {
+                times.remove(position);
+            }
+        }
     }
 }
 
@@ -85,26 +111,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sixth_failure_in_the_window_is_blocked_until_the_oldest_expires() {
+    fn the_sixth_attempt_in_the_window_is_refused_until_the_oldest_expires() {
         let limiter = RateLimiter::new(5, Duration::from_secs(300));
         let start = Instant::now();
-        for i in 0..5 {
-            assert_eq!(limiter.blocked(&["a"], start), None, "attempt {i}");
-            limiter.record_failure(&["a"], start);
-        }
+        // Five attempts in flight at once: none has failed yet, all count.
+        let in_flight: Vec<_> = (0..5)
+            .map(|i| {
+                limiter
+                    .begin(&["a"], start)
+                    .unwrap_or_else(|_| panic!("{i}"))
+            })
+            .collect();
         assert!(
             limiter
-                .blocked(&["a"], start)
-                .is_some_and(|s| s > 0 && s <= 300)
+                .begin(&["a"], start)
+                .is_err_and(|s| s > 0 && s <= 300)
         );
-        assert_eq!(
-            limiter.blocked(&["b"], start),
-            None,
+        assert!(
+            limiter.begin(&["b"], start).is_ok(),
             "other keys are separate"
         );
-        assert_eq!(
-            limiter.blocked(&["a"], start + Duration::from_secs(300)),
-            None
+        drop(in_flight);
+        assert!(
+            limiter
+                .begin(&["a"], start + Duration::from_secs(300))
+                .is_ok()
         );
+    }
+
+    #[test]
+    fn a_success_takes_its_attempt_back_and_clears_the_account() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(300));
+        let now = Instant::now();
+        drop(limiter.begin(&["account", "ip"], now).ok());
+        limiter
+            .begin(&["account", "ip"], now)
+            .map(Attempt::succeeded)
+            .ok();
+        // The account starts over; the address keeps its one failure.
+        assert!(limiter.begin(&["account"], now).is_ok());
+        assert!(limiter.begin(&["account"], now).is_ok());
+        assert!(limiter.begin(&["ip"], now).is_ok());
+        assert!(limiter.begin(&["ip"], now).is_err());
     }
 }

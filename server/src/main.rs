@@ -85,7 +85,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-            lanyard_server::routes::create_first_admin(&store, &body, now)
+            lanyard_server::service::create_first_admin(&store, &body, now)
                 .await
                 .map_err(|e| format!("could not create the admin: {}", e.code().message()))?;
             tracing::info!(email = %body.email, "admin created");

@@ -1,4 +1,5 @@
-//! argon2id password hashes. Hashing runs on the blocking pool: it is deliberately slow.
+//! argon2id password hashes. Hashing runs on the blocking pool: it is deliberately slow. What a
+//! password must be is lanyard-core's rule (`people::check_new_password`).
 
 use std::sync::OnceLock;
 
@@ -7,11 +8,6 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use crate::error::AppError;
-
-/// Longest password accepted (checked before hashing, so a huge body costs nothing).
-pub const MAX_PASSWORD_BYTES: usize = 1024;
-/// Shortest password accepted for new accounts.
-pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// Hashes `password` with a fresh salt.
 pub async fn hash(password: String) -> Result<String, AppError> {

@@ -1,4 +1,6 @@
-//! Shared state: the store, the settings snapshot the hot path reads, and the server's options.
+//! Shared state: the [`Service`] every handler calls — the store, the settings snapshot the hot path
+//! reads, the server's options, the rate limiter and the metrics. The use cases themselves are
+//! methods of `Service`, one file per area under `crate::service`.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -25,10 +27,10 @@ pub struct SettingsSnapshot {
 
 /// Cheap to clone: every handler gets one.
 #[derive(Clone)]
-pub struct AppState(pub Arc<Inner>);
+pub struct AppState(pub Arc<Service>);
 
-/// What [`AppState`] holds.
-pub struct Inner {
+/// The service layer: what [`AppState`] holds, and whose methods are the use cases.
+pub struct Service {
     /// Storage.
     pub store: Store,
     /// Swapped atomically on save (and when another replica saved).
@@ -42,8 +44,8 @@ pub struct Inner {
 }
 
 impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
+    type Target = Service;
+    fn deref(&self) -> &Service {
         &self.0
     }
 }
@@ -52,7 +54,7 @@ impl AppState {
     /// Loads the settings and builds the state.
     pub async fn new(store: Store, options: ServeArgs) -> Result<Self, StoreError> {
         let (settings, version) = store.load_settings().await?;
-        Ok(Self(Arc::new(Inner {
+        Ok(Self(Arc::new(Service {
             store,
             settings: ArcSwap::from_pointee(SettingsSnapshot { settings, version }),
             options,
@@ -60,16 +62,25 @@ impl AppState {
             metrics: Metrics::default(),
         })))
     }
+}
 
+impl Service {
     /// The current settings snapshot.
     pub fn settings(&self) -> Arc<SettingsSnapshot> {
         self.settings.load_full()
     }
 
-    /// Replaces the snapshot (after a save here).
+    /// Replaces the snapshot (after a save here, or a newer version saved elsewhere); never goes
+    /// back to an older version, whichever of a save and a poll finishes last.
     pub fn publish_settings(&self, settings: Settings, version: i64) {
-        self.settings
-            .store(Arc::new(SettingsSnapshot { settings, version }));
+        let next = Arc::new(SettingsSnapshot { settings, version });
+        self.settings.rcu(|current| {
+            if current.version > next.version {
+                Arc::clone(current)
+            } else {
+                Arc::clone(&next)
+            }
+        });
     }
 
     /// Reloads the settings when another replica saved a newer version.

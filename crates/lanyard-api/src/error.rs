@@ -90,6 +90,8 @@ pub enum ErrorCode {
     BuiltinGroup,
     /// The first admin can be created only while there are no users.
     AlreadySetUp,
+    /// The settings changed since the version the change was made against.
+    SettingsConflict,
     /// Something failed inside the server; details are in its log, never in the response.
     Internal,
 }
@@ -134,6 +136,7 @@ impl ErrorCode {
         Self::LastAdmin,
         Self::BuiltinGroup,
         Self::AlreadySetUp,
+        Self::SettingsConflict,
         Self::Internal,
     ];
 
@@ -177,6 +180,7 @@ impl ErrorCode {
             Self::LastAdmin => "last_admin",
             Self::BuiltinGroup => "builtin_group",
             Self::AlreadySetUp => "already_set_up",
+            Self::SettingsConflict => "settings_conflict",
             Self::Internal => "internal",
         }
     }
@@ -245,6 +249,9 @@ impl ErrorCode {
             Self::LastAdmin => "This would leave no active administrator.",
             Self::BuiltinGroup => "The built-in groups cannot be renamed or deleted.",
             Self::AlreadySetUp => "An account already exists; sign in instead.",
+            Self::SettingsConflict => {
+                "Someone else changed the settings since you loaded them; reload and make your change again."
+            }
             Self::Internal => "Something went wrong on the server.",
         }
     }

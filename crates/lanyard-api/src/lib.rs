@@ -4,21 +4,23 @@
 //! so a field renamed here breaks every side at compile time instead of at run time.
 #![deny(missing_docs)]
 
+mod audit;
 mod error;
 mod people;
 mod session;
 mod settings;
 mod verdict;
 
+pub use audit::{AuditEntry, AuditEvent, AuditPage};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
 pub use people::{
-    AuditEntry, AuditPage, CreateGroup, CreateUser, Group, GroupId, UpdateGroup, UpdateUser, User,
-    UserId, UserPage,
+    CreateGroup, CreateUser, Group, GroupId, UpdateGroup, UpdateUser, User, UserId, UserPage,
 };
 pub use session::{
-    CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties, SsoStart,
+    CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties, SsoSession, SsoStart,
 };
 pub use settings::{
-    EnablePasswordLogin, GroupMappings, JwtSettingsPatch, JwtSettingsView, TokenTestRequest,
+    EnablePasswordLogin, GroupMappings, JwtSettingsPatch, JwtSettingsView, ReplayProtection,
+    SaveMappings, TokenTestRequest,
 };
 pub use verdict::{Check, CheckName, CheckOutcome, GroupChanges, ProfileView, Verdict};

@@ -124,29 +124,3 @@ pub struct UpdateGroup {
     /// New name.
     pub name: String,
 }
-
-/// One audit log entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    /// Id, increasing.
-    pub id: i64,
-    /// When, RFC 3339.
-    pub at: String,
-    /// What happened, e.g. `"sso_login"`, `"sso_login_failed"`, `"settings_changed"`.
-    pub event: String,
-    /// Who did it (or who tried), when known.
-    pub actor_email: Option<String>,
-    /// The client address.
-    pub ip: Option<String>,
-    /// Details; secrets are redacted before they are written.
-    pub details: Value,
-}
-
-/// One page of `GET /api/audit`, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditPage {
-    /// The entries.
-    pub data: Vec<AuditEntry>,
-    /// How many entries exist in all.
-    pub total: i64,
-}

@@ -14,13 +14,27 @@ pub struct SsoStart {
     pub method: String,
 }
 
-/// A new session: `/auth/sso` in JSON mode and `POST /api/session`.
+/// A new session from `POST /api/session` or `POST /api/setup`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionCreated {
     /// The session token (also set as the `lanyard.SESSION` cookie).
     pub id: String,
-    /// When it expires, in seconds since the Unix epoch.
-    pub exp: i64,
+    /// When the session expires, in seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// A session from `/auth/sso` in JSON mode (`token=true`, `response=json` or `Accept:
+/// application/json`): Metabase's embedding-SDK shape plus `expires_at` (SPEC §2.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoSession {
+    /// The session token (also set as the `lanyard.SESSION` cookie).
+    pub id: String,
+    /// The token's `exp`, when it had one (Unix seconds).
+    pub exp: Option<i64>,
+    /// The token's `iat`, when it had one (Unix seconds).
+    pub iat: Option<i64>,
+    /// When the session expires (Unix seconds).
+    pub expires_at: i64,
 }
 
 /// `POST /api/session`.

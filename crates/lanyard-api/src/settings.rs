@@ -10,6 +10,19 @@ use crate::people::GroupId;
 /// JWT group name → ids of lanyard groups. Ordered, so the same mappings always serialise the same.
 pub type GroupMappings = BTreeMap<String, Vec<GroupId>>;
 
+/// Which tokens are accepted only once (SPEC §2.2, `jwt_replay_protection`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplayProtection {
+    /// Tokens with a `jti` are accepted once per `iss` + `jti`; tokens without one may be reused
+    /// within their short validity, as in Metabase (IdPs that sign no `jti` make byte-identical
+    /// tokens for two logins in the same second).
+    #[default]
+    Jti,
+    /// Every token is accepted once (by `iss` + `jti`, or by its signed bytes when it has no `jti`).
+    All,
+}
+
 /// What `GET /api/setting/jwt` answers: every setting, with the key replaced by whether it is set and a hint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JwtSettingsView {
@@ -43,6 +56,11 @@ pub struct JwtSettingsView {
     pub enable_password_login: bool,
     /// The site's base URL, when set; otherwise it is derived from each request.
     pub site_url: Option<String>,
+    /// Which tokens are accepted only once.
+    pub jwt_replay_protection: ReplayProtection,
+    /// The stored settings' version: send it back with a change, and a change made meanwhile by
+    /// someone else is refused (`settings_conflict`) instead of being overwritten.
+    pub version: i64,
 }
 
 /// The body of `PUT /api/setting/jwt`: a partial update. Absent fields keep their value; unknown fields
@@ -93,6 +111,14 @@ pub struct JwtSettingsPatch {
     /// See [`JwtSettingsView::site_url`]. `""` clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_url: Option<String>,
+    /// See [`JwtSettingsView::jwt_replay_protection`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_replay_protection: Option<ReplayProtection>,
+    /// The version these changes were made against ([`JwtSettingsView::version`]). When it is no
+    /// longer current the save is refused with `409 settings_conflict`; absent, the change applies
+    /// to whatever is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
 }
 
 /// The body of `PUT /api/setting/enable-password-login`.
@@ -101,6 +127,26 @@ pub struct JwtSettingsPatch {
 pub struct EnablePasswordLogin {
     /// The new value.
     pub value: bool,
+    /// As [`JwtSettingsPatch::version`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
+/// The body of `PUT /api/setting/jwt/mappings`: the mappings modal's whole result, saved in one
+/// transaction that either does all of it or nothing (SPEC §4, §10).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveMappings {
+    /// The new mappings (they replace the old ones).
+    pub mappings: GroupMappings,
+    /// The settings version the modal was opened on; `409 settings_conflict` when it changed.
+    pub version: i64,
+    /// Groups whose members are all removed ("also remove all members").
+    #[serde(default)]
+    pub remove_members_of: Vec<GroupId>,
+    /// Groups deleted ("also delete the group"); they leave every mapping too.
+    #[serde(default)]
+    pub delete_groups: Vec<GroupId>,
 }
 
 /// The body of `POST /api/setting/jwt/test`: a token, checked against the saved settings with the

@@ -38,3 +38,14 @@ fn the_readme_lists_every_code() {
         "README.md does not document {missing:?}"
     );
 }
+
+#[test]
+fn every_audit_event_serialises_as_its_stable_string() {
+    use lanyard_api::AuditEvent;
+    for &event in AuditEvent::ALL {
+        let json = serde_json::to_value(event).expect("serialises");
+        assert_eq!(json, event.as_str(), "{event:?}");
+        assert_eq!(AuditEvent::parse(event.as_str()), Some(event));
+    }
+    assert_eq!(AuditEvent::parse("no_such_event"), None);
+}

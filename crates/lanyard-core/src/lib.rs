@@ -8,10 +8,12 @@
 //! - [`token`]: verification of a JWT (SPEC §2.2); [`inspect()`] reports every check for the preview.
 //! - [`profile`]: claims → email, names, groups, login attributes.
 //! - [`groups`]: the group-sync plan.
-//! - [`people`]: rules on changing users (the last administrator stays one).
+//! - [`accounts`]: who may sign in (SSO admission, the password-login switch and break-glass).
+//! - [`people`]: rules on changing users (the last administrator stays one), passwords, group names.
 //! - [`redirect`]: the `return_to` rule and the redirect to the IdP.
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod groups;
 mod hmac;
 mod inspect;
@@ -34,10 +36,14 @@ use token::{Policy, VerifiedToken};
 pub struct Login {
     /// The user it signs in as.
     pub profile: Profile,
-    /// The key to remember it under, to refuse a replay.
-    pub replay_key: String,
+    /// The key to remember it under, to refuse a replay; `None` when it may be reused (SPEC §2.2).
+    pub replay_key: Option<String>,
     /// Until when (Unix seconds) to remember it.
     pub replay_until: i64,
+    /// The token's `iat`, when present (JSON mode answers it).
+    pub issued_at: Option<i64>,
+    /// The token's `exp`, when present.
+    pub expires: Option<i64>,
 }
 
 /// Everything the SSO endpoint checks before touching storage: the token against the settings, then
@@ -62,10 +68,14 @@ pub fn verify_login(
     let VerifiedToken {
         replay_key,
         replay_until,
+        issued_at,
+        expires,
     } = verified;
     Ok(Login {
         profile,
         replay_key,
         replay_until,
+        issued_at,
+        expires,
     })
 }

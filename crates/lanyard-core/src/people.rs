@@ -1,7 +1,49 @@
-//! Rules on changing users (SPEC §4): the last active administrator can be neither demoted nor
-//! deactivated, so the admin pages can never lock everyone out.
+//! Rules on people and groups (SPEC §3, §4): the last active administrator can be neither demoted
+//! nor deactivated, so the admin pages can never lock everyone out; what a password and a group name
+//! must be.
 
 use lanyard_api::ErrorCode;
+
+use crate::settings::MAX_NAME_CHARS;
+
+/// Shortest password accepted for an account, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted, in bytes (checked before hashing, so a huge body costs nothing).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Whether `password` may be set on an account: at least 8 characters, at most 1024 bytes.
+///
+/// ```
+/// use lanyard_core::people::check_new_password;
+/// assert!(check_new_password("correct horse").is_ok());
+/// assert!(check_new_password("short").is_err());
+/// ```
+pub fn check_new_password(password: &str) -> Result<(), ErrorCode> {
+    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
+        Err(ErrorCode::InvalidRequest)
+    } else {
+        Ok(())
+    }
+}
+
+/// A group's name as stored: trimmed, non-empty, at most 255 characters, no control characters.
+///
+/// ```
+/// use lanyard_core::people::group_name;
+/// assert_eq!(group_name("  Finance ").unwrap(), "Finance");
+/// assert!(group_name("   ").is_err());
+/// ```
+pub fn group_name(name: &str) -> Result<&str, ErrorCode> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        Err(ErrorCode::InvalidRequest)
+    } else {
+        Ok(name)
+    }
+}
 
 /// A user's admin-relevant state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +98,22 @@ mod tests {
         is_admin: true,
         is_active: false,
     };
+
+    #[test]
+    fn passwords_and_group_names_have_one_rule_each() {
+        assert!(check_new_password("12345678").is_ok());
+        assert!(check_new_password("1234567").is_err());
+        assert!(
+            check_new_password("ééééééé").is_err(),
+            "characters, not bytes"
+        );
+        assert!(check_new_password(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+        assert_eq!(group_name(" Sales "), Ok("Sales"));
+        assert!(group_name("").is_err());
+        assert!(group_name("a\u{7}b").is_err());
+        assert!(group_name(&"g".repeat(256)).is_err());
+        assert!(group_name(&"g".repeat(255)).is_ok());
+    }
 
     #[test]
     fn the_last_active_admin_is_protected_from_both_demotion_and_deactivation() {

@@ -168,10 +168,22 @@ pub fn normalize_email(value: &str) -> Result<String, ErrorCode> {
         )
         .is_ok();
     if well_formed {
-        Ok(value.to_ascii_lowercase())
+        Ok(fold_email(value))
     } else {
         Err(ErrorCode::InvalidEmail)
     }
+}
+
+/// An email as typed into a sign-in form, in the form accounts are matched on: trimmed and
+/// ASCII-lowercased. ASCII only: Unicode folding would turn `\u{212A}ate@…` (Kelvin sign) into
+/// `kate@…` and sign in someone else.
+///
+/// ```
+/// assert_eq!(lanyard_core::profile::fold_email(" Ada@Example.COM "), "ada@example.com");
+/// assert_eq!(lanyard_core::profile::fold_email("\u{212A}ate@x.io"), "\u{212A}ate@x.io");
+/// ```
+pub fn fold_email(value: &str) -> String {
+    value.trim().to_ascii_lowercase()
 }
 
 /// A first or last name claim: `None` when absent, null or blank; trimmed otherwise.

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use lanyard_api::{FieldError, GroupId, GroupMappings, JwtSettingsPatch, JwtSettingsView};
+use lanyard_api::{
+    FieldError, GroupId, GroupMappings, JwtSettingsPatch, JwtSettingsView, ReplayProtection,
+};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -48,6 +50,8 @@ pub struct Settings {
     pub enable_password_login: bool,
     /// The site's base URL; `None` means "derive it from the request".
     pub site_url: Option<String>,
+    /// Which tokens are accepted only once.
+    pub jwt_replay_protection: ReplayProtection,
 }
 
 impl Default for Settings {
@@ -67,6 +71,7 @@ impl Default for Settings {
             jwt_clock_skew_seconds: 30,
             enable_password_login: true,
             site_url: None,
+            jwt_replay_protection: ReplayProtection::Jti,
         }
     }
 }
@@ -108,8 +113,9 @@ pub fn generate_secret(random: [u8; 32]) -> String {
 }
 
 impl Settings {
-    /// The view `GET /api/setting/jwt` returns: everything but the key.
-    pub fn view(&self) -> JwtSettingsView {
+    /// The view `GET /api/setting/jwt` returns: everything but the key, with the version the
+    /// settings are stored under.
+    pub fn view(&self, version: i64) -> JwtSettingsView {
         JwtSettingsView {
             jwt_enabled: self.jwt_enabled,
             jwt_identity_provider_uri: self.jwt_identity_provider_uri.clone(),
@@ -126,6 +132,8 @@ impl Settings {
             jwt_clock_skew_seconds: self.jwt_clock_skew_seconds,
             enable_password_login: self.enable_password_login,
             site_url: self.site_url.clone(),
+            jwt_replay_protection: self.jwt_replay_protection,
+            version,
         }
     }
 
@@ -184,6 +192,9 @@ impl Settings {
         }
         if let Some(value) = patch.enable_password_login {
             next.enable_password_login = value;
+        }
+        if let Some(value) = patch.jwt_replay_protection {
+            next.jwt_replay_protection = value;
         }
         if let Some(value) = &patch.site_url {
             next.site_url = (!value.is_empty()).then(|| value.clone());

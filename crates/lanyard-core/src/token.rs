@@ -9,7 +9,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
-use lanyard_api::ErrorCode;
+use lanyard_api::{ErrorCode, ReplayProtection};
 use sha2::{Digest, Sha256};
 
 use crate::hmac::HmacVerifier;
@@ -18,7 +18,8 @@ use crate::strict_json::{Json, RawObject, StrictJsonError, string_array};
 
 /// Largest token accepted, checked before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
-/// Furthest ahead a token without `iat` may expire (Metabase's exp-only tokens).
+/// Furthest ahead a token without `iat` may expire (Metabase's exp-only tokens are signed with
+/// exactly now + 600), before the clock skew is added.
 pub const MAX_EXP_ONLY_LIFETIME: i64 = 600;
 
 /// A failed check: the code the SSO endpoint answers with and a sentence for the preview.
@@ -32,7 +33,7 @@ pub(crate) type CheckResult = Result<Passed, Failure>;
 pub(crate) enum Passed {
     Signature(Algorithm),
     IssuedAgo { age: i64, limit: i64 },
-    ExpBoundsAge,
+    ExpBoundsAge { limit: i64 },
     NoExp,
     ExpiresIn(i64),
     NoNbf,
@@ -46,10 +47,9 @@ impl std::fmt::Display for Passed {
         match self {
             Self::Signature(alg) => write!(f, "{alg:?} signature matches the key"),
             Self::IssuedAgo { age, limit } => write!(f, "issued {age} s ago (limit {limit} s)"),
-            Self::ExpBoundsAge => write!(
-                f,
-                "no \"iat\"; \"exp\" bounds the age (within {MAX_EXP_ONLY_LIFETIME} s)"
-            ),
+            Self::ExpBoundsAge { limit } => {
+                write!(f, "no \"iat\"; \"exp\" bounds the age (within {limit} s)")
+            }
             Self::NoExp => f.write_str("no \"exp\""),
             Self::ExpiresIn(seconds) => write!(f, "expires in {seconds} s"),
             Self::NoNbf => f.write_str("no \"nbf\""),
@@ -80,6 +80,8 @@ pub struct Policy<'a> {
     pub clock_skew_seconds: i64,
     /// The site's URL, which `aud` must equal when present.
     pub audience: &'a str,
+    /// Which tokens are accepted only once.
+    pub replay: ReplayProtection,
 }
 
 impl<'a> Policy<'a> {
@@ -90,17 +92,23 @@ impl<'a> Policy<'a> {
             max_age_seconds: settings.jwt_max_age_seconds,
             clock_skew_seconds: settings.jwt_clock_skew_seconds,
             audience: site_url,
+            replay: settings.jwt_replay_protection,
         }
     }
 }
 
-/// What a verified token leaves behind for the replay cache.
+/// What a verified token leaves behind: its replay-cache entry and its time claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
-    /// The key this token is remembered under to refuse a replay (SPEC §2.2).
-    pub replay_key: String,
+    /// The key this token is remembered under to refuse a replay (SPEC §2.2); `None` when the
+    /// policy lets it be reused (no `jti` under [`ReplayProtection::Jti`]).
+    pub replay_key: Option<String>,
     /// Until when (Unix seconds) the token could still be accepted, so how long to remember it.
     pub replay_until: i64,
+    /// Its `iat`, when present.
+    pub issued_at: Option<i64>,
+    /// Its `exp`, when present.
+    pub expires: Option<i64>,
 }
 
 /// Verifies `token` against `policy` at `now` (Unix seconds), stopping at the first failed rule.
@@ -108,7 +116,13 @@ pub struct VerifiedToken {
 ///
 /// ```
 /// use lanyard_core::token::{verify, Policy};
-/// let policy = Policy { secret: &[7; 32], max_age_seconds: 180, clock_skew_seconds: 30, audience: "https://app.example" };
+/// let policy = Policy {
+///     secret: &[7; 32],
+///     max_age_seconds: 180,
+///     clock_skew_seconds: 30,
+///     audience: "https://app.example",
+///     replay: lanyard_api::ReplayProtection::Jti,
+/// };
 /// assert_eq!(verify("not.a.jwt", &policy, 0).unwrap_err(), lanyard_api::ErrorCode::MalformedToken);
 /// ```
 pub fn verify(token: &str, policy: &Policy<'_>, now: i64) -> Result<VerifiedToken, ErrorCode> {
@@ -137,8 +151,10 @@ pub(crate) fn verify_with<T>(
     first(check_audience(&claims, policy.audience))?;
     let mapped = map(&claims)?;
     let verified = VerifiedToken {
-        replay_key: replay_key(&claims, parts.signed),
+        replay_key: replay_key(&claims, parts.signed, policy.replay),
         replay_until: times.acceptable_until(policy),
+        issued_at: times.iat,
+        expires: times.exp,
     };
     Ok((mapped, verified))
 }
@@ -309,8 +325,9 @@ impl TimeClaims {
         })
     }
 
-    /// `iat` within `[now - max_age, now + skew]`; without `iat`, an `exp` at most 600 s ahead.
+    /// `iat` within `[now - max_age, now + skew]`; without `iat`, an `exp` at most 600 s + skew ahead.
     pub(crate) fn check_iat(&self, policy: &Policy<'_>, now: i64) -> CheckResult {
+        let exp_only_limit = MAX_EXP_ONLY_LIFETIME.saturating_add(policy.clock_skew_seconds);
         match (self.iat, self.exp) {
             (Some(iat), _) if iat > now.saturating_add(policy.clock_skew_seconds) => Err(fail(
                 ErrorCode::IssuedInFuture,
@@ -332,14 +349,16 @@ impl TimeClaims {
                 age: now.saturating_sub(iat),
                 limit: policy.max_age_seconds,
             }),
-            (None, Some(exp)) if exp.saturating_sub(now) > MAX_EXP_ONLY_LIFETIME => Err(fail(
+            (None, Some(exp)) if exp.saturating_sub(now) > exp_only_limit => Err(fail(
                 ErrorCode::ExpTooFar,
                 format!(
-                    "no \"iat\", and \"exp\" is {} s ahead (limit {MAX_EXP_ONLY_LIFETIME} s)",
-                    exp - now
+                    "no \"iat\", and \"exp\" is {} s ahead (limit {exp_only_limit} s)",
+                    exp.saturating_sub(now)
                 ),
             )),
-            (None, Some(_)) => Ok(Passed::ExpBoundsAge),
+            (None, Some(_)) => Ok(Passed::ExpBoundsAge {
+                limit: exp_only_limit,
+            }),
             (None, None) => Err(fail(ErrorCode::MissingIat, "neither \"iat\" nor \"exp\"")),
         }
     }
@@ -405,11 +424,13 @@ pub(crate) fn check_audience(claims: &RawObject<'_>, site_url: &str) -> CheckRes
     }
 }
 
-/// `iss` + `jti` when the token has a `jti`, else the SHA-256 of `header.payload`; hashed either way
-/// so the key has a fixed length whatever the token carries.
-fn replay_key(claims: &RawObject<'_>, signed: &str) -> String {
+/// `iss` + `jti` when the token has a `jti`; else, under [`ReplayProtection::All`], the SHA-256 of
+/// `header.payload`, and under [`ReplayProtection::Jti`] none (the token may be reused while valid).
+/// Hashed so the key has a fixed length whatever the token carries.
+fn replay_key(claims: &RawObject<'_>, signed: &str, mode: ReplayProtection) -> Option<String> {
     let mut hasher = Sha256::new();
     match claims.raw("jti") {
+        None if mode == ReplayProtection::Jti => return None,
         Some(jti) => {
             // A string claim by its value, anything else by its JSON text.
             let text = |raw: Option<&serde_json::value::RawValue>| match raw
@@ -428,7 +449,7 @@ fn replay_key(claims: &RawObject<'_>, signed: &str) -> String {
             hasher.update(signed.as_bytes());
         }
     }
-    hex::encode(hasher.finalize())
+    Some(hex::encode(hasher.finalize()))
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {

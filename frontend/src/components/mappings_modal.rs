@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use lanyard_api::{Group, GroupId, GroupMappings, JwtSettingsPatch, JwtSettingsView};
+use lanyard_api::{ErrorCode, Group, GroupId, GroupMappings, JwtSettingsView, SaveMappings};
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -19,13 +19,17 @@ enum AlsoDo {
     DeleteGroups,
 }
 
-/// The modal. `on_saved` receives the mappings once the server stored them.
+/// The modal. **Save** sends its whole result — mappings, member removals, group deletions — as
+/// one request that the server applies in one transaction, or not at all. `on_saved` receives the
+/// settings the server stored; `on_conflict` runs when someone else saved since `version`.
 #[component]
 pub fn MappingsModal(
     open: RwSignal<bool>,
     initial: Signal<GroupMappings>,
+    version: Signal<i64>,
     groups: RwSignal<Vec<Group>>,
-    on_saved: impl Fn(GroupMappings) + Send + Sync + 'static,
+    on_saved: impl Fn(JwtSettingsView) + Send + Sync + 'static,
+    on_conflict: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let rows = RwSignal::new(initial.get_untracked());
     let new_name = RwSignal::new(String::new());
@@ -69,41 +73,32 @@ pub fn MappingsModal(
         }
     };
     let on_saved = std::sync::Arc::new(on_saved);
+    let on_conflict = std::sync::Arc::new(on_conflict);
     let save = move |_| {
-        let mappings = rows.get_untracked();
-        let actions = pending.get_untracked();
-        let on_saved = on_saved.clone();
-        leptos::task::spawn_local(async move {
-            for (also, ids) in actions.values() {
-                for id in ids {
-                    let result = match also {
-                        AlsoDo::Nothing => Ok(()),
-                        AlsoDo::RemoveMembers => {
-                            api::send_empty("PUT", &format!("/api/permissions/group/{id}/clear"))
-                                .await
-                        }
-                        AlsoDo::DeleteGroups => {
-                            api::send_empty("DELETE", &format!("/api/permissions/group/{id}")).await
-                        }
-                    };
-                    if let Err(e) = result {
-                        error.set(Some(e.to_string()));
-                        return;
-                    }
-                }
+        let mut body = SaveMappings {
+            mappings: rows.get_untracked(),
+            version: version.get_untracked(),
+            ..SaveMappings::default()
+        };
+        for (also, ids) in pending.get_untracked().into_values() {
+            match also {
+                AlsoDo::Nothing => {}
+                AlsoDo::RemoveMembers => body.remove_members_of.extend(ids),
+                AlsoDo::DeleteGroups => body.delete_groups.extend(ids),
             }
-            let patch = JwtSettingsPatch {
-                jwt_group_mappings: Some(mappings),
-                ..Default::default()
-            };
-            match api::put::<_, JwtSettingsView>("/api/setting/jwt", &patch).await {
+        }
+        let on_saved = on_saved.clone();
+        let on_conflict = on_conflict.clone();
+        leptos::task::spawn_local(async move {
+            match api::put::<_, JwtSettingsView>("/api/setting/jwt/mappings", &body).await {
                 Ok(view) => {
                     if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
                         groups.set(list);
                     }
-                    on_saved(view.jwt_group_mappings);
+                    on_saved(view);
                     open.set(false);
                 }
+                Err(e) if e.code == Some(ErrorCode::SettingsConflict) => on_conflict(),
                 Err(e) => error.set(Some(e.to_string())),
             }
         });

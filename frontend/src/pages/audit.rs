@@ -26,7 +26,7 @@ pub fn AuditPage() -> impl IntoView {
                     {move || page.get().map(|p| p.data.into_iter().map(|entry| view! {
                         <tr>
                             <td>{entry.at}</td>
-                            <td>{entry.event}</td>
+                            <td>{entry.event.as_str()}</td>
                             <td>{entry.actor_email.unwrap_or_default()}</td>
                             <td>{entry.ip.unwrap_or_default()}</td>
                             <td><code>{entry.details.to_string()}</code></td>

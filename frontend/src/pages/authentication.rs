@@ -1,7 +1,7 @@
 //! Admin › Settings › Authentication: a card per method, and — once JWT is configured — the
 //! **Enable password authentication** toggle.
 
-use lanyard_api::{EnablePasswordLogin, JwtSettingsView};
+use lanyard_api::{EnablePasswordLogin, ErrorCode, JwtSettingsView};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -39,10 +39,11 @@ pub fn AuthenticationPage() -> impl IntoView {
     };
     let toggle_password = move |ev: leptos::ev::Event| {
         let value = event_target_checked(&ev);
+        let version = settings.with_untracked(|s| s.as_ref().map(|s| s.version));
         leptos::task::spawn_local(async move {
             match api::put::<_, JwtSettingsView>(
                 "/api/setting/enable-password-login",
-                &EnablePasswordLogin { value },
+                &EnablePasswordLogin { value, version },
             )
             .await
             {
@@ -55,6 +56,16 @@ pub fn AuthenticationPage() -> impl IntoView {
                     };
                     notice.set(Some((NoticeKind::Success, message.into())));
                     session.refresh();
+                }
+                Err(error) if error.code == Some(ErrorCode::SettingsConflict) => {
+                    // Someone else saved meanwhile: show what is stored now, and say so.
+                    if let Ok(view) = api::get::<JwtSettingsView>("/api/setting/jwt").await {
+                        settings.set(Some(view));
+                    }
+                    notice.set(Some((
+                        NoticeKind::Error,
+                        "Someone else changed the settings meanwhile; this page now shows them. Try again if you still want the change.".into(),
+                    )));
                 }
                 Err(error) => {
                     // Show the saved state again: the toggle moved, the setting did not.

@@ -23,9 +23,10 @@ pub fn GroupsPage() -> impl IntoView {
     reload();
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = CreateGroup {
-            name: new_name.get_untracked(),
+        let Some(name) = valid_name(&new_name.get_untracked(), notice) else {
+            return;
         };
+        let body = CreateGroup { name };
         leptos::task::spawn_local(async move {
             match api::post::<_, Group>("/api/permissions/group", &body).await {
                 Ok(group) => {
@@ -45,6 +46,9 @@ pub fn GroupsPage() -> impl IntoView {
             return;
         };
         let Ok(Some(name)) = window.prompt_with_message_and_default("New name", &group.name) else {
+            return;
+        };
+        let Some(name) = valid_name(&name, notice) else {
             return;
         };
         leptos::task::spawn_local(async move {
@@ -112,5 +116,19 @@ pub fn GroupsPage() -> impl IntoView {
                 </tbody>
             </table>
         </AdminLayout>
+    }
+}
+
+/// The name as the server will store it (lanyard-core's rule), or a notice saying what is wrong.
+fn valid_name(name: &str, notice: RwSignal<Option<(NoticeKind, String)>>) -> Option<String> {
+    match lanyard_core::people::group_name(name) {
+        Ok(name) => Some(name.to_owned()),
+        Err(_) => {
+            notice.set(Some((
+                NoticeKind::Error,
+                "A group name needs 1 to 255 characters, without control characters.".into(),
+            )));
+            None
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use lanyard_api::{FieldError, Group, GroupMappings, JwtSettingsView};
+use lanyard_api::{ErrorCode, FieldError, Group, JwtSettingsView, ReplayProtection};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use wasm_bindgen::JsCast;
@@ -26,19 +26,25 @@ pub fn JwtSettingsPage() -> impl IntoView {
     let server_errors = RwSignal::new(Vec::<FieldError>::new());
     let modal_open = RwSignal::new(false);
     let show_key = RwSignal::new(false);
+    // Set when a save was refused because someone else saved first (409 settings_conflict).
+    let conflict = RwSignal::new(false);
 
-    leptos::task::spawn_local(async move {
-        match api::get::<JwtSettingsView>("/api/setting/jwt").await {
-            Ok(view) => {
-                form.set(Some(JwtForm::from_view(&view)));
-                saved.set(Some(view));
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            match api::get::<JwtSettingsView>("/api/setting/jwt").await {
+                Ok(view) => {
+                    form.set(Some(JwtForm::from_view(&view)));
+                    saved.set(Some(view));
+                    conflict.set(false);
+                }
+                Err(error) => notice.set(Some((NoticeKind::Error, error.to_string()))),
             }
-            Err(error) => notice.set(Some((NoticeKind::Error, error.to_string()))),
-        }
-        if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
-            groups.set(list);
-        }
-    });
+            if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+                groups.set(list);
+            }
+        });
+    };
+    load();
 
     let known_groups =
         Memo::new(move |_| groups.with(|g| g.iter().map(|g| g.id).collect::<BTreeSet<_>>()));
@@ -77,7 +83,9 @@ pub fn JwtSettingsPage() -> impl IntoView {
         let (Some(current), Some(base)) = (form.get_untracked(), saved.get_untracked()) else {
             return;
         };
-        let patch = current.patch(&base);
+        let mut patch = current.patch(&base);
+        // The version this page loaded: a save by someone else since then is refused, not lost.
+        patch.version = Some(base.version);
         leptos::task::spawn_local(async move {
             match api::put::<_, JwtSettingsView>("/api/setting/jwt", &patch).await {
                 Ok(view) => {
@@ -86,6 +94,10 @@ pub fn JwtSettingsPage() -> impl IntoView {
                     server_errors.set(Vec::new());
                     notice.set(Some((NoticeKind::Success, "Changes saved.".into())));
                     session.refresh();
+                }
+                Err(error) if error.code == Some(ErrorCode::SettingsConflict) => {
+                    notice.set(None);
+                    conflict.set(true);
                 }
                 Err(error) => {
                     server_errors.set(error.fields.clone());
@@ -115,18 +127,37 @@ pub fn JwtSettingsPage() -> impl IntoView {
             )));
         }
     };
-    let mappings_saved = move |mappings: GroupMappings| {
-        saved.update(|s| {
-            if let Some(s) = s {
-                s.jwt_group_mappings = mappings.clone();
-            }
-        });
+    // The modal saved mappings (and its member removals and deletions) as a new version: the rest
+    // of the form keeps what was typed.
+    let mappings_saved = move |view: JwtSettingsView| {
         form.update(|f| {
             if let Some(f) = f {
-                f.mappings = mappings.clone();
+                f.mappings = view.jwt_group_mappings.clone();
             }
         });
+        saved.set(Some(view));
         notice.set(Some((NoticeKind::Success, "Group mappings saved.".into())));
+    };
+    let mappings_conflict = move || {
+        modal_open.set(false);
+        conflict.set(true);
+    };
+    let replay = move || {
+        form.with(|f| match f.as_ref().map(|f| f.replay_protection) {
+            Some(ReplayProtection::All) => "all",
+            _ => "jti",
+        })
+    };
+    let set_replay = move |ev: leptos::ev::Event| {
+        let value = match event_target_value(&ev).as_str() {
+            "all" => ReplayProtection::All,
+            _ => ReplayProtection::Jti,
+        };
+        form.update(|f| {
+            if let Some(f) = f {
+                f.replay_protection = value;
+            }
+        });
     };
     let key_hint = move || {
         saved.with(|s| match s {
@@ -169,6 +200,13 @@ pub fn JwtSettingsPage() -> impl IntoView {
         <AdminLayout title="JWT">
             <p><A href="/admin/settings/authentication">"← Authentication"</A></p>
             <Notice message=notice.into()/>
+            <Show when=move || conflict.get()>
+                <div class="notice error" role="alert">
+                    <p>"Someone else changed these settings since you opened this page, so nothing was saved. \
+                        Reload to see their changes; what you typed here will be discarded."</p>
+                    <button type="button" on:click=move |_| load()>"Reload settings"</button>
+                </div>
+            </Show>
             <Show when=move || form.with(Option::is_some) fallback=|| view! { <p>"Loading…"</p> }>
                 <form class="card settings-form" on:submit=|ev: leptos::ev::SubmitEvent| ev.prevent_default()>
                     <label class="toggle">
@@ -232,6 +270,12 @@ pub fn JwtSettingsPage() -> impl IntoView {
                     <TextField id="jwt-skew" label="Allowed clock skew (seconds)" help=""
                         value=text(|f| f.clock_skew.clone()) on_input=edit(|f, v| f.clock_skew = v)
                         error=field_error("jwt_clock_skew_seconds")/>
+                    <label for="jwt-replay">"Replay protection"</label>
+                    <p class="help" id="jwt-replay-help">"Tokens with a jti are always accepted once. Identity providers that sign no jti (Metabase's examples) need the first choice: two sign-ins in the same second give identical tokens."</p>
+                    <select id="jwt-replay" aria-describedby="jwt-replay-help" prop:value=replay on:change=set_replay>
+                        <option value="jti">"Tokens with a jti once; tokens without one while valid"</option>
+                        <option value="all">"Every token once"</option>
+                    </select>
 
                     <div class="actions">
                         <button type="button" class="primary" prop:disabled=move || !can_save() on:click=save>"Save changes"</button>
@@ -245,7 +289,8 @@ pub fn JwtSettingsPage() -> impl IntoView {
             <Show when=move || modal_open.get()>
                 <MappingsModal open=modal_open
                     initial=Signal::derive(move || form.with(|f| f.as_ref().map(|f| f.mappings.clone()).unwrap_or_default()))
-                    groups=groups on_saved=mappings_saved/>
+                    version=Signal::derive(move || saved.with(|s| s.as_ref().map_or(0, |s| s.version)))
+                    groups=groups on_saved=mappings_saved on_conflict=mappings_conflict/>
             </Show>
         </AdminLayout>
     }

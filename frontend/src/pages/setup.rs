@@ -1,12 +1,17 @@
 //! `/setup`: **Create your admin account**, shown while there are no users.
 
 use lanyard_api::{FirstAdmin, SessionCreated};
+use lanyard_core::people::MIN_PASSWORD_CHARS;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api;
 use crate::app::use_session;
 use crate::components::{Notice, NoticeKind};
+
+/// The password rule in words, from lanyard-core's numbers.
+static PASSWORD_RULE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("Password (at least {MIN_PASSWORD_CHARS} characters)"));
 
 /// The first-run page.
 #[component]
@@ -19,6 +24,11 @@ pub fn SetupPage() -> impl IntoView {
     let notice = RwSignal::new(None::<(NoticeKind, String)>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // The server's own rule, checked here first so the form can say what is wrong.
+        if lanyard_core::people::check_new_password(&password.get_untracked()).is_err() {
+            notice.set(Some((NoticeKind::Error, PASSWORD_RULE.clone())));
+            return;
+        }
         let optional = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         let body = FirstAdmin {
             email: email.get_untracked(),
@@ -55,8 +65,8 @@ pub fn SetupPage() -> impl IntoView {
                     <label for="setup-email">"Email"</label>
                     <input id="setup-email" type="email" autocomplete="username" required
                         on:input=move |ev| email.set(event_target_value(&ev))/>
-                    <label for="setup-password">"Password (at least 8 characters)"</label>
-                    <input id="setup-password" type="password" autocomplete="new-password" required minlength="8"
+                    <label for="setup-password">{PASSWORD_RULE.clone()}</label>
+                    <input id="setup-password" type="password" autocomplete="new-password" required minlength=MIN_PASSWORD_CHARS
                         on:input=move |ev| password.set(event_target_value(&ev))/>
                     <button type="submit" class="primary">"Create account"</button>
                 </form>

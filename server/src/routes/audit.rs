@@ -7,7 +7,6 @@ use serde::Deserialize;
 use crate::auth::Admin;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::audit;
 
 /// Paging.
 #[derive(Debug, Deserialize)]
@@ -28,11 +27,7 @@ pub async fn list(
     _admin: Admin,
     Query(query): Query<AuditQuery>,
 ) -> Result<axum::Json<AuditPage>, AppError> {
-    let (data, total) = audit::page(
-        &mut *state.store.conn().await?,
-        query.limit.clamp(1, 500),
-        query.offset.max(0),
-    )
-    .await?;
-    Ok(axum::Json(AuditPage { data, total }))
+    Ok(axum::Json(
+        state.audit_page(query.limit, query.offset).await?,
+    ))
 }

@@ -9,8 +9,6 @@ mod session;
 mod settings;
 mod sso;
 
-pub use session::create_first_admin;
-
 use std::time::Instant;
 
 use axum::Router;
@@ -39,6 +37,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/user/current", get(session::current))
         .route("/api/setting/jwt", get(settings::get).put(settings::put))
         .route("/api/setting/jwt/test", post(settings::test))
+        .route("/api/setting/jwt/mappings", put(settings::put_mappings))
         .route(
             "/api/setting/enable-password-login",
             put(settings::put_password_login),

@@ -1,21 +1,19 @@
-//! `GET`/`POST /auth/sso` (SPEC §2): without a token, send the browser to the IdP; with one, verify it
-//! (lanyard-core), sign the user in (crate::login) and send them on to `return_to`.
-
-use std::net::SocketAddr;
+//! `GET`/`POST /auth/sso` (SPEC §2): without a token, send the browser to the IdP; with one, sign in
+//! (`Service::sso_login`) and send the browser on to `return_to`, or answer JSON.
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lanyard_api::{ErrorCode, SessionCreated, SsoStart};
+use lanyard_api::{ErrorCode, SsoSession, SsoStart};
 use lanyard_core::redirect::{check_return_to, idp_redirect_url};
-use serde_json::json;
+use serde::Deserialize;
 
+use crate::auth::Client;
 use crate::error::AppError;
-use crate::login;
+use crate::service::{Actor, SsoLogin};
 use crate::session;
 use crate::state::AppState;
-use crate::store::AuditEvent;
 
 /// The parameters `/auth/sso` reads, each at most once.
 #[derive(Debug, Default)]
@@ -25,33 +23,94 @@ struct SsoParams {
     json: bool,
 }
 
+/// A JSON body (`POST /auth/sso`, as Metabase accepts): `{"jwt", "return_to"}`, and optionally the
+/// JSON-mode switches.
+#[derive(Debug, Default, Deserialize)]
+struct JsonBody {
+    jwt: Option<String>,
+    return_to: Option<String>,
+    redirect: Option<String>,
+    token: Option<serde_json::Value>,
+    response: Option<String>,
+}
+
 impl SsoParams {
-    /// Reads the query and (for POST) the form body; a repeated `jwt` or `return_to` is refused
-    /// rather than resolved, since two layers might pick different copies.
-    fn parse(query: Option<&str>, body: &[u8]) -> Result<Self, AppError> {
+    /// Reads the query and the body (a form or JSON); a repeated `jwt` or `return_to` — twice in
+    /// one place, or once in the query and once in the body — is refused rather than resolved,
+    /// since two layers might pick different copies.
+    fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Self, AppError> {
         let mut params = Self::default();
         let mut redirect = None;
-        let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .chain(form_urlencoded::parse(body));
-        for (name, value) in pairs {
-            let slot = match name.as_ref() {
+        let mut take = |name: &str, value: String, params: &mut Self| -> Result<(), AppError> {
+            let slot = match name {
                 "jwt" => &mut params.jwt,
                 "return_to" => &mut params.return_to,
                 // Metabase's login page names the target `redirect`.
                 "redirect" => &mut redirect,
+                // Metabase's embedding SDK asks for JSON with `token=true`.
+                "token" => {
+                    params.json |= value == "true";
+                    return Ok(());
+                }
                 "response" => {
                     params.json |= value == "json";
-                    continue;
+                    return Ok(());
                 }
-                _ => continue,
+                _ => return Ok(()),
             };
-            if slot.replace(value.into_owned()).is_some() {
+            if slot.replace(value).is_some() {
                 return Err(ErrorCode::DuplicateParameter.into());
+            }
+            Ok(())
+        };
+        for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            take(&name, value.into_owned(), &mut params)?;
+        }
+        if is_json(headers) {
+            for (name, value) in json_body(body)? {
+                take(name, value, &mut params)?;
+            }
+        } else {
+            for (name, value) in form_urlencoded::parse(body) {
+                take(&name, value.into_owned(), &mut params)?;
             }
         }
         params.return_to = params.return_to.or(redirect);
         Ok(params)
     }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"))
+}
+
+/// The JSON body's fields as name/value pairs. A key given twice is `duplicate_parameter`.
+fn json_body(body: &[u8]) -> Result<Vec<(&'static str, String)>, AppError> {
+    let body: JsonBody = serde_json::from_slice(body).map_err(|error| {
+        if error.to_string().starts_with("duplicate field") {
+            AppError::Code(ErrorCode::DuplicateParameter)
+        } else {
+            AppError::Code(ErrorCode::InvalidRequest)
+        }
+    })?;
+    let token = body.token.map(|token| match token {
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    });
+    Ok([
+        ("jwt", body.jwt),
+        ("return_to", body.return_to),
+        ("redirect", body.redirect),
+        ("token", token),
+        ("response", body.response),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.map(|value| (name, value)))
+    .collect())
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -64,36 +123,36 @@ fn wants_json(headers: &HeaderMap) -> bool {
 /// `GET /auth/sso`.
 pub async fn get(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    handle(state, peer, headers, query, Bytes::new()).await
+    handle(state, client, headers, query, Bytes::new()).await
 }
 
-/// `POST /auth/sso` with an `application/x-www-form-urlencoded` body.
+/// `POST /auth/sso` with a form (`application/x-www-form-urlencoded`) or JSON body.
 pub async fn post(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    handle(state, peer, headers, query, body).await
+    handle(state, client, headers, query, body).await
 }
 
 async fn handle(
     state: AppState,
-    peer: SocketAddr,
+    client: Actor,
     headers: HeaderMap,
     query: Option<String>,
     body: Bytes,
 ) -> Response {
     let mut json = wants_json(&headers);
-    let result = match SsoParams::parse(query.as_deref(), &body) {
+    let result = match SsoParams::parse(query.as_deref(), &headers, &body) {
         Ok(params) => {
             json |= params.json;
-            respond(&state, &peer, &headers, params, json).await
+            respond(&state, &client, &headers, params, json).await
         }
         Err(error) => Err(error),
     };
@@ -114,7 +173,7 @@ async fn handle(
 
 async fn respond(
     state: &AppState,
-    peer: &SocketAddr,
+    client: &Actor,
     headers: &HeaderMap,
     params: SsoParams,
     json: bool,
@@ -142,49 +201,37 @@ async fn respond(
         });
     };
 
-    let ip = peer.ip().to_string();
-    let now = state.now();
-    let outcome = match lanyard_core::verify_login(&token, settings, site.as_str(), now) {
-        Ok(login) => login::complete_sso(state, settings, &login, Some(&ip))
-            .await
-            .map(|s| (login, s)),
-        Err(code) => Err(code.into()),
+    let browser_session = session::token_from(headers);
+    let request = SsoLogin {
+        token: &token,
+        site_url: site.as_str(),
+        browser_session: browser_session.as_deref(),
     };
-    let (login, session) = match outcome {
-        Ok(done) => done,
-        Err(error) => {
-            state.metrics.sign_in("jwt", error.code().as_str());
-            let failure = AuditEvent {
-                event: "sso_login_failed",
-                actor_email: None,
-                ip: Some(&ip),
-                details: json!({"code": error.code().as_str()}),
-                at: now,
-            };
-            if let Err(audit_error) = state.store.audit(&failure).await {
-                tracing::error!(error = %audit_error, "could not audit a failed login");
-            }
-            return Err(error);
-        }
-    };
-    state.metrics.sign_in("jwt", "success");
-    tracing::info!(email = %login.profile.email, "sso login");
-
-    let cookie = session::cookie(
-        &session.token,
-        state.options.session_max_age,
-        site.scheme() == "https",
-    )?;
+    let signed_in = state.sso_login(request, client).await?;
+    let cookie = signed_in
+        .new_session
+        .then(|| {
+            session::cookie(
+                &signed_in.token,
+                state.options.session_max_age,
+                site.scheme() == "https",
+            )
+        })
+        .transpose()?;
     let mut response = if json {
-        axum::Json(SessionCreated {
-            id: session.token,
-            exp: session.expires_at,
+        axum::Json(SsoSession {
+            id: signed_in.token,
+            exp: signed_in.expires,
+            iat: signed_in.issued_at,
+            expires_at: signed_in.expires_at,
         })
         .into_response()
     } else {
         redirect(&target)?
     };
-    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    if let Some(cookie) = cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
     Ok(response)
 }
 

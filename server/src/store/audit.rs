@@ -1,14 +1,15 @@
 //! The audit log: who did what, when, from where. Secrets never reach it (callers pass redacted details).
 
-use sqlx::AnyConnection;
+use lanyard_api::{AuditEntry, AuditEvent};
+use sqlx::{AnyConnection, Row};
 
-use super::{Store, StoreError};
+use super::{StoreError, Tx};
 
-/// One entry to write.
+/// One entry to write: what happened, who did it (or tried), from which address, details.
 #[derive(Debug, Clone)]
-pub struct AuditEvent<'a> {
-    /// What happened, e.g. `"sso_login"`.
-    pub event: &'a str,
+pub struct AuditRecord<'a> {
+    /// What happened.
+    pub event: AuditEvent,
     /// Who did it, or who tried.
     pub actor_email: Option<&'a str>,
     /// The client address.
@@ -20,27 +21,18 @@ pub struct AuditEvent<'a> {
 }
 
 /// Writes an entry inside the caller's transaction.
-pub async fn record(conn: &mut AnyConnection, entry: &AuditEvent<'_>) -> Result<(), StoreError> {
+pub async fn record(tx: &mut Tx, entry: &AuditRecord<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_log (at, event, actor_email, ip, details) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(entry.at)
-    .bind(entry.event)
+    .bind(entry.event.as_str())
     .bind(entry.actor_email)
     .bind(entry.ip)
     .bind(entry.details.to_string())
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-impl Store {
-    /// Writes an entry on its own (failures are audited outside the login's transaction, which they
-    /// roll back).
-    pub async fn audit(&self, entry: &AuditEvent<'_>) -> Result<(), StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        record(&mut conn, entry).await
-    }
 }
 
 /// One page of the log, newest first, and the total count.
@@ -48,8 +40,7 @@ pub async fn page(
     conn: &mut AnyConnection,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<lanyard_api::AuditEntry>, i64), StoreError> {
-    use sqlx::Row;
+) -> Result<(Vec<AuditEntry>, i64), StoreError> {
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
         .fetch_one(&mut *conn)
         .await?;
@@ -60,19 +51,22 @@ pub async fn page(
     .bind(offset)
     .fetch_all(conn)
     .await?;
-    let entries = rows
-        .iter()
-        .map(|row| {
-            let details: String = row.try_get("details")?;
-            Ok(lanyard_api::AuditEntry {
-                id: row.try_get("id")?,
-                at: crate::auth::rfc3339(row.try_get("at")?),
-                event: row.try_get("event")?,
-                actor_email: row.try_get("actor_email")?,
-                ip: row.try_get("ip")?,
-                details: serde_json::from_str(&details).unwrap_or_default(),
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let event: String = row.try_get("event")?;
+        let Some(event) = AuditEvent::parse(&event) else {
+            // Written by a newer lanyard sharing this database: shown by the version that knows it.
+            continue;
+        };
+        let details: String = row.try_get("details")?;
+        entries.push(AuditEntry {
+            id: row.try_get("id")?,
+            at: crate::auth::rfc3339(row.try_get("at")?),
+            event,
+            actor_email: row.try_get("actor_email")?,
+            ip: row.try_get("ip")?,
+            details: serde_json::from_str(&details).unwrap_or_default(),
+        });
+    }
     Ok((entries, total))
 }

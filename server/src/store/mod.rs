@@ -1,12 +1,16 @@
 //! Storage: one set of portable SQL queries over sqlx's `Any` driver, on SQLite (default, a local file)
 //! or PostgreSQL (`postgres://…`, shared by replicas). Times are Unix seconds and booleans 0/1, so the
 //! queries need no per-backend variants; only the migrations differ (identity columns).
+//!
+//! The seam: every function that writes takes a [`Tx`], and only [`Tx::commit`] makes a write
+//! visible — which is where the session cache is invalidated, so no write path can forget to.
+//! Reads take any connection ([`Store::conn`], or a `Tx` for reads inside a transaction).
 
 pub mod audit;
 pub mod groups;
 mod session_cache;
 pub mod sessions;
-mod settings;
+pub mod settings;
 pub mod users;
 
 use std::borrow::Cow;
@@ -16,10 +20,10 @@ use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, Executor, SqlStr};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
 
-pub use audit::{AuditEvent, record as record_audit};
+pub use audit::AuditRecord;
 pub use session_cache::SignedInRow;
 pub use users::{NewUser, UserRow};
 
@@ -43,6 +47,9 @@ pub enum StoreError {
     /// The token's replay key is already recorded.
     #[error("token already used")]
     Replayed,
+    /// The settings were saved by someone else since the version a change was based on.
+    #[error("settings version conflict")]
+    VersionConflict,
     /// The database failed or could not be reached.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
@@ -127,22 +134,16 @@ impl Store {
         })
     }
 
-    /// Brings the schema up to date.
+    /// Brings the schema up to date with the migrations under `server/migrations/<backend>/`
+    /// (embedded at build time; the two folders differ only in identity columns).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        let sql = match self.backend {
-            Backend::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
-            Backend::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
+        static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
+        static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
         };
-        let migration = Migration::new(
-            1,
-            Cow::Borrowed("init"),
-            MigrationType::Simple,
-            SqlStr::from_static(sql),
-            false,
-        );
-        Migrator::with_migrations(vec![migration])
-            .run(&self.pool)
-            .await?;
+        migrator.run(&self.pool).await?;
         Ok(())
     }
 
@@ -172,11 +173,6 @@ impl Store {
             _turn: turn,
             session_cache: self.session_cache.clone(),
         })
-    }
-
-    /// The pool, for read-only helpers.
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
     }
 
     /// Closes the pool, waiting for connections in use.
@@ -217,6 +213,27 @@ impl std::ops::DerefMut for Tx {
     }
 }
 
+impl Store {
+    /// Deletes expired sessions and replay entries; run periodically.
+    pub async fn prune(&self, now: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sessions::prune(&mut tx, now).await?;
+        tx.commit().await
+    }
+
+    /// The stored settings and their version.
+    pub async fn load_settings(
+        &self,
+    ) -> Result<(lanyard_core::settings::Settings, i64), StoreError> {
+        settings::load(&mut *self.conn().await?).await
+    }
+
+    /// The stored settings' version alone: what replicas poll.
+    pub async fn settings_version(&self) -> Result<i64, StoreError> {
+        settings::version(&mut *self.conn().await?).await
+    }
+}
+
 /// 0/1 as the schema stores booleans.
 pub(crate) fn flag(value: bool) -> i64 {
     i64::from(value)
@@ -250,14 +267,7 @@ impl Store {
         Ok(Some(row))
     }
 
-    /// Drops every cached session read (after a write outside [`Tx`]).
-    pub(crate) fn forget_cached_sessions(&self) {
-        if let Some(cache) = &self.session_cache {
-            cache.invalidate();
-        }
-    }
-
-    /// A pooled connection for a few reads in a row.
+    /// A pooled connection for reads (writes take a [`Tx`]).
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
         Ok(self.pool.acquire().await?)
     }

@@ -2,11 +2,11 @@
 
 use sqlx::AnyConnection;
 
-use super::{Store, StoreError};
+use super::{StoreError, Tx};
 
 /// Creates a session for `user` under the hash of its token.
 pub async fn create(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     token_hash: &str,
     user: i64,
     now: i64,
@@ -17,28 +17,40 @@ pub async fn create(
         .bind(user)
         .bind(now)
         .bind(expires_at)
-        .execute(conn)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-/// Records a token as used until `expires_at`; `Replayed` when it is recorded already and that
-/// record has not expired. One statement: an expired record is simply taken over.
+/// Ends a session (sign-out).
+pub async fn delete(tx: &mut Tx, token_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Records a token as used until `expires_at`, with the session it created; `Replayed` when it is
+/// recorded already and that record has not expired. One statement: an expired record is simply
+/// taken over.
 pub async fn remember_token(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     replay_key: &str,
+    session_hash: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<(), StoreError> {
     let result = sqlx::query(
-        "INSERT INTO replay_cache (replay_key, expires_at) VALUES ($1, $2) \
-         ON CONFLICT (replay_key) DO UPDATE SET expires_at = excluded.expires_at \
-         WHERE replay_cache.expires_at < $3",
+        "INSERT INTO replay_cache (replay_key, expires_at, session_hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (replay_key) DO UPDATE SET expires_at = excluded.expires_at, \
+         session_hash = excluded.session_hash WHERE replay_cache.expires_at < $4",
     )
     .bind(replay_key)
     .bind(expires_at)
+    .bind(session_hash)
     .bind(now)
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     if result.rows_affected() == 0 {
         Err(StoreError::Replayed)
@@ -62,28 +74,35 @@ pub async fn is_replayed(
     Ok(found.is_some())
 }
 
-impl Store {
-    /// Ends a session (sign-out).
-    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(self.pool())
-            .await?;
-        self.forget_cached_sessions();
-        Ok(())
-    }
+/// When the used token with this replay key created the session `session_hash` and that session
+/// is still valid — the same browser presenting the token again (Refresh, Back) — the session's
+/// expiry; otherwise `None`.
+pub async fn created_session(
+    conn: &mut AnyConnection,
+    replay_key: &str,
+    session_hash: &str,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.expires_at FROM replay_cache r JOIN sessions s ON s.token_hash = r.session_hash \
+         WHERE r.replay_key = $1 AND r.session_hash = $2 AND s.expires_at > $3",
+    )
+    .bind(replay_key)
+    .bind(session_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?)
+}
 
-    /// Deletes expired sessions and replay entries; run periodically.
-    pub async fn prune(&self, now: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now)
-            .execute(self.pool())
-            .await?;
-        sqlx::query("DELETE FROM replay_cache WHERE expires_at < $1")
-            .bind(now)
-            .execute(self.pool())
-            .await?;
-        self.forget_cached_sessions();
-        Ok(())
-    }
+/// Deletes expired sessions and replay entries.
+pub async fn prune(tx: &mut Tx, now: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM replay_cache WHERE expires_at < $1")
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::{ADMINISTRATORS, ALL_USERS, StoreError, flag};
+use super::{ADMINISTRATORS, ALL_USERS, StoreError, Tx, flag};
 
 /// A user as stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -103,7 +103,7 @@ pub struct NewUser<'a> {
 }
 
 /// Creates a user in "All Users" (and "Administrators" when asked); `Conflict` when the email is taken.
-pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<i64, StoreError> {
+pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, StoreError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (email, first_name, last_name, password_hash, sso_source, created_at, \
          login_attributes, last_login) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -116,11 +116,11 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<i64,
     .bind(user.now)
     .bind(user.login_attributes.unwrap_or("{}"))
     .bind(user.last_login)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **tx)
     .await?;
-    add_membership(conn, id, ALL_USERS).await?;
+    add_membership(tx, id, ALL_USERS).await?;
     if user.is_superuser {
-        add_membership(conn, id, ADMINISTRATORS).await?;
+        add_membership(tx, id, ADMINISTRATORS).await?;
     }
     Ok(id)
 }
@@ -129,7 +129,7 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser<'_>) -> Result<i64,
 /// attributes, last login. Returns the user's id and whether they are active, or `None` when no user
 /// has this email. One statement, so a login holds the write lock as briefly as possible.
 pub async fn record_sso_login(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     email: &str,
     first_name: Option<&str>,
     last_name: Option<&str>,
@@ -145,7 +145,7 @@ pub async fn record_sso_login(
     .bind(login_attributes)
     .bind(now)
     .bind(email)
-    .fetch_optional(conn)
+    .fetch_optional(&mut **tx)
     .await?;
     Ok(row
         .map(|row| {
@@ -155,15 +155,11 @@ pub async fn record_sso_login(
 }
 
 /// Records a password login.
-pub async fn touch_last_login(
-    conn: &mut AnyConnection,
-    id: i64,
-    now: i64,
-) -> Result<(), StoreError> {
+pub async fn touch_last_login(tx: &mut Tx, id: i64, now: i64) -> Result<(), StoreError> {
     sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
-        .execute(conn)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }
@@ -198,37 +194,30 @@ pub async fn group_ids(conn: &mut AnyConnection, id: i64) -> Result<Vec<i64>, St
 }
 
 /// Adds a membership; already being a member is fine.
-pub async fn add_membership(
-    conn: &mut AnyConnection,
-    user: i64,
-    group: i64,
-) -> Result<(), StoreError> {
+pub async fn add_membership(tx: &mut Tx, user: i64, group: i64) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO memberships (user_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
     .bind(user)
     .bind(group)
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Removes a membership; not being a member is fine.
-pub async fn remove_membership(
-    conn: &mut AnyConnection,
-    user: i64,
-    group: i64,
-) -> Result<(), StoreError> {
+pub async fn remove_membership(tx: &mut Tx, user: i64, group: i64) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND group_id = $2")
         .bind(user)
         .bind(group)
-        .execute(conn)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-/// One page of users whose email or name contains `search` (case-insensitive), by id, with their
-/// groups, and how many match in all.
+/// One page of users whose email or name contains `search` (case-insensitive), by id, each with
+/// their group ids, and how many match in all: one query (the total by a window function, the
+/// groups aggregated per row).
 pub async fn page(
     conn: &mut AnyConnection,
     search: &str,
@@ -236,15 +225,11 @@ pub async fn page(
     offset: i64,
 ) -> Result<(Vec<(UserRow, Vec<i64>)>, i64), StoreError> {
     let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_'], ""));
-    let total: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users WHERE (LOWER(email) LIKE $1 OR LOWER(COALESCE(first_name, '')) LIKE $1 \
-         OR LOWER(COALESCE(last_name, '')) LIKE $1)",
-    )
-    .bind(&pattern)
-    .fetch_one(&mut *conn)
-    .await?;
     let rows = sqlx::query(
-        "SELECT id, email, first_name, last_name, password_hash, is_active, sso_source, login_attributes, last_login \
+        "SELECT id, email, first_name, last_name, password_hash, is_active, sso_source, login_attributes, \
+         last_login, COUNT(*) OVER () AS total, \
+         (SELECT string_agg(CAST(m.group_id AS TEXT), ',' ORDER BY m.group_id) FROM memberships m \
+          WHERE m.user_id = users.id) AS group_ids \
          FROM users WHERE (LOWER(email) LIKE $1 OR LOWER(COALESCE(first_name, '')) LIKE $1 \
          OR LOWER(COALESCE(last_name, '')) LIKE $1) ORDER BY id LIMIT $2 OFFSET $3",
     )
@@ -253,18 +238,34 @@ pub async fn page(
     .bind(offset)
     .fetch_all(&mut *conn)
     .await?;
+    let mut total = 0;
     let mut users = Vec::with_capacity(rows.len());
     for row in &rows {
-        let user = from_row(row)?;
-        let groups = group_ids(conn, user.id).await?;
-        users.push((user, groups));
+        total = row.try_get("total")?;
+        let ids: Option<String> = row.try_get("group_ids")?;
+        let groups = ids
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|id| id.parse().ok())
+            .collect();
+        users.push((from_row(row)?, groups));
+    }
+    if rows.is_empty() && offset > 0 {
+        // Past the last page the window has no row to report the total on.
+        total = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE (LOWER(email) LIKE $1 \
+             OR LOWER(COALESCE(first_name, '')) LIKE $1 OR LOWER(COALESCE(last_name, '')) LIKE $1)",
+        )
+        .bind(&pattern)
+        .fetch_one(conn)
+        .await?;
     }
     Ok((users, total))
 }
 
 /// Sets names and the active flag.
 pub async fn update(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     id: i64,
     first_name: Option<&str>,
     last_name: Option<&str>,
@@ -275,25 +276,21 @@ pub async fn update(
         .bind(last_name)
         .bind(flag(is_active))
         .bind(id)
-        .execute(conn)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
 /// Replaces the user's groups with `groups` ("All Users" is always kept).
-pub async fn set_groups(
-    conn: &mut AnyConnection,
-    id: i64,
-    groups: &[i64],
-) -> Result<(), StoreError> {
+pub async fn set_groups(tx: &mut Tx, id: i64, groups: &[i64]) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND group_id <> $2")
         .bind(id)
         .bind(ALL_USERS)
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await?;
-    add_membership(conn, id, ALL_USERS).await?;
+    add_membership(tx, id, ALL_USERS).await?;
     for &group in groups {
-        add_membership(conn, id, group).await?;
+        add_membership(tx, id, group).await?;
     }
     Ok(())
 }

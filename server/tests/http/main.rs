@@ -5,6 +5,8 @@
 mod support;
 
 mod binary;
+mod compat;
+mod hardening;
 mod ops;
 mod password;
 mod people;

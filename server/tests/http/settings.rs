@@ -212,7 +212,10 @@ async fn the_dry_run_knows_replays_accounts_and_existing_memberships(server: Ser
             .0,
         200
     );
-    let used = token(&claims("kate@example.com", json!({"groups": ["sales"]})));
+    let used = token(&claims(
+        "kate@example.com",
+        json!({"groups": ["sales"], "jti": "used-once"}),
+    ));
     assert_eq!(server.sso(&used, &[]).await.status(), 302);
 
     let check = |verdict: &Value, name: &str| {

@@ -1,6 +1,7 @@
 //! SPEC §2.2: every bad token is refused with its own code; good tokens pass.
 
 use jsonwebtoken::Algorithm;
+use lanyard_api::ReplayProtection;
 use lanyard_core::token::{MAX_TOKEN_BYTES, Policy, verify};
 use lanyard_core::{ErrorCode, verify_login};
 use serde_json::json;
@@ -13,6 +14,7 @@ fn policy() -> Policy<'static> {
         max_age_seconds: 180,
         clock_skew_seconds: 30,
         audience: SITE,
+        replay: ReplayProtection::Jti,
     }
 }
 
@@ -142,7 +144,7 @@ fn bad_tokens_are_refused_each_with_its_own_code() {
         ),
         (
             "no iat, exp too far",
-            sign(&claims_with(json!({"iat": null, "exp": NOW + 601}))),
+            sign(&claims_with(json!({"iat": null, "exp": NOW + 631}))),
             ErrorCode::ExpTooFar,
         ),
         (
@@ -410,7 +412,17 @@ fn time_limits_are_inclusive_and_skew_applies_where_the_spec_says() {
     assert_eq!(
         ok(json!({"iat": null, "exp": NOW + 600})),
         Ok(()),
-        "exp-only, 600 s ahead"
+        "exp-only, 600 s ahead (Metabase's Clojure example)"
+    );
+    assert_eq!(
+        ok(json!({"iat": null, "exp": NOW + 630})),
+        Ok(()),
+        "exp-only, 600 s + skew ahead: the IdP's clock may run ahead"
+    );
+    assert_eq!(
+        ok(json!({"iat": null, "exp": NOW + 631})),
+        Err(ErrorCode::ExpTooFar),
+        "exp-only, beyond 600 s + skew"
     );
     assert_eq!(
         ok(json!({"iat": (NOW - 10) as f64 + 0.5})),
@@ -478,27 +490,60 @@ fn the_audience_may_be_this_site_in_either_form() {
 }
 
 #[test]
-fn replay_keys_follow_jti_when_present_and_the_signed_part_otherwise() {
-    let key = |claims: serde_json::Value| {
-        verify(&sign(&claims), &policy(), NOW)
+fn replay_keys_follow_jti_when_present_and_the_mode_otherwise() {
+    let key_in = |mode, claims: serde_json::Value| {
+        let policy = Policy {
+            replay: mode,
+            ..policy()
+        };
+        verify(&sign(&claims), &policy, NOW)
             .expect("valid")
             .replay_key
     };
-    assert_eq!(key(claims()), key(claims()), "the same token twice");
-    assert_ne!(key(claims()), key(claims_with(json!({"iat": NOW - 11}))));
-    let jti =
-        |iss: &str, jti: &str, iat| key(claims_with(json!({"iss": iss, "jti": jti, "iat": iat})));
+    let all = |claims| key_in(ReplayProtection::All, claims).expect("every token is keyed");
+    let jti_mode = |claims| key_in(ReplayProtection::Jti, claims);
+
+    // "jti" (the default): a token without jti may be reused, as Metabase allows.
+    assert_eq!(jti_mode(claims()), None);
+    // "all": keyed by the signed bytes.
+    assert_eq!(all(claims()), all(claims()), "the same token twice");
+    assert_ne!(all(claims()), all(claims_with(json!({"iat": NOW - 11}))));
+    assert_eq!(all(claims()).len(), 64, "fixed length");
+
+    // With a jti, both modes key by iss + jti.
+    for mode in [ReplayProtection::Jti, ReplayProtection::All] {
+        let jti = |iss: &str, jti: &str, iat| {
+            key_in(
+                mode,
+                claims_with(json!({"iss": iss, "jti": jti, "iat": iat})),
+            )
+            .expect("a jti is always keyed")
+        };
+        assert_eq!(
+            jti("idp", "1", NOW - 10),
+            jti("idp", "1", NOW - 11),
+            "same jti, new signature"
+        );
+        assert_ne!(
+            jti("idp", "1", NOW - 10),
+            jti("idp2", "1", NOW - 10),
+            "issuers are separate"
+        );
+    }
+}
+
+#[test]
+fn the_tokens_time_claims_are_kept_for_json_mode() {
+    let verified = verify(
+        &sign(&claims_with(json!({"exp": NOW + 60}))),
+        &policy(),
+        NOW,
+    )
+    .expect("valid");
     assert_eq!(
-        jti("idp", "1", NOW - 10),
-        jti("idp", "1", NOW - 11),
-        "same jti, new signature"
+        (verified.issued_at, verified.expires),
+        (Some(NOW - 10), Some(NOW + 60))
     );
-    assert_ne!(
-        jti("idp", "1", NOW - 10),
-        jti("idp2", "1", NOW - 10),
-        "issuers are separate"
-    );
-    assert_eq!(key(claims()).len(), 64, "fixed length");
 }
 
 #[test]

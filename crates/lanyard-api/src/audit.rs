@@ -1,0 +1,113 @@
+//! The audit log as the admin API shows it (SPEC §4): who did what, when, from where.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What an audit entry records. The wire strings are stable (`snake_case` of the name).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditEvent {
+    /// A user signed in through JWT SSO.
+    SsoLogin,
+    /// A JWT SSO sign-in was refused (`details.code` says why).
+    SsoLoginFailed,
+    /// A user signed in with their password.
+    PasswordLogin,
+    /// A password sign-in was refused (`details.code` says why).
+    PasswordLoginFailed,
+    /// A user signed out.
+    SignedOut,
+    /// The first administrator was created.
+    AdminCreated,
+    /// The settings were changed (`details.changes`, the signing key only as "(changed)").
+    SettingsChanged,
+    /// The group mappings were saved with their member removals and group deletions.
+    MappingsChanged,
+    /// A group was created.
+    GroupCreated,
+    /// A group was renamed.
+    GroupRenamed,
+    /// A group was deleted (and left every mapping).
+    GroupDeleted,
+    /// Every member was removed from a group.
+    GroupCleared,
+    /// An admin created a user.
+    UserCreated,
+    /// An admin changed a user (names, admin flag, groups, active).
+    UserUpdated,
+}
+
+impl AuditEvent {
+    /// Every event, for documentation and exhaustive tests.
+    pub const ALL: &'static [AuditEvent] = &[
+        Self::SsoLogin,
+        Self::SsoLoginFailed,
+        Self::PasswordLogin,
+        Self::PasswordLoginFailed,
+        Self::SignedOut,
+        Self::AdminCreated,
+        Self::SettingsChanged,
+        Self::MappingsChanged,
+        Self::GroupCreated,
+        Self::GroupRenamed,
+        Self::GroupDeleted,
+        Self::GroupCleared,
+        Self::UserCreated,
+        Self::UserUpdated,
+    ];
+
+    /// The stable wire string, e.g. `"settings_changed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SsoLogin => "sso_login",
+            Self::SsoLoginFailed => "sso_login_failed",
+            Self::PasswordLogin => "password_login",
+            Self::PasswordLoginFailed => "password_login_failed",
+            Self::SignedOut => "signed_out",
+            Self::AdminCreated => "admin_created",
+            Self::SettingsChanged => "settings_changed",
+            Self::MappingsChanged => "mappings_changed",
+            Self::GroupCreated => "group_created",
+            Self::GroupRenamed => "group_renamed",
+            Self::GroupDeleted => "group_deleted",
+            Self::GroupCleared => "group_cleared",
+            Self::UserCreated => "user_created",
+            Self::UserUpdated => "user_updated",
+        }
+    }
+
+    /// The event with this wire string.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|event| event.as_str() == text)
+    }
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Id, increasing.
+    pub id: i64,
+    /// When, RFC 3339.
+    pub at: String,
+    /// What happened.
+    pub event: AuditEvent,
+    /// Who did it (or who tried), when known.
+    pub actor_email: Option<String>,
+    /// The client address.
+    pub ip: Option<String>,
+    /// Details; secrets are redacted before they are written.
+    pub details: Value,
+}
+
+/// One page of `GET /api/audit`, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// The entries.
+    pub data: Vec<AuditEntry>,
+    /// How many entries exist in all.
+    pub total: i64,
+}

@@ -1,0 +1,106 @@
+//! Groups (SPEC §4): create, rename, delete (leaving every mapping in the same transaction), clear.
+
+use lanyard_api::{AuditEvent, ErrorCode, Group, GroupId};
+use lanyard_core::people::group_name;
+use serde_json::json;
+
+use super::Actor;
+use super::settings::ensure_custom_group;
+use crate::error::AppError;
+use crate::state::Service;
+use crate::store::{groups, settings};
+
+impl Service {
+    /// Every group with its member count, by name.
+    pub async fn list_groups(&self) -> Result<Vec<Group>, AppError> {
+        Ok(groups::list(&mut *self.store.conn().await?).await?)
+    }
+
+    /// Creates a group; `conflict` when the name is taken.
+    pub async fn create_group(&self, name: &str, actor: &Actor) -> Result<Group, AppError> {
+        let name = group_name(name)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let id = groups::create(&mut tx, name).await?;
+        actor
+            .audit(
+                &mut tx,
+                AuditEvent::GroupCreated,
+                json!({"group": id, "name": name}),
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(Group {
+            id,
+            name: name.to_owned(),
+            member_count: 0,
+            builtin: false,
+        })
+    }
+
+    /// Renames a group (not a built-in one).
+    pub async fn rename_group(
+        &self,
+        id: GroupId,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<Group, AppError> {
+        let name = group_name(name)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        ensure_custom_group(&mut tx, id).await?;
+        groups::rename(&mut tx, id, name).await?;
+        actor
+            .audit(
+                &mut tx,
+                AuditEvent::GroupRenamed,
+                json!({"group": id, "name": name}),
+                now,
+            )
+            .await?;
+        let group = groups::list(&mut tx)
+            .await?
+            .into_iter()
+            .find(|g| g.id == id)
+            .ok_or(ErrorCode::NotFound)?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Deletes a group (not a built-in one) and removes it from every mapping, in one transaction.
+    pub async fn delete_group(&self, id: GroupId, actor: &Actor) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        ensure_custom_group(&mut tx, id).await?;
+        groups::delete(&mut tx, id).await?;
+        let (current, version) = settings::load(&mut tx).await?;
+        let next = current.without_group(id);
+        let saved = if next == current {
+            None
+        } else {
+            Some(settings::save(&mut tx, &next, version).await?)
+        };
+        actor
+            .audit(&mut tx, AuditEvent::GroupDeleted, json!({"group": id}), now)
+            .await?;
+        tx.commit().await?;
+        if let Some(version) = saved {
+            self.publish_settings(next, version);
+        }
+        Ok(())
+    }
+
+    /// Removes every member of a group (not a built-in one).
+    pub async fn clear_group(&self, id: GroupId, actor: &Actor) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        ensure_custom_group(&mut tx, id).await?;
+        groups::remove_all_members(&mut tx, id).await?;
+        actor
+            .audit(&mut tx, AuditEvent::GroupCleared, json!({"group": id}), now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

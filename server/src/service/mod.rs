@@ -1,0 +1,100 @@
+//! The use cases, one method of [`Service`](crate::state::Service) each. Every method that writes
+//! owns its transaction and its typed audit entry (who, from where, an [`AuditEvent`]), so a
+//! handler only extracts, calls and maps the error. The rules are lanyard-core's.
+//!
+//! | area | methods |
+//! |---|---|
+//! | `sso` | `sso_login`, `dry_run` |
+//! | `session` | `password_login`, `setup`, `create_first_admin`, `sign_out` |
+//! | `settings` | `save_settings`, `save_mappings` |
+//! | `groups` | `list_groups`, `create_group`, `rename_group`, `delete_group`, `clear_group` |
+//! | `people` | `list_users`, `create_user`, `change_user` |
+//! | `audit` | `audit_page` |
+
+mod groups;
+mod people;
+mod session;
+mod settings;
+mod sso;
+
+pub use session::{NewSession, create_first_admin};
+pub use sso::{SsoLogin, SsoSignedIn};
+
+use lanyard_api::{AuditEvent, AuditPage};
+
+use crate::error::AppError;
+use crate::state::Service;
+use crate::store::{AuditRecord, Tx, audit};
+
+/// Who asks and from where: every audit entry records both (SPEC §4).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    /// The signed-in user's email, or the email a sign-in attempt named.
+    pub email: Option<String>,
+    /// The client address.
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    /// An actor from an address alone (before anyone is known).
+    pub fn at(ip: Option<String>) -> Self {
+        Self { email: None, ip }
+    }
+
+    /// The same address, acting as `email`.
+    pub fn as_email(&self, email: &str) -> Self {
+        Self {
+            email: Some(email.to_owned()),
+            ip: self.ip.clone(),
+        }
+    }
+
+    /// Writes `event` with `details` by this actor inside `tx`.
+    pub(crate) async fn audit(
+        &self,
+        tx: &mut Tx,
+        event: AuditEvent,
+        details: serde_json::Value,
+        at: i64,
+    ) -> Result<(), AppError> {
+        let record = AuditRecord {
+            event,
+            actor_email: self.email.as_deref(),
+            ip: self.ip.as_deref(),
+            details,
+            at,
+        };
+        Ok(audit::record(tx, &record).await?)
+    }
+}
+
+impl Service {
+    /// Audits a refusal on its own (the refused use case's transaction was rolled back). A failure
+    /// to write it is logged, never turned into a different answer.
+    pub(crate) async fn audit_refusal(
+        &self,
+        actor: &Actor,
+        event: AuditEvent,
+        details: serde_json::Value,
+    ) {
+        let result = async {
+            let mut tx = self.store.begin().await?;
+            actor.audit(&mut tx, event, details, self.now()).await?;
+            Ok::<_, AppError>(tx.commit().await?)
+        };
+        if let Err(error) = result.await {
+            tracing::error!(%error, event = event.as_str(), "could not audit a refusal");
+        }
+    }
+
+    /// One page of the audit log, newest first.
+    pub async fn audit_page(&self, limit: i64, offset: i64) -> Result<AuditPage, AppError> {
+        let (data, total) = audit::page(
+            &mut *self.store.conn().await?,
+            limit.clamp(1, 500),
+            offset.max(0),
+        )
+        .await?;
+        Ok(AuditPage { data, total })
+    }
+}

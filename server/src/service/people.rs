@@ -1,0 +1,156 @@
+//! People (SPEC §4): list, create, and change users (names, admin flag, groups, active). The last
+//! active administrator stays one (lanyard-core's rule).
+
+use lanyard_api::{AuditEvent, CreateUser, ErrorCode, UpdateUser, User, UserId, UserPage};
+use lanyard_core::people::{AdminState, check_admin_change, check_new_password};
+use lanyard_core::profile::normalize_email;
+use serde_json::json;
+
+use super::Actor;
+use crate::auth::rfc3339;
+use crate::error::AppError;
+use crate::passwords;
+use crate::state::Service;
+use crate::store::{ADMINISTRATORS, NewUser, Tx, UserRow, groups, users};
+
+impl Service {
+    /// One page of users whose email or name contains `search`.
+    pub async fn list_users(
+        &self,
+        search: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<UserPage, AppError> {
+        let (rows, total) = users::page(
+            &mut *self.store.conn().await?,
+            search.trim(),
+            limit.clamp(1, 200),
+            offset.max(0),
+        )
+        .await?;
+        let data = rows
+            .into_iter()
+            .map(|(user, groups)| to_wire(&user, groups))
+            .collect();
+        Ok(UserPage { data, total })
+    }
+
+    /// Creates a user with a password (or none, for SSO-only) and groups.
+    pub async fn create_user(&self, body: CreateUser, actor: &Actor) -> Result<User, AppError> {
+        let email = normalize_email(body.email.trim())?;
+        let hash = match body.password {
+            Some(password) => {
+                check_new_password(&password)?;
+                Some(passwords::hash(password).await?)
+            }
+            None => None,
+        };
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        ensure_groups_exist(&mut tx, &body.group_ids).await?;
+        let new = NewUser {
+            email: &email,
+            first_name: body.first_name.as_deref(),
+            last_name: body.last_name.as_deref(),
+            password_hash: hash.as_deref(),
+            sso_source: None,
+            is_superuser: body.is_superuser,
+            login_attributes: None,
+            last_login: None,
+            now,
+        };
+        let id = users::insert(&mut tx, &new).await?;
+        for &group in &body.group_ids {
+            users::add_membership(&mut tx, id, group).await?;
+        }
+        actor
+            .audit(
+                &mut tx,
+                AuditEvent::UserCreated,
+                json!({"user": email, "user_id": id}),
+                now,
+            )
+            .await?;
+        let user = load(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Applies `body` to user `id`; `last_admin` when it would leave no active administrator.
+    pub async fn change_user(
+        &self,
+        id: UserId,
+        body: UpdateUser,
+        actor: &Actor,
+    ) -> Result<User, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let user = users::find_by_id(&mut tx, id)
+            .await?
+            .ok_or(ErrorCode::NotFound)?;
+        if let Some(wanted) = &body.group_ids {
+            ensure_groups_exist(&mut tx, wanted).await?;
+        }
+        let groups = users::group_ids(&mut tx, id).await?;
+        let before = AdminState {
+            is_admin: groups.contains(&ADMINISTRATORS),
+            is_active: user.is_active,
+        };
+        let mut wanted_groups = body.group_ids.clone().unwrap_or_else(|| groups.clone());
+        if let Some(is_superuser) = body.is_superuser {
+            wanted_groups.retain(|&g| g != ADMINISTRATORS);
+            if is_superuser {
+                wanted_groups.push(ADMINISTRATORS);
+            }
+        }
+        let after = AdminState {
+            is_admin: wanted_groups.contains(&ADMINISTRATORS),
+            is_active: body.is_active.unwrap_or(user.is_active),
+        };
+        check_admin_change(before, after, users::active_admin_count(&mut tx).await?)?;
+        let first = body.first_name.as_deref().or(user.first_name.as_deref());
+        let last = body.last_name.as_deref().or(user.last_name.as_deref());
+        users::update(&mut tx, id, first, last, after.is_active).await?;
+        users::set_groups(&mut tx, id, &wanted_groups).await?;
+        let details = json!({"user": user.email, "user_id": id, "changes": body});
+        actor
+            .audit(&mut tx, AuditEvent::UserUpdated, details, now)
+            .await?;
+        let updated = load(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+}
+
+/// `invalid_request` when any of `ids` names no group.
+async fn ensure_groups_exist(tx: &mut Tx, ids: &[i64]) -> Result<(), AppError> {
+    let known = groups::ids(tx).await?;
+    if ids.iter().all(|id| known.contains(id)) {
+        Ok(())
+    } else {
+        Err(ErrorCode::InvalidRequest.into())
+    }
+}
+
+async fn load(tx: &mut Tx, id: UserId) -> Result<User, AppError> {
+    let user = users::find_by_id(tx, id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let groups = users::group_ids(tx, id).await?;
+    Ok(to_wire(&user, groups))
+}
+
+fn to_wire(user: &UserRow, group_ids: Vec<i64>) -> User {
+    User {
+        id: user.id,
+        email: user.email.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        is_superuser: group_ids.contains(&ADMINISTRATORS),
+        is_active: user.is_active,
+        group_ids,
+        sso_source: user.sso_source.clone(),
+        login_attributes: serde_json::from_str(&user.login_attributes).unwrap_or_default(),
+        last_login: user.last_login.map(rfc3339),
+    }
+}

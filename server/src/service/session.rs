@@ -1,0 +1,196 @@
+//! Password login (SPEC §3), first-run setup (SPEC §5) and sign-out.
+
+use std::time::Instant;
+
+use lanyard_api::{AuditEvent, ErrorCode, FirstAdmin};
+use lanyard_core::accounts::{PasswordAccount, check_password_login};
+use lanyard_core::people::{MAX_PASSWORD_BYTES, check_new_password};
+use lanyard_core::profile::{MAX_EMAIL_BYTES, fold_email, normalize_email};
+use serde_json::json;
+
+use super::Actor;
+use crate::error::AppError;
+use crate::passwords;
+use crate::session;
+use crate::state::Service;
+use crate::store::{ADMINISTRATORS, NewUser, Store, Tx, sessions, users};
+
+/// A session just created: the token for the cookie and when it expires.
+#[derive(Debug)]
+pub struct NewSession {
+    /// The token (the cookie's value; only its hash is stored).
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl Service {
+    /// Email + password. The attempt counts against the account and the address from the moment it
+    /// starts (rate limit), the password is always checked (against a dummy hash for an unknown
+    /// account, so every answer takes the same time), then lanyard-core decides.
+    pub async fn password_login(
+        &self,
+        username: &str,
+        password: String,
+        actor: &Actor,
+    ) -> Result<NewSession, AppError> {
+        let email = fold_email(username);
+        let refused = |code: ErrorCode| {
+            self.metrics.sign_in("password", code.as_str());
+            AppError::from(code)
+        };
+        if email.len() > MAX_EMAIL_BYTES || password.len() > MAX_PASSWORD_BYTES {
+            return Err(refused(ErrorCode::InvalidCredentials));
+        }
+        let ip = actor.ip.as_deref().unwrap_or("unknown");
+        let account_key = format!("account:{email}");
+        let ip_key = format!("ip:{ip}");
+        let attempt = match self
+            .limiter
+            .begin(&[account_key.as_str(), ip_key.as_str()], Instant::now())
+        {
+            Ok(attempt) => attempt,
+            Err(retry_after) => {
+                self.metrics
+                    .sign_in("password", ErrorCode::RateLimited.as_str());
+                return Err(AppError::RateLimited { retry_after });
+            }
+        };
+
+        let mut conn = self.store.conn().await?;
+        let user = users::find_by_email(&mut conn, &email).await?;
+        let is_admin = match &user {
+            Some(user) => users::group_ids(&mut conn, user.id)
+                .await?
+                .contains(&ADMINISTRATORS),
+            None => false,
+        };
+        drop(conn);
+        let matches = passwords::verify(
+            user.as_ref().and_then(|u| u.password_hash.clone()),
+            password,
+        )
+        .await;
+        let account = user.as_ref().map(|user| PasswordAccount {
+            is_active: user.is_active,
+            is_admin,
+            has_sso_identity: user.sso_source.is_some(),
+        });
+        let actor = actor.as_email(&email);
+        let user = match (
+            check_password_login(&self.settings().settings, account, matches),
+            user,
+        ) {
+            (Ok(()), Some(user)) => user,
+            (result, _) => {
+                let code = result.err().unwrap_or(ErrorCode::InvalidCredentials);
+                let details = json!({"code": code.as_str()});
+                self.audit_refusal(&actor, AuditEvent::PasswordLoginFailed, details)
+                    .await;
+                return Err(refused(code));
+            }
+        };
+        attempt.succeeded();
+
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        users::touch_last_login(&mut tx, user.id, now).await?;
+        let session = self.create_session(&mut tx, user.id, now).await?;
+        actor
+            .audit(&mut tx, AuditEvent::PasswordLogin, json!({}), now)
+            .await?;
+        tx.commit().await?;
+        self.metrics.sign_in("password", "success");
+        Ok(session)
+    }
+
+    /// The first admin, only while there are no users, signed in at once (SPEC §5).
+    pub async fn setup(&self, body: &FirstAdmin, actor: &Actor) -> Result<NewSession, AppError> {
+        let now = self.now();
+        let (mut tx, user) = create_first_admin_in(&self.store, body, now).await?;
+        let session = self.create_session(&mut tx, user, now).await?;
+        actor
+            .as_email(&fold_email(&body.email))
+            .audit(&mut tx, AuditEvent::AdminCreated, json!({}), now)
+            .await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Ends the session with this token hash.
+    pub async fn sign_out(&self, token_hash: &str, actor: &Actor) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        sessions::delete(&mut tx, token_hash).await?;
+        actor
+            .audit(&mut tx, AuditEvent::SignedOut, json!({}), now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates a session row for `user` inside `tx`.
+    pub(crate) async fn create_session(
+        &self,
+        tx: &mut Tx,
+        user: i64,
+        now: i64,
+    ) -> Result<NewSession, AppError> {
+        let (token, hash) = session::new_token()?;
+        let expires_at = now.saturating_add(self.options.session_max_age);
+        sessions::create(tx, &hash, user, now, expires_at).await?;
+        Ok(NewSession { token, expires_at })
+    }
+}
+
+/// Creates the first administrator (`lanyard admin create`, `LANYARD_ADMIN_EMAIL`); `already_set_up`
+/// when any user exists.
+pub async fn create_first_admin(
+    store: &Store,
+    body: &FirstAdmin,
+    now: i64,
+) -> Result<i64, AppError> {
+    let (mut tx, id) = create_first_admin_in(store, body, now).await?;
+    let actor = Actor {
+        email: Some(fold_email(&body.email)),
+        ip: None,
+    };
+    actor
+        .audit(
+            &mut tx,
+            AuditEvent::AdminCreated,
+            json!({"source": "command line"}),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The first admin inside a transaction the caller commits.
+async fn create_first_admin_in(
+    store: &Store,
+    body: &FirstAdmin,
+    now: i64,
+) -> Result<(Tx, i64), AppError> {
+    let email = normalize_email(body.email.trim())?;
+    check_new_password(&body.password)?;
+    let hash = passwords::hash(body.password.clone()).await?;
+    let mut tx = store.begin().await?;
+    if users::count(&mut tx).await? > 0 {
+        return Err(ErrorCode::AlreadySetUp.into());
+    }
+    let new = NewUser {
+        email: &email,
+        first_name: body.first_name.as_deref(),
+        last_name: body.last_name.as_deref(),
+        password_hash: Some(&hash),
+        sso_source: None,
+        is_superuser: true,
+        login_attributes: None,
+        last_login: None,
+        now,
+    };
+    let id = users::insert(&mut tx, &new).await?;
+    Ok((tx, id))
+}

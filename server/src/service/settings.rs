@@ -1,0 +1,144 @@
+//! Saving settings and the mappings modal's result (SPEC §1, §4, §10). Each save reads the stored
+//! document inside its transaction, checks the version the admin loaded, and writes the next version
+//! only if no one saved in between; the snapshot every request reads is swapped after the commit.
+
+use std::collections::BTreeSet;
+
+use lanyard_api::{
+    AuditEvent, ErrorCode, GroupId, JwtSettingsPatch, JwtSettingsView, SaveMappings,
+};
+use serde_json::json;
+
+use super::Actor;
+use crate::error::AppError;
+use crate::state::Service;
+use crate::store::{Tx, groups, settings};
+
+/// How often a save that named no version is retried when another save slipped in between.
+const UNVERSIONED_RETRIES: usize = 3;
+
+impl Service {
+    /// A partial update, validated as a whole (lanyard-core); nothing changes when invalid, or when
+    /// `patch.version` is no longer the stored version (`settings_conflict`).
+    pub async fn save_settings(
+        &self,
+        patch: &JwtSettingsPatch,
+        actor: &Actor,
+    ) -> Result<JwtSettingsView, AppError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.try_save_settings(patch, actor).await {
+                // Without a version, a conflict can only be a save that slipped in between.
+                Err(AppError::Code(ErrorCode::SettingsConflict))
+                    if patch.version.is_none() && tries < UNVERSIONED_RETRIES => {}
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_save_settings(
+        &self,
+        patch: &JwtSettingsPatch,
+        actor: &Actor,
+    ) -> Result<JwtSettingsView, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let (current, version) = settings::load(&mut tx).await?;
+        check_version(patch.version, version)?;
+        let known = groups::ids(&mut tx).await?;
+        let next = current
+            .apply(patch, Some(&known))
+            .map_err(AppError::Settings)?;
+        let saved = settings::save(&mut tx, &next, version).await?;
+        let details = json!({ "changes": redacted(patch) });
+        actor
+            .audit(&mut tx, AuditEvent::SettingsChanged, details, now)
+            .await?;
+        tx.commit().await?;
+        self.publish_settings(next.clone(), saved);
+        Ok(next.view(saved))
+    }
+
+    /// The mappings modal's whole result in one transaction: members removed, groups deleted (and
+    /// taken out of every mapping), mappings replaced. Any failure — a stale version, a built-in or
+    /// missing group, an invalid mapping — changes nothing at all.
+    pub async fn save_mappings(
+        &self,
+        body: &SaveMappings,
+        actor: &Actor,
+    ) -> Result<JwtSettingsView, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let (current, version) = settings::load(&mut tx).await?;
+        check_version(Some(body.version), version)?;
+        let touched: BTreeSet<GroupId> = body
+            .remove_members_of
+            .iter()
+            .chain(&body.delete_groups)
+            .copied()
+            .collect();
+        for &id in &touched {
+            ensure_custom_group(&mut tx, id).await?;
+        }
+        for &id in &body.remove_members_of {
+            groups::remove_all_members(&mut tx, id).await?;
+        }
+        for &id in &body.delete_groups {
+            groups::delete(&mut tx, id).await?;
+        }
+        let mut mappings = body.mappings.clone();
+        for ids in mappings.values_mut() {
+            ids.retain(|id| !body.delete_groups.contains(id));
+        }
+        let patch = JwtSettingsPatch {
+            jwt_group_mappings: Some(mappings),
+            ..JwtSettingsPatch::default()
+        };
+        let known = groups::ids(&mut tx).await?;
+        let next = current
+            .apply(&patch, Some(&known))
+            .map_err(AppError::Settings)?;
+        let saved = settings::save(&mut tx, &next, version).await?;
+        let details = json!({
+            "mappings": next.jwt_group_mappings,
+            "removed_members_of": body.remove_members_of,
+            "deleted_groups": body.delete_groups,
+        });
+        actor
+            .audit(&mut tx, AuditEvent::MappingsChanged, details, now)
+            .await?;
+        tx.commit().await?;
+        self.publish_settings(next.clone(), saved);
+        Ok(next.view(saved))
+    }
+}
+
+/// `settings_conflict` when the admin's version is not the stored one.
+fn check_version(expected: Option<i64>, stored: i64) -> Result<(), AppError> {
+    match expected {
+        Some(expected) if expected != stored => Err(ErrorCode::SettingsConflict.into()),
+        _ => Ok(()),
+    }
+}
+
+/// `builtin_group` for the two built-in groups, `not_found` for a group that does not exist.
+pub(super) async fn ensure_custom_group(tx: &mut Tx, id: GroupId) -> Result<(), AppError> {
+    if groups::is_builtin(tx, id).await? {
+        Err(ErrorCode::BuiltinGroup.into())
+    } else {
+        Ok(())
+    }
+}
+
+/// The patch as the audit log records it: the key, if sent, only as "(changed)"; no version.
+fn redacted(patch: &JwtSettingsPatch) -> serde_json::Value {
+    let mut value = serde_json::to_value(patch).unwrap_or_default();
+    if let Some(secret) = value.get_mut("jwt_shared_secret") {
+        *secret = json!("(changed)");
+    }
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("version");
+    }
+    value
+}

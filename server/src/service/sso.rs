@@ -1,0 +1,302 @@
+//! Signing in with a token (SPEC §2.2–§2.6), and the dry run that reports what it would do.
+
+use std::collections::BTreeSet;
+
+use lanyard_api::{
+    AuditEvent, Check, CheckName, CheckOutcome, ErrorCode, TokenTestRequest, Verdict,
+};
+use lanyard_core::accounts::{Admission, admit};
+use lanyard_core::groups::{self, BuiltinGroups, SyncInput};
+use lanyard_core::settings::Settings;
+use lanyard_core::{GroupContext, InspectInput, Login, inspect};
+use serde_json::json;
+
+use super::Actor;
+use crate::error::AppError;
+use crate::session;
+use crate::state::Service;
+use crate::store::{ADMINISTRATORS, ALL_USERS, NewUser, StoreError, Tx, sessions, users};
+
+const BUILTINS: BuiltinGroups = BuiltinGroups {
+    all_users: ALL_USERS,
+    administrators: ADMINISTRATORS,
+};
+
+/// A sign-in with a token, as `/auth/sso` received it.
+#[derive(Debug, Clone, Copy)]
+pub struct SsoLogin<'a> {
+    /// The JWT.
+    pub token: &'a str,
+    /// The site's base URL (what `aud` must name).
+    pub site_url: &'a str,
+    /// The session cookie the browser sent, if any: never reused as the new session (no fixation),
+    /// only recognised when it is the session this very token created.
+    pub browser_session: Option<&'a str>,
+}
+
+/// A signed-in browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSignedIn {
+    /// The session token (the cookie's value).
+    pub token: String,
+    /// When the session expires, Unix seconds.
+    pub expires_at: i64,
+    /// False when the same browser presented an already-used token with the session it created:
+    /// no new session, answered as the first use was.
+    pub new_session: bool,
+    /// The JWT's `iat`.
+    pub issued_at: Option<i64>,
+    /// The JWT's `exp`.
+    pub expires: Option<i64>,
+}
+
+impl Service {
+    /// Verifies the token (lanyard-core) and signs its user in: replay record, account, names,
+    /// login attributes, group sync, session and audit entry in one transaction, so a refusal at any
+    /// step leaves nothing behind. Refusals are counted and audited.
+    pub async fn sso_login(
+        &self,
+        request: SsoLogin<'_>,
+        actor: &Actor,
+    ) -> Result<SsoSignedIn, AppError> {
+        let snapshot = self.settings();
+        let settings = &snapshot.settings;
+        let now = self.now();
+        let result =
+            match lanyard_core::verify_login(request.token, settings, request.site_url, now) {
+                Ok(login) => {
+                    self.complete_sso(settings, &login, request, actor, now)
+                        .await
+                }
+                Err(code) => Err(code.into()),
+            };
+        match &result {
+            Ok(_) => self.metrics.sign_in("jwt", "success"),
+            Err(error) => {
+                self.metrics.sign_in("jwt", error.code().as_str());
+                let details = json!({"code": error.code().as_str()});
+                self.audit_refusal(actor, AuditEvent::SsoLoginFailed, details)
+                    .await;
+            }
+        }
+        result
+    }
+
+    async fn complete_sso(
+        &self,
+        settings: &Settings,
+        login: &Login,
+        request: SsoLogin<'_>,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<SsoSignedIn, AppError> {
+        let profile = &login.profile;
+        let (token, token_hash) = session::new_token()?;
+        let mut tx = self.store.begin().await?;
+        // First statement is a write: on SQLite the transaction takes the write lock at once, so two
+        // logins queue instead of deadlocking on a read-to-write upgrade.
+        if let Some(key) = &login.replay_key {
+            let until = login.replay_until.saturating_add(1);
+            match sessions::remember_token(&mut tx, key, &token_hash, now, until).await {
+                Err(StoreError::Replayed) => {
+                    drop(tx);
+                    return self
+                        .same_browser(key, request.browser_session, login, now)
+                        .await;
+                }
+                other => other?,
+            }
+        }
+
+        let existing = users::record_sso_login(
+            &mut tx,
+            &profile.email,
+            profile.first_name.as_deref(),
+            profile.last_name.as_deref(),
+            profile.login_attributes.as_json(),
+            now,
+        )
+        .await?;
+        // A refusal returns with `tx` uncommitted: the update above is rolled back with the rest.
+        let user = match (
+            admit(
+                existing.map(|(_, active)| active),
+                settings.jwt_user_provisioning,
+            )?,
+            existing,
+        ) {
+            (Admission::Existing, Some((id, _))) => id,
+            _ => {
+                let new = NewUser {
+                    email: &profile.email,
+                    first_name: profile.first_name.as_deref(),
+                    last_name: profile.last_name.as_deref(),
+                    password_hash: None,
+                    sso_source: Some("jwt"),
+                    is_superuser: false,
+                    login_attributes: Some(profile.login_attributes.as_json()),
+                    last_login: Some(now),
+                    now,
+                };
+                users::insert(&mut tx, &new).await?
+            }
+        };
+
+        let mut details = json!({"method": "jwt"});
+        if settings.jwt_group_sync {
+            sync_groups(
+                &mut tx,
+                settings,
+                user,
+                profile.groups.as_deref(),
+                &mut details,
+            )
+            .await?;
+        }
+        let expires_at = now.saturating_add(self.options.session_max_age);
+        sessions::create(&mut tx, &token_hash, user, now, expires_at).await?;
+        actor
+            .as_email(&profile.email)
+            .audit(&mut tx, AuditEvent::SsoLogin, details, now)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(email = %profile.email, "sso login");
+        Ok(SsoSignedIn {
+            token,
+            expires_at,
+            new_session: true,
+            issued_at: login.issued_at,
+            expires: login.expires,
+        })
+    }
+
+    /// A used token: answered as its first use when it comes with the still-valid session it
+    /// created (Refresh and Back on `/auth/sso?jwt=…`), refused as a replay otherwise.
+    async fn same_browser(
+        &self,
+        replay_key: &str,
+        browser_session: Option<&str>,
+        login: &Login,
+        now: i64,
+    ) -> Result<SsoSignedIn, AppError> {
+        let Some(cookie) = browser_session else {
+            return Err(ErrorCode::TokenReplayed.into());
+        };
+        let hash = session::hash_token(cookie);
+        let mut conn = self.store.conn().await?;
+        match sessions::created_session(&mut conn, replay_key, &hash, now).await? {
+            Some(expires_at) => Ok(SsoSignedIn {
+                token: cookie.to_owned(),
+                expires_at,
+                new_session: false,
+                issued_at: login.issued_at,
+                expires: login.expires,
+            }),
+            None => Err(ErrorCode::TokenReplayed.into()),
+        }
+    }
+
+    /// The verdict the SSO endpoint would reach — every check of the token, then replay and the
+    /// account, with the group changes for the existing user — touching nothing.
+    pub async fn dry_run(
+        &self,
+        request: &TokenTestRequest,
+        settings: &Settings,
+        site_url: &str,
+    ) -> Result<Verdict, AppError> {
+        let now = self.now();
+        let login = lanyard_core::verify_login(&request.token, settings, site_url, now).ok();
+        let mut conn = self.store.conn().await?;
+        let user = match &login {
+            Some(login) => users::find_by_email(&mut conn, &login.profile.email).await?,
+            None => None,
+        };
+        let current_groups: BTreeSet<i64> = match &user {
+            Some(user) => users::group_ids(&mut conn, user.id)
+                .await?
+                .into_iter()
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        let is_last_active_admin = current_groups.contains(&ADMINISTRATORS)
+            && users::active_admin_count(&mut conn).await? <= 1;
+        let mut verdict = inspect(InspectInput {
+            token: &request.token,
+            settings,
+            key: Some(settings.jwt_shared_secret.as_bytes()),
+            site_url,
+            now,
+            user: user.as_ref().map(|_| GroupContext {
+                current: &current_groups,
+                builtins: BUILTINS,
+                is_last_active_admin,
+            }),
+        });
+        let Some(login) = login else {
+            return Ok(verdict);
+        };
+        let replay = match &login.replay_key {
+            Some(key) if sessions::is_replayed(&mut conn, key, now).await? => {
+                Err((ErrorCode::TokenReplayed, "this token was already used"))
+            }
+            Some(_) => Ok("not used before"),
+            None => Ok("no \"jti\": may be reused while valid (jwt_replay_protection is \"jti\")"),
+        };
+        let account = admit(
+            user.as_ref().map(|u| u.is_active),
+            settings.jwt_user_provisioning,
+        )
+        .map(Admission::describe)
+        .map_err(|code| (code, code.message()));
+        for (name, result) in [(CheckName::Replay, replay), (CheckName::Account, account)] {
+            let (outcome, detail) = match result {
+                Ok(detail) => (CheckOutcome::Pass, detail),
+                Err((code, detail)) => {
+                    // The endpoint checks these after the token, so they never mask a token failure.
+                    verdict.error = verdict.error.or(Some(code));
+                    verdict.accepted = false;
+                    (CheckOutcome::Fail { code }, detail)
+                }
+            };
+            verdict.checks.push(Check {
+                name,
+                outcome,
+                detail: detail.to_owned(),
+            });
+        }
+        Ok(verdict)
+    }
+}
+
+/// Applies the group-sync plan (lanyard-core) for `user` and notes the changes in `details`.
+async fn sync_groups(
+    tx: &mut Tx,
+    settings: &Settings,
+    user: i64,
+    token_groups: Option<&[String]>,
+    details: &mut serde_json::Value,
+) -> Result<(), AppError> {
+    let current: BTreeSet<i64> = users::group_ids(tx, user).await?.into_iter().collect();
+    let is_last_active_admin =
+        current.contains(&ADMINISTRATORS) && users::active_admin_count(tx).await? <= 1;
+    let plan = groups::plan(SyncInput {
+        current: &current,
+        mappings: &settings.jwt_group_mappings,
+        token_groups,
+        builtins: BUILTINS,
+        is_last_active_admin,
+    });
+    for &group in &plan.add {
+        users::add_membership(tx, user, group).await?;
+    }
+    for &group in &plan.remove {
+        users::remove_membership(tx, user, group).await?;
+    }
+    let changes = plan.changes();
+    details["groups_added"] = json!(changes.add);
+    details["groups_removed"] = json!(changes.remove);
+    if !changes.notes.is_empty() {
+        details["notes"] = json!(changes.notes);
+    }
+    Ok(())
+}
