@@ -1,123 +1,115 @@
-//! Counters and a latency histogram for `/metrics`, in Prometheus' text format (version 0.0.4).
+//! `/metrics` through `prometheus-client` (OpenMetrics text): sign-ins by method and outcome, and
+//! request latencies by route pattern.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
 
 /// Upper bounds of the latency buckets, in seconds (Prometheus' defaults, plus 1 ms).
 const BUCKETS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// Sign-ins by method and outcome, and request latencies by route.
-#[derive(Default)]
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignInLabels {
+    method: &'static str,
+    outcome: &'static str,
+}
+
+/// Keyed by the route's pattern (`/api/user/{id}`, never a concrete path), so the label set stays
+/// as small as the router.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+/// The registry and handles to its metrics.
 pub struct Metrics {
-    sign_ins: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
-    /// Keyed by the route's pattern (`/api/user/{id}`, never a concrete path), so the label set stays
-    /// as small as the router.
-    latencies: RwLock<BTreeMap<String, Histogram>>,
+    registry: Registry,
+    sign_ins: Family<SignInLabels, Counter>,
+    latencies: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    /// Each route's histogram by its pattern, so recording a request allocates nothing once the
+    /// route has been seen (the family is keyed by an owned label set).
+    by_route: RwLock<HashMap<String, Histogram>>,
 }
 
-/// One route's request latencies: a count per bucket (not cumulative; summed when rendered).
-#[derive(Default)]
-struct Histogram {
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
-}
-
-impl Histogram {
-    fn observe(&self, micros: u64) {
-        let seconds = micros as f64 / 1e6;
-        if let Some(bucket) = BUCKETS.iter().position(|&bound| seconds <= bound) {
-            self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
-    }
-
-    fn render(&self, route: &str, out: &mut String) {
-        let name = "lanyard_http_request_duration_seconds";
-        let mut cumulative = 0;
-        for (bound, count) in BUCKETS.iter().zip(&self.buckets) {
-            cumulative += count.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
-            );
-        }
-        let count = self.count.load(Ordering::Relaxed);
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}"
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let sign_ins = Family::<SignInLabels, Counter>::default();
+        registry.register(
+            "lanyard_sign_ins",
+            "Sign-in attempts by method and outcome",
+            sign_ins.clone(),
         );
-        let _ = writeln!(out, "{name}_sum{{route=\"{route}\"}} {sum}");
-        let _ = writeln!(out, "{name}_count{{route=\"{route}\"}} {count}");
+        let latencies: Family<RouteLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register_with_unit(
+            "lanyard_http_request_duration",
+            "Time to serve a request, by route",
+            Unit::Seconds,
+            latencies.clone(),
+        );
+        Self {
+            registry,
+            sign_ins,
+            latencies,
+            by_route: RwLock::new(HashMap::new()),
+        }
     }
 }
 
 impl Metrics {
     /// Counts one sign-in attempt; `outcome` is `"success"` or an error code.
     pub fn sign_in(&self, method: &'static str, outcome: &'static str) {
-        let mut counts = self
-            .sign_ins
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *counts.entry((method, outcome)).or_default() += 1;
+        self.sign_ins
+            .get_or_create(&SignInLabels { method, outcome })
+            .inc();
     }
 
     /// Records one request's latency under its route pattern.
     pub fn request(&self, route: &str, micros: u64) {
+        let seconds = micros as f64 / 1e6;
+        if let Some(histogram) = self
+            .by_route
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(route)
         {
-            let latencies = self
-                .latencies
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if let Some(histogram) = latencies.get(route) {
-                histogram.observe(micros);
-                return;
-            }
+            histogram.observe(seconds);
+            return;
         }
-        self.latencies
+        let histogram = self.latencies.get_or_create_owned(&RouteLabels {
+            route: route.to_owned(),
+        });
+        histogram.observe(seconds);
+        self.by_route
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(route.to_owned())
-            .or_default()
-            .observe(micros);
+            .insert(route.to_owned(), histogram);
     }
 
-    /// The Prometheus text exposition.
+    /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP lanyard_sign_ins_total Sign-in attempts by method and outcome.\n");
-        out.push_str("# TYPE lanyard_sign_ins_total counter\n");
-        let counts = self
-            .sign_ins
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for ((method, outcome), count) in counts.iter() {
-            let _ = writeln!(
-                out,
-                "lanyard_sign_ins_total{{method=\"{method}\",outcome=\"{outcome}\"}} {count}"
-            );
-        }
-        drop(counts);
-        out.push_str(
-            "# HELP lanyard_http_request_duration_seconds Time to serve a request, by route.\n",
-        );
-        out.push_str("# TYPE lanyard_http_request_duration_seconds histogram\n");
-        let latencies = self
-            .latencies
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (route, histogram) in latencies.iter() {
-            histogram.render(route, &mut out);
+        if let Err(error) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(%error, "could not encode the metrics");
         }
         out
     }
 }
+
+/// The content type of [`Metrics::render`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[cfg(test)]
 mod tests {
@@ -132,14 +124,14 @@ mod tests {
         let text = metrics.render();
         let line = |le: &str| {
             format!(
-                "lanyard_http_request_duration_seconds_bucket{{route=\"/healthz\",le=\"{le}\"}}"
+                "lanyard_http_request_duration_seconds_bucket{{le=\"{le}\",route=\"/healthz\"}}"
             )
         };
         for (le, expected) in [
             ("0.001", 1),
             ("0.025", 1),
             ("0.05", 2),
-            ("10", 2),
+            ("10.0", 2),
             ("+Inf", 3),
         ] {
             assert!(
@@ -148,9 +140,8 @@ mod tests {
             );
         }
         assert!(
-            text.contains(
-                "lanyard_http_request_duration_seconds_sum{route=\"/healthz\"} 60.0305\n"
-            )
+            text.contains("lanyard_http_request_duration_seconds_sum{route=\"/healthz\"} 60.0305"),
+            "{text}"
         );
         assert!(
             text.contains("lanyard_http_request_duration_seconds_count{route=\"/healthz\"} 3\n")
@@ -168,5 +159,6 @@ mod tests {
         assert!(text.contains(
             "lanyard_sign_ins_total{method=\"password\",outcome=\"invalid_credentials\"} 1\n"
         ));
+        assert!(text.ends_with("# EOF\n"), "OpenMetrics ends with EOF");
     }
 }

@@ -49,12 +49,13 @@ async fn metrics_count_sign_ins_by_outcome_and_time_requests_by_route(server: Se
         Some(3.0)
     );
     assert_eq!(
-        metric(&metrics, &format!("{sso}_bucket{{{route},le=\"+Inf\"}}")),
+        metric(&metrics, &format!("{sso}_bucket{{le=\"+Inf\",{route}}}")),
         Some(3.0)
     );
     assert!(metric(&metrics, &format!("{sso}_sum{{{route}}}")).is_some_and(|s| s > 0.0));
     // Routes are labelled by pattern, so a user id never becomes a label value.
     assert!(!metrics.contains(id_path), "{metrics}");
+    assert!(metrics.ends_with("# EOF\n"), "OpenMetrics text");
     assert!(metrics.contains("route=\"/api/user/{id}\""), "{metrics}");
     // Nothing secret or personal in the exposition.
     assert!(
