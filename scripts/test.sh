@@ -35,6 +35,10 @@ if grep -q "^skipped: LANYARD_BIN" "$log"; then
     echo "the browser tests were skipped although make test provides what they need" >&2
     exit 1
 fi
+# The HTTP API against its own OpenAPI document, with generated requests (bounded: 30 examples per
+# operation, 60 s).
+bash scripts/schemathesis.sh target/debug/lanyard
+
 # cargo prints one summary per test binary, the last often a doc-test block with 0 tests; close with
 # the total so the run's last line says how many tests ran.
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }

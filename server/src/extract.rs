@@ -1,7 +1,8 @@
-//! `AppJson<T>`: axum's `Json`, but a bad body answers with our error shape (`invalid_request`), and
-//! nothing is written.
+//! Extractors whose rejections answer with our error shape (`invalid_request`) instead of axum's
+//! plain-text ones, so every refusal matches the documented `ErrorBody`, and nothing is written.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use lanyard_api::ErrorCode;
 
 use crate::error::AppError;
@@ -22,6 +23,48 @@ where
             .map(|axum::Json(value)| Self(value))
             .map_err(|rejection| {
                 tracing::debug!(%rejection, "bad JSON body");
+                AppError::Code(ErrorCode::InvalidRequest)
+            })
+    }
+}
+
+/// Path parameters of type `T` (an id that is not a number is `invalid_request`).
+pub struct AppPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppPath<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|rejection| {
+                tracing::debug!(%rejection, "bad path parameter");
+                AppError::Code(ErrorCode::InvalidRequest)
+            })
+    }
+}
+
+/// Query parameters of type `T`.
+pub struct AppQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppQuery<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|rejection| {
+                tracing::debug!(%rejection, "bad query");
                 AppError::Code(ErrorCode::InvalidRequest)
             })
     }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod limiter;
 pub mod metrics;
+pub mod openapi;
 pub mod passwords;
 pub mod routes;
 pub mod service;

@@ -6,6 +6,7 @@ use serde_json::Value;
 /// What an audit entry records. The wire strings are stable (`snake_case` of the name).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditEvent {
     /// A user signed in through JWT SSO.
@@ -88,6 +89,7 @@ impl AuditEvent {
 
 /// One audit log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Id, increasing.
     pub id: i64,
@@ -105,6 +107,7 @@ pub struct AuditEntry {
 
 /// One page of `GET /api/audit`, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     /// The entries.
     pub data: Vec<AuditEntry>,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The strings are a public contract for IdP integrators and are listed in the README; never rename one.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     // --- the token itself (SPEC §2.2) ---
@@ -265,6 +266,7 @@ impl std::fmt::Display for ErrorCode {
 
 /// One field's validation error: which field, a stable code, a message for that field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The settings key, e.g. `"jwt_identity_provider_uri"`.
     pub field: String,
@@ -276,6 +278,7 @@ pub struct FieldError {
 
 /// The body of every error response: `{"error": {"code": …, "message": …}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
@@ -283,6 +286,7 @@ pub struct ErrorBody {
 
 /// The inside of [`ErrorBody`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// The stable code.
     pub code: ErrorCode,

@@ -10,6 +10,7 @@ pub type GroupId = i64;
 
 /// A user in the People list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// Id.
     pub id: UserId,
@@ -35,6 +36,7 @@ pub struct User {
 
 /// One page of `GET /api/user`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserPage {
     /// The users on this page.
     pub data: Vec<User>,
@@ -44,6 +46,7 @@ pub struct UserPage {
 
 /// `POST /api/user`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// Email.
@@ -77,6 +80,7 @@ impl std::fmt::Debug for CreateUser {
 
 /// `PUT /api/user/:id`: a partial update.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     /// First name.
@@ -98,6 +102,7 @@ pub struct UpdateUser {
 
 /// A group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     /// Id.
     pub id: GroupId,
@@ -111,6 +116,7 @@ pub struct Group {
 
 /// `POST /api/permissions/group`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateGroup {
     /// Name.
@@ -119,6 +125,7 @@ pub struct CreateGroup {
 
 /// `PUT /api/permissions/group/:id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGroup {
     /// New name.

@@ -7,6 +7,7 @@ use crate::people::{GroupId, UserId};
 
 /// `GET /auth/sso` with `Accept: application/json` and no token: where to send the browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SsoStart {
     /// The identity provider's URL with `return_to` added.
     pub url: String,
@@ -16,6 +17,7 @@ pub struct SsoStart {
 
 /// A new session from `POST /api/session` or `POST /api/setup`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionCreated {
     /// The session token (also set as the `lanyard.SESSION` cookie).
     pub id: String,
@@ -26,6 +28,7 @@ pub struct SessionCreated {
 /// A session from `/auth/sso` in JSON mode (`token=true`, `response=json` or `Accept:
 /// application/json`): Metabase's embedding-SDK shape plus `expires_at` (SPEC §2.8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SsoSession {
     /// The session token (also set as the `lanyard.SESSION` cookie).
     pub id: String,
@@ -39,6 +42,7 @@ pub struct SsoSession {
 
 /// `POST /api/session`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordLogin {
     /// The email.
@@ -58,6 +62,7 @@ impl std::fmt::Debug for PasswordLogin {
 
 /// `POST /api/setup`: the first admin, accepted only while there are no users.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FirstAdmin {
     /// The admin's email.
@@ -83,6 +88,7 @@ impl std::fmt::Debug for FirstAdmin {
 
 /// `GET /api/session/properties`: what the login page needs. Public, so no secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionProperties {
     /// Whether JWT SSO is on.
     pub sso_enabled: bool,
@@ -96,6 +102,7 @@ pub struct SessionProperties {
 
 /// `GET /api/user/current`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CurrentUser {
     /// The user's id.
     pub id: UserId,

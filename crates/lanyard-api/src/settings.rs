@@ -12,6 +12,7 @@ pub type GroupMappings = BTreeMap<String, Vec<GroupId>>;
 
 /// Which tokens are accepted only once (SPEC §2.2, `jwt_replay_protection`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReplayProtection {
     /// Tokens with a `jti` are accepted once per `iss` + `jti`; tokens without one may be reused
@@ -25,6 +26,7 @@ pub enum ReplayProtection {
 
 /// What `GET /api/setting/jwt` answers: every setting, with the key replaced by whether it is set and a hint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JwtSettingsView {
     /// Whether JWT SSO is on.
     pub jwt_enabled: bool,
@@ -66,6 +68,7 @@ pub struct JwtSettingsView {
 /// The body of `PUT /api/setting/jwt`: a partial update. Absent fields keep their value; unknown fields
 /// are refused so a typo never silently does nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct JwtSettingsPatch {
     /// See [`JwtSettingsView::jwt_enabled`].
@@ -123,6 +126,7 @@ pub struct JwtSettingsPatch {
 
 /// The body of `PUT /api/setting/enable-password-login`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnablePasswordLogin {
     /// The new value.
@@ -135,6 +139,7 @@ pub struct EnablePasswordLogin {
 /// The body of `PUT /api/setting/jwt/mappings`: the mappings modal's whole result, saved in one
 /// transaction that either does all of it or nothing (SPEC §4, §10).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SaveMappings {
     /// The new mappings (they replace the old ones).
@@ -152,6 +157,7 @@ pub struct SaveMappings {
 /// The body of `POST /api/setting/jwt/test`: a token, checked against the saved settings with the
 /// optional unsaved changes applied on top.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenTestRequest {
     /// The JWT to check.

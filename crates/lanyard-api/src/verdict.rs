@@ -10,6 +10,7 @@ use crate::people::GroupId;
 /// One of the checks a token goes through, in the order they are reported.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckName {
     /// Size, three canonical base64url segments, JSON objects without duplicate keys.
@@ -40,6 +41,7 @@ pub enum CheckName {
 
 /// How one check came out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CheckOutcome {
     /// Passed.
@@ -55,6 +57,7 @@ pub enum CheckOutcome {
 
 /// One check with its outcome and a sentence saying what was seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Check {
     /// Which check.
     pub name: CheckName,
@@ -66,6 +69,7 @@ pub struct Check {
 
 /// The user a token would sign in as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileView {
     /// The email, ASCII-lowercased.
     pub email: String,
@@ -81,6 +85,7 @@ pub struct ProfileView {
 
 /// The group memberships a login would change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupChanges {
     /// Groups the user would be added to.
     pub add: Vec<GroupId>,
@@ -92,6 +97,7 @@ pub struct GroupChanges {
 
 /// The whole verdict: accepted or the first failing code, and every check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verdict {
     /// Whether the SSO endpoint would accept the token (ignoring checks that were skipped).
     pub accepted: bool,

@@ -9,6 +9,7 @@ mod session;
 mod settings;
 mod sso;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -16,51 +17,51 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use lanyard_api::ErrorCode;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::AppError;
+use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/auth/sso", get(sso::get).post(sso::post))
-        .route(
-            "/api/session",
-            post(session::password_login).delete(session::sign_out),
-        )
-        .route("/api/session/properties", get(session::properties))
-        .route("/api/setup", post(session::setup))
-        .route("/api/user/current", get(session::current))
-        .route("/api/setting/jwt", get(settings::get).put(settings::put))
-        .route("/api/setting/jwt/test", post(settings::test))
-        .route("/api/setting/jwt/mappings", put(settings::put_mappings))
-        .route(
-            "/api/setting/enable-password-login",
-            put(settings::put_password_login),
-        )
-        .route(
-            "/api/permissions/group",
-            get(groups::list).post(groups::create),
-        )
-        .route(
-            "/api/permissions/group/{id}",
-            put(groups::rename).delete(groups::delete),
-        )
-        .route("/api/permissions/group/{id}/clear", put(groups::clear))
-        .route("/api/user", get(people::list).post(people::create))
-        .route(
-            "/api/user/{id}",
-            put(people::update).delete(people::deactivate),
-        )
-        .route("/api/user/{id}/reactivate", put(people::reactivate))
-        .route("/api/audit", get(audit::list))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics));
+    // Every documented route is registered through `routes!`, which adds its `#[utoipa::path]` to
+    // the OpenAPI document as it adds the handler to the router.
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(sso::get, sso::post))
+        .routes(routes!(session::password_login, session::sign_out))
+        .routes(routes!(session::properties))
+        .routes(routes!(session::setup))
+        .routes(routes!(session::current))
+        .routes(routes!(settings::get, settings::put))
+        .routes(routes!(settings::test))
+        .routes(routes!(settings::put_mappings))
+        .routes(routes!(settings::put_password_login))
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::rename, groups::delete))
+        .routes(routes!(groups::clear))
+        .routes(routes!(people::list, people::create))
+        .routes(routes!(people::update, people::deactivate))
+        .routes(routes!(people::reactivate))
+        .routes(routes!(audit::list))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .split_for_parts();
+    let document = Arc::new(openapi::finish(api));
+    let mut router = router.route(
+        "/api/openapi.json",
+        get(move || {
+            let document = Arc::clone(&document);
+            async move { axum::Json(document) }
+        }),
+    );
     if state.options.demo_idp {
         router = router.route("/demo-idp", get(demo_idp::form).post(demo_idp::sign));
     }

@@ -1,14 +1,14 @@
 //! People (SPEC §4): `GET`/`POST /api/user`, `PUT`/`DELETE /api/user/:id`,
 //! `PUT /api/user/:id/reactivate`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lanyard_api::{CreateUser, UpdateUser, User, UserPage};
 use serde::Deserialize;
 
 use crate::auth::Admin;
 use crate::error::AppError;
-use crate::extract::AppJson;
+use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
 
 /// `GET /api/user` query.
@@ -27,10 +27,18 @@ fn default_limit() -> i64 {
 }
 
 /// `GET /api/user?query=&limit=&offset=`: paged and searchable (email or name).
+#[utoipa::path(get, path = "/api/user", tag = "people", operation_id = "people_list", security(("session" = [])),
+    params(
+        ("query" = Option<String>, Query, description = "Part of an email or name."),
+        ("limit" = Option<i64>, Query, description = "Page size, 1..=200 (default 50)."),
+        ("offset" = Option<i64>, Query, description = "Users to skip."),
+    ),
+    responses((status = 200, description = "One page of users.", body = UserPage),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly))]
 pub async fn list(
     State(state): State<AppState>,
     _admin: Admin,
-    Query(page): Query<PageQuery>,
+    AppQuery(page): AppQuery<PageQuery>,
 ) -> Result<axum::Json<UserPage>, AppError> {
     Ok(axum::Json(
         state
@@ -40,6 +48,9 @@ pub async fn list(
 }
 
 /// `POST /api/user`.
+#[utoipa::path(post, path = "/api/user", tag = "people", operation_id = "people_create", security(("session" = [])), request_body = CreateUser,
+    responses((status = 201, description = "Created.", body = User),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn create(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -50,20 +61,28 @@ pub async fn create(
 }
 
 /// `PUT /api/user/:id`: names, admin flag, groups, active.
+#[utoipa::path(put, path = "/api/user/{id}", tag = "people", operation_id = "people_update", security(("session" = [])),
+    params(("id" = i64, Path, description = "The user.")), request_body = UpdateUser,
+    responses((status = 200, description = "Changed.", body = User),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
 pub async fn update(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<UpdateUser>,
 ) -> Result<axum::Json<User>, AppError> {
     Ok(axum::Json(state.change_user(id, body, &admin.actor).await?))
 }
 
 /// `DELETE /api/user/:id`: deactivates (the user's sessions stop working at once).
+#[utoipa::path(delete, path = "/api/user/{id}", tag = "people", operation_id = "people_deactivate", security(("session" = [])),
+    params(("id" = i64, Path, description = "The user.")),
+    responses((status = 200, description = "Deactivated; their sessions stop working.", body = User),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
 pub async fn deactivate(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> Result<axum::Json<User>, AppError> {
     let body = UpdateUser {
         is_active: Some(false),
@@ -73,10 +92,14 @@ pub async fn deactivate(
 }
 
 /// `PUT /api/user/:id/reactivate`.
+#[utoipa::path(put, path = "/api/user/{id}/reactivate", tag = "people", operation_id = "people_reactivate", security(("session" = [])),
+    params(("id" = i64, Path, description = "The user.")),
+    responses((status = 200, description = "Reactivated.", body = User),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
 pub async fn reactivate(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> Result<axum::Json<User>, AppError> {
     let body = UpdateUser {
         is_active: Some(true),

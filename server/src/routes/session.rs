@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lanyard_api::{CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties};
+use lanyard_api::{
+    CurrentUser, ErrorBody, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties,
+};
 use lanyard_core::accounts::password_login_allowed;
 
 use crate::auth::{Client, SignedIn};
@@ -15,6 +17,8 @@ use crate::state::AppState;
 use crate::store::users;
 
 /// `GET /api/session/properties`: public, no secrets.
+#[utoipa::path(get, path = "/api/session/properties", tag = "session", operation_id = "session_properties",
+    responses((status = 200, description = "What the login page needs.", body = SessionProperties)))]
 pub async fn properties(
     State(state): State<AppState>,
 ) -> Result<axum::Json<SessionProperties>, AppError> {
@@ -30,11 +34,15 @@ pub async fn properties(
 }
 
 /// `GET /api/user/current`.
+#[utoipa::path(get, path = "/api/user/current", tag = "session", operation_id = "session_current", security(("session" = [])),
+    responses((status = 200, description = "The signed-in user.", body = CurrentUser), crate::openapi::SignedInOnly))]
 pub async fn current(signed_in: SignedIn) -> axum::Json<CurrentUser> {
     axum::Json(signed_in.view())
 }
 
 /// `DELETE /api/session`: the session row is deleted and the cookie cleared.
+#[utoipa::path(delete, path = "/api/session", tag = "session", operation_id = "session_sign_out", security(("session" = [])),
+    responses((status = 204, description = "Signed out; the cookie is cleared."), crate::openapi::SignedInOnly, crate::openapi::CrossSite))]
 pub async fn sign_out(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -50,6 +58,15 @@ pub async fn sign_out(
 }
 
 /// `POST /api/session`: email + password (SPEC §3).
+#[utoipa::path(post, path = "/api/session", tag = "session", operation_id = "session_password_login", request_body = PasswordLogin,
+    responses(
+        (status = 200, description = "Signed in; `Set-Cookie` carries the session.", body = SessionCreated),
+        (status = 400, description = "`invalid_request`: the body is not `{username, password}`.", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`.", body = ErrorBody),
+        (status = 403, description = "`password_login_disabled` (every attempt but a break-glass admin's right password), or `cross_site_request`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`; `Retry-After` says when to retry.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ))]
 pub async fn password_login(
     State(state): State<AppState>,
     Client(client): Client,
@@ -63,6 +80,11 @@ pub async fn password_login(
 }
 
 /// `POST /api/setup`: the first admin, only while there are no users (SPEC §5).
+#[utoipa::path(post, path = "/api/setup", tag = "session", operation_id = "session_setup", request_body = FirstAdmin,
+    responses(
+        (status = 200, description = "The first admin exists and is signed in.", body = SessionCreated),
+        crate::openapi::BadRequest, crate::openapi::CrossSite, crate::openapi::Conflict,
+    ))]
 pub async fn setup(
     State(state): State<AppState>,
     Client(client): Client,

@@ -14,6 +14,8 @@ use crate::extract::AppJson;
 use crate::state::AppState;
 
 /// `GET /api/setting/jwt`: everything but the key, with the version to send back.
+#[utoipa::path(get, path = "/api/setting/jwt", tag = "settings", operation_id = "settings_get", security(("session" = [])),
+    responses((status = 200, description = "Every setting but the key, and the version.", body = JwtSettingsView), crate::openapi::AdminOnly))]
 pub async fn get(State(state): State<AppState>, _admin: Admin) -> axum::Json<JwtSettingsView> {
     let snapshot = state.settings();
     axum::Json(snapshot.settings.view(snapshot.version))
@@ -21,6 +23,9 @@ pub async fn get(State(state): State<AppState>, _admin: Admin) -> axum::Json<Jwt
 
 /// `PUT /api/setting/jwt`: a partial update, validated as a whole; nothing changes when invalid or
 /// when `version` is stale.
+#[utoipa::path(put, path = "/api/setting/jwt", tag = "settings", operation_id = "settings_put", security(("session" = [])), request_body = JwtSettingsPatch,
+    responses((status = 200, description = "Saved.", body = JwtSettingsView),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn put(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -30,6 +35,9 @@ pub async fn put(
 }
 
 /// `PUT /api/setting/jwt/mappings`: the mappings modal's result, all or nothing.
+#[utoipa::path(put, path = "/api/setting/jwt/mappings", tag = "settings", operation_id = "settings_put_mappings", security(("session" = [])), request_body = SaveMappings,
+    responses((status = 200, description = "Everything saved, in one transaction.", body = JwtSettingsView),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
 pub async fn put_mappings(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -39,6 +47,9 @@ pub async fn put_mappings(
 }
 
 /// `PUT /api/setting/enable-password-login`.
+#[utoipa::path(put, path = "/api/setting/enable-password-login", tag = "settings", operation_id = "settings_put_password_login", security(("session" = [])), request_body = EnablePasswordLogin,
+    responses((status = 200, description = "Saved.", body = JwtSettingsView),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn put_password_login(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -53,6 +64,9 @@ pub async fn put_password_login(
 }
 
 /// `POST /api/setting/jwt/test`: the verdict the SSO endpoint would reach, touching nothing.
+#[utoipa::path(post, path = "/api/setting/jwt/test", tag = "settings", operation_id = "settings_test", security(("session" = [])), request_body = TokenTestRequest,
+    responses((status = 200, description = "The verdict; nothing was changed.", body = Verdict),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly))]
 pub async fn test(
     State(state): State<AppState>,
     _admin: Admin,

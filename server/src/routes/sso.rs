@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lanyard_api::{ErrorCode, SsoSession, SsoStart};
+use lanyard_api::{ErrorBody, ErrorCode, SsoSession, SsoStart};
 use lanyard_core::redirect::{check_return_to, idp_redirect_url};
 use serde::Deserialize;
 
@@ -121,6 +121,22 @@ fn wants_json(headers: &HeaderMap) -> bool {
 }
 
 /// `GET /auth/sso`.
+#[utoipa::path(get, path = "/auth/sso", tag = "sso", operation_id = "sso_get",
+    params(
+        ("jwt" = Option<String>, Query, description = "The signed token; without it the browser is sent to the IdP."),
+        ("return_to" = Option<String>, Query, description = "Where to go after signing in (a path on this site)."),
+        ("redirect" = Option<String>, Query, description = "Metabase's name for `return_to`."),
+        ("token" = Option<bool>, Query, description = "`true`: answer JSON (Metabase's embedding SDK)."),
+        ("response" = Option<String>, Query, description = "`json`: answer JSON."),
+    ),
+    responses(
+        (status = 302, description = "To the IdP (no token) or to `return_to` (signed in; `Set-Cookie` carries the session)."),
+        (status = 200, description = "JSON mode: the IdP URL, or the new session.", body = crate::openapi::SsoJson),
+        (status = 400, description = "A malformed token or request, or SSO is disabled (SPEC §2.9).", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 401, description = "Signature, age, expiry, audience or replay (SPEC §2.9).", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 403, description = "The account is deactivated, or unknown with provisioning off.", content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Client(client): Client,
@@ -131,6 +147,23 @@ pub async fn get(
 }
 
 /// `POST /auth/sso` with a form (`application/x-www-form-urlencoded`) or JSON body.
+#[utoipa::path(post, path = "/auth/sso", tag = "sso", operation_id = "sso_post",
+    params(
+        ("token" = Option<bool>, Query, description = "`true`: answer JSON (Metabase's embedding SDK)."),
+        ("response" = Option<String>, Query, description = "`json`: answer JSON."),
+    ),
+    request_body(description = "`jwt` and `return_to` as a form or as JSON.", content(
+        (crate::openapi::SsoForm = "application/x-www-form-urlencoded"),
+        (crate::openapi::SsoForm = "application/json"),
+    )),
+    responses(
+        (status = 302, description = "To `return_to`, signed in (`Set-Cookie` carries the session)."),
+        (status = 200, description = "JSON mode: the new session.", body = crate::openapi::SsoJson),
+        (status = 400, description = "A malformed token or request, or SSO is disabled (SPEC §2.9).", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 401, description = "Signature, age, expiry, audience or replay (SPEC §2.9).", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 403, description = "The account is deactivated, or unknown with provisioning off.", content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
 pub async fn post(
     State(state): State<AppState>,
     Client(client): Client,

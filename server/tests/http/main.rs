@@ -7,6 +7,7 @@ mod support;
 mod binary;
 mod compat;
 mod hardening;
+mod openapi;
 mod ops;
 mod password;
 mod people;

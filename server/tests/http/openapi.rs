@@ -1,0 +1,41 @@
+//! The OpenAPI document: served, complete, and pinned by a snapshot so API drift shows in review
+//! (`INSTA_UPDATE=always cargo test -p lanyard-server --test http openapi` accepts a deliberate change).
+
+use serde_json::Value;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_pinned() {
+    let server = Server::sqlite().await;
+    let response = server
+        .http
+        .get(server.url("/api/openapi.json"))
+        .send()
+        .await
+        .expect("openapi");
+    assert_eq!(response.status(), 200);
+    let document: Value = response.json().await.expect("json");
+    // Operation ids are what generated clients name their calls: each must be unique.
+    let mut ids: Vec<&str> = document["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().into_iter().flat_map(|ops| ops.values()))
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate operationId");
+    // Every schema a path refers to exists.
+    let text = document.to_string();
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap_or_default();
+        assert!(
+            document["components"]["schemas"].get(name).is_some(),
+            "missing schema {name}"
+        );
+    }
+    insta::assert_json_snapshot!("openapi", document);
+}
