@@ -322,6 +322,45 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.click_button("Save").await;
     b.see("Group mappings saved.").await;
 
+    // Another admin saves while this page is open: this page's save is refused, not lost, and the
+    // page says so and offers to reload.
+    let other_admin = "var x = new XMLHttpRequest(); x.open('PUT', '/api/setting/jwt', false); \
+        x.setRequestHeader('content-type', 'application/json'); \
+        x.send(JSON.stringify({jwt_clock_skew_seconds: 45})); return x.status;";
+    assert_eq!(b.eval(other_admin).await, json!(200));
+    b.fill("Maximum token age (seconds)", "200").await;
+    b.click_button("Save changes").await;
+    b.see("Someone else changed these settings").await;
+    b.shot("06b-settings-conflict").await;
+    b.click_button("Reload settings").await;
+    let value = |label: &'static str| {
+        let b = &b;
+        async move {
+            b.field(label)
+                .await
+                .prop("value")
+                .await
+                .expect("value")
+                .unwrap_or_default()
+        }
+    };
+    for _ in 0..50 {
+        if value("Allowed clock skew (seconds)").await == "45" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        value("Allowed clock skew (seconds)").await,
+        "45",
+        "their change is shown"
+    );
+    assert_eq!(
+        value("Maximum token age (seconds)").await,
+        "180",
+        "ours was not saved"
+    );
+
     // The modal again, by keyboard: Tab and Shift+Tab stay inside it, Esc closes it without saving
     // what was added, and focus returns to the button that opened it.
     b.click_button("Edit mappings").await;

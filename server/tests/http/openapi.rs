@@ -37,5 +37,20 @@ async fn the_openapi_document_is_served_and_pinned() {
             "missing schema {name}"
         );
     }
-    insta::assert_json_snapshot!("openapi", document);
+    insta::assert_json_snapshot!("openapi", sorted(document));
+}
+
+/// The same document with every object's keys in order: serde_json keeps insertion order when any
+/// crate in the build enables its `preserve_order` feature (the workspace build does, a lone
+/// `-p lanyard-server` build does not), and the snapshot must not depend on which build ran it.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(fields) => {
+            let mut fields: Vec<_> = fields.into_iter().collect();
+            fields.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(fields.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
