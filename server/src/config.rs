@@ -82,6 +82,11 @@ pub struct ServeArgs {
     /// neither is set it is derived from each request's Host header.
     #[arg(long, env = "LANYARD_SITE_URL")]
     pub site_url: Option<Url>,
+    /// Give the session cookie this Domain (e.g. example.com) so it reaches every host under it, for
+    /// forward auth in front of applications on their own host names; return_to may then name any
+    /// of those hosts.
+    #[arg(long, env = "LANYARD_COOKIE_DOMAIN", value_parser = parse_cookie_domain)]
+    pub cookie_domain: Option<String>,
     /// The built SPA (Trunk's dist folder).
     #[arg(long, env = "LANYARD_STATIC_DIR", default_value = "dist")]
     pub static_dir: PathBuf,
@@ -100,4 +105,8 @@ pub struct ServeArgs {
     /// Password for LANYARD_ADMIN_EMAIL.
     #[arg(long, env = "LANYARD_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+}
+
+fn parse_cookie_domain(raw: &str) -> Result<String, String> {
+    lanyard_core::redirect::cookie_domain(raw).map_err(str::to_owned)
 }

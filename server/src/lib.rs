@@ -2,6 +2,7 @@
 //! extract, call one [`service`] method, map errors through [`error::AppError`]; the service owns the
 //! transaction and the audit entry; lanyard-core owns the rules; [`store`] the SQL.
 
+pub mod assertion;
 pub mod auth;
 pub mod config;
 pub mod csp;
@@ -30,6 +31,9 @@ pub async fn prepare(options: ServeArgs) -> Result<AppState, StoreError> {
     let store = Store::connect(&options.database.database_url).await?;
     store.migrate().await?;
     let state = AppState::new(store, options).await?;
+    if let Err(error) = state.ensure_assertion_key().await {
+        tracing::error!(%error, "could not make or load the assertion key");
+    }
     if let (Some(email), Some(password)) =
         (&state.options.admin_email, &state.options.admin_password)
     {
@@ -67,6 +71,13 @@ pub async fn serve(
                 rounds += 1;
                 if let Err(error) = state.refresh_settings().await {
                     tracing::warn!(%error, "could not refresh settings");
+                }
+                // Every 5 s: another replica may have rotated the assertion key; the old one stays
+                // published for 10 minutes, so this lag never breaks a verification.
+                if rounds.is_multiple_of(10)
+                    && let Err(error) = state.refresh_assertion_keys().await
+                {
+                    tracing::warn!(%error, "could not refresh the assertion keys");
                 }
                 if rounds.is_multiple_of(120)
                     && let Err(error) = state.store.prune(state.now()).await

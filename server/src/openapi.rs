@@ -30,6 +30,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
         (name = "settings", description = "JWT settings, mappings, the dry run (SPEC §1, §4)"),
         (name = "people", description = "Users and groups (SPEC §4)"),
         (name = "audit", description = "The audit log (SPEC §4)"),
+        (name = "forward", description = "Forward auth for reverse proxies (SPEC §13)"),
         (name = "ops", description = "Health, readiness, metrics (SPEC §7)"),
     )
 )]

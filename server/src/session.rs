@@ -29,29 +29,51 @@ fn header_value(cookie: &Cookie<'_>) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(&cookie.to_string()).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// The `Set-Cookie` value for a new session: `HttpOnly`, `SameSite=Lax`, `Path=/`, `Max-Age`, and
-/// `Secure` when the site is served over https.
-pub fn cookie(token: &str, max_age: i64, secure: bool) -> Result<HeaderValue, AppError> {
-    let cookie = Cookie::build((COOKIE, token))
+/// Where the session cookie goes: `Secure` when the site is served over https, and the `Domain`
+/// of `--cookie-domain` when set (every host under it receives the cookie: forward auth).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CookieScope<'a> {
+    /// Send only over https.
+    pub secure: bool,
+    /// The cookie's `Domain`.
+    pub domain: Option<&'a str>,
+}
+
+fn build<'a>(value: &'a str, max_age: i64, scope: CookieScope<'a>) -> Cookie<'a> {
+    let mut cookie = Cookie::build((COOKIE, value))
         .http_only(true)
         .same_site(SameSite::Lax)
         .path("/")
         .max_age(cookie::time::Duration::seconds(max_age))
-        .secure(secure)
+        .secure(scope.secure)
         .build();
-    header_value(&cookie)
+    if let Some(domain) = scope.domain {
+        cookie.set_domain(domain);
+    }
+    cookie
 }
 
-/// The `Set-Cookie` value that removes the session cookie.
-pub fn removal_cookie() -> HeaderValue {
-    let cookie = Cookie::build((COOKIE, ""))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .max_age(cookie::time::Duration::ZERO)
-        .build();
-    header_value(&cookie)
+/// The `Set-Cookie` value for a new session: `HttpOnly`, `SameSite=Lax`, `Path=/`, `Max-Age`, and the
+/// scope's `Secure` and `Domain`.
+pub fn cookie(token: &str, max_age: i64, scope: CookieScope<'_>) -> Result<HeaderValue, AppError> {
+    header_value(&build(token, max_age, scope))
+}
+
+/// The `Set-Cookie` value that removes the session cookie (with the same `Domain`, or the browser
+/// would keep it).
+pub fn removal_cookie(scope: CookieScope<'_>) -> HeaderValue {
+    header_value(&build("", 0, scope))
         .unwrap_or_else(|_| HeaderValue::from_static("lanyard.SESSION=; Max-Age=0"))
+}
+
+/// The session token from `Authorization: Bearer …` (the `id` of a JSON-mode login), if any.
+pub fn bearer_from(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(|token| token.trim().to_owned())
+        .filter(|token| !token.is_empty())
 }
 
 /// The session token from the request's cookies, if any.

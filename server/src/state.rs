@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, header};
 use lanyard_core::settings::Settings;
 use url::Url;
 
+use crate::assertion::Assertions;
 use crate::config::ServeArgs;
 use crate::error::AppError;
 use crate::limiter::RateLimiter;
@@ -41,6 +42,8 @@ pub struct Service {
     pub limiter: RateLimiter,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
+    /// lanyard's own keys for forward-auth assertions.
+    pub assertions: Assertions,
 }
 
 impl std::ops::Deref for AppState {
@@ -60,6 +63,7 @@ impl AppState {
             options,
             limiter: RateLimiter::new(5, Duration::from_secs(300)),
             metrics: Metrics::default(),
+            assertions: Assertions::default(),
         })))
     }
 }
@@ -91,6 +95,14 @@ impl Service {
             self.publish_settings(settings, version);
         }
         Ok(())
+    }
+
+    /// Where session cookies go for a site at `site`: `Secure` over https, and `--cookie-domain`.
+    pub fn cookie_scope(&self, site: &Url) -> crate::session::CookieScope<'_> {
+        crate::session::CookieScope {
+            secure: site.scheme() == "https",
+            domain: self.options.cookie_domain.as_deref(),
+        }
     }
 
     /// Now, in Unix seconds.

@@ -37,6 +37,8 @@ pub enum AuditEvent {
     UserCreated,
     /// An admin changed a user (names, admin flag, groups, active).
     UserUpdated,
+    /// An admin rotated lanyard's assertion signing key.
+    AssertionKeyRotated,
 }
 
 impl AuditEvent {
@@ -56,6 +58,7 @@ impl AuditEvent {
         Self::GroupCleared,
         Self::UserCreated,
         Self::UserUpdated,
+        Self::AssertionKeyRotated,
     ];
 
     /// The stable wire string, e.g. `"settings_changed"`.
@@ -75,6 +78,7 @@ impl AuditEvent {
             Self::GroupCleared => "group_cleared",
             Self::UserCreated => "user_created",
             Self::UserUpdated => "user_updated",
+            Self::AssertionKeyRotated => "assertion_key_rotated",
         }
     }
 

@@ -20,7 +20,7 @@ pub use session::{
     CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties, SsoSession, SsoStart,
 };
 pub use settings::{
-    EnablePasswordLogin, GroupMappings, JwtSettingsPatch, JwtSettingsView, ReplayProtection,
-    SaveMappings, TokenTestRequest,
+    AssertionKey, EnablePasswordLogin, GroupMappings, JwtSettingsPatch, JwtSettingsView,
+    ReplayProtection, SaveMappings, TokenTestRequest,
 };
 pub use verdict::{Check, CheckName, CheckOutcome, GroupChanges, ProfileView, Verdict};

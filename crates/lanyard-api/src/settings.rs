@@ -166,3 +166,12 @@ pub struct TokenTestRequest {
     #[serde(default)]
     pub settings: Option<JwtSettingsPatch>,
 }
+
+/// `POST /api/setting/assertion-key/rotate`: the key that signs forward-auth assertions from now on
+/// (the previous one stays published for 10 minutes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssertionKey {
+    /// The new key's id: the RFC 7638 thumbprint of its public JWK.
+    pub kid: String,
+}

@@ -10,10 +10,12 @@
 //! - [`groups`]: the group-sync plan.
 //! - [`accounts`]: who may sign in (SSO admission, the password-login switch and break-glass).
 //! - [`people`]: rules on changing users (the last administrator stays one), passwords, group names.
-//! - [`redirect`]: the `return_to` rule and the redirect to the IdP.
+//! - [`redirect`]: the `return_to` rule (with the cookie domain) and the redirect to the IdP.
+//! - [`forward`]: forward auth — location restrictions and identity header values.
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod forward;
 pub mod groups;
 mod hmac;
 mod inspect;

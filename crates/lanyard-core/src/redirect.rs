@@ -1,23 +1,32 @@
 //! Where a login may send the browser afterwards (SPEC §2.7), and the redirect to the IdP (§2.1).
 
 use lanyard_api::ErrorCode;
-use url::Url;
+use url::{Host, Url};
 
 /// Longest `return_to` accepted.
 pub const MAX_RETURN_TO_BYTES: usize = 2048;
 
 /// Checks `raw` (already query-decoded once by the HTTP layer, and never decoded again here) and
-/// returns the target to redirect to: a same-site path (`"/"` when `raw` is `None`) or an absolute
-/// URL on `site`'s scheme, host and port.
+/// returns the target to redirect to: a same-site path (`"/"` when `raw` is `None`), an absolute
+/// URL on `site`'s scheme, host and port, or — with a `cookie_domain` (SPEC §13) — an absolute URL
+/// with `site`'s scheme whose host is that domain or a subdomain of it. Never userinfo.
 ///
 /// ```
 /// # use url::Url;
 /// use lanyard_core::redirect::check_return_to;
-/// let site = Url::parse("https://bi.example.com").unwrap();
-/// assert_eq!(check_return_to(Some("/dash?id=1"), &site).unwrap(), "/dash?id=1");
-/// assert!(check_return_to(Some("//evil.example"), &site).is_err());
+/// let site = Url::parse("https://sso.example.com").unwrap();
+/// assert_eq!(check_return_to(Some("/dash?id=1"), &site, None).unwrap(), "/dash?id=1");
+/// assert!(check_return_to(Some("//evil.example"), &site, None).is_err());
+/// let app = Some("https://app.example.com/x");
+/// assert!(check_return_to(app, &site, None).is_err());
+/// assert!(check_return_to(app, &site, Some("example.com")).is_ok());
+/// assert!(check_return_to(Some("https://example.com.evil.net/"), &site, Some("example.com")).is_err());
 /// ```
-pub fn check_return_to(raw: Option<&str>, site: &Url) -> Result<String, ErrorCode> {
+pub fn check_return_to(
+    raw: Option<&str>,
+    site: &Url,
+    cookie_domain: Option<&str>,
+) -> Result<String, ErrorCode> {
     let Some(raw) = raw else {
         return Ok("/".to_owned());
     };
@@ -41,11 +50,82 @@ pub fn check_return_to(raw: Option<&str>, site: &Url) -> Result<String, ErrorCod
     }
     let absolute = Url::parse(raw).map_err(|_| ErrorCode::InvalidReturnTo)?;
     let no_userinfo = absolute.username().is_empty() && absolute.password().is_none();
-    if no_userinfo && same_origin(&absolute, site) {
+    let allowed = same_origin(&absolute, site)
+        || cookie_domain.is_some_and(|domain| within_domain(&absolute, site, domain));
+    if no_userinfo && allowed {
         Ok(absolute.into())
     } else {
         Err(ErrorCode::InvalidReturnTo)
     }
+}
+
+/// `url` has `site`'s scheme (so never a downgrade to http) and a host name that is `domain` or ends
+/// in `.domain` — label by label, so `evilexample.com` and `example.com.evil.net` are outside
+/// `example.com`. IP addresses are never inside a domain.
+fn within_domain(url: &Url, site: &Url, domain: &str) -> bool {
+    let Some(Host::Domain(host)) = url.host() else {
+        return false;
+    };
+    url.scheme() == site.scheme()
+        && (host == domain
+            || host
+                .strip_suffix(domain)
+                .is_some_and(|rest| rest.len() > 1 && rest.ends_with('.')))
+}
+
+/// The cookie domain as lanyard uses it (`--cookie-domain`): a host name with at least two labels,
+/// lowercased, without a leading dot; `Err` with the reason otherwise.
+///
+/// ```
+/// use lanyard_core::redirect::cookie_domain;
+/// assert_eq!(cookie_domain(".Example.COM").unwrap(), "example.com");
+/// assert!(cookie_domain("com").is_err());
+/// assert!(cookie_domain("127.0.0.1").is_err());
+/// assert!(cookie_domain("example.com:8080").is_err());
+/// ```
+pub fn cookie_domain(raw: &str) -> Result<String, &'static str> {
+    let trimmed = raw.trim().trim_start_matches('.');
+    match Host::parse(trimmed) {
+        Ok(Host::Domain(domain))
+            if domain.contains('.')
+                && !domain.ends_with('.')
+                && domain.split('.').all(|label| !label.is_empty()) =>
+        {
+            Ok(domain)
+        }
+        Ok(Host::Domain(_)) => Err("a cookie domain needs at least two labels, e.g. example.com"),
+        Ok(_) => Err("a cookie domain is a host name, not an IP address"),
+        Err(_) => Err("not a host name (no scheme, port or path)"),
+    }
+}
+
+/// The URL a reverse proxy was asked for, from its `X-Forwarded-Proto`, `X-Forwarded-Host` and
+/// `X-Forwarded-Uri` (or `X-Original-URI`) headers; `None` unless they make one absolute http(s) URL.
+///
+/// ```
+/// use lanyard_core::redirect::forwarded_url;
+/// assert_eq!(
+///     forwarded_url("https", "app.example.com", "/a?b=1").as_deref(),
+///     Some("https://app.example.com/a?b=1")
+/// );
+/// assert_eq!(forwarded_url("https", "app.example.com", "//evil.net/"), None);
+/// ```
+pub fn forwarded_url(proto: &str, host: &str, uri: &str) -> Option<String> {
+    // A host of name, port and IPv6 brackets only: nothing that could add userinfo or a path.
+    let plain_host = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    if !matches!(proto, "http" | "https")
+        || !plain_host
+        || !uri.starts_with('/')
+        || uri.starts_with("//")
+    {
+        return None;
+    }
+    Url::parse(&format!("{proto}://{host}{uri}"))
+        .ok()
+        .map(Into::into)
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {

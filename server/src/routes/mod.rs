@@ -8,6 +8,7 @@ mod people;
 mod session;
 mod settings;
 mod sso;
+mod verify;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,6 +36,9 @@ pub fn app(state: AppState) -> Router {
     // the OpenAPI document as it adds the handler to the router.
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(sso::get, sso::post))
+        .routes(routes!(verify::verify))
+        .routes(routes!(verify::jwks))
+        .routes(routes!(verify::rotate))
         .routes(routes!(session::password_login, session::sign_out))
         .routes(routes!(session::properties))
         .routes(routes!(session::setup))

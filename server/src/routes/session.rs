@@ -45,16 +45,18 @@ pub async fn current(signed_in: SignedIn) -> axum::Json<CurrentUser> {
     responses((status = 204, description = "Signed out; the cookie is cleared."), crate::openapi::SignedInOnly, crate::openapi::CrossSite))]
 pub async fn sign_out(
     State(state): State<AppState>,
+    headers: HeaderMap,
     signed_in: SignedIn,
 ) -> Result<Response, AppError> {
     state
         .sign_out(&signed_in.token_hash, &signed_in.actor)
         .await?;
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, session::removal_cookie())],
-    )
-        .into_response())
+    let snapshot = state.settings();
+    let removal = match state.site_url(&snapshot.settings, &headers) {
+        Ok(site) => session::removal_cookie(state.cookie_scope(&site)),
+        Err(_) => session::removal_cookie(session::CookieScope::default()),
+    };
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, removal)]).into_response())
 }
 
 /// `POST /api/session`: email + password (SPEC §3).
@@ -101,10 +103,12 @@ fn session_response(
     session: NewSession,
 ) -> Result<Response, AppError> {
     let snapshot = state.settings();
-    let secure = state
-        .site_url(&snapshot.settings, headers)
-        .is_ok_and(|url| url.scheme() == "https");
-    let cookie = session::cookie(&session.token, state.options.session_max_age, secure)?;
+    let site = state.site_url(&snapshot.settings, headers)?;
+    let cookie = session::cookie(
+        &session.token,
+        state.options.session_max_age,
+        state.cookie_scope(&site),
+    )?;
     let body = SessionCreated {
         id: session.token,
         expires_at: session.expires_at,

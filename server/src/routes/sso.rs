@@ -218,7 +218,11 @@ async fn respond(
     }
     let site = state.site_url(settings, headers)?;
     // Checked before anything is written (SPEC §2.7).
-    let target = check_return_to(params.return_to.as_deref(), &site)?;
+    let target = check_return_to(
+        params.return_to.as_deref(),
+        &site,
+        state.options.cookie_domain.as_deref(),
+    )?;
 
     let Some(token) = params.jwt else {
         let url = idp_redirect_url(&settings.jwt_identity_provider_uri, &target)
@@ -247,7 +251,7 @@ async fn respond(
             session::cookie(
                 &signed_in.token,
                 state.options.session_max_age,
-                site.scheme() == "https",
+                state.cookie_scope(&site),
             )
         })
         .transpose()?;

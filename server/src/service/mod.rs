@@ -9,14 +9,17 @@
 //! | `settings` | `save_settings`, `save_mappings` |
 //! | `groups` | `list_groups`, `create_group`, `rename_group`, `delete_group`, `clear_group` |
 //! | `people` | `list_users`, `create_user`, `change_user` |
+//! | `forward` | `forward_auth`, `ensure_assertion_key`, `refresh_assertion_keys`, `rotate_assertion_key` |
 //! | `audit` | `audit_page` |
 
+mod forward;
 mod groups;
 mod people;
 mod session;
 mod settings;
 mod sso;
 
+pub use forward::{ForwardAnswer, ForwardRequest, Identity};
 pub use session::{NewSession, create_first_admin};
 pub use sso::{SsoLogin, SsoSignedIn};
 

@@ -6,6 +6,7 @@
 //! visible — which is where the session cache is invalidated, so no write path can forget to.
 //! Reads take any connection ([`Store::conn`], or a `Tx` for reads inside a transaction).
 
+pub mod assertion_keys;
 pub mod audit;
 pub mod groups;
 mod session_cache;

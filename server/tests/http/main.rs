@@ -6,6 +6,7 @@ mod support;
 
 mod binary;
 mod compat;
+mod forward;
 mod hardening;
 mod openapi;
 mod ops;

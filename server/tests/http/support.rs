@@ -43,12 +43,27 @@ impl Server {
         Some(server)
     }
 
+    /// A server on a fresh SQLite file, with its options changed by `configure`.
+    pub async fn sqlite_with(configure: impl FnOnce(&mut ServeArgs)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("lanyard.db").display());
+        let mut server = Self::start_with(url, configure).await;
+        server._dir = Some(dir);
+        server
+    }
+
     /// A server on `database_url` (shared by replicas in the PostgreSQL tests).
     pub async fn start(database_url: String) -> Self {
-        let options = ServeArgs {
+        Self::start_with(database_url, |_| {}).await
+    }
+
+    /// A server on `database_url` with its options changed by `configure`.
+    pub async fn start_with(database_url: String, configure: impl FnOnce(&mut ServeArgs)) -> Self {
+        let mut options = ServeArgs {
             listen: "127.0.0.1:0".parse().expect("addr"),
             database: DatabaseArgs { database_url },
             site_url: None,
+            cookie_domain: None,
             static_dir: PathBuf::from("/nonexistent"),
             demo_idp: true,
             log_format: LogFormat::Pretty,
@@ -56,6 +71,7 @@ impl Server {
             admin_email: None,
             admin_password: None,
         };
+        configure(&mut options);
         let state = lanyard_server::prepare(options)
             .await
             .expect("server prepares");

@@ -1,0 +1,135 @@
+//! `GET /auth/verify` for reverse proxies (nginx `auth_request`, Caddy `forward_auth`, Traefik
+//! `ForwardAuth`), `GET /.well-known/jwks.json`, and the admin's key rotation (SPEC §13).
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lanyard_api::{AssertionKey, ErrorBody, ErrorCode};
+use lanyard_core::forward::Restriction;
+use lanyard_core::redirect::forwarded_url;
+
+use crate::auth::Admin;
+use crate::error::AppError;
+use crate::service::{ForwardAnswer, ForwardRequest, Identity};
+use crate::session;
+use crate::state::AppState;
+
+/// oauth2-proxy's header names, so proxy configurations written for it work.
+const USER: HeaderName = HeaderName::from_static("x-auth-request-user");
+const EMAIL: HeaderName = HeaderName::from_static("x-auth-request-email");
+const NAME: HeaderName = HeaderName::from_static("x-auth-request-preferred-username");
+const GROUPS: HeaderName = HeaderName::from_static("x-auth-request-groups");
+const ASSERTION: HeaderName = HeaderName::from_static("x-lanyard-assertion");
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// `GET /auth/verify`.
+#[utoipa::path(get, path = "/auth/verify", tag = "forward", operation_id = "verify_verify",
+    params(
+        ("group" = Option<Vec<String>>, Query, description = "Only members of one of these groups (repeatable)."),
+        ("admin" = Option<bool>, Query, description = "`true`: only administrators."),
+    ),
+    security((), ("session" = [])),
+    responses(
+        (status = 200, description = "Signed in and allowed: the identity headers `X-Auth-Request-User`, `-Email`, \
+            `-Preferred-Username`, `-Groups` (each present, empty when there is no value) and `X-Lanyard-Assertion`."),
+        (status = 302, description = "Not signed in, and the proxy sent `X-Forwarded-Proto`, `-Host` and `-Uri` for a client that \
+            takes HTML: to `/auth/sso` with the original URL as `return_to`."),
+        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: signed in, but outside the location's groups or not an administrator.", body = ErrorBody),
+    ))]
+pub async fn verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let restriction = Restriction::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let token = session::token_from(&headers).or_else(|| session::bearer_from(&headers));
+    let snapshot = state.settings();
+    let site = state.site_url(&snapshot.settings, &headers)?;
+    let host = header_text(&headers, "x-forwarded-host")
+        .or_else(|| header_text(&headers, "host"))
+        .unwrap_or_default();
+    let takes_html =
+        header_text(&headers, "accept").is_some_and(|accept| accept.contains("text/html"));
+    let original_url = match (
+        header_text(&headers, "x-forwarded-proto"),
+        header_text(&headers, "x-forwarded-host"),
+        header_text(&headers, "x-forwarded-uri"),
+    ) {
+        (Some(proto), Some(host), Some(uri)) if takes_html => forwarded_url(proto, host, uri),
+        _ => None,
+    };
+    let answer = state
+        .forward_auth(ForwardRequest {
+            token: token.as_deref(),
+            restriction: &restriction,
+            site: &site,
+            host,
+            original_url: original_url.as_deref(),
+        })
+        .await?;
+    let mut response = match answer {
+        ForwardAnswer::Allow(identity) => identity_response(&identity),
+        ForwardAnswer::Forbidden => AppError::Code(ErrorCode::Forbidden).into_response(),
+        ForwardAnswer::Unauthenticated => {
+            AppError::Code(ErrorCode::Unauthenticated).into_response()
+        }
+        ForwardAnswer::SignIn(location) => match HeaderValue::from_str(&location) {
+            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+            Err(_) => AppError::Code(ErrorCode::Unauthenticated).into_response(),
+        },
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `200` with every identity header present (empty when there is no value: Caddy 2.6 would forward
+/// a literal placeholder for a missing one).
+fn identity_response(identity: &Identity) -> Response {
+    let value =
+        |text: &str| HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""));
+    let mut response = StatusCode::OK.into_response();
+    let headers = response.headers_mut();
+    headers.insert(USER, value(&identity.user));
+    headers.insert(EMAIL, value(&identity.email));
+    headers.insert(NAME, value(&identity.name));
+    headers.insert(GROUPS, value(&identity.groups));
+    headers.insert(
+        ASSERTION,
+        value(identity.assertion.as_deref().unwrap_or_default()),
+    );
+    response
+}
+
+/// `GET /.well-known/jwks.json`: the keys assertions are signed with (the current one, and retired
+/// ones for 10 minutes).
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "forward", operation_id = "verify_jwks",
+    responses((status = 200, description = "A JWK Set of Ed25519 keys (`kty` OKP, `alg` EdDSA).", body = Object)))]
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let mut response = axum::Json(state.assertions.jwks()).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=60"),
+    );
+    response
+}
+
+/// `POST /api/setting/assertion-key/rotate`.
+#[utoipa::path(post, path = "/api/setting/assertion-key/rotate", tag = "forward", operation_id = "verify_rotate",
+    security(("session" = [])),
+    responses((status = 200, description = "A new key signs from now on; the old one stays published for 10 minutes.", body = AssertionKey),
+        crate::openapi::AdminOnly))]
+pub async fn rotate(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> Result<axum::Json<AssertionKey>, AppError> {
+    Ok(axum::Json(state.rotate_assertion_key(&admin.actor).await?))
+}

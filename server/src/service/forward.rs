@@ -1,0 +1,160 @@
+//! Forward auth (SPEC §13): what `/auth/verify` tells a reverse proxy about a request, and lanyard's
+//! assertion keys (made on first start, rotated by an admin, refreshed from the database).
+
+use lanyard_api::{AssertionKey, AuditEvent};
+use lanyard_core::forward::{Restriction, display_name, groups_header};
+use lanyard_core::redirect::check_return_to;
+use serde_json::json;
+use url::Url;
+
+use super::Actor;
+use crate::assertion::{self, AssertionClaims};
+use crate::error::AppError;
+use crate::session;
+use crate::state::Service;
+use crate::store::{ADMINISTRATORS, StoreError, assertion_keys};
+
+/// A request a proxy asks about.
+#[derive(Debug)]
+pub struct ForwardRequest<'a> {
+    /// The session token (cookie, or `Authorization: Bearer`).
+    pub token: Option<&'a str>,
+    /// The location's restriction.
+    pub restriction: &'a Restriction,
+    /// The site's base URL (the assertion's `iss`, and where sign-in starts).
+    pub site: &'a Url,
+    /// The host the proxy was asked for (the assertion's `aud`).
+    pub host: &'a str,
+    /// The original URL, when the proxy sent `X-Forwarded-*` and the client takes HTML.
+    pub original_url: Option<&'a str>,
+}
+
+/// The identity headers' values for a request let through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// `X-Auth-Request-User`: the user id.
+    pub user: String,
+    /// `X-Auth-Request-Email`.
+    pub email: String,
+    /// `X-Auth-Request-Preferred-Username`: the full name.
+    pub name: String,
+    /// `X-Auth-Request-Groups`: names, percent-encoded, comma-separated.
+    pub groups: String,
+    /// `X-Lanyard-Assertion`, when a key exists.
+    pub assertion: Option<String>,
+}
+
+/// The answer for the proxy.
+#[derive(Debug)]
+pub enum ForwardAnswer {
+    /// Let the request through with these headers (`200`).
+    Allow(Box<Identity>),
+    /// Signed in, but outside the location's restriction (`403`).
+    Forbidden,
+    /// Not signed in; send the browser here to sign in (`302`).
+    SignIn(String),
+    /// Not signed in (`401`).
+    Unauthenticated,
+}
+
+impl Service {
+    /// Answers a proxy about one request. Reads only (the signed-in user comes from the session
+    /// cache on SQLite), so it costs what an authenticated request costs.
+    pub async fn forward_auth(
+        &self,
+        request: ForwardRequest<'_>,
+    ) -> Result<ForwardAnswer, AppError> {
+        let now = self.now();
+        let signed_in = match request.token {
+            Some(token) => {
+                self.store
+                    .signed_in(&session::hash_token(token), now)
+                    .await?
+            }
+            None => None,
+        };
+        let Some((user, groups)) = signed_in else {
+            return Ok(self.sign_in_answer(&request));
+        };
+        let names: Vec<&str> = groups.iter().map(|(_, name)| name.as_str()).collect();
+        let is_admin = groups.iter().any(|(id, _)| *id == ADMINISTRATORS);
+        if !request.restriction.allows(&names, is_admin) {
+            return Ok(ForwardAnswer::Forbidden);
+        }
+        let claims = AssertionClaims {
+            iss: request.site.as_str(),
+            aud: request.host,
+            sub: user.id.to_string(),
+            email: &user.email,
+            groups: names.clone(),
+            iat: now,
+            exp: now + assertion::LIFETIME,
+        };
+        Ok(ForwardAnswer::Allow(Box::new(Identity {
+            user: user.id.to_string(),
+            email: user.email.clone(),
+            name: display_name(user.first_name.as_deref(), user.last_name.as_deref()),
+            groups: groups_header(&names),
+            assertion: self.assertions.sign(&claims),
+        })))
+    }
+
+    /// Where an unauthenticated browser starts signing in: `/auth/sso` with the original URL as
+    /// `return_to`, when that URL passes the return_to rule; otherwise a plain `401`.
+    fn sign_in_answer(&self, request: &ForwardRequest<'_>) -> ForwardAnswer {
+        let cookie_domain = self.options.cookie_domain.as_deref();
+        let target = request
+            .original_url
+            .and_then(|url| check_return_to(Some(url), request.site, cookie_domain).ok());
+        let Some(target) = target else {
+            return ForwardAnswer::Unauthenticated;
+        };
+        match request.site.join("/auth/sso") {
+            Ok(mut start) => {
+                start.query_pairs_mut().append_pair("return_to", &target);
+                ForwardAnswer::SignIn(start.into())
+            }
+            Err(_) => ForwardAnswer::Unauthenticated,
+        }
+    }
+
+    /// Makes the first assertion key when there is none (first start), then loads the keys.
+    pub async fn ensure_assertion_key(&self) -> Result<(), AppError> {
+        let mut tx = self.store.begin().await?;
+        if !assertion_keys::has_active(&mut tx).await? {
+            assertion_keys::insert(&mut tx, &assertion::generate(self.now())?).await?;
+            tracing::info!("made lanyard's assertion signing key");
+        }
+        tx.commit().await?;
+        Ok(self.refresh_assertion_keys().await?)
+    }
+
+    /// Reloads the published keys (another replica may have rotated).
+    pub async fn refresh_assertion_keys(&self) -> Result<(), StoreError> {
+        let published =
+            assertion_keys::published(&mut *self.store.conn().await?, self.now()).await?;
+        self.assertions.load(&published);
+        Ok(())
+    }
+
+    /// A new signing key; the old one stays published for 10 minutes, so assertions it signed
+    /// still verify.
+    pub async fn rotate_assertion_key(&self, actor: &Actor) -> Result<AssertionKey, AppError> {
+        let now = self.now();
+        let key = assertion::generate(now)?;
+        let mut tx = self.store.begin().await?;
+        assertion_keys::retire_active(&mut tx, now).await?;
+        assertion_keys::insert(&mut tx, &key).await?;
+        actor
+            .audit(
+                &mut tx,
+                AuditEvent::AssertionKeyRotated,
+                json!({"kid": key.kid}),
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        self.refresh_assertion_keys().await?;
+        Ok(AssertionKey { kid: key.kid })
+    }
+}

@@ -1,0 +1,295 @@
+//! SPEC §13 over HTTP: `/auth/verify` for reverse proxies, the assertion and its keys, the cookie
+//! domain. (The real nginx and Caddy run in `tests/tests/proxies.rs`.)
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reqwest::header::LOCATION;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// Kate, signed in through SSO with the groups `groups`: her session cookie.
+async fn kate(server: &Server, groups: Value) -> String {
+    let token = token(&claims("kate@example.com", json!({"groups": groups})));
+    let response = server.sso(&token, &[]).await;
+    assert_eq!(response.status(), 302);
+    session_cookie(response.headers()).expect("session")
+}
+
+async fn verify(server: &Server, query: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = server.http.get(server.url(&format!("/auth/verify{query}")));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("verify")
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap_or("").to_owned())
+}
+
+async fn a_signed_in_request_gets_the_identity_headers_and_a_verifiable_assertion(server: Server) {
+    let admin = server.configured(json!({"jwt_group_sync": true})).await;
+    let (_, finance) = server
+        .post_json(
+            &admin,
+            "/api/permissions/group",
+            &json!({"name": "R&D, EU"}),
+        )
+        .await;
+    let (_, view) = server.get_json(&admin, "/api/setting/jwt").await;
+    server
+        .put_json(
+            &admin,
+            "/api/setting/jwt/mappings",
+            &json!({"mappings": {"rd": [finance["id"]]}, "version": view["version"]}),
+        )
+        .await;
+    let cookie = kate(&server, json!(["rd"])).await;
+    let response = verify(
+        &server,
+        "",
+        &[("cookie", &cookie), ("x-forwarded-host", "app.example.com")],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "cache-control").as_deref(),
+        Some("no-store")
+    );
+    assert_eq!(
+        header(&response, "x-auth-request-email").as_deref(),
+        Some("kate@example.com")
+    );
+    assert_eq!(
+        header(&response, "x-auth-request-preferred-username").as_deref(),
+        Some("Kate Bush")
+    );
+    assert_eq!(
+        header(&response, "x-auth-request-groups").as_deref(),
+        Some("All%20Users,R%26D%2C%20EU")
+    );
+    let user = header(&response, "x-auth-request-user").expect("user id");
+    let assertion = header(&response, "x-lanyard-assertion").expect("assertion");
+
+    let (_, jwks) = server.get_json("", "/.well-known/jwks.json").await;
+    let jwks: JwkSet = serde_json::from_value(jwks).expect("a JWK Set");
+    let kid = jsonwebtoken::decode_header(&assertion)
+        .expect("header")
+        .kid
+        .expect("kid");
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_audience(&["app.example.com"]);
+    validation.set_issuer(&[server.url("/")]);
+    let claims = jsonwebtoken::decode::<Value>(
+        &assertion,
+        &DecodingKey::from_jwk(jwks.find(&kid).expect("published")).expect("key"),
+        &validation,
+    )
+    .expect("the assertion verifies")
+    .claims;
+    assert_eq!(claims["sub"], user);
+    assert_eq!(claims["email"], "kate@example.com");
+    assert_eq!(claims["groups"], json!(["All Users", "R&D, EU"]));
+    assert_eq!(
+        claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0),
+        60
+    );
+
+    // The session id of a JSON-mode login works as a bearer token too.
+    let json_login = server
+        .sso(&token(&claims_for("sam@example.com")), &[("token", "true")])
+        .await;
+    let body: Value = json_login.json().await.expect("json");
+    let bearer = format!("Bearer {}", body["id"].as_str().expect("id"));
+    let response = verify(&server, "", &[("authorization", &bearer)]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "x-auth-request-email").as_deref(),
+        Some("sam@example.com")
+    );
+}
+
+fn claims_for(email: &str) -> Value {
+    claims(email, json!({}))
+}
+
+async fn locations_restricted_by_group_or_admin_refuse_others_with_403(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let cookie = kate(&server, json!([])).await;
+    for (query, status) in [
+        ("", 200),
+        ("?group=Finance", 403),
+        ("?group=Finance&group=All%20Users", 200),
+        ("?admin=true", 403),
+    ] {
+        assert_eq!(
+            verify(&server, query, &[("cookie", &cookie)])
+                .await
+                .status()
+                .as_u16(),
+            status,
+            "{query}"
+        );
+    }
+    let response = verify(&server, "?admin=true", &[("cookie", &admin)]).await;
+    assert_eq!(response.status(), 200);
+    let forbidden: Value = verify(&server, "?group=Finance", &[("cookie", &cookie)])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(forbidden["error"]["code"], "forbidden");
+}
+
+async fn without_a_session_proxies_get_401_or_a_redirect_to_sign_in(server: Server) {
+    server.configured(json!({})).await;
+    let response = verify(&server, "", &[]).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(header(&response, "x-auth-request-email"), None);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "unauthenticated");
+
+    // Caddy and Traefik pass the original request; a browser is sent to sign in and back.
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let forwarded = [
+        ("x-forwarded-proto", "http"),
+        ("x-forwarded-host", host.as_str()),
+        ("x-forwarded-uri", "/reports?q=1&x=2"),
+        ("accept", "text/html,application/xhtml+xml"),
+    ];
+    let response = verify(&server, "", &forwarded).await;
+    assert_eq!(response.status(), 302);
+    let location = header(&response, "location").expect("location");
+    let expected_return = format!("http://{host}/reports?q=1&x=2");
+    let start = url::Url::parse(&location).expect("absolute");
+    assert_eq!(start.path(), "/auth/sso");
+    assert_eq!(
+        start
+            .query_pairs()
+            .find(|(k, _)| k == "return_to")
+            .map(|(_, v)| v.into_owned()),
+        Some(expected_return)
+    );
+    // An API client (no text/html) gets the 401; so does a host outside the site.
+    assert_eq!(verify(&server, "", &forwarded[..3]).await.status(), 401);
+    let elsewhere = [
+        ("x-forwarded-proto", "http"),
+        ("x-forwarded-host", "evil.example.net"),
+        ("x-forwarded-uri", "/"),
+        ("accept", "text/html"),
+    ];
+    assert_eq!(verify(&server, "", &elsewhere).await.status(), 401);
+    // A deactivated or signed-out session is a 401 at once.
+    let cookie = kate(&server, json!([])).await;
+    assert_eq!(
+        verify(&server, "", &[("cookie", &cookie)]).await.status(),
+        200
+    );
+    server
+        .send(reqwest::Method::DELETE, &cookie, "/api/session", None)
+        .await;
+    assert_eq!(
+        verify(&server, "", &[("cookie", &cookie)]).await.status(),
+        401
+    );
+}
+
+async fn a_rotated_key_signs_from_then_on_and_the_old_one_stays_published(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let (_, before) = server.get_json("", "/.well-known/jwks.json").await;
+    let old_kid = before["keys"][0]["kid"].clone();
+    assert_eq!(before["keys"].as_array().map(Vec::len), Some(1));
+    let (status, rotated) = server
+        .post_json(&admin, "/api/setting/assertion-key/rotate", &json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_ne!(rotated["kid"], old_kid);
+    let (_, after) = server.get_json("", "/.well-known/jwks.json").await;
+    let kids: Vec<_> = after["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["kid"].clone())
+        .collect();
+    assert_eq!(
+        kids,
+        [rotated["kid"].clone(), old_kid],
+        "new first, old still published"
+    );
+    let cookie = kate(&server, json!([])).await;
+    let response = verify(&server, "", &[("cookie", &cookie)]).await;
+    let assertion = header(&response, "x-lanyard-assertion").expect("assertion");
+    let kid = jsonwebtoken::decode_header(&assertion).expect("header").kid;
+    assert_eq!(kid.as_deref(), rotated["kid"].as_str());
+    // Only admins rotate.
+    assert_eq!(
+        server
+            .post_json(&cookie, "/api/setting/assertion-key/rotate", &json!({}))
+            .await
+            .0,
+        403
+    );
+}
+
+on_both_backends!(
+    a_signed_in_request_gets_the_identity_headers_and_a_verifiable_assertion,
+    locations_restricted_by_group_or_admin_refuse_others_with_403,
+    without_a_session_proxies_get_401_or_a_redirect_to_sign_in,
+    a_rotated_key_signs_from_then_on_and_the_old_one_stays_published,
+);
+
+/// With `--cookie-domain`, the cookie carries that Domain and `return_to` may name its hosts.
+#[tokio::test]
+async fn the_cookie_domain_widens_the_cookie_and_return_to() {
+    let server =
+        Server::sqlite_with(|options| options.cookie_domain = Some("example.test".into())).await;
+    server.configured(json!({})).await;
+    let kate_token = token(&claims("kate@example.com", json!({})));
+    let response = server
+        .sso(
+            &kate_token,
+            &[("return_to", "http://app.example.test:8080/x?y=1")],
+        )
+        .await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(
+        response.headers()[LOCATION],
+        "http://app.example.test:8080/x?y=1"
+    );
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(set_cookie.contains("Domain=example.test"), "{set_cookie}");
+    let lookalike = server
+        .sso(
+            &token(&claims("sam@example.com", json!({}))),
+            &[
+                ("return_to", "http://example.test.evil.net/"),
+                ("response", "json"),
+            ],
+        )
+        .await;
+    assert_eq!(lookalike.status(), 400);
+    // Signing out clears the cookie on the same Domain.
+    let cookie = session_cookie(response.headers()).expect("cookie");
+    let out = server
+        .http
+        .delete(server.url("/api/session"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("sign out");
+    let removal = out.headers()["set-cookie"]
+        .to_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        removal.contains("Domain=example.test") && removal.contains("Max-Age=0"),
+        "{removal}"
+    );
+}
