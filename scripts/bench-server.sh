@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Server load benchmark: SSO logins and authenticated requests against /healthz as the ceiling, on a
-# fresh SQLite file, in one run. Prints the figures BENCHMARKS.md records. Traffic stays on 127.0.0.1;
+# Server load benchmark: SSO logins, authenticated requests and forward-auth checks against /healthz
+# as the ceiling, on a fresh SQLite file, in one run. Prints the figures BENCHMARKS.md records. Traffic stays on 127.0.0.1;
 # each wrk run is bounded in time.
 #   scripts/bench-server.sh [connections=32] [seconds=10]
 set -euo pipefail
@@ -40,6 +40,7 @@ cookie=$(awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$work/ja
 
 # Enough fresh tokens for the run; the first users are created on their first login.
 target/release/examples/bench_tokens --key "$key" --count 300000 --users 1000 >"$work/tokens"
+say "$(wc -l <"$work/tokens") tokens"
 
 run() { # name, then wrk arguments
     local name=$1; shift
@@ -49,6 +50,7 @@ run() { # name, then wrk arguments
 run ceiling "$base/healthz"
 TOKENS="$work/tokens" WRK_THREADS=$threads run sso_login -s scripts/bench/sso.lua "$base"
 run current_user -H "Cookie: $cookie" "$base/api/user/current"
+run verify -H "Cookie: $cookie" -H "X-Forwarded-Host: app.example.com" "$base/auth/verify"
 
 peak_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$server/status")
 users=$(curl -sf -b "$work/jar" "$base/api/user?limit=1" | sed -E 's/.*"total":([0-9]+).*/\1/')
@@ -59,9 +61,11 @@ figures() { # requests/s, p50, p99, non-2xx/3xx count
 read -r ceiling_rps ceiling_p50 ceiling_p99 ceiling_bad <<<"$(figures ceiling)"
 read -r sso_rps sso_p50 sso_p99 sso_bad <<<"$(figures sso_login)"
 read -r cur_rps cur_p50 cur_p99 cur_bad <<<"$(figures current_user)"
+read -r ver_rps ver_p50 ver_p99 ver_bad <<<"$(figures verify)"
 say "summary ($connections connections, ${seconds}s each, $threads wrk threads, SQLite)"
 printf '| endpoint | requests/s | p50 | p99 | non-2xx/3xx | vs ceiling |\n|---|---|---|---|---|---|\n'
 printf '| GET /healthz (ceiling) | %s | %s | %s | %s | 1.00 |\n' "$ceiling_rps" "$ceiling_p50" "$ceiling_p99" "$ceiling_bad"
 printf '| GET /auth/sso?jwt=… (login) | %s | %s | %s | %s | %.2f |\n' "$sso_rps" "$sso_p50" "$sso_p99" "$sso_bad" "$(echo "$sso_rps / $ceiling_rps" | bc -l)"
 printf '| GET /api/user/current (session) | %s | %s | %s | %s | %.2f |\n' "$cur_rps" "$cur_p50" "$cur_p99" "$cur_bad" "$(echo "$cur_rps / $ceiling_rps" | bc -l)"
+printf '| GET /auth/verify (forward auth, with assertion) | %s | %s | %s | %s | %.2f |\n' "$ver_rps" "$ver_p50" "$ver_p99" "$ver_bad" "$(echo "$ver_rps / $ceiling_rps" | bc -l)"
 printf 'peak RSS: %s MiB; users after the run: %s\n' "$((peak_kib / 1024))" "$users"

@@ -95,3 +95,17 @@ ensure_chromium() {
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
     fi
 }
+
+# nginx (with auth_request) and Caddy (with forward_auth) for the forward-auth tests: Debian's packages.
+# The tests start their own instances on loopback ports; the packages' system services are not used.
+ensure_proxies() {
+    if ! command -v nginx >/dev/null || ! command -v caddy >/dev/null; then
+        say "apt-get install nginx-light caddy"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light caddy
+    fi
+    if ! nginx -V 2>&1 | grep -q http_auth_request_module; then
+        echo "this nginx lacks the auth_request module (Debian's nginx-light has it)" >&2
+        return 1
+    fi
+}

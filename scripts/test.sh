@@ -9,6 +9,7 @@ ensure_rust_components
 ensure_wasm_target
 ensure_spa_tools
 ensure_chromium
+ensure_proxies
 detect_postgres
 
 say "format"
@@ -32,7 +33,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 LANYARD_BIN="$PWD/target/debug/lanyard" LANYARD_DIST="$PWD/dist" cargo test --workspace --locked 2>&1 | tee "$log"
 if grep -q "^skipped: LANYARD_BIN" "$log"; then
-    echo "the browser tests were skipped although make test provides what they need" >&2
+    echo "the browser or proxy tests were skipped although make test provides what they need" >&2
     exit 1
 fi
 # The HTTP API against its own OpenAPI document, with generated requests (bounded: 30 examples per

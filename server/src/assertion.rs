@@ -2,7 +2,8 @@
 //! upstream can verify who the user is instead of trusting a header. The newest unretired key signs;
 //! every published key is in `GET /.well-known/jwks.json`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use base64::Engine;
@@ -19,6 +20,11 @@ use crate::store::assertion_keys::KeyRow;
 
 /// How long an assertion is valid, in seconds.
 pub const LIFETIME: i64 = 60;
+/// How long a signed assertion is handed out again for the same session, host and identity: half
+/// its lifetime, so an upstream always receives one valid for at least 30 s more.
+const REUSE: i64 = LIFETIME / 2;
+/// Assertions kept for reuse at most; the cache starts over when full.
+const CACHE_CAPACITY: usize = 10_000;
 
 /// The claims of an assertion.
 #[derive(Debug, Serialize)]
@@ -66,9 +72,19 @@ struct KeyRing {
     jwks: serde_json::Value,
 }
 
-/// The assertion keys as this process uses them.
+/// A signed assertion kept for reuse, with what it says.
+struct Signed {
+    kid: String,
+    identity: String,
+    iat: i64,
+    token: String,
+}
+
+/// The assertion keys as this process uses them, and recently signed assertions: signing costs
+/// far more than the rest of a forward-auth check, and a proxy asks about every request.
 pub struct Assertions {
     ring: ArcSwap<KeyRing>,
+    recent: Mutex<HashMap<(String, String), Signed>>,
 }
 
 impl Default for Assertions {
@@ -78,6 +94,7 @@ impl Default for Assertions {
                 signing: None,
                 jwks: json!({"keys": []}),
             }),
+            recent: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -118,6 +135,50 @@ impl Assertions {
     /// The published JWK Set.
     pub fn jwks(&self) -> serde_json::Value {
         self.ring.load().jwks.clone()
+    }
+
+    /// The assertion for `claims` on the session `session_hash`: one signed for the same session,
+    /// audience, issuer, identity and key within the last [`REUSE`] seconds, or a fresh one.
+    pub fn for_session(&self, session_hash: &str, claims: &AssertionClaims<'_>) -> Option<String> {
+        let identity = format!(
+            "{}\n{}\n{}\n{}",
+            claims.iss,
+            claims.sub,
+            claims.email,
+            claims.groups.join("\n")
+        );
+        let kid = self.signing_kid()?;
+        let key = (session_hash.to_owned(), claims.aud.to_owned());
+        let recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(signed) = recent.get(&key)
+            && signed.kid == kid
+            && signed.identity == identity
+            && (0..REUSE).contains(&(claims.iat - signed.iat))
+        {
+            return Some(signed.token.clone());
+        }
+        drop(recent);
+        let token = self.sign(claims)?;
+        let mut recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if recent.len() >= CACHE_CAPACITY {
+            recent.clear();
+        }
+        recent.insert(
+            key,
+            Signed {
+                kid,
+                identity,
+                iat: claims.iat,
+                token: token.clone(),
+            },
+        );
+        Some(token)
     }
 
     /// Signs `claims`; `None` when there is no key yet.
@@ -175,6 +236,44 @@ mod tests {
         assert!(
             !format!("{key:?}").contains(&key.seed),
             "Debug hides the seed"
+        );
+    }
+
+    #[test]
+    fn an_assertion_is_reused_only_for_the_same_identity_key_and_half_its_life() {
+        let assertions = Assertions::default();
+        assertions.load(&[generate(0).expect("key")]);
+        let claims = |iat, groups: Vec<&'static str>| AssertionClaims {
+            iss: "https://sso.example.com/",
+            aud: "app.example.com",
+            sub: "7".into(),
+            email: "kate@example.com",
+            groups,
+            iat,
+            exp: iat + LIFETIME,
+        };
+        let first = assertions.for_session("s", &claims(100, vec!["All Users"]));
+        assert!(first.is_some());
+        assert_eq!(
+            assertions.for_session("s", &claims(129, vec!["All Users"])),
+            first
+        );
+        assert_ne!(
+            assertions.for_session("s", &claims(129, vec!["All Users", "Finance"])),
+            first,
+            "new groups: a new assertion at once"
+        );
+        assert_ne!(
+            assertions.for_session("other", &claims(101, vec!["All Users"])),
+            first
+        );
+        let later = assertions.for_session("s", &claims(200, vec!["All Users"]));
+        assert_ne!(later, first, "older than half its life: signed again");
+        assertions.load(&[generate(0).expect("key")]);
+        assert_ne!(
+            assertions.for_session("s", &claims(201, vec!["All Users"])),
+            later,
+            "a rotated key signs at once"
         );
     }
 

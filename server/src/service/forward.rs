@@ -65,12 +65,9 @@ impl Service {
         request: ForwardRequest<'_>,
     ) -> Result<ForwardAnswer, AppError> {
         let now = self.now();
-        let signed_in = match request.token {
-            Some(token) => {
-                self.store
-                    .signed_in(&session::hash_token(token), now)
-                    .await?
-            }
+        let session_hash = request.token.map(session::hash_token);
+        let signed_in = match &session_hash {
+            Some(hash) => self.store.signed_in(hash, now).await?,
             None => None,
         };
         let Some((user, groups)) = signed_in else {
@@ -95,7 +92,9 @@ impl Service {
             email: user.email.clone(),
             name: display_name(user.first_name.as_deref(), user.last_name.as_deref()),
             groups: groups_header(&names),
-            assertion: self.assertions.sign(&claims),
+            assertion: session_hash
+                .as_deref()
+                .and_then(|hash| self.assertions.for_session(hash, &claims)),
         })))
     }
 
