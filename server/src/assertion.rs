@@ -75,16 +75,34 @@ struct KeyRing {
 /// A signed assertion kept for reuse, with what it says.
 struct Signed {
     kid: String,
-    identity: String,
+    aud: String,
+    iss: String,
+    sub: String,
+    email: String,
+    groups: Vec<String>,
     iat: i64,
     token: String,
+}
+
+impl Signed {
+    /// Whether this assertion says what `claims` would, with key `kid`, and is young enough.
+    fn reusable_for(&self, kid: &str, claims: &AssertionClaims<'_>) -> bool {
+        self.kid == kid
+            && self.aud == claims.aud
+            && self.iss == claims.iss
+            && self.sub == claims.sub
+            && self.email == claims.email
+            && self.groups.iter().map(String::as_str).eq(claims.groups.iter().copied())
+            && (0..REUSE).contains(&(claims.iat - self.iat))
+    }
 }
 
 /// The assertion keys as this process uses them, and recently signed assertions: signing costs
 /// far more than the rest of a forward-auth check, and a proxy asks about every request.
 pub struct Assertions {
     ring: ArcSwap<KeyRing>,
-    recent: Mutex<HashMap<(String, String), Signed>>,
+    /// By session hash.
+    recent: Mutex<HashMap<String, Signed>>,
 }
 
 impl Default for Assertions {
@@ -140,28 +158,30 @@ impl Assertions {
     /// The assertion for `claims` on the session `session_hash`: one signed for the same session,
     /// audience, issuer, identity and key within the last [`REUSE`] seconds, or a fresh one.
     pub fn for_session(&self, session_hash: &str, claims: &AssertionClaims<'_>) -> Option<String> {
-        let identity = format!(
-            "{}\n{}\n{}\n{}",
-            claims.iss,
-            claims.sub,
-            claims.email,
-            claims.groups.join("\n")
-        );
-        let kid = self.signing_kid()?;
-        let key = (session_hash.to_owned(), claims.aud.to_owned());
-        let recent = self
-            .recent
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(signed) = recent.get(&key)
-            && signed.kid == kid
-            && signed.identity == identity
-            && (0..REUSE).contains(&(claims.iat - signed.iat))
+        let ring = self.ring.load();
+        let kid = ring.signing.as_ref().map(|(kid, _)| kid.as_str())?;
         {
-            return Some(signed.token.clone());
+            let recent = self
+                .recent
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(signed) = recent.get(session_hash)
+                && signed.reusable_for(kid, claims)
+            {
+                return Some(signed.token.clone());
+            }
         }
-        drop(recent);
         let token = self.sign(claims)?;
+        let signed = Signed {
+            kid: kid.to_owned(),
+            aud: claims.aud.to_owned(),
+            iss: claims.iss.to_owned(),
+            sub: claims.sub.clone(),
+            email: claims.email.to_owned(),
+            groups: claims.groups.iter().map(|g| (*g).to_owned()).collect(),
+            iat: claims.iat,
+            token: token.clone(),
+        };
         let mut recent = self
             .recent
             .lock()
@@ -169,15 +189,7 @@ impl Assertions {
         if recent.len() >= CACHE_CAPACITY {
             recent.clear();
         }
-        recent.insert(
-            key,
-            Signed {
-                kid,
-                identity,
-                iat: claims.iat,
-                token: token.clone(),
-            },
-        );
+        recent.insert(session_hash.to_owned(), signed);
         Some(token)
     }
 

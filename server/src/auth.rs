@@ -1,7 +1,7 @@
 //! Who is asking: typed extractors for the client's address, a signed-in user and an administrator.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -37,11 +37,19 @@ pub struct SignedIn {
     pub groups: Vec<(i64, String)>,
     /// The hash of the session token (for sign-out).
     pub token_hash: String,
-    /// The user, from the client's address: who the audit log names.
-    pub actor: Actor,
+    /// The client's address (formatted only when an audit entry needs it).
+    pub peer: Option<IpAddr>,
 }
 
 impl SignedIn {
+    /// The user, from the client's address: who the audit log names.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            email: Some(self.user.email.clone()),
+            ip: self.peer.map(|ip| ip.to_string()),
+        }
+    }
+
     /// Whether the user is in "Administrators".
     pub fn is_admin(&self) -> bool {
         self.groups.iter().any(|(id, _)| *id == ADMINISTRATORS)
@@ -92,13 +100,15 @@ impl FromRequestParts<AppState> for SignedIn {
             .signed_in(&token_hash, state.now())
             .await?
             .ok_or(ErrorCode::Unauthenticated)?;
-        let Ok(Client(client)) = Client::from_request_parts(parts, state).await;
-        let actor = client.as_email(&user.email);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip());
         Ok(Self {
             user,
             groups,
             token_hash,
-            actor,
+            peer,
         })
     }
 }

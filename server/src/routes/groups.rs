@@ -29,7 +29,7 @@ pub async fn create(
     Admin(admin): Admin,
     AppJson(body): AppJson<CreateGroup>,
 ) -> Result<(StatusCode, axum::Json<Group>), AppError> {
-    let group = state.create_group(&body.name, &admin.actor).await?;
+    let group = state.create_group(&body.name, &admin.actor()).await?;
     Ok((StatusCode::CREATED, axum::Json(group)))
 }
 
@@ -45,7 +45,7 @@ pub async fn rename(
     AppJson(body): AppJson<UpdateGroup>,
 ) -> Result<axum::Json<Group>, AppError> {
     Ok(axum::Json(
-        state.rename_group(id, &body.name, &admin.actor).await?,
+        state.rename_group(id, &body.name, &admin.actor()).await?,
     ))
 }
 
@@ -59,7 +59,7 @@ pub async fn delete(
     Admin(admin): Admin,
     AppPath(id): AppPath<i64>,
 ) -> Result<StatusCode, AppError> {
-    state.delete_group(id, &admin.actor).await?;
+    state.delete_group(id, &admin.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -73,6 +73,6 @@ pub async fn clear(
     Admin(admin): Admin,
     AppPath(id): AppPath<i64>,
 ) -> Result<StatusCode, AppError> {
-    state.clear_group(id, &admin.actor).await?;
+    state.clear_group(id, &admin.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -56,7 +56,7 @@ pub async fn create(
     Admin(admin): Admin,
     AppJson(body): AppJson<CreateUser>,
 ) -> Result<(StatusCode, axum::Json<User>), AppError> {
-    let user = state.create_user(body, &admin.actor).await?;
+    let user = state.create_user(body, &admin.actor()).await?;
     Ok((StatusCode::CREATED, axum::Json(user)))
 }
 
@@ -71,7 +71,7 @@ pub async fn update(
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<UpdateUser>,
 ) -> Result<axum::Json<User>, AppError> {
-    Ok(axum::Json(state.change_user(id, body, &admin.actor).await?))
+    Ok(axum::Json(state.change_user(id, body, &admin.actor()).await?))
 }
 
 /// `DELETE /api/user/:id`: deactivates (the user's sessions stop working at once).
@@ -88,7 +88,7 @@ pub async fn deactivate(
         is_active: Some(false),
         ..Default::default()
     };
-    Ok(axum::Json(state.change_user(id, body, &admin.actor).await?))
+    Ok(axum::Json(state.change_user(id, body, &admin.actor()).await?))
 }
 
 /// `PUT /api/user/:id/reactivate`.
@@ -105,5 +105,5 @@ pub async fn reactivate(
         is_active: Some(true),
         ..Default::default()
     };
-    Ok(axum::Json(state.change_user(id, body, &admin.actor).await?))
+    Ok(axum::Json(state.change_user(id, body, &admin.actor()).await?))
 }

@@ -49,7 +49,7 @@ pub async fn sign_out(
     signed_in: SignedIn,
 ) -> Result<Response, AppError> {
     state
-        .sign_out(&signed_in.token_hash, &signed_in.actor)
+        .sign_out(&signed_in.token_hash, &signed_in.actor())
         .await?;
     let snapshot = state.settings();
     let removal = match state.site_url(&snapshot.settings, &headers) {
