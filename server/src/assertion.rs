@@ -92,7 +92,11 @@ impl Signed {
             && self.iss == claims.iss
             && self.sub == claims.sub
             && self.email == claims.email
-            && self.groups.iter().map(String::as_str).eq(claims.groups.iter().copied())
+            && self
+                .groups
+                .iter()
+                .map(String::as_str)
+                .eq(claims.groups.iter().copied())
             && (0..REUSE).contains(&(claims.iat - self.iat))
     }
 }

@@ -71,7 +71,9 @@ pub async fn update(
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<UpdateUser>,
 ) -> Result<axum::Json<User>, AppError> {
-    Ok(axum::Json(state.change_user(id, body, &admin.actor()).await?))
+    Ok(axum::Json(
+        state.change_user(id, body, &admin.actor()).await?,
+    ))
 }
 
 /// `DELETE /api/user/:id`: deactivates (the user's sessions stop working at once).
@@ -88,7 +90,9 @@ pub async fn deactivate(
         is_active: Some(false),
         ..Default::default()
     };
-    Ok(axum::Json(state.change_user(id, body, &admin.actor()).await?))
+    Ok(axum::Json(
+        state.change_user(id, body, &admin.actor()).await?,
+    ))
 }
 
 /// `PUT /api/user/:id/reactivate`.
@@ -105,5 +109,7 @@ pub async fn reactivate(
         is_active: Some(true),
         ..Default::default()
     };
-    Ok(axum::Json(state.change_user(id, body, &admin.actor()).await?))
+    Ok(axum::Json(
+        state.change_user(id, body, &admin.actor()).await?,
+    ))
 }

@@ -31,7 +31,9 @@ pub async fn put(
     Admin(admin): Admin,
     AppJson(patch): AppJson<JwtSettingsPatch>,
 ) -> Result<axum::Json<JwtSettingsView>, AppError> {
-    Ok(axum::Json(state.save_settings(&patch, &admin.actor()).await?))
+    Ok(axum::Json(
+        state.save_settings(&patch, &admin.actor()).await?,
+    ))
 }
 
 /// `PUT /api/setting/jwt/mappings`: the mappings modal's result, all or nothing.
@@ -43,7 +45,9 @@ pub async fn put_mappings(
     Admin(admin): Admin,
     AppJson(body): AppJson<SaveMappings>,
 ) -> Result<axum::Json<JwtSettingsView>, AppError> {
-    Ok(axum::Json(state.save_mappings(&body, &admin.actor()).await?))
+    Ok(axum::Json(
+        state.save_mappings(&body, &admin.actor()).await?,
+    ))
 }
 
 /// `PUT /api/setting/enable-password-login`.
@@ -60,7 +64,9 @@ pub async fn put_password_login(
         version: body.version,
         ..Default::default()
     };
-    Ok(axum::Json(state.save_settings(&patch, &admin.actor()).await?))
+    Ok(axum::Json(
+        state.save_settings(&patch, &admin.actor()).await?,
+    ))
 }
 
 /// `POST /api/setting/jwt/test`: the verdict the SSO endpoint would reach, touching nothing.

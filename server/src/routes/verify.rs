@@ -131,5 +131,7 @@ pub async fn rotate(
     State(state): State<AppState>,
     Admin(admin): Admin,
 ) -> Result<axum::Json<AssertionKey>, AppError> {
-    Ok(axum::Json(state.rotate_assertion_key(&admin.actor()).await?))
+    Ok(axum::Json(
+        state.rotate_assertion_key(&admin.actor()).await?,
+    ))
 }
