@@ -6,6 +6,7 @@
 
 mod audit;
 mod error;
+mod keys;
 mod people;
 mod session;
 mod settings;
@@ -13,6 +14,7 @@ mod verdict;
 
 pub use audit::{AuditEntry, AuditEvent, AuditPage};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
+pub use keys::KeyAlg;
 pub use people::{
     CreateGroup, CreateUser, Group, GroupId, UpdateGroup, UpdateUser, User, UserId, UserPage,
 };

@@ -11,6 +11,7 @@
 //! - [`accounts`]: who may sign in (SSO admission, the password-login switch and break-glass).
 //! - [`people`]: rules on changing users (the last administrator stays one), passwords, group names.
 //! - [`redirect`]: the `return_to` rule (with the cookie domain) and the redirect to the IdP.
+//! - [`keys`]: public keys of the key ring — PEM/JWK parsing, fit to an algorithm, thumbprints.
 //! - [`forward`]: forward auth — location restrictions and identity header values.
 #![deny(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod forward;
 pub mod groups;
 mod hmac;
 mod inspect;
+pub mod keys;
 pub mod people;
 pub mod profile;
 pub mod redirect;

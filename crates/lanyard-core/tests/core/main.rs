@@ -2,6 +2,7 @@
 
 mod groups;
 mod inspect;
+mod key_ring;
 mod profile;
 mod redirect;
 mod settings;

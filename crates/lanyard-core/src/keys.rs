@@ -1,0 +1,338 @@
+//! Public keys of the key ring (SPEC §8): parsing a PEM SubjectPublicKeyInfo or one JWK, the checks a
+//! key must pass for the algorithm it is bound to (RSA ≥ 2048 bits, the right curve), and its RFC 7638
+//! thumbprint. Structure only — no signature math, so the browser links no RSA or EC code; the server
+//! verifies signatures with `jsonwebtoken`, the browser with Web Crypto.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use lanyard_api::KeyAlg;
+use sha2::{Digest, Sha256};
+use spki::SubjectPublicKeyInfoRef;
+use spki::der::asn1::ObjectIdentifier;
+
+/// Smallest RSA modulus accepted, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
+/// Largest key text accepted (a 16384-bit RSA PEM is about 3 KB).
+pub const MAX_KEY_TEXT_BYTES: usize = 16 * 1024;
+
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+
+/// An elliptic curve lanyard accepts for ECDSA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Curve {
+    /// P-256 (ES256).
+    P256,
+    /// P-384 (ES384).
+    P384,
+}
+
+impl Curve {
+    /// The JWK `crv` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::P256 => "P-256",
+            Self::P384 => "P-384",
+        }
+    }
+
+    /// Bytes of one coordinate.
+    fn coordinate_len(self) -> usize {
+        match self {
+            Self::P256 => 32,
+            Self::P384 => 48,
+        }
+    }
+}
+
+/// A public key, as its JWK members (big-endian bytes, leading zeros removed for RSA).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    /// RSA: modulus and public exponent.
+    Rsa {
+        /// `n`.
+        n: Vec<u8>,
+        /// `e`.
+        e: Vec<u8>,
+    },
+    /// ECDSA: curve and the point's coordinates.
+    Ec {
+        /// `crv`.
+        curve: Curve,
+        /// `x`.
+        x: Vec<u8>,
+        /// `y`.
+        y: Vec<u8>,
+    },
+    /// Ed25519: the 32-byte public key.
+    Ed25519 {
+        /// `x`.
+        x: Vec<u8>,
+    },
+}
+
+/// Why a key text was refused; `code` is the settings field error's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyError {
+    /// A stable code, e.g. `"invalid_public_key"`.
+    pub code: &'static str,
+    /// What is wrong, fit to show under the field.
+    pub message: &'static str,
+}
+
+const fn refuse(code: &'static str, message: &'static str) -> KeyError {
+    KeyError { code, message }
+}
+
+const NOT_A_KEY: KeyError = refuse(
+    "invalid_public_key",
+    "Paste a PEM public key (-----BEGIN PUBLIC KEY-----) or one JWK as JSON.",
+);
+const UNSUPPORTED: KeyError = refuse(
+    "unsupported_key",
+    "Only RSA, P-256, P-384 and Ed25519 public keys are supported.",
+);
+
+impl PublicKey {
+    /// Parses a PEM SubjectPublicKeyInfo (`-----BEGIN PUBLIC KEY-----`) or one JWK as JSON. A
+    /// private key is refused (its PEM label or JWK `d` member) so it is never stored by mistake.
+    ///
+    /// ```
+    /// use lanyard_core::keys::PublicKey;
+    /// let jwk = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    /// let key = PublicKey::parse(jwk).unwrap();
+    /// assert_eq!(key.thumbprint(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    /// assert!(PublicKey::parse("not a key").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, KeyError> {
+        if text.len() > MAX_KEY_TEXT_BYTES {
+            return Err(refuse("key_too_large", "The key is larger than 16 KiB."));
+        }
+        let text = text.trim();
+        if text.starts_with('{') {
+            Self::from_jwk(text)
+        } else if text.starts_with("-----BEGIN") {
+            Self::from_pem(text)
+        } else {
+            Err(NOT_A_KEY)
+        }
+    }
+
+    fn from_pem(text: &str) -> Result<Self, KeyError> {
+        const BEGIN: &str = "-----BEGIN PUBLIC KEY-----";
+        const END: &str = "-----END PUBLIC KEY-----";
+        if text.contains("PRIVATE KEY") {
+            return Err(refuse(
+                "private_key",
+                "This is a private key: paste only the public key, and keep the private one secret.",
+            ));
+        }
+        let body = text
+            .strip_prefix(BEGIN)
+            .and_then(|rest| rest.strip_suffix(END))
+            .ok_or(NOT_A_KEY)?;
+        let base64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let der = STANDARD.decode(base64).map_err(|_| NOT_A_KEY)?;
+        Self::from_spki_der(&der)
+    }
+
+    /// A DER SubjectPublicKeyInfo.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        let spki = SubjectPublicKeyInfoRef::try_from(der).map_err(|_| NOT_A_KEY)?;
+        let key = spki.subject_public_key.as_bytes().ok_or(NOT_A_KEY)?;
+        let oid = spki.algorithm.oid;
+        if oid == RSA_ENCRYPTION {
+            let rsa = pkcs1::RsaPublicKey::try_from(key).map_err(|_| NOT_A_KEY)?;
+            Ok(Self::Rsa {
+                n: strip_zeros(rsa.modulus.as_bytes()),
+                e: strip_zeros(rsa.public_exponent.as_bytes()),
+            })
+        } else if oid == EC_PUBLIC_KEY {
+            let curve_oid: ObjectIdentifier =
+                spki.algorithm.parameters_oid().map_err(|_| UNSUPPORTED)?;
+            let curve = match curve_oid {
+                oid if oid == P256 => Curve::P256,
+                oid if oid == P384 => Curve::P384,
+                _ => return Err(UNSUPPORTED),
+            };
+            let len = curve.coordinate_len();
+            // Only the uncompressed form (0x04 ‖ x ‖ y), which is what every IdP publishes.
+            match key.split_first() {
+                Some((0x04, point)) if point.len() == 2 * len => Ok(Self::Ec {
+                    curve,
+                    x: point[..len].to_vec(),
+                    y: point[len..].to_vec(),
+                }),
+                _ => Err(NOT_A_KEY),
+            }
+        } else if oid == ED25519 {
+            if key.len() == 32 {
+                Ok(Self::Ed25519 { x: key.to_vec() })
+            } else {
+                Err(NOT_A_KEY)
+            }
+        } else {
+            Err(UNSUPPORTED)
+        }
+    }
+
+    fn from_jwk(text: &str) -> Result<Self, KeyError> {
+        let jwk: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).map_err(|_| NOT_A_KEY)?;
+        if jwk.contains_key("d") {
+            return Err(refuse(
+                "private_key",
+                "This JWK holds a private key (\"d\"): paste only the public key.",
+            ));
+        }
+        let member = |name: &str| -> Result<Vec<u8>, KeyError> {
+            jwk.get(name)
+                .and_then(serde_json::Value::as_str)
+                .and_then(|value| URL_SAFE_NO_PAD.decode(value).ok())
+                .ok_or(NOT_A_KEY)
+        };
+        let text_member = |name: &str| jwk.get(name).and_then(serde_json::Value::as_str);
+        match text_member("kty") {
+            Some("RSA") => Ok(Self::Rsa {
+                n: strip_zeros(&member("n")?),
+                e: strip_zeros(&member("e")?),
+            }),
+            Some("EC") => {
+                let curve = match text_member("crv") {
+                    Some("P-256") => Curve::P256,
+                    Some("P-384") => Curve::P384,
+                    _ => return Err(UNSUPPORTED),
+                };
+                let (x, y) = (member("x")?, member("y")?);
+                let len = curve.coordinate_len();
+                if x.len() == len && y.len() == len {
+                    Ok(Self::Ec { curve, x, y })
+                } else {
+                    Err(NOT_A_KEY)
+                }
+            }
+            Some("OKP") if text_member("crv") == Some("Ed25519") => {
+                let x = member("x")?;
+                if x.len() == 32 {
+                    Ok(Self::Ed25519 { x })
+                } else {
+                    Err(NOT_A_KEY)
+                }
+            }
+            Some("OKP") => Err(UNSUPPORTED),
+            Some(_) => Err(UNSUPPORTED),
+            None => Err(NOT_A_KEY),
+        }
+    }
+
+    /// Whether this key can verify `alg` (SPEC §8: RSA ≥ 2048 bits for RS/PS, P-256 for ES256,
+    /// P-384 for ES384, Ed25519 for EdDSA; never an HMAC algorithm).
+    ///
+    /// ```
+    /// use lanyard_api::KeyAlg;
+    /// use lanyard_core::keys::PublicKey;
+    /// let ed = PublicKey::Ed25519 { x: vec![7; 32] };
+    /// assert!(ed.check_for(KeyAlg::EdDSA).is_ok());
+    /// assert!(ed.check_for(KeyAlg::RS256).is_err());
+    /// assert!(ed.check_for(KeyAlg::HS256).is_err());
+    /// ```
+    pub fn check_for(&self, alg: KeyAlg) -> Result<(), KeyError> {
+        use KeyAlg as A;
+        match (self, alg) {
+            (
+                Self::Rsa { n, .. },
+                A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512,
+            ) => {
+                if bit_length(n) >= MIN_RSA_BITS {
+                    Ok(())
+                } else {
+                    Err(refuse(
+                        "weak_rsa_key",
+                        "RSA keys must have at least 2048 bits.",
+                    ))
+                }
+            }
+            (
+                Self::Ec {
+                    curve: Curve::P256, ..
+                },
+                A::ES256,
+            )
+            | (
+                Self::Ec {
+                    curve: Curve::P384, ..
+                },
+                A::ES384,
+            )
+            | (Self::Ed25519 { .. }, A::EdDSA) => Ok(()),
+            _ => Err(refuse(
+                "key_alg_mismatch",
+                "This key does not fit the algorithm: RS/PS need RSA, ES256 P-256, ES384 P-384, EdDSA Ed25519.",
+            )),
+        }
+    }
+
+    /// The algorithm a JWK without `alg` is bound to (SPEC §8): RSA → RS256, P-256 → ES256,
+    /// P-384 → ES384, Ed25519 → EdDSA.
+    pub fn default_alg(&self) -> KeyAlg {
+        match self {
+            Self::Rsa { .. } => KeyAlg::RS256,
+            Self::Ec {
+                curve: Curve::P256, ..
+            } => KeyAlg::ES256,
+            Self::Ec {
+                curve: Curve::P384, ..
+            } => KeyAlg::ES384,
+            Self::Ed25519 { .. } => KeyAlg::EdDSA,
+        }
+    }
+
+    /// The key's RFC 7638 thumbprint: SHA-256 over its required JWK members in lexical order,
+    /// base64url without padding.
+    pub fn thumbprint(&self) -> String {
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let canonical = match self {
+            Self::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b64(e), b64(n)),
+            Self::Ec { curve, x, y } => format!(
+                r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+                curve.name(),
+                b64(x),
+                b64(y)
+            ),
+            Self::Ed25519 { x } => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64(x)),
+        };
+        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    }
+}
+
+fn strip_zeros(bytes: &[u8]) -> Vec<u8> {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    bytes[start..].to_vec()
+}
+
+/// Bits of a big-endian unsigned integer without leading zero bytes.
+fn bit_length(bytes: &[u8]) -> usize {
+    match bytes.first() {
+        None => 0,
+        Some(&first) => bytes.len() * 8 - first.leading_zeros() as usize,
+    }
+}
+
+/// Whether `kid` may name a key: 1–128 printable ASCII characters (SPEC §8).
+pub fn valid_kid(kid: &str) -> bool {
+    (1..=128).contains(&kid.len()) && kid.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// The shortest HMAC secret for `alg`, in bytes (RFC 7518 §3.2: at least the hash's size; 32 for
+/// HS256 as RFC 8725 asks); `None` for asymmetric algorithms.
+pub fn min_secret_bytes(alg: KeyAlg) -> Option<usize> {
+    match alg {
+        KeyAlg::HS256 => Some(32),
+        KeyAlg::HS384 => Some(48),
+        KeyAlg::HS512 => Some(64),
+        _ => None,
+    }
+}
