@@ -5,12 +5,15 @@
 use std::collections::BTreeSet;
 
 use lanyard_api::{
-    FieldError, GroupId, GroupMappings, JwtSettingsPatch, JwtSettingsView, ReplayProtection,
+    FieldError, GroupId, GroupMappings, JwtKey, JwtSettingsPatch, JwtSettingsView, ReplayProtection,
 };
+use lanyard_core::keys::{KeyMaterial, KeyRing};
 use lanyard_core::settings::Settings;
 
-/// Stands in for a stored key the browser never sees, so validation can run on the rest.
-const STORED_KEY_PLACEHOLDER: &str = "stored-key-placeholder-stored-key-placeholder-stored-key";
+/// Stands in for a stored key the browser never sees, so validation can run on the rest (long
+/// enough for HS512's rule).
+const STORED_KEY_PLACEHOLDER: &str =
+    "stored-key-placeholder-stored-key-placeholder-stored-key-placeholder";
 
 /// The JWT form's fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +91,8 @@ impl JwtForm {
             site_url: None,
             jwt_replay_protection: (self.replay_protection != base.replay_protection)
                 .then_some(self.replay_protection),
+            // The key ring is managed through the API for now; the form leaves it as stored.
+            jwt_keys: None,
             // Set when sending (the version the page loaded), not part of what changed.
             version: None,
         }
@@ -115,6 +120,18 @@ impl JwtForm {
         known_groups: Option<&BTreeSet<GroupId>>,
     ) -> Vec<FieldError> {
         self.settings(saved, known_groups).err().unwrap_or_default()
+    }
+
+    /// The key ring for the preview: public keys as stored, secrets unknown (write-only), so HMAC
+    /// ring keys are selected but their signatures left to **Test on server**.
+    pub fn preview_keys(settings: &Settings) -> KeyRing {
+        let mut ring = KeyRing::from_keys(&settings.jwt_keys);
+        for key in &mut ring.keys {
+            if let KeyMaterial::Secret(secret) = &mut key.material {
+                secret.clear();
+            }
+        }
+        ring
     }
 
     /// The settings to check a pasted token against in the preview (even when the form is invalid:
@@ -165,6 +182,18 @@ fn saved_settings(view: &JwtSettingsView) -> Settings {
         enable_password_login: view.enable_password_login,
         site_url: view.site_url.clone(),
         jwt_replay_protection: view.jwt_replay_protection,
+        jwt_keys: view
+            .jwt_keys
+            .iter()
+            .map(|key| JwtKey {
+                kid: key.kid.clone(),
+                alg: key.alg,
+                secret: key.secret_set.then(|| STORED_KEY_PLACEHOLDER.to_owned()),
+                public_key: key.public_key.clone(),
+                not_after: key.not_after,
+                label: key.label.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -182,7 +211,7 @@ mod tests {
     use super::*;
 
     fn saved() -> JwtSettingsView {
-        Settings::default().view(1)
+        Settings::default().view(1, 0)
     }
 
     #[test]
@@ -253,7 +282,7 @@ mod tests {
             jwt_shared_secret: "s".repeat(40),
             ..Settings::default()
         }
-        .view(1);
+        .view(1, 0);
         let mut form = JwtForm::from_view(&stored);
         form.enabled = true;
         assert!(form.errors(&stored, None).is_empty());

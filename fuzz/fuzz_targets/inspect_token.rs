@@ -2,6 +2,7 @@
 //! panic, and the two agree on the verdict whenever a key is given.
 #![no_main]
 
+use lanyard_core::keys::KeyRing;
 use lanyard_core::settings::Settings;
 use lanyard_core::{InspectInput, inspect, verify_login};
 use libfuzzer_sys::fuzz_target;
@@ -23,11 +24,14 @@ fuzz_target!(|data: &[u8]| {
         token,
         settings: &settings,
         key: Some(KEY.as_bytes()),
+        keys: &KeyRing::default(),
+        verifier: None,
         site_url: site,
         now,
         user: None,
     });
     let endpoint = verify_login(token, &settings, site, now).err();
     assert_eq!(verdict.error, endpoint);
-    let _ = inspect(InspectInput { token, settings: &settings, key: None, site_url: site, now, user: None });
+    let keys = KeyRing::default();
+    let _ = inspect(InspectInput { token, settings: &settings, key: None, keys: &keys, verifier: None, site_url: site, now, user: None });
 });

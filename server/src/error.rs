@@ -121,6 +121,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::TokenNotYetValid
         | C::InvalidAudience
         | C::TokenReplayed
+        | C::UnknownKey
+        | C::KeyRetired
         | C::InvalidCredentials
         | C::Unauthenticated => StatusCode::UNAUTHORIZED,
         C::UserDeactivated

@@ -15,6 +15,7 @@ pub mod passwords;
 pub mod routes;
 pub mod service;
 pub mod session;
+pub mod signatures;
 pub mod state;
 pub mod store;
 

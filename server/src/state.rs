@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use axum::http::{HeaderMap, header};
+use lanyard_core::keys::KeyRing;
 use lanyard_core::settings::Settings;
 use url::Url;
 
@@ -17,13 +18,28 @@ use crate::limiter::RateLimiter;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
-/// The settings as last loaded, with the version they were stored under.
+/// The settings as last loaded, with the version they were stored under and their key ring
+/// parsed once.
 #[derive(Debug)]
 pub struct SettingsSnapshot {
     /// The settings.
     pub settings: Settings,
     /// Their version in the database.
     pub version: i64,
+    /// `settings.jwt_keys`, parsed.
+    pub keys: KeyRing,
+}
+
+impl SettingsSnapshot {
+    /// The snapshot of `settings` stored as `version`.
+    pub fn new(settings: Settings, version: i64) -> Self {
+        let keys = KeyRing::from_keys(&settings.jwt_keys);
+        Self {
+            settings,
+            version,
+            keys,
+        }
+    }
 }
 
 /// Cheap to clone: every handler gets one.
@@ -59,7 +75,7 @@ impl AppState {
         let (settings, version) = store.load_settings().await?;
         Ok(Self(Arc::new(Service {
             store,
-            settings: ArcSwap::from_pointee(SettingsSnapshot { settings, version }),
+            settings: ArcSwap::from_pointee(SettingsSnapshot::new(settings, version)),
             options,
             limiter: RateLimiter::new(5, Duration::from_secs(300)),
             metrics: Metrics::default(),
@@ -77,7 +93,7 @@ impl Service {
     /// Replaces the snapshot (after a save here, or a newer version saved elsewhere); never goes
     /// back to an older version, whichever of a save and a poll finishes last.
     pub fn publish_settings(&self, settings: Settings, version: i64) {
-        let next = Arc::new(SettingsSnapshot { settings, version });
+        let next = Arc::new(SettingsSnapshot::new(settings, version));
         self.settings.rcu(|current| {
             if current.version > next.version {
                 Arc::clone(current)

@@ -49,6 +49,10 @@ pub enum ErrorCode {
     InvalidGroupsClaim,
     /// This token was already used.
     TokenReplayed,
+    /// The token's `kid` names no configured key (or an asymmetric token matches none).
+    UnknownKey,
+    /// The key that verifies this token is retired (`not_after` has passed).
+    KeyRetired,
 
     // --- the SSO flow (SPEC §2.1, §2.3, §2.7) ---
     /// JWT SSO is not enabled.
@@ -119,6 +123,8 @@ impl ErrorCode {
         Self::InvalidNameClaim,
         Self::InvalidGroupsClaim,
         Self::TokenReplayed,
+        Self::UnknownKey,
+        Self::KeyRetired,
         Self::SsoDisabled,
         Self::InvalidReturnTo,
         Self::DuplicateParameter,
@@ -163,6 +169,8 @@ impl ErrorCode {
             Self::InvalidNameClaim => "invalid_name_claim",
             Self::InvalidGroupsClaim => "invalid_groups_claim",
             Self::TokenReplayed => "token_replayed",
+            Self::UnknownKey => "unknown_key",
+            Self::KeyRetired => "key_retired",
             Self::SsoDisabled => "sso_disabled",
             Self::InvalidReturnTo => "invalid_return_to",
             Self::DuplicateParameter => "duplicate_parameter",
@@ -198,7 +206,7 @@ impl ErrorCode {
                 "The token's header has a \"crit\" parameter, which is not supported."
             }
             Self::AlgNotAllowed => {
-                "The token's \"alg\" is not allowed: use HS256 (or HS384/HS512 with a long enough key)."
+                "The token's \"alg\" is not allowed: HS256 (HS384/HS512 with a long enough key) with the shared secret, or the algorithm of the key it names."
             }
             Self::InvalidSignature => {
                 "The token's signature does not match the configured signing key."
@@ -228,6 +236,10 @@ impl ErrorCode {
                 "The token's groups claim must be an array of at most 1000 strings (or one string)."
             }
             Self::TokenReplayed => "This token was already used; sign a fresh one for each login.",
+            Self::UnknownKey => {
+                "The token's \"kid\" names no configured key, and no key fits its algorithm."
+            }
+            Self::KeyRetired => "The key that signed this token is retired.",
             Self::SsoDisabled => "JWT single sign-on is not enabled.",
             Self::InvalidReturnTo => {
                 "The return_to address is not a path or an address on this site."

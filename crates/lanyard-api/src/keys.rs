@@ -77,3 +77,74 @@ impl KeyAlg {
         matches!(self, Self::HS256 | Self::HS384 | Self::HS512)
     }
 }
+
+/// One key of the ring as written (`PUT /api/setting/jwt`'s `jwt_keys`) and stored. The secret is
+/// write-only: reads show [`JwtKeyView`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct JwtKey {
+    /// The key id tokens name in their header (1–128 printable ASCII, unique in the ring).
+    pub kid: String,
+    /// The one algorithm this key verifies.
+    pub alg: KeyAlg,
+    /// For HS256/384/512: the secret (≥ 32/48/64 bytes). Absent, or the masked hint sent back
+    /// unchanged, keeps the stored secret of the same `kid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// For RS/PS/ES/EdDSA: a PEM SubjectPublicKeyInfo or one JWK as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Unix seconds after which the key is retired: tokens it verifies are refused (`key_retired`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
+    /// A name for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl std::fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a key verifies tokens now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    /// It verifies tokens.
+    Active,
+    /// Its `not_after` has passed: tokens it verifies are refused.
+    Retired,
+}
+
+/// One key of the ring as `GET /api/setting/jwt` shows it: never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JwtKeyView {
+    /// The key id.
+    pub kid: String,
+    /// Its algorithm.
+    pub alg: KeyAlg,
+    /// Its name for people.
+    pub label: Option<String>,
+    /// When it retires (Unix seconds).
+    pub not_after: Option<i64>,
+    /// Active or retired.
+    pub status: KeyStatus,
+    /// HMAC keys: whether a secret is stored.
+    pub secret_set: bool,
+    /// HMAC keys: `"…"` and the secret's last two characters.
+    pub secret_hint: String,
+    /// Public keys: the key as it was given (PEM or JWK).
+    pub public_key: Option<String>,
+    /// Public keys: the RFC 7638 thumbprint.
+    pub thumbprint: Option<String>,
+}

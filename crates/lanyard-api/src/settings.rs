@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::keys::{JwtKey, JwtKeyView};
 use crate::people::GroupId;
 
 /// JWT group name → ids of lanyard groups. Ordered, so the same mappings always serialise the same.
@@ -60,6 +61,8 @@ pub struct JwtSettingsView {
     pub site_url: Option<String>,
     /// Which tokens are accepted only once.
     pub jwt_replay_protection: ReplayProtection,
+    /// The key ring (SPEC §8), secrets masked.
+    pub jwt_keys: Vec<JwtKeyView>,
     /// The stored settings' version: send it back with a change, and a change made meanwhile by
     /// someone else is refused (`settings_conflict`) instead of being overwritten.
     pub version: i64,
@@ -117,6 +120,9 @@ pub struct JwtSettingsPatch {
     /// See [`JwtSettingsView::jwt_replay_protection`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_replay_protection: Option<ReplayProtection>,
+    /// The whole key ring (replaces it); an HMAC key's secret absent or sent back masked is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_keys: Option<Vec<JwtKey>>,
     /// The version these changes were made against ([`JwtSettingsView::version`]). When it is no
     /// longer current the save is refused with `409 settings_conflict`; absent, the change applies
     /// to whatever is stored.

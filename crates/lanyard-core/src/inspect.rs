@@ -8,10 +8,11 @@ use lanyard_api::{Check, CheckName, CheckOutcome, ErrorCode, GroupId, Verdict};
 use serde_json::Value;
 
 use crate::groups::{self, BuiltinGroups, SyncInput};
+use crate::keys::{KeyRing, PublicKeyVerifier};
 use crate::profile::{self, ClaimNames};
 use crate::settings::Settings;
 use crate::strict_json::RawObject;
-use crate::token::{self, CheckResult, Failure, Policy, TimeClaims};
+use crate::token::{self, CheckResult, Failure, Policy, Selected, TimeClaims};
 
 /// The user the preview computes group changes for.
 #[derive(Debug, Clone, Copy)]
@@ -31,9 +32,13 @@ pub struct InspectInput<'a> {
     pub token: &'a str,
     /// The settings to check against (the form's, saved or not).
     pub settings: &'a Settings,
-    /// The key to check the signature with; `None` skips that check (the saved key is write-only and
-    /// never reaches the browser).
+    /// The shared secret to check an HS signature with; `None` skips that check (the saved key is
+    /// write-only and never reaches the browser).
     pub key: Option<&'a [u8]>,
+    /// The key ring (secrets empty where unknown: they are skipped like the shared secret).
+    pub keys: &'a KeyRing,
+    /// Checks public-key signatures; `None` skips them.
+    pub verifier: Option<&'a dyn PublicKeyVerifier>,
     /// The site's URL, for `aud`.
     pub site_url: &'a str,
     /// Now, Unix seconds.
@@ -68,35 +73,44 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
     let header = header.and_then(Result::ok);
     let claims = payload.and_then(Result::ok);
 
-    let alg = header
+    let policy = Policy {
+        secret: input.key.unwrap_or_default(),
+        keys: input.keys,
+        verifier: input.verifier,
+        ..Policy::from_settings(input.settings, input.site_url)
+    };
+    let selection = header
         .as_ref()
-        .map(|h| token::check_alg(h, input.key.map(<[u8]>::len)));
+        .map(|h| token::select_key(h, &policy, input.now, input.key.map(<[u8]>::len)));
     checks.push(to_check(
         CheckName::Alg,
-        alg.clone()
-            .map(|r| r.map(|(name, _)| format!("{name} is allowed"))),
+        selection
+            .clone()
+            .map(|r| r.map(|(_, selected)| selected.to_string())),
         NOT_DECODED,
     ));
 
-    let signature = match (&parts, &alg, input.key) {
-        (Ok(parts), Some(Ok((_, alg))), Some(key)) => {
-            Some(token::check_signature(parts, key, *alg))
+    let signature = match (&parts, &selection) {
+        (Ok(parts), Some(Ok((_, selected))))
+            if token::can_check(selected, &policy, input.key.is_some()) =>
+        {
+            Some(token::check_selected_signature(parts, selected, &policy))
         }
         _ => None,
     };
-    let signature_skip = match (&alg, input.key) {
-        (Some(Ok(_)), None) => {
+    let signature_skip = match &selection {
+        Some(Ok((_, Selected::Shared(_)))) => {
             "not checked: type the signing key into the form to check it here, or use Test on server"
         }
-        (Some(Err(_)), _) => "not checked: the algorithm is not allowed",
-        _ => NOT_DECODED,
+        Some(Ok(_)) => {
+            "not checked here: a key ring secret is write-only and public-key signatures are checked by the server; use Test on server"
+        }
+        Some(Err(_)) => "not checked: no key was selected",
+        None => NOT_DECODED,
     };
+    let signature_checked_here = signature.is_some();
     checks.push(to_check(CheckName::Signature, signature, signature_skip));
 
-    let policy = Policy {
-        secret: input.key.unwrap_or_default(),
-        ..Policy::from_settings(input.settings, input.site_url)
-    };
     let times = claims.as_ref().map(TimeClaims::read);
     let time_check = |check: fn(&TimeClaims, &Policy<'_>, i64) -> CheckResult| {
         times.as_ref().map(|t| {
@@ -189,19 +203,15 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
             .changes()
         });
 
-    let error = match input.key {
-        // With a key, the verdict is exactly the SSO endpoint's: same function, same order.
-        Some(key) => {
-            let policy = Policy {
-                secret: key,
-                ..policy
-            };
-            token::verify_with(input.token, &policy, input.now, |claims| {
-                profile::map_claims(claims, names, input.settings.jwt_group_sync)
-            })
-            .err()
-        }
-        None => first_failure(&checks),
+    // With the signature checked, the verdict is exactly the SSO endpoint's: same function, same
+    // order. Without, the first failing check.
+    let error = if signature_checked_here {
+        token::verify_with(input.token, &policy, input.now, |claims| {
+            profile::map_claims(claims, names, input.settings.jwt_group_sync)
+        })
+        .err()
+    } else {
+        first_failure(&checks)
     };
     let signature_checked = checks
         .iter()

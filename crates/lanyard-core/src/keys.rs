@@ -336,3 +336,85 @@ pub fn min_secret_bytes(alg: KeyAlg) -> Option<usize> {
         _ => None,
     }
 }
+
+/// What a ring key verifies with.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeyMaterial {
+    /// An HMAC secret's bytes (empty when unknown here: the browser never receives secrets).
+    Secret(Vec<u8>),
+    /// A public key.
+    Public(PublicKey),
+}
+
+/// One key of the ring, parsed once per settings version.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RingKey {
+    /// Its id.
+    pub kid: String,
+    /// The one algorithm it verifies.
+    pub alg: KeyAlg,
+    /// What it verifies with.
+    pub material: KeyMaterial,
+    /// Retired after this (Unix seconds).
+    pub not_after: Option<i64>,
+}
+
+impl std::fmt::Debug for RingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RingKey {
+    /// Whether the key is retired at `now`.
+    pub fn retired(&self, now: i64) -> bool {
+        self.not_after.is_some_and(|not_after| now > not_after)
+    }
+}
+
+/// The configured keys (`jwt_keys`), parsed. Entries that do not parse are left out (settings are
+/// validated before they are stored, so that happens only to a hand-edited database).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyRing {
+    /// The keys, in the settings' order.
+    pub keys: Vec<RingKey>,
+}
+
+impl KeyRing {
+    /// Parses the settings' keys.
+    pub fn from_keys(keys: &[lanyard_api::JwtKey]) -> Self {
+        let keys = keys
+            .iter()
+            .filter_map(|key| {
+                let material = if key.alg.is_hmac() {
+                    KeyMaterial::Secret(key.secret.clone().unwrap_or_default().into_bytes())
+                } else {
+                    KeyMaterial::Public(PublicKey::parse(key.public_key.as_deref()?).ok()?)
+                };
+                Some(RingKey {
+                    kid: key.kid.clone(),
+                    alg: key.alg,
+                    material,
+                    not_after: key.not_after,
+                })
+            })
+            .collect();
+        Self { keys }
+    }
+
+    /// The key with this id.
+    pub fn get(&self, kid: &str) -> Option<&RingKey> {
+        self.keys.iter().find(|key| key.kid == kid)
+    }
+}
+
+/// Checks public-key signatures. lanyard-core decides which key and algorithm; the arithmetic is
+/// the caller's (the server's `jsonwebtoken`, the browser's Web Crypto), so this crate links none.
+pub trait PublicKeyVerifier: std::fmt::Debug + Sync {
+    /// Whether `signature` (raw bytes, as JWS encodes it) is valid for `message` under `key` and `alg`.
+    fn verify(&self, alg: KeyAlg, key: &PublicKey, message: &[u8], signature: &[u8]) -> bool;
+}

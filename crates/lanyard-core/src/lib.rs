@@ -31,6 +31,7 @@ pub mod token;
 pub use inspect::{GroupContext, InspectInput, inspect};
 pub use lanyard_api::ErrorCode;
 
+use keys::{KeyRing, PublicKeyVerifier};
 use profile::{ClaimNames, Profile};
 use settings::Settings;
 use token::{Policy, VerifiedToken};
@@ -64,8 +65,25 @@ pub fn verify_login(
     site_url: &str,
     now: i64,
 ) -> Result<Login, ErrorCode> {
+    verify_login_with(token, settings, &KeyRing::default(), None, site_url, now)
+}
+
+/// [`verify_login`] with the settings' key ring parsed (`keys`, built once per settings version)
+/// and the code that checks public-key signatures (the server's).
+pub fn verify_login_with(
+    token: &str,
+    settings: &Settings,
+    keys: &KeyRing,
+    verifier: Option<&dyn PublicKeyVerifier>,
+    site_url: &str,
+    now: i64,
+) -> Result<Login, ErrorCode> {
     let names = ClaimNames::from_settings(settings);
-    let policy = Policy::from_settings(settings, site_url);
+    let policy = Policy {
+        keys,
+        verifier,
+        ..Policy::from_settings(settings, site_url)
+    };
     let (profile, verified) = token::verify_with(token, &policy, now, |claims| {
         profile::map_claims(claims, names, settings.jwt_group_sync)
     })?;

@@ -4,8 +4,11 @@
 use std::collections::BTreeSet;
 
 use lanyard_api::{
-    FieldError, GroupId, GroupMappings, JwtSettingsPatch, JwtSettingsView, ReplayProtection,
+    FieldError, GroupId, GroupMappings, JwtKey, JwtKeyView, JwtSettingsPatch, JwtSettingsView,
+    KeyStatus, ReplayProtection,
 };
+
+use crate::keys::{PublicKey, min_secret_bytes, valid_kid};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -17,6 +20,8 @@ pub const MAX_AGE_RANGE: std::ops::RangeInclusive<i64> = 1..=86_400;
 pub const CLOCK_SKEW_RANGE: std::ops::RangeInclusive<i64> = 0..=300;
 /// Longest claim name and JWT group name accepted.
 pub const MAX_NAME_CHARS: usize = 255;
+/// Most keys the ring may hold (SPEC §8).
+pub const MAX_KEYS: usize = 20;
 
 /// The stored settings document. `Debug` never prints the signing key.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +57,8 @@ pub struct Settings {
     pub site_url: Option<String>,
     /// Which tokens are accepted only once.
     pub jwt_replay_protection: ReplayProtection,
+    /// The key ring (SPEC §8): keys selected by `kid`, each bound to one algorithm.
+    pub jwt_keys: Vec<JwtKey>,
 }
 
 impl Default for Settings {
@@ -72,6 +79,7 @@ impl Default for Settings {
             enable_password_login: true,
             site_url: None,
             jwt_replay_protection: ReplayProtection::Jti,
+            jwt_keys: Vec::new(),
         }
     }
 }
@@ -85,6 +93,7 @@ impl std::fmt::Debug for Settings {
             .field("jwt_shared_secret", &mask_secret(&self.jwt_shared_secret))
             .field("jwt_group_sync", &self.jwt_group_sync)
             .field("jwt_group_mappings", &self.jwt_group_mappings)
+            .field("jwt_keys", &self.jwt_keys)
             .field("enable_password_login", &self.enable_password_login)
             .finish_non_exhaustive()
     }
@@ -113,9 +122,9 @@ pub fn generate_secret(random: [u8; 32]) -> String {
 }
 
 impl Settings {
-    /// The view `GET /api/setting/jwt` returns: everything but the key, with the version the
-    /// settings are stored under.
-    pub fn view(&self, version: i64) -> JwtSettingsView {
+    /// The view `GET /api/setting/jwt` returns: everything but the secrets, with the version the
+    /// settings are stored under; keys show whether they are retired at `now`.
+    pub fn view(&self, version: i64, now: i64) -> JwtSettingsView {
         JwtSettingsView {
             jwt_enabled: self.jwt_enabled,
             jwt_identity_provider_uri: self.jwt_identity_provider_uri.clone(),
@@ -133,6 +142,7 @@ impl Settings {
             enable_password_login: self.enable_password_login,
             site_url: self.site_url.clone(),
             jwt_replay_protection: self.jwt_replay_protection,
+            jwt_keys: self.jwt_keys.iter().map(|key| key_view(key, now)).collect(),
             version,
         }
     }
@@ -196,6 +206,12 @@ impl Settings {
         if let Some(value) = patch.jwt_replay_protection {
             next.jwt_replay_protection = value;
         }
+        if let Some(keys) = &patch.jwt_keys {
+            next.jwt_keys = keys
+                .iter()
+                .map(|key| self.keep_stored_secret(key))
+                .collect();
+        }
         if let Some(value) = &patch.site_url {
             next.site_url = (!value.is_empty()).then(|| value.clone());
         }
@@ -204,6 +220,26 @@ impl Settings {
         }
         next.validate(known_groups)?;
         Ok(next)
+    }
+
+    /// `key` as written, with the stored secret of the same `kid` and algorithm kept when the secret
+    /// is absent or is that secret's masked hint sent back.
+    fn keep_stored_secret(&self, key: &JwtKey) -> JwtKey {
+        let stored = self
+            .jwt_keys
+            .iter()
+            .find(|stored| stored.kid == key.kid && stored.alg == key.alg)
+            .and_then(|stored| stored.secret.as_deref());
+        let mut key = key.clone();
+        if let Some(stored) = stored
+            && key
+                .secret
+                .as_deref()
+                .is_none_or(|secret| secret == mask_secret(stored))
+        {
+            key.secret = Some(stored.to_owned());
+        }
+        key
     }
 
     /// Every rule of SPEC §1, all fields at once. `Ok` means the document may be stored.
@@ -242,11 +278,11 @@ impl Settings {
                     "Enter the identity provider's URI before enabling JWT.",
                 );
             }
-            if secret_len == 0 {
+            if secret_len == 0 && self.jwt_keys.is_empty() {
                 fail(
                     "jwt_shared_secret",
                     "required",
-                    "Enter or generate a signing key before enabling JWT.",
+                    "Enter or generate a signing key (or add a key to the key ring) before enabling JWT.",
                 );
             }
         }
@@ -309,6 +345,10 @@ impl Settings {
             && let Some((code, message)) = check_http_url(site_url)
         {
             fail("site_url", code, message);
+        }
+
+        for (code, message) in check_keys(&self.jwt_keys) {
+            fail("jwt_keys", code, &message);
         }
 
         // Several mappings may fail the same way; one message per field and code is enough.
@@ -374,4 +414,96 @@ fn check_claim_name(value: &str) -> Option<(&'static str, &'static str)> {
     } else {
         None
     }
+}
+
+/// A key as the API shows it: secrets masked, public keys with their thumbprint.
+fn key_view(key: &JwtKey, now: i64) -> JwtKeyView {
+    let secret = key.secret.as_deref().unwrap_or_default();
+    JwtKeyView {
+        kid: key.kid.clone(),
+        alg: key.alg,
+        label: key.label.clone(),
+        not_after: key.not_after,
+        status: if key.not_after.is_some_and(|not_after| now > not_after) {
+            KeyStatus::Retired
+        } else {
+            KeyStatus::Active
+        },
+        secret_set: !secret.is_empty(),
+        secret_hint: mask_secret(secret),
+        public_key: key.public_key.clone(),
+        thumbprint: key
+            .public_key
+            .as_deref()
+            .and_then(|text| PublicKey::parse(text).ok())
+            .map(|public| public.thumbprint()),
+    }
+}
+
+/// The key ring's rules (SPEC §8): each problem once, named by the key's id.
+fn check_keys(keys: &[JwtKey]) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if keys.len() > MAX_KEYS {
+        problems.push((
+            "too_many_keys",
+            format!("The key ring holds at most {MAX_KEYS} keys."),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for key in keys {
+        let kid = &key.kid;
+        if !valid_kid(kid) {
+            problems.push((
+                "invalid_kid",
+                "A key id is 1 to 128 printable ASCII characters, without spaces.".to_owned(),
+            ));
+        } else if !seen.insert(kid.as_str()) {
+            problems.push(("duplicate_kid", format!("Two keys have the id \"{kid}\".")));
+        }
+        if key
+            .label
+            .as_ref()
+            .is_some_and(|label| label.chars().count() > MAX_NAME_CHARS)
+        {
+            problems.push((
+                "too_long",
+                format!("The label of \"{kid}\" is over 255 characters."),
+            ));
+        }
+        match (min_secret_bytes(key.alg), &key.secret, &key.public_key) {
+            (Some(_), _, Some(_)) => problems.push((
+                "unexpected_public_key",
+                format!("\"{kid}\" is an HMAC key: give it a secret, not a public key."),
+            )),
+            (Some(min), secret, None) => {
+                let len = secret.as_deref().map_or(0, str::len);
+                if len == 0 {
+                    problems.push(("secret_required", format!("\"{kid}\" needs its secret.")));
+                } else if len < min {
+                    problems.push((
+                        "too_short",
+                        format!(
+                            "The secret of \"{kid}\" must be at least {min} bytes for {}.",
+                            key.alg.as_str()
+                        ),
+                    ));
+                }
+            }
+            (None, Some(_), _) => problems.push((
+                "unexpected_secret",
+                format!("\"{kid}\" is a public-key algorithm: give it a public key, not a secret."),
+            )),
+            (None, None, None) => problems.push((
+                "public_key_required",
+                format!("\"{kid}\" needs its public key (PEM or JWK)."),
+            )),
+            (None, None, Some(text)) => {
+                if let Err(error) = PublicKey::parse(text).and_then(|key_| key_.check_for(key.alg))
+                {
+                    problems.push((error.code, format!("\"{kid}\": {}", error.message)));
+                }
+            }
+        }
+    }
+    problems
 }

@@ -9,10 +9,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
-use lanyard_api::{ErrorCode, ReplayProtection};
+use lanyard_api::{ErrorCode, KeyAlg, ReplayProtection};
 use sha2::{Digest, Sha256};
 
 use crate::hmac::HmacVerifier;
+use crate::keys::{KeyMaterial, KeyRing, PublicKeyVerifier, RingKey};
 use crate::settings::Settings;
 use crate::strict_json::{Json, RawObject, StrictJsonError, string_array};
 
@@ -32,6 +33,7 @@ pub(crate) type CheckResult = Result<Passed, Failure>;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Passed {
     Signature(Algorithm),
+    KeySignature(KeyAlg),
     IssuedAgo { age: i64, limit: i64 },
     ExpBoundsAge { limit: i64 },
     NoExp,
@@ -46,6 +48,7 @@ impl std::fmt::Display for Passed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Signature(alg) => write!(f, "{alg:?} signature matches the key"),
+            Self::KeySignature(alg) => write!(f, "{} signature matches the key", alg.as_str()),
             Self::IssuedAgo { age, limit } => write!(f, "issued {age} s ago (limit {limit} s)"),
             Self::ExpBoundsAge { limit } => {
                 write!(f, "no \"iat\"; \"exp\" bounds the age (within {limit} s)")
@@ -69,11 +72,19 @@ fn fail(code: ErrorCode, detail: impl Into<String>) -> Failure {
     (code, detail.into())
 }
 
+/// No keys: the policy of settings without a key ring.
+static NO_KEYS: KeyRing = KeyRing { keys: Vec::new() };
+
 /// What a token is checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy<'a> {
-    /// The HMAC key's bytes.
+    /// The shared secret's bytes (`jwt_shared_secret`): HS tokens without a ring `kid`.
     pub secret: &'a [u8],
+    /// The key ring (SPEC §8), parsed.
+    pub keys: &'a KeyRing,
+    /// Checks public-key signatures; `None` where there is no such code (the browser preview),
+    /// which leaves those signatures unchecked.
+    pub verifier: Option<&'a dyn PublicKeyVerifier>,
     /// Oldest accepted `iat`, seconds.
     pub max_age_seconds: i64,
     /// Leeway for `iat` in the future, `nbf` and `exp`, seconds.
@@ -89,6 +100,8 @@ impl<'a> Policy<'a> {
     pub fn from_settings(settings: &'a Settings, site_url: &'a str) -> Self {
         Self {
             secret: settings.jwt_shared_secret.as_bytes(),
+            keys: &NO_KEYS,
+            verifier: None,
             max_age_seconds: settings.jwt_max_age_seconds,
             clock_skew_seconds: settings.jwt_clock_skew_seconds,
             audience: site_url,
@@ -118,6 +131,8 @@ pub struct VerifiedToken {
 /// use lanyard_core::token::{verify, Policy};
 /// let policy = Policy {
 ///     secret: &[7; 32],
+///     keys: &Default::default(),
+///     verifier: None,
 ///     max_age_seconds: 180,
 ///     clock_skew_seconds: 30,
 ///     audience: "https://app.example",
@@ -140,8 +155,8 @@ pub(crate) fn verify_with<T>(
     let parts = first(split(token))?;
     let header_bytes = first(decode_segment(parts.header))?;
     let header = first(parse_object(&header_bytes))?;
-    let alg = first(check_alg(&header, Some(policy.secret.len())))?.1;
-    first(check_signature(&parts, policy.secret, alg))?;
+    let (_, selected) = first(select_key(&header, policy, now, Some(policy.secret.len())))?;
+    first(check_selected_signature(&parts, &selected, policy))?;
     let payload_bytes = first(decode_segment(parts.payload))?;
     let claims = first(parse_object(&payload_bytes))?;
     let times = first(TimeClaims::read(&claims))?;
@@ -227,29 +242,17 @@ pub(crate) fn parse_object(bytes: &[u8]) -> Result<RawObject<'_>, Failure> {
     })
 }
 
-/// `alg` must be an HMAC algorithm the key is long enough for (HS256 always; HS384 from 48 bytes,
-/// HS512 from 64, as RFC 7518 §3.2 asks); `crit` is refused. With `key_len` unknown (the preview
-/// without a key), any HMAC algorithm passes this check.
-pub(crate) fn check_alg(
-    header: &RawObject<'_>,
-    key_len: Option<usize>,
-) -> Result<(String, Algorithm), Failure> {
-    if header.contains("crit") {
-        return Err(fail(ErrorCode::CritHeader, "the header has \"crit\""));
-    }
-    let name = match header.get("alg") {
-        Some(Json::String(name)) => name,
-        Some(_) => return Err(fail(ErrorCode::AlgNotAllowed, "\"alg\" is not a string")),
-        None => return Err(fail(ErrorCode::AlgNotAllowed, "the header has no \"alg\"")),
-    };
-    let (alg, min_key) = match name.as_ref() {
+/// An HS `alg` with the shared secret: HS256 always; HS384 from 48 bytes, HS512 from 64, as RFC
+/// 7518 §3.2 asks. With `key_len` unknown (the preview without a key), any HMAC algorithm passes.
+fn shared_secret_alg(name: &str, key_len: Option<usize>) -> Result<Algorithm, Failure> {
+    let (alg, min_key) = match name {
         "HS256" => (Algorithm::HS256, 0),
         "HS384" => (Algorithm::HS384, 48),
         "HS512" => (Algorithm::HS512, 64),
         _ => {
             return Err(fail(
                 ErrorCode::AlgNotAllowed,
-                format!("\"{}\" is not an HMAC algorithm", truncate(&name, 20)),
+                format!("\"{}\" is not an HMAC algorithm", truncate(name, 20)),
             ));
         }
     };
@@ -258,7 +261,175 @@ pub(crate) fn check_alg(
             ErrorCode::AlgNotAllowed,
             format!("{name} needs a key of at least {min_key} bytes; this one has {len}"),
         )),
-        _ => Ok((name.into_owned(), alg)),
+        _ => Ok(alg),
+    }
+}
+
+/// The key a token's header selects (SPEC §8).
+#[derive(Debug, Clone)]
+pub(crate) enum Selected<'a> {
+    /// The shared secret, for an HS token without a ring `kid`.
+    Shared(Algorithm),
+    /// The ring key its `kid` names.
+    Ring(&'a RingKey),
+    /// No `kid`: the active ring keys bound to the header's asymmetric `alg`, tried in turn.
+    Candidates(KeyAlg, Vec<&'a RingKey>),
+}
+
+impl std::fmt::Display for Selected<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Shared(alg) => write!(f, "{alg:?} with the shared secret"),
+            Self::Ring(key) => write!(
+                f,
+                "{} with the key \"{}\" (named by \"kid\")",
+                key.alg.as_str(),
+                truncate(&key.kid, 40)
+            ),
+            Self::Candidates(alg, keys) => write!(
+                f,
+                "{} without \"kid\": tries the {} active {} key(s)",
+                alg.as_str(),
+                keys.len(),
+                alg.as_str()
+            ),
+        }
+    }
+}
+
+/// Selects the key (SPEC §8): a `kid` naming a ring key selects it, and the header's `alg` must be
+/// that key's (so an HMAC secret never checks an RSA token, nor the reverse); an HS token without
+/// one, or whose `kid` names no key, uses the shared secret (Metabase ignores `kid`); any other
+/// unknown `kid` is `unknown_key`; an asymmetric token without `kid` tries the keys of its `alg`.
+/// `crit` is refused. `shared_len`, when known, applies the HS384/HS512 key-length rule.
+pub(crate) fn select_key<'a>(
+    header: &RawObject<'_>,
+    policy: &Policy<'a>,
+    now: i64,
+    shared_len: Option<usize>,
+) -> Result<(String, Selected<'a>), Failure> {
+    if header.contains("crit") {
+        return Err(fail(ErrorCode::CritHeader, "the header has \"crit\""));
+    }
+    let name = match header.get("alg") {
+        Some(Json::String(name)) => name.into_owned(),
+        Some(_) => return Err(fail(ErrorCode::AlgNotAllowed, "\"alg\" is not a string")),
+        None => return Err(fail(ErrorCode::AlgNotAllowed, "the header has no \"alg\"")),
+    };
+    let Some(alg) = KeyAlg::parse(&name) else {
+        return Err(fail(
+            ErrorCode::AlgNotAllowed,
+            format!("\"{}\" is not a supported algorithm", truncate(&name, 20)),
+        ));
+    };
+    let kid = match header.get("kid") {
+        Some(Json::String(kid)) => Some(kid.into_owned()),
+        _ => None,
+    };
+    if let Some(key) = kid.as_deref().and_then(|kid| policy.keys.get(kid)) {
+        if key.alg != alg {
+            return Err(fail(
+                ErrorCode::AlgNotAllowed,
+                format!(
+                    "the key \"{}\" verifies {} only, not {name}",
+                    truncate(&key.kid, 40),
+                    key.alg.as_str()
+                ),
+            ));
+        }
+        if key.retired(now) {
+            return Err(fail(
+                ErrorCode::KeyRetired,
+                format!("the key \"{}\" is retired", truncate(&key.kid, 40)),
+            ));
+        }
+        return Ok((name, Selected::Ring(key)));
+    }
+    if alg.is_hmac() {
+        let hs = shared_secret_alg(&name, shared_len)?;
+        return Ok((name, Selected::Shared(hs)));
+    }
+    if let Some(kid) = kid {
+        return Err(fail(
+            ErrorCode::UnknownKey,
+            format!("no key has the id \"{}\"", truncate(&kid, 40)),
+        ));
+    }
+    let of_alg: Vec<&RingKey> = policy.keys.keys.iter().filter(|k| k.alg == alg).collect();
+    let active: Vec<&RingKey> = of_alg.iter().copied().filter(|k| !k.retired(now)).collect();
+    match (of_alg.is_empty(), active.is_empty()) {
+        // Nothing could ever verify this algorithm here: the algorithm itself is not allowed.
+        (true, _) => Err(fail(
+            ErrorCode::AlgNotAllowed,
+            format!("no configured key verifies {name}"),
+        )),
+        (false, true) => Err(fail(
+            ErrorCode::KeyRetired,
+            format!("every {name} key is retired"),
+        )),
+        (false, false) => Ok((name, Selected::Candidates(alg, active))),
+    }
+}
+
+/// The signature checked with the selected key: HMACs here, public keys by `policy.verifier`.
+pub(crate) fn check_selected_signature(
+    parts: &Parts<'_>,
+    selected: &Selected<'_>,
+    policy: &Policy<'_>,
+) -> CheckResult {
+    let one = |key: &RingKey| -> bool {
+        match &key.material {
+            KeyMaterial::Secret(secret) => hmac_alg(key.alg).is_some_and(|alg| {
+                !secret.is_empty()
+                    && HmacVerifier::new(alg, secret)
+                        .is_some_and(|v| v.matches(parts.signed.as_bytes(), parts.signature))
+            }),
+            KeyMaterial::Public(public) => policy.verifier.is_some_and(|verifier| {
+                URL_SAFE_NO_PAD
+                    .decode(parts.signature)
+                    .is_ok_and(|signature| {
+                        verifier.verify(key.alg, public, parts.signed.as_bytes(), &signature)
+                    })
+            }),
+        }
+    };
+    let (matched, alg) = match selected {
+        Selected::Shared(alg) => return check_signature(parts, policy.secret, *alg),
+        Selected::Ring(key) => (one(key), key.alg),
+        Selected::Candidates(alg, keys) => (keys.iter().any(|key| one(key)), *alg),
+    };
+    if parts.signature.is_empty() {
+        Err(fail(ErrorCode::InvalidSignature, "the signature is empty"))
+    } else if matched {
+        Ok(Passed::KeySignature(alg))
+    } else {
+        Err(fail(
+            ErrorCode::InvalidSignature,
+            "the signature does not match the key",
+        ))
+    }
+}
+
+/// Whether the selected key's signature can be checked here: a known secret, or a public key with
+/// a verifier. The preview skips the check otherwise.
+pub(crate) fn can_check(selected: &Selected<'_>, policy: &Policy<'_>, shared_known: bool) -> bool {
+    let checkable = |key: &RingKey| match &key.material {
+        KeyMaterial::Secret(secret) => !secret.is_empty(),
+        KeyMaterial::Public(_) => policy.verifier.is_some(),
+    };
+    match selected {
+        Selected::Shared(_) => shared_known,
+        Selected::Ring(key) => checkable(key),
+        Selected::Candidates(_, keys) => keys.iter().all(|key| checkable(key)),
+    }
+}
+
+fn hmac_alg(alg: KeyAlg) -> Option<Algorithm> {
+    match alg {
+        KeyAlg::HS256 => Some(Algorithm::HS256),
+        KeyAlg::HS384 => Some(Algorithm::HS384),
+        KeyAlg::HS512 => Some(Algorithm::HS512),
+        _ => None,
     }
 }
 

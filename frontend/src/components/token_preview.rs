@@ -32,10 +32,13 @@ pub fn TokenPreview(
             .and_then(|w| w.location().origin().ok())
             .unwrap_or_default();
         let now = (js_sys::Date::now() / 1000.0) as i64;
+        let keys = JwtForm::preview_keys(&settings);
         Some(inspect(InspectInput {
             token,
             settings: &settings,
             key: key.as_deref(),
+            keys: &keys,
+            verifier: None,
             site_url: &site,
             now,
             user: None,

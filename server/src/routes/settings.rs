@@ -11,14 +11,14 @@ use lanyard_core::settings::Settings;
 use crate::auth::Admin;
 use crate::error::AppError;
 use crate::extract::AppJson;
-use crate::state::AppState;
+use crate::state::{AppState, SettingsSnapshot};
 
 /// `GET /api/setting/jwt`: everything but the key, with the version to send back.
 #[utoipa::path(get, path = "/api/setting/jwt", tag = "settings", operation_id = "settings_get", security(("session" = [])),
     responses((status = 200, description = "Every setting but the key, and the version.", body = JwtSettingsView), crate::openapi::AdminOnly))]
 pub async fn get(State(state): State<AppState>, _admin: Admin) -> axum::Json<JwtSettingsView> {
     let snapshot = state.settings();
-    axum::Json(snapshot.settings.view(snapshot.version))
+    axum::Json(snapshot.settings.view(snapshot.version, state.now()))
 }
 
 /// `PUT /api/setting/jwt`: a partial update, validated as a whole; nothing changes when invalid or
@@ -88,6 +88,7 @@ pub async fn test(
         None => current.settings.clone(),
     };
     let site = state.site_url(&settings, &headers)?;
+    let settings = SettingsSnapshot::new(settings, current.version);
     Ok(axum::Json(
         state.dry_run(&request, &settings, site.as_str()).await?,
     ))

@@ -57,7 +57,7 @@ impl Service {
             .await?;
         tx.commit().await?;
         self.publish_settings(next.clone(), saved);
-        Ok(next.view(saved))
+        Ok(next.view(saved, now))
     }
 
     /// The mappings modal's whole result in one transaction: members removed, groups deleted (and
@@ -110,7 +110,7 @@ impl Service {
             .await?;
         tx.commit().await?;
         self.publish_settings(next.clone(), saved);
-        Ok(next.view(saved))
+        Ok(next.view(saved, now))
     }
 }
 

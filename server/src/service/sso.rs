@@ -14,7 +14,8 @@ use serde_json::json;
 use super::Actor;
 use crate::error::AppError;
 use crate::session;
-use crate::state::Service;
+use crate::signatures::JoseVerifier;
+use crate::state::{Service, SettingsSnapshot};
 use crate::store::{ADMINISTRATORS, ALL_USERS, NewUser, StoreError, Tx, sessions, users};
 
 const BUILTINS: BuiltinGroups = BuiltinGroups {
@@ -62,14 +63,21 @@ impl Service {
         let snapshot = self.settings();
         let settings = &snapshot.settings;
         let now = self.now();
-        let result =
-            match lanyard_core::verify_login(request.token, settings, request.site_url, now) {
-                Ok(login) => {
-                    self.complete_sso(settings, &login, request, actor, now)
-                        .await
-                }
-                Err(code) => Err(code.into()),
-            };
+        let verified = lanyard_core::verify_login_with(
+            request.token,
+            settings,
+            &snapshot.keys,
+            Some(&JoseVerifier),
+            request.site_url,
+            now,
+        );
+        let result = match verified {
+            Ok(login) => {
+                self.complete_sso(settings, &login, request, actor, now)
+                    .await
+            }
+            Err(code) => Err(code.into()),
+        };
         match &result {
             Ok(_) => self.metrics.sign_in("jwt", "success"),
             Err(error) => {
@@ -201,11 +209,20 @@ impl Service {
     pub async fn dry_run(
         &self,
         request: &TokenTestRequest,
-        settings: &Settings,
+        snapshot: &SettingsSnapshot,
         site_url: &str,
     ) -> Result<Verdict, AppError> {
         let now = self.now();
-        let login = lanyard_core::verify_login(&request.token, settings, site_url, now).ok();
+        let settings = &snapshot.settings;
+        let login = lanyard_core::verify_login_with(
+            &request.token,
+            settings,
+            &snapshot.keys,
+            Some(&JoseVerifier),
+            site_url,
+            now,
+        )
+        .ok();
         let mut conn = self.store.conn().await?;
         let user = match &login {
             Some(login) => users::find_by_email(&mut conn, &login.profile.email).await?,
@@ -224,6 +241,8 @@ impl Service {
             token: &request.token,
             settings,
             key: Some(settings.jwt_shared_secret.as_bytes()),
+            keys: &snapshot.keys,
+            verifier: Some(&JoseVerifier),
             site_url,
             now,
             user: user.as_ref().map(|_| GroupContext {

@@ -2,6 +2,7 @@
 //! the SSO endpoint when a key is given.
 
 use lanyard_api::{CheckName, CheckOutcome, ErrorCode, Verdict};
+use lanyard_core::keys::KeyRing;
 use lanyard_core::settings::Settings;
 use lanyard_core::{InspectInput, inspect, verify_login};
 use serde_json::json;
@@ -13,6 +14,8 @@ fn run(token: &str, settings: &Settings, key: Option<&[u8]>) -> Verdict {
         token,
         settings,
         key,
+        keys: &KeyRing::default(),
+        verifier: None,
         site_url: SITE,
         now: NOW,
         user: None,

@@ -114,7 +114,7 @@ fn idp_uri_rules() {
 #[test]
 fn the_key_is_write_only_and_kept_unless_replaced() {
     let stored = enabled();
-    let view: JwtSettingsView = stored.view(3);
+    let view: JwtSettingsView = stored.view(3, 0);
     assert!(view.jwt_shared_secret_set);
     assert_eq!(view.jwt_shared_secret_hint, "…ef");
     let json = serde_json::to_string(&view).expect("serialises");

@@ -2,15 +2,20 @@
 
 use jsonwebtoken::Algorithm;
 use lanyard_api::ReplayProtection;
+use lanyard_core::keys::KeyRing;
 use lanyard_core::token::{MAX_TOKEN_BYTES, Policy, verify};
 use lanyard_core::{ErrorCode, verify_login};
 use serde_json::json;
 
 use crate::support::*;
 
+static NO_KEYS: KeyRing = KeyRing { keys: Vec::new() };
+
 fn policy() -> Policy<'static> {
     Policy {
         secret: KEY,
+        keys: &NO_KEYS,
+        verifier: None,
         max_age_seconds: 180,
         clock_skew_seconds: 30,
         audience: SITE,
