@@ -91,8 +91,11 @@ impl JwtForm {
             site_url: None,
             jwt_replay_protection: (self.replay_protection != base.replay_protection)
                 .then_some(self.replay_protection),
-            // The key ring is managed through the API for now; the form leaves it as stored.
+            // The key ring and the JWKS URI are managed through the API for now; the form leaves
+            // them as stored.
             jwt_keys: None,
+            jwt_jwks_uri: None,
+            jwt_jwks_cache_seconds: None,
             // Set when sending (the version the page loaded), not part of what changed.
             version: None,
         }
@@ -182,6 +185,8 @@ fn saved_settings(view: &JwtSettingsView) -> Settings {
         enable_password_login: view.enable_password_login,
         site_url: view.site_url.clone(),
         jwt_replay_protection: view.jwt_replay_protection,
+        jwt_jwks_uri: view.jwt_jwks_uri.clone(),
+        jwt_jwks_cache_seconds: view.jwt_jwks_cache_seconds,
         jwt_keys: view
             .jwt_keys
             .iter()

@@ -136,6 +136,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
             StatusCode::CONFLICT
         }
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        C::JwksUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod csp;
 pub mod error;
 pub mod extract;
+pub mod jwks;
 pub mod limiter;
 pub mod metrics;
 pub mod openapi;
@@ -79,6 +80,25 @@ pub async fn serve(
                     && let Err(error) = state.refresh_assertion_keys().await
                 {
                     tracing::warn!(%error, "could not refresh the assertion keys");
+                }
+                // The JWK Set: fetched when due, in the background so a slow IdP never delays
+                // the settings poll.
+                let snapshot = state.settings();
+                let uri = snapshot.settings.jwt_jwks_uri.clone();
+                let now = state.now();
+                if !uri.is_empty()
+                    && !state.jwks.busy()
+                    && state
+                        .jwks
+                        .due(&uri, snapshot.settings.jwt_jwks_cache_seconds, now)
+                {
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        let outcome = state.jwks.refresh(&uri, now).await;
+                        state
+                            .metrics
+                            .jwks_fetch(outcome.err().map_or("success", |e| e.code));
+                    });
                 }
                 if rounds.is_multiple_of(120)
                     && let Err(error) = state.store.prune(state.now()).await

@@ -21,6 +21,11 @@ struct SignInLabels {
     outcome: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JwksLabels {
+    outcome: &'static str,
+}
+
 /// Keyed by the route's pattern (`/api/user/{id}`, never a concrete path), so the label set stays
 /// as small as the router.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -36,6 +41,7 @@ fn latency_histogram() -> Histogram {
 pub struct Metrics {
     registry: Registry,
     sign_ins: Family<SignInLabels, Counter>,
+    jwks_fetches: Family<JwksLabels, Counter>,
     latencies: Family<RouteLabels, Histogram, fn() -> Histogram>,
     /// Each route's histogram by its pattern, so recording a request allocates nothing once the
     /// route has been seen (the family is keyed by an owned label set).
@@ -51,6 +57,12 @@ impl Default for Metrics {
             "Sign-in attempts by method and outcome",
             sign_ins.clone(),
         );
+        let jwks_fetches = Family::<JwksLabels, Counter>::default();
+        registry.register(
+            "lanyard_jwks_fetches",
+            "JWK Set fetches by outcome (success, or the error code)",
+            jwks_fetches.clone(),
+        );
         let latencies: Family<RouteLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(latency_histogram);
         registry.register_with_unit(
@@ -62,6 +74,7 @@ impl Default for Metrics {
         Self {
             registry,
             sign_ins,
+            jwks_fetches,
             latencies,
             by_route: RwLock::new(HashMap::new()),
         }
@@ -73,6 +86,13 @@ impl Metrics {
     pub fn sign_in(&self, method: &'static str, outcome: &'static str) {
         self.sign_ins
             .get_or_create(&SignInLabels { method, outcome })
+            .inc();
+    }
+
+    /// Counts one JWK Set fetch; `outcome` is `"success"` or an error code.
+    pub fn jwks_fetch(&self, outcome: &'static str) {
+        self.jwks_fetches
+            .get_or_create(&JwksLabels { outcome })
             .inc();
     }
 

@@ -14,6 +14,7 @@ use url::Url;
 use crate::assertion::Assertions;
 use crate::config::ServeArgs;
 use crate::error::AppError;
+use crate::jwks::Jwks;
 use crate::limiter::RateLimiter;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
@@ -60,6 +61,18 @@ pub struct Service {
     pub metrics: Metrics,
     /// lanyard's own keys for forward-auth assertions.
     pub assertions: Assertions,
+    /// The JWK Set of `jwt_jwks_uri`.
+    pub jwks: Jwks,
+    /// The key ring tokens are checked against: the settings' keys and the JWK Set's, merged once
+    /// per settings version and JWK Set generation.
+    ring: ArcSwap<MergedRing>,
+}
+
+/// A merged key ring and what it was built from.
+struct MergedRing {
+    version: i64,
+    generation: Option<u64>,
+    ring: Arc<KeyRing>,
 }
 
 impl std::ops::Deref for AppState {
@@ -80,6 +93,12 @@ impl AppState {
             limiter: RateLimiter::new(5, Duration::from_secs(300)),
             metrics: Metrics::default(),
             assertions: Assertions::default(),
+            jwks: Jwks::default(),
+            ring: ArcSwap::from_pointee(MergedRing {
+                version: i64::MIN,
+                generation: None,
+                ring: Arc::new(KeyRing::default()),
+            }),
         })))
     }
 }
@@ -111,6 +130,51 @@ impl Service {
             self.publish_settings(settings, version);
         }
         Ok(())
+    }
+
+    /// The keys tokens are checked against at `now`: `jwt_keys` first, then the JWK Set's (a `kid`
+    /// in both is the configured key). Kept for reuse only when `snapshot` is the live settings (a
+    /// dry run's unsaved settings must never become the ring logins use).
+    pub fn key_ring(&self, snapshot: &SettingsSnapshot, now: i64) -> Arc<KeyRing> {
+        let live = std::ptr::eq(Arc::as_ptr(&self.settings.load_full()), snapshot);
+        let uri = &snapshot.settings.jwt_jwks_uri;
+        let fetched = if uri.is_empty() {
+            None
+        } else {
+            self.jwks.keys(uri, now)
+        };
+        let generation = fetched.as_ref().map(|(_, generation)| *generation);
+        let cached = self.ring.load();
+        if live && cached.version == snapshot.version && cached.generation == generation {
+            return Arc::clone(&cached.ring);
+        }
+        let mut keys = snapshot.keys.keys.clone();
+        if let Some((set, _)) = &fetched {
+            for key in &set.keys {
+                if keys.iter().all(|k| k.kid != key.kid) {
+                    keys.push(key.clone());
+                }
+            }
+        }
+        let ring = Arc::new(KeyRing { keys });
+        if !live {
+            return ring;
+        }
+        self.ring.store(Arc::new(MergedRing {
+            version: snapshot.version,
+            generation,
+            ring: Arc::clone(&ring),
+        }));
+        ring
+    }
+
+    /// The settings as the API shows them, with this server's JWK Set status.
+    pub fn settings_view(&self, settings: &Settings, version: i64) -> lanyard_api::JwtSettingsView {
+        let mut view = settings.view(version, self.now());
+        if !settings.jwt_jwks_uri.is_empty() {
+            view.jwks = Some(self.jwks.status(&settings.jwt_jwks_uri));
+        }
+        view
     }
 
     /// Where session cookies go for a site at `site`: `Secure` over https, and `--cookie-domain`.

@@ -53,6 +53,8 @@ pub enum ErrorCode {
     UnknownKey,
     /// The key that verifies this token is retired (`not_after` has passed).
     KeyRetired,
+    /// The token needs the JWK Set, and no good copy of it is at hand (fetches failing for 24 h).
+    JwksUnavailable,
 
     // --- the SSO flow (SPEC §2.1, §2.3, §2.7) ---
     /// JWT SSO is not enabled.
@@ -125,6 +127,7 @@ impl ErrorCode {
         Self::TokenReplayed,
         Self::UnknownKey,
         Self::KeyRetired,
+        Self::JwksUnavailable,
         Self::SsoDisabled,
         Self::InvalidReturnTo,
         Self::DuplicateParameter,
@@ -171,6 +174,7 @@ impl ErrorCode {
             Self::TokenReplayed => "token_replayed",
             Self::UnknownKey => "unknown_key",
             Self::KeyRetired => "key_retired",
+            Self::JwksUnavailable => "jwks_unavailable",
             Self::SsoDisabled => "sso_disabled",
             Self::InvalidReturnTo => "invalid_return_to",
             Self::DuplicateParameter => "duplicate_parameter",
@@ -240,6 +244,9 @@ impl ErrorCode {
                 "The token's \"kid\" names no configured key, and no key fits its algorithm."
             }
             Self::KeyRetired => "The key that signed this token is retired.",
+            Self::JwksUnavailable => {
+                "The identity provider's key set (JWKS) cannot be fetched; try again later."
+            }
             Self::SsoDisabled => "JWT single sign-on is not enabled.",
             Self::InvalidReturnTo => {
                 "The return_to address is not a path or an address on this site."

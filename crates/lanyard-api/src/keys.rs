@@ -148,3 +148,41 @@ pub struct JwtKeyView {
     /// Public keys: the RFC 7638 thumbprint.
     pub thumbprint: Option<String>,
 }
+
+/// A key read from the JWK Set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JwksKey {
+    /// Its `kid` (its thumbprint when the set gave none).
+    pub kid: String,
+    /// The algorithm it is bound to (its `alg`, or its kind's default).
+    pub alg: KeyAlg,
+    /// RFC 7638 thumbprint.
+    pub thumbprint: String,
+}
+
+/// A key of the JWK Set that lanyard does not use, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JwksSkippedKey {
+    /// Its `kid`, when it has one.
+    pub kid: Option<String>,
+    /// Why it is not used.
+    pub reason: String,
+}
+
+/// The JWK Set as this server last fetched it (each replica fetches for itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JwksStatus {
+    /// `jwt_jwks_uri`.
+    pub uri: String,
+    /// When the keys in use were fetched (Unix seconds); `None` before the first success.
+    pub fetched_at: Option<i64>,
+    /// The keys in use.
+    pub keys: Vec<JwksKey>,
+    /// Keys left out.
+    pub skipped: Vec<JwksSkippedKey>,
+    /// The last fetch's error, when it failed (the previous keys stay in use for up to 24 h).
+    pub last_error: Option<String>,
+}

@@ -14,7 +14,7 @@ mod verdict;
 
 pub use audit::{AuditEntry, AuditEvent, AuditPage};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
-pub use keys::{JwtKey, JwtKeyView, KeyAlg, KeyStatus};
+pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use people::{
     CreateGroup, CreateUser, Group, GroupId, UpdateGroup, UpdateUser, User, UserId, UserPage,
 };

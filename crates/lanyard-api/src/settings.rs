@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{JwtKey, JwtKeyView};
+use crate::keys::{JwksStatus, JwtKey, JwtKeyView};
 use crate::people::GroupId;
 
 /// JWT group name → ids of lanyard groups. Ordered, so the same mappings always serialise the same.
@@ -63,6 +63,13 @@ pub struct JwtSettingsView {
     pub jwt_replay_protection: ReplayProtection,
     /// The key ring (SPEC §8), secrets masked.
     pub jwt_keys: Vec<JwtKeyView>,
+    /// A JWK Set URL the server fetches keys from (`""`: none).
+    pub jwt_jwks_uri: String,
+    /// How long fetched keys are used before the set is fetched again, seconds.
+    pub jwt_jwks_cache_seconds: i64,
+    /// The JWK Set as this server last fetched it; `None` without `jwt_jwks_uri`.
+    #[serde(default)]
+    pub jwks: Option<JwksStatus>,
     /// The stored settings' version: send it back with a change, and a change made meanwhile by
     /// someone else is refused (`settings_conflict`) instead of being overwritten.
     pub version: i64,
@@ -123,6 +130,13 @@ pub struct JwtSettingsPatch {
     /// The whole key ring (replaces it); an HMAC key's secret absent or sent back masked is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_keys: Option<Vec<JwtKey>>,
+    /// See [`JwtSettingsView::jwt_jwks_uri`]. Fetched on save: an unreachable or unusable set is a
+    /// field error and nothing is saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_jwks_uri: Option<String>,
+    /// See [`JwtSettingsView::jwt_jwks_cache_seconds`] (60..=86400).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_jwks_cache_seconds: Option<i64>,
     /// The version these changes were made against ([`JwtSettingsView::version`]). When it is no
     /// longer current the save is refused with `409 settings_conflict`; absent, the change applies
     /// to whatever is stored.

@@ -418,3 +418,106 @@ pub trait PublicKeyVerifier: std::fmt::Debug + Sync {
     /// Whether `signature` (raw bytes, as JWS encodes it) is valid for `message` under `key` and `alg`.
     fn verify(&self, alg: KeyAlg, key: &PublicKey, message: &[u8], signature: &[u8]) -> bool;
 }
+
+/// Largest JWK Set accepted, in bytes (SPEC §8).
+pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+
+/// A key of a JWK Set that was left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedKey {
+    /// Its `kid`, when it has one.
+    pub kid: Option<String>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// A JWK Set read: the usable keys (bound to their `alg`, or the kind's default) and the skipped ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JwkSet {
+    /// Usable signing keys. A key without `kid` is named by its thumbprint.
+    pub keys: Vec<RingKey>,
+    /// Keys left out: `use` other than `sig`, an unsupported `kty`/`crv`/`alg`, a malformed key, a
+    /// repeated `kid`.
+    pub skipped: Vec<SkippedKey>,
+}
+
+/// Reads a JWK Set (`{"keys": [...]}`), refusing a set over 256 KiB or one that is not a JWK Set;
+/// keys that cannot be used are skipped and listed, never fatal.
+///
+/// ```
+/// use lanyard_core::keys::parse_jwk_set;
+/// let set = parse_jwk_set(r#"{"keys":[
+///   {"kty":"OKP","crv":"Ed25519","kid":"a","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+///   {"kty":"RSA","use":"enc","kid":"b","n":"AQAB","e":"AQAB"}]}"#).unwrap();
+/// assert_eq!(set.keys.len(), 1);
+/// assert_eq!(set.skipped[0].kid.as_deref(), Some("b"));
+/// ```
+pub fn parse_jwk_set(text: &str) -> Result<JwkSet, KeyError> {
+    if text.len() > MAX_JWKS_BYTES {
+        return Err(refuse(
+            "jwks_too_large",
+            "The JWK Set is larger than 256 KiB.",
+        ));
+    }
+    let not_a_set = refuse(
+        "jwks_invalid",
+        "The document is not a JWK Set ({\"keys\": [...]}).",
+    );
+    let document: serde_json::Value = serde_json::from_str(text).map_err(|_| not_a_set)?;
+    let entries = document
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .ok_or(not_a_set)?;
+    let mut set = JwkSet::default();
+    for entry in entries {
+        let kid = entry
+            .get("kid")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        let mut skip = |reason: String| {
+            set.skipped.push(SkippedKey {
+                kid: kid.clone(),
+                reason,
+            });
+        };
+        if let Some(usage) = entry.get("use").and_then(serde_json::Value::as_str)
+            && usage != "sig"
+        {
+            skip(format!("\"use\" is \"{usage}\", not \"sig\""));
+            continue;
+        }
+        let key = match PublicKey::parse(&entry.to_string()) {
+            Ok(key) => key,
+            Err(error) => {
+                skip(error.message.to_owned());
+                continue;
+            }
+        };
+        let alg = match entry.get("alg").and_then(serde_json::Value::as_str) {
+            None => key.default_alg(),
+            Some(name) => match KeyAlg::parse(name) {
+                Some(alg) if !alg.is_hmac() => alg,
+                _ => {
+                    skip(format!("\"alg\" {name} is not supported"));
+                    continue;
+                }
+            },
+        };
+        if let Err(error) = key.check_for(alg) {
+            skip(error.message.to_owned());
+            continue;
+        }
+        let kid = kid.clone().unwrap_or_else(|| key.thumbprint());
+        if !valid_kid(&kid) || set.keys.iter().any(|k| k.kid == kid) {
+            skip("the kid is invalid or repeated".to_owned());
+            continue;
+        }
+        set.keys.push(RingKey {
+            kid,
+            alg,
+            material: KeyMaterial::Public(key),
+            not_after: None,
+        });
+    }
+    Ok(set)
+}

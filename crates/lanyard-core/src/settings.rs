@@ -22,6 +22,8 @@ pub const CLOCK_SKEW_RANGE: std::ops::RangeInclusive<i64> = 0..=300;
 pub const MAX_NAME_CHARS: usize = 255;
 /// Most keys the ring may hold (SPEC §8).
 pub const MAX_KEYS: usize = 20;
+/// Bounds of `jwt_jwks_cache_seconds`.
+pub const JWKS_CACHE_RANGE: std::ops::RangeInclusive<i64> = 60..=86_400;
 
 /// The stored settings document. `Debug` never prints the signing key.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +61,10 @@ pub struct Settings {
     pub jwt_replay_protection: ReplayProtection,
     /// The key ring (SPEC §8): keys selected by `kid`, each bound to one algorithm.
     pub jwt_keys: Vec<JwtKey>,
+    /// A JWK Set URL the server fetches keys from; `""` for none.
+    pub jwt_jwks_uri: String,
+    /// How long fetched keys are used before the set is fetched again, seconds.
+    pub jwt_jwks_cache_seconds: i64,
 }
 
 impl Default for Settings {
@@ -80,6 +86,8 @@ impl Default for Settings {
             site_url: None,
             jwt_replay_protection: ReplayProtection::Jti,
             jwt_keys: Vec::new(),
+            jwt_jwks_uri: String::new(),
+            jwt_jwks_cache_seconds: 900,
         }
     }
 }
@@ -143,6 +151,9 @@ impl Settings {
             site_url: self.site_url.clone(),
             jwt_replay_protection: self.jwt_replay_protection,
             jwt_keys: self.jwt_keys.iter().map(|key| key_view(key, now)).collect(),
+            jwt_jwks_uri: self.jwt_jwks_uri.clone(),
+            jwt_jwks_cache_seconds: self.jwt_jwks_cache_seconds,
+            jwks: None,
             version,
         }
     }
@@ -205,6 +216,10 @@ impl Settings {
         }
         if let Some(value) = patch.jwt_replay_protection {
             next.jwt_replay_protection = value;
+        }
+        keep(&mut next.jwt_jwks_uri, &patch.jwt_jwks_uri);
+        if let Some(value) = patch.jwt_jwks_cache_seconds {
+            next.jwt_jwks_cache_seconds = value;
         }
         if let Some(keys) = &patch.jwt_keys {
             next.jwt_keys = keys
@@ -278,11 +293,11 @@ impl Settings {
                     "Enter the identity provider's URI before enabling JWT.",
                 );
             }
-            if secret_len == 0 && self.jwt_keys.is_empty() {
+            if secret_len == 0 && self.jwt_keys.is_empty() && self.jwt_jwks_uri.is_empty() {
                 fail(
                     "jwt_shared_secret",
                     "required",
-                    "Enter or generate a signing key (or add a key to the key ring) before enabling JWT.",
+                    "Enter or generate a signing key (or add a key or a JWKS URI) before enabling JWT.",
                 );
             }
         }
@@ -347,6 +362,18 @@ impl Settings {
             fail("site_url", code, message);
         }
 
+        if !self.jwt_jwks_uri.is_empty()
+            && let Some((code, message)) = check_jwks_uri(&self.jwt_jwks_uri)
+        {
+            fail("jwt_jwks_uri", code, message);
+        }
+        if !JWKS_CACHE_RANGE.contains(&self.jwt_jwks_cache_seconds) {
+            fail(
+                "jwt_jwks_cache_seconds",
+                "out_of_range",
+                "The JWKS cache time must be between 60 and 86400 seconds.",
+            );
+        }
         for (code, message) in check_keys(&self.jwt_keys) {
             fail("jwt_keys", code, &message);
         }
@@ -506,4 +533,22 @@ fn check_keys(keys: &[JwtKey]) -> Vec<(&'static str, String)> {
         }
     }
     problems
+}
+
+/// A JWKS URI is https — or http to this machine (loopback), for tests and sidecars.
+fn check_jwks_uri(value: &str) -> Option<(&'static str, &'static str)> {
+    if let Some(problem) = check_http_url(value) {
+        return Some(problem);
+    }
+    let url = Url::parse(value).ok()?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(host)) => host == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    (url.scheme() != "https" && !loopback).then_some((
+        "not_https",
+        "A JWKS URI must be https (http only for 127.0.0.1, ::1 or localhost).",
+    ))
 }

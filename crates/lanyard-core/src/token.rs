@@ -85,6 +85,9 @@ pub struct Policy<'a> {
     /// Checks public-key signatures; `None` where there is no such code (the browser preview),
     /// which leaves those signatures unchecked.
     pub verifier: Option<&'a dyn PublicKeyVerifier>,
+    /// Keys also come from a JWK Set (`jwt_jwks_uri`): an asymmetric token no key fits is then
+    /// `unknown_key` (the set may have changed: the server refetches), not `alg_not_allowed`.
+    pub remote_keys: bool,
     /// Oldest accepted `iat`, seconds.
     pub max_age_seconds: i64,
     /// Leeway for `iat` in the future, `nbf` and `exp`, seconds.
@@ -102,6 +105,7 @@ impl<'a> Policy<'a> {
             secret: settings.jwt_shared_secret.as_bytes(),
             keys: &NO_KEYS,
             verifier: None,
+            remote_keys: !settings.jwt_jwks_uri.is_empty(),
             max_age_seconds: settings.jwt_max_age_seconds,
             clock_skew_seconds: settings.jwt_clock_skew_seconds,
             audience: site_url,
@@ -133,6 +137,7 @@ pub struct VerifiedToken {
 ///     secret: &[7; 32],
 ///     keys: &Default::default(),
 ///     verifier: None,
+///     remote_keys: false,
 ///     max_age_seconds: 180,
 ///     clock_skew_seconds: 30,
 ///     audience: "https://app.example",
@@ -358,6 +363,10 @@ pub(crate) fn select_key<'a>(
     let of_alg: Vec<&RingKey> = policy.keys.keys.iter().filter(|k| k.alg == alg).collect();
     let active: Vec<&RingKey> = of_alg.iter().copied().filter(|k| !k.retired(now)).collect();
     match (of_alg.is_empty(), active.is_empty()) {
+        (true, _) if policy.remote_keys => Err(fail(
+            ErrorCode::UnknownKey,
+            format!("no key of the JWK Set verifies {name}"),
+        )),
         // Nothing could ever verify this algorithm here: the algorithm itself is not allowed.
         (true, _) => Err(fail(
             ErrorCode::AlgNotAllowed,

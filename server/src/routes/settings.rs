@@ -4,7 +4,8 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use lanyard_api::{
-    EnablePasswordLogin, JwtSettingsPatch, JwtSettingsView, SaveMappings, TokenTestRequest, Verdict,
+    EnablePasswordLogin, JwksStatus, JwtSettingsPatch, JwtSettingsView, SaveMappings,
+    TokenTestRequest, Verdict,
 };
 use lanyard_core::settings::Settings;
 
@@ -18,7 +19,7 @@ use crate::state::{AppState, SettingsSnapshot};
     responses((status = 200, description = "Every setting but the key, and the version.", body = JwtSettingsView), crate::openapi::AdminOnly))]
 pub async fn get(State(state): State<AppState>, _admin: Admin) -> axum::Json<JwtSettingsView> {
     let snapshot = state.settings();
-    axum::Json(snapshot.settings.view(snapshot.version, state.now()))
+    axum::Json(state.settings_view(&snapshot.settings, snapshot.version))
 }
 
 /// `PUT /api/setting/jwt`: a partial update, validated as a whole; nothing changes when invalid or
@@ -92,4 +93,16 @@ pub async fn test(
     Ok(axum::Json(
         state.dry_run(&request, &settings, site.as_str()).await?,
     ))
+}
+
+/// `POST /api/setting/jwt/jwks/refresh`: fetch the JWK Set now.
+#[utoipa::path(post, path = "/api/setting/jwt/jwks/refresh", tag = "settings", operation_id = "settings_refresh_jwks",
+    security(("session" = [])),
+    responses((status = 200, description = "The JWK Set's status after the fetch (a failure is in `last_error`; the previous keys stay in use).", body = JwksStatus),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly))]
+pub async fn refresh_jwks(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<axum::Json<JwksStatus>, AppError> {
+    Ok(axum::Json(state.refresh_jwks().await?))
 }

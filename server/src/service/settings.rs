@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use lanyard_api::{
-    AuditEvent, ErrorCode, GroupId, JwtSettingsPatch, JwtSettingsView, SaveMappings,
+    AuditEvent, ErrorCode, FieldError, GroupId, JwksStatus, JwtSettingsPatch, JwtSettingsView,
+    SaveMappings,
 };
 use serde_json::json;
 
@@ -25,16 +26,68 @@ impl Service {
         patch: &JwtSettingsPatch,
         actor: &Actor,
     ) -> Result<JwtSettingsView, AppError> {
+        let probed = self.probe_jwks(patch).await?;
         let mut tries = 0;
-        loop {
+        let saved = loop {
             tries += 1;
             match self.try_save_settings(patch, actor).await {
                 // Without a version, a conflict can only be a save that slipped in between.
                 Err(AppError::Code(ErrorCode::SettingsConflict))
                     if patch.version.is_none() && tries < UNVERSIONED_RETRIES => {}
-                other => return other,
+                other => break other,
+            }
+        }?;
+        if let Some((uri, set)) = probed {
+            self.jwks.store(&uri, set, self.now());
+            return Ok(self.settings_view(&self.settings().settings, saved.version));
+        }
+        Ok(saved)
+    }
+
+    /// A new JWKS URI is fetched before anything is saved: unreachable, too large, not a JWK Set or
+    /// without a usable key, it is a field error and nothing changes (SPEC §8).
+    async fn probe_jwks(
+        &self,
+        patch: &JwtSettingsPatch,
+    ) -> Result<Option<(String, lanyard_core::keys::JwkSet)>, AppError> {
+        let Some(uri) = patch.jwt_jwks_uri.as_deref().filter(|uri| !uri.is_empty()) else {
+            return Ok(None);
+        };
+        let current = self.settings();
+        if current.settings.jwt_jwks_uri == uri && self.jwks.keys(uri, self.now()).is_some() {
+            return Ok(None);
+        }
+        // The rules first, so a malformed URI gets their message rather than a failed fetch.
+        current
+            .settings
+            .apply(patch, None)
+            .map_err(AppError::Settings)?;
+        match self.jwks.probe(uri).await {
+            Ok(set) => {
+                self.metrics.jwks_fetch("success");
+                Ok(Some((uri.to_owned(), set)))
+            }
+            Err(error) => {
+                self.metrics.jwks_fetch(error.code);
+                Err(AppError::Settings(vec![FieldError {
+                    field: "jwt_jwks_uri".into(),
+                    code: error.code.into(),
+                    message: format!("The JWK Set cannot be used: {}.", error.message),
+                }]))
             }
         }
+    }
+
+    /// Fetches the JWK Set now (`POST /api/setting/jwt/jwks/refresh`) and reports its status.
+    pub async fn refresh_jwks(&self) -> Result<JwksStatus, AppError> {
+        let uri = self.settings().settings.jwt_jwks_uri.clone();
+        if uri.is_empty() {
+            return Err(ErrorCode::InvalidRequest.into());
+        }
+        let outcome = self.jwks.refresh(&uri, self.now()).await;
+        self.metrics
+            .jwks_fetch(outcome.err().map_or("success", |error| error.code));
+        Ok(self.jwks.status(&uri))
     }
 
     async fn try_save_settings(
@@ -57,7 +110,7 @@ impl Service {
             .await?;
         tx.commit().await?;
         self.publish_settings(next.clone(), saved);
-        Ok(next.view(saved, now))
+        Ok(self.settings_view(&next, saved))
     }
 
     /// The mappings modal's whole result in one transaction: members removed, groups deleted (and
@@ -110,7 +163,7 @@ impl Service {
             .await?;
         tx.commit().await?;
         self.publish_settings(next.clone(), saved);
-        Ok(next.view(saved, now))
+        Ok(self.settings_view(&next, saved))
     }
 }
 

@@ -7,6 +7,7 @@ use lanyard_api::{
 };
 use lanyard_core::accounts::{Admission, admit};
 use lanyard_core::groups::{self, BuiltinGroups, SyncInput};
+use lanyard_core::keys::KeyRing;
 use lanyard_core::settings::Settings;
 use lanyard_core::{GroupContext, InspectInput, Login, inspect};
 use serde_json::json;
@@ -63,14 +64,9 @@ impl Service {
         let snapshot = self.settings();
         let settings = &snapshot.settings;
         let now = self.now();
-        let verified = lanyard_core::verify_login_with(
-            request.token,
-            settings,
-            &snapshot.keys,
-            Some(&JoseVerifier),
-            request.site_url,
-            now,
-        );
+        let verified = self
+            .verify_token(request.token, &snapshot, request.site_url, now)
+            .await;
         let result = match verified {
             Ok(login) => {
                 self.complete_sso(settings, &login, request, actor, now)
@@ -88,6 +84,46 @@ impl Service {
             }
         }
         result
+    }
+
+    /// Verifies `token` against the settings and the merged key ring. A `kid` the ring lacks, with a
+    /// JWK Set configured, refetches the set (at most once a minute) and tries again; with no good
+    /// copy of the set at all, the answer is `jwks_unavailable` rather than `unknown_key`.
+    async fn verify_token(
+        &self,
+        token: &str,
+        snapshot: &SettingsSnapshot,
+        site_url: &str,
+        now: i64,
+    ) -> Result<Login, ErrorCode> {
+        let settings = &snapshot.settings;
+        let verify = |ring: &KeyRing| {
+            lanyard_core::verify_login_with(
+                token,
+                settings,
+                ring,
+                Some(&JoseVerifier),
+                site_url,
+                now,
+            )
+        };
+        let verified = verify(&self.key_ring(snapshot, now));
+        let uri = &settings.jwt_jwks_uri;
+        if verified != Err(ErrorCode::UnknownKey) || uri.is_empty() {
+            return verified;
+        }
+        if self.jwks.refresh_for_unknown_kid(uri, now).await {
+            self.metrics
+                .jwks_fetch(if self.jwks.keys(uri, now).is_some() {
+                    "success"
+                } else {
+                    "jwks_unreachable"
+                });
+        }
+        if self.jwks.keys(uri, now).is_none() {
+            return Err(ErrorCode::JwksUnavailable);
+        }
+        verify(&self.key_ring(snapshot, now))
     }
 
     async fn complete_sso(
@@ -214,10 +250,11 @@ impl Service {
     ) -> Result<Verdict, AppError> {
         let now = self.now();
         let settings = &snapshot.settings;
+        let ring = self.key_ring(snapshot, now);
         let login = lanyard_core::verify_login_with(
             &request.token,
             settings,
-            &snapshot.keys,
+            &ring,
             Some(&JoseVerifier),
             site_url,
             now,
@@ -241,7 +278,7 @@ impl Service {
             token: &request.token,
             settings,
             key: Some(settings.jwt_shared_secret.as_bytes()),
-            keys: &snapshot.keys,
+            keys: &ring,
             verifier: Some(&JoseVerifier),
             site_url,
             now,

@@ -8,6 +8,7 @@ mod binary;
 mod compat;
 mod forward;
 mod hardening;
+mod jwks;
 mod key_ring;
 mod openapi;
 mod ops;

@@ -163,3 +163,69 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_jwk_set_keeps_signing_keys_and_lists_the_rest() {
+    use lanyard_core::keys::parse_jwk_set;
+    let ed = PublicKey::parse(ED25519).expect("ed");
+    let PublicKey::Ed25519 { x } = &ed else {
+        panic!("ed25519")
+    };
+    let x = URL_SAFE_NO_PAD.encode(x);
+    let rsa_jwk: serde_json::Value =
+        serde_json::from_str(&as_jwk(&PublicKey::parse(RSA_2048).expect("rsa"))).expect("json");
+    let weak_jwk: serde_json::Value =
+        serde_json::from_str(&as_jwk(&PublicKey::parse(RSA_1024).expect("rsa"))).expect("json");
+    let mut rsa_ps = rsa_jwk.clone();
+    rsa_ps["kid"] = "ps".into();
+    rsa_ps["alg"] = "PS384".into();
+    let mut rsa_enc = rsa_jwk.clone();
+    rsa_enc["kid"] = "enc".into();
+    rsa_enc["use"] = "enc".into();
+    let mut weak = weak_jwk;
+    weak["kid"] = "weak".into();
+    let mut hs = rsa_jwk.clone();
+    hs["kid"] = "hs".into();
+    hs["alg"] = "HS256".into();
+    let set = serde_json::json!({"keys": [
+        {"kty": "OKP", "crv": "Ed25519", "x": x, "use": "sig"},
+        rsa_ps,
+        rsa_enc,
+        weak,
+        hs,
+        {"kty": "oct", "kid": "secret", "k": "c2VjcmV0"},
+        {"kty": "EC", "crv": "P-521", "kid": "p521", "x": "AA", "y": "AA"},
+        {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "dup"},
+        {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "dup"},
+    ]});
+    let parsed = lanyard_core::keys::parse_jwk_set(&set.to_string()).expect("a JWK Set");
+    let kept: Vec<_> = parsed.keys.iter().map(|k| (k.kid.clone(), k.alg)).collect();
+    assert_eq!(
+        kept,
+        [
+            (ed.thumbprint(), KeyAlg::EdDSA),
+            ("ps".into(), KeyAlg::PS384),
+            ("dup".into(), KeyAlg::EdDSA)
+        ],
+        "no kid: named by the thumbprint; alg from the JWK or the kind"
+    );
+    let skipped: Vec<_> = parsed
+        .skipped
+        .iter()
+        .map(|s| s.kid.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(skipped, ["enc", "weak", "hs", "secret", "p521", "dup"]);
+    assert_eq!(
+        parse_jwk_set("[]").err().map(|e| e.code),
+        Some("jwks_invalid")
+    );
+    assert_eq!(
+        parse_jwk_set("{\"keys\": 1}").err().map(|e| e.code),
+        Some("jwks_invalid")
+    );
+    let huge = format!("{{\"keys\": [], \"pad\": \"{}\"}}", "x".repeat(300 * 1024));
+    assert_eq!(
+        parse_jwk_set(&huge).err().map(|e| e.code),
+        Some("jwks_too_large")
+    );
+}

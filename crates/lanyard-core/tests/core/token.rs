@@ -16,6 +16,7 @@ fn policy() -> Policy<'static> {
         secret: KEY,
         keys: &NO_KEYS,
         verifier: None,
+        remote_keys: false,
         max_age_seconds: 180,
         clock_skew_seconds: 30,
         audience: SITE,
