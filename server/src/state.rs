@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::assertion::Assertions;
 use crate::config::ServeArgs;
+use crate::demo_keys::DemoKeys;
 use crate::error::AppError;
 use crate::jwks::Jwks;
 use crate::limiter::RateLimiter;
@@ -63,6 +64,8 @@ pub struct Service {
     pub assertions: Assertions,
     /// The JWK Set of `jwt_jwks_uri`.
     pub jwks: Jwks,
+    /// The demo IdP's key pairs (`--demo-idp` only).
+    pub demo_keys: Option<DemoKeys>,
     /// The key ring tokens are checked against: the settings' keys and the JWK Set's, merged once
     /// per settings version and JWK Set generation.
     ring: ArcSwap<MergedRing>,
@@ -85,6 +88,13 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Loads the settings and builds the state.
     pub async fn new(store: Store, options: ServeArgs) -> Result<Self, StoreError> {
+        let demo_keys = if options.demo_idp {
+            DemoKeys::generate()
+                .inspect_err(|error| tracing::error!(%error, "no demo IdP keys"))
+                .ok()
+        } else {
+            None
+        };
         let (settings, version) = store.load_settings().await?;
         Ok(Self(Arc::new(Service {
             store,
@@ -94,6 +104,7 @@ impl AppState {
             metrics: Metrics::default(),
             assertions: Assertions::default(),
             jwks: Jwks::default(),
+            demo_keys,
             ring: ArcSwap::from_pointee(MergedRing {
                 version: i64::MIN,
                 generation: None,

@@ -1,5 +1,6 @@
 //! `/demo-idp` (only with `--demo-idp`): a stand-in identity provider that signs a token for whatever
-//! user and groups are typed into its form, with the configured key, so the whole flow can be tried
+//! user and groups are typed into its form — with the configured shared secret (HS256), or with its
+//! own RS256, ES256 or EdDSA key published at `/demo-idp/jwks.json` — so the whole flow can be tried
 //! without a real IdP. It signs anyone in: never enable it in production.
 
 use axum::extract::{Form, Query, State};
@@ -32,6 +33,17 @@ pub struct DemoForm {
     groups: String,
     #[serde(default)]
     return_to: Option<String>,
+    /// `HS256` (the shared secret; the default), `RS256`, `ES256` or `EdDSA`.
+    #[serde(default)]
+    alg: Option<String>,
+}
+
+/// `GET /demo-idp/jwks.json`: the demo IdP's public keys, for `jwt_jwks_uri`.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    match &state.demo_keys {
+        Some(keys) => axum::Json(keys.jwks()).into_response(),
+        None => AppError::Code(ErrorCode::NotFound).into_response(),
+    }
 }
 
 /// `GET /demo-idp`: the sign-in form.
@@ -48,6 +60,12 @@ pub async fn form(Query(query): Query<DemoQuery>) -> Html<String> {
 <p><label for="first_name">First name</label><br><input id="first_name" name="first_name"></p>
 <p><label for="last_name">Last name</label><br><input id="last_name" name="last_name"></p>
 <p><label for="groups">Groups (comma-separated)</label><br><input id="groups" name="groups"></p>
+<p><label for="alg">Signature</label><br><select id="alg" name="alg">
+<option value="HS256">HS256 with lanyard's shared secret</option>
+<option value="EdDSA">EdDSA with this IdP's key (JWKS)</option>
+<option value="ES256">ES256 with this IdP's key (JWKS)</option>
+<option value="RS256">RS256 with this IdP's key (JWKS)</option>
+</select></p>
 <input type="hidden" name="return_to" value="{return_to}">
 <p><button type="submit">Sign in</button></p>
 </form></body></html>"#
@@ -61,9 +79,6 @@ pub async fn sign(
 ) -> Result<Response, AppError> {
     let snapshot = state.settings();
     let settings = &snapshot.settings;
-    if settings.jwt_shared_secret.is_empty() {
-        return Err(ErrorCode::SsoDisabled.into());
-    }
     let groups: Vec<&str> = form
         .groups
         .split(',')
@@ -82,11 +97,34 @@ pub async fn sign(
     );
     claims.insert(settings.jwt_attribute_groups.clone(), json!(groups));
     claims.insert("iat".into(), json!(state.now()));
-    let token = jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(settings.jwt_shared_secret.as_bytes()),
-    )
+    let token = match form.alg.as_deref().unwrap_or("HS256") {
+        "HS256" => {
+            if settings.jwt_shared_secret.is_empty() {
+                return Err(ErrorCode::SsoDisabled.into());
+            }
+            jsonwebtoken::encode(
+                &jsonwebtoken::Header::default(),
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(settings.jwt_shared_secret.as_bytes()),
+            )
+        }
+        name => {
+            let alg = match name {
+                "RS256" => jsonwebtoken::Algorithm::RS256,
+                "ES256" => jsonwebtoken::Algorithm::ES256,
+                "EdDSA" => jsonwebtoken::Algorithm::EdDSA,
+                _ => return Err(ErrorCode::InvalidRequest.into()),
+            };
+            let key = state
+                .demo_keys
+                .as_ref()
+                .and_then(|keys| keys.key(alg))
+                .ok_or(ErrorCode::NotFound)?;
+            let mut header = jsonwebtoken::Header::new(alg);
+            header.kid = Some(key.kid.to_owned());
+            jsonwebtoken::encode(&header, &claims, &key.encoding)
+        }
+    }
     .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut location = String::from("/auth/sso?");
     location.push_str(

@@ -68,7 +68,9 @@ pub fn app(state: AppState) -> Router {
         }),
     );
     if state.options.demo_idp {
-        router = router.route("/demo-idp", get(demo_idp::form).post(demo_idp::sign));
+        router = router
+            .route("/demo-idp", get(demo_idp::form).post(demo_idp::sign))
+            .route("/demo-idp/jwks.json", get(demo_idp::jwks));
     }
     let static_dir = &state.options.static_dir;
     let index_html = std::fs::read_to_string(static_dir.join("index.html")).ok();

@@ -275,7 +275,59 @@ async fn without_any_good_copy_of_the_set_tokens_get_jwks_unavailable() {
     drop((first, second, dir));
 }
 
+/// The demo IdP's JWK Set as `jwt_jwks_uri`: its EdDSA, ES256 and RS256 tokens sign people in.
+async fn the_demo_idp_signs_with_its_own_keys_through_its_jwks(server: Server) {
+    let admin = server.setup_admin().await;
+    // The RSA key is made in the background at start.
+    for _ in 0..600 {
+        let (_, set) = server.get_json("", "/demo-idp/jwks.json").await;
+        if set["keys"].as_array().map_or(0, Vec::len) == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let settings = json!({"jwt_enabled": true, "jwt_identity_provider_uri": server.url("/demo-idp"),
+                          "jwt_jwks_uri": server.url("/demo-idp/jwks.json")});
+    let (status, view) = server.put_json(&admin, "/api/setting/jwt", &settings).await;
+    assert_eq!(status, 200, "{view}");
+    let kids: Vec<_> = view["jwks"]["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["kid"].clone())
+        .collect();
+    assert_eq!(kids, ["demo-eddsa", "demo-es256", "demo-rs256"]);
+    for alg in ["EdDSA", "ES256", "RS256"] {
+        let email = format!("{}@example.com", alg.to_lowercase());
+        let signed = server
+            .http
+            .post(server.url("/demo-idp"))
+            .form(&[
+                ("email", email.as_str()),
+                ("alg", alg),
+                ("return_to", "/me"),
+            ])
+            .send()
+            .await
+            .expect("demo idp");
+        assert_eq!(signed.status(), 302, "{alg}");
+        let location = signed.headers()["location"]
+            .to_str()
+            .unwrap_or("")
+            .to_owned();
+        let back = server
+            .http
+            .get(server.url(&location))
+            .send()
+            .await
+            .expect("sso");
+        assert_eq!(back.status(), 302, "{alg}");
+        assert_eq!(back.headers()["location"], "/me", "{alg}");
+    }
+}
+
 on_both_backends!(
+    the_demo_idp_signs_with_its_own_keys_through_its_jwks,
     a_bad_jwks_uri_is_a_field_error_and_nothing_is_saved,
     keys_come_from_the_jwk_set_and_a_new_kid_needs_one_refetch,
     a_jwk_set_alone_is_a_key_source,
