@@ -17,7 +17,6 @@ pub mod passwords;
 pub mod routes;
 pub mod service;
 pub mod session;
-pub mod signatures;
 pub mod state;
 pub mod store;
 

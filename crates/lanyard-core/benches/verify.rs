@@ -1,22 +1,28 @@
 //! verify + map of one realistic token (about 400 bytes, 5 groups, 3 extra claims) next to the raw
-//! HMAC-SHA256 of the same signed bytes, in one run: the ratio is what the rules cost over the crypto.
+//! signature check of the same signed bytes, in one run: the ratio is what the rules cost over the
+//! crypto. HS256 against the raw HMAC-SHA256; RS256 (2048), ES256 and EdDSA (key ring keys, checked by
+//! `jose::JoseVerifier`) against `jsonwebtoken::crypto::verify` with the same key.
 //!
-//! `cargo bench -p lanyard-core --bench verify`
+//! `cargo bench -p lanyard-core --features jose --bench verify`
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use lanyard_api::{JwtKey, KeyAlg};
+use lanyard_core::jose::JoseVerifier;
+use lanyard_core::keys::KeyRing;
 use lanyard_core::settings::Settings;
-use lanyard_core::verify_login;
+use lanyard_core::{verify_login, verify_login_with};
 use sha2::Sha256;
 
 const KEY: &str = "3f6a1c0e9b2d4f8a7c5e1b3d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b0d2f4a";
 const NOW: i64 = 1_800_000_000;
 const SITE: &str = "https://bi.example.com";
 
-fn token() -> String {
-    let claims = serde_json::json!({
+fn claims() -> serde_json::Value {
+    serde_json::json!({
         "email": "kate.bush@example.com",
         "first_name": "Kate",
         "last_name": "Bush",
@@ -27,13 +33,46 @@ fn token() -> String {
         "iat": NOW - 5,
         "exp": NOW + 120,
         "jti": "0b7c1f3e-9a4d-4d2b-8e51-3c6f0a9d7e12",
-    });
+    })
+}
+
+fn token() -> String {
     jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(KEY.as_bytes()),
+        &Header::default(),
+        &claims(),
+        &EncodingKey::from_secret(KEY.as_bytes()),
     )
     .expect("signs")
+}
+
+/// The public-key cases: algorithm, key ring entry, and the private key that signs.
+fn asymmetric() -> Vec<(&'static str, Algorithm, KeyAlg, &'static str, EncodingKey)> {
+    let rsa = include_str!("keys/r2048.key").as_bytes();
+    let p256 = include_str!("keys/p256.key").as_bytes();
+    let ed = include_str!("keys/ed.key").as_bytes();
+    vec![
+        (
+            "rs256",
+            Algorithm::RS256,
+            KeyAlg::RS256,
+            include_str!("keys/r2048.pem"),
+            EncodingKey::from_rsa_pem(rsa).expect("rsa"),
+        ),
+        (
+            "es256",
+            Algorithm::ES256,
+            KeyAlg::ES256,
+            include_str!("keys/p256.pem"),
+            EncodingKey::from_ec_pem(p256).expect("p256"),
+        ),
+        (
+            "eddsa",
+            Algorithm::EdDSA,
+            KeyAlg::EdDSA,
+            include_str!("keys/ed.pem"),
+            EncodingKey::from_ed_pem(ed).expect("ed25519"),
+        ),
+    ]
 }
 
 fn bench(c: &mut Criterion) {
@@ -64,6 +103,53 @@ fn bench(c: &mut Criterion) {
     group.bench_function("verify_and_map", |b| {
         b.iter(|| verify_login(black_box(&token), black_box(&settings), SITE, NOW))
     });
+
+    for (name, alg, key_alg, public_pem, private) in asymmetric() {
+        let mut header = Header::new(alg);
+        header.kid = Some(format!("{name}-key"));
+        let token = jsonwebtoken::encode(&header, &claims(), &private).expect("signs");
+        let (signed, signature) = token.rsplit_once('.').expect("three parts");
+        let ring = KeyRing::from_keys(&[JwtKey {
+            kid: format!("{name}-key"),
+            alg: key_alg,
+            secret: None,
+            public_key: Some(public_pem.to_owned()),
+            not_after: None,
+            label: None,
+        }]);
+        assert!(
+            verify_login_with(&token, &settings, &ring, Some(&JoseVerifier), SITE, NOW).is_ok(),
+            "the {name} token must pass"
+        );
+        let decoding = match alg {
+            Algorithm::RS256 => DecodingKey::from_rsa_pem(public_pem.as_bytes()),
+            Algorithm::ES256 => DecodingKey::from_ec_pem(public_pem.as_bytes()),
+            _ => DecodingKey::from_ed_pem(public_pem.as_bytes()),
+        }
+        .expect("public key");
+        group.bench_function(format!("{name}_raw"), |b| {
+            b.iter(|| {
+                jsonwebtoken::crypto::verify(
+                    black_box(signature),
+                    black_box(signed.as_bytes()),
+                    &decoding,
+                    alg,
+                )
+            })
+        });
+        group.bench_function(format!("{name}_verify_and_map"), |b| {
+            b.iter(|| {
+                verify_login_with(
+                    black_box(&token),
+                    black_box(&settings),
+                    &ring,
+                    Some(&JoseVerifier),
+                    SITE,
+                    NOW,
+                )
+            })
+        });
+    }
     group.finish();
 }
 

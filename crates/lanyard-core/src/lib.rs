@@ -20,6 +20,8 @@ pub mod forward;
 pub mod groups;
 mod hmac;
 mod inspect;
+#[cfg(feature = "jose")]
+pub mod jose;
 pub mod keys;
 pub mod people;
 pub mod profile;

@@ -15,9 +15,9 @@ use serde_json::json;
 use super::Actor;
 use crate::error::AppError;
 use crate::session;
-use crate::signatures::JoseVerifier;
 use crate::state::{Service, SettingsSnapshot};
 use crate::store::{ADMINISTRATORS, ALL_USERS, NewUser, StoreError, Tx, sessions, users};
+use lanyard_core::jose::JoseVerifier;
 
 const BUILTINS: BuiltinGroups = BuiltinGroups {
     all_users: ALL_USERS,

@@ -1,11 +1,13 @@
-//! Public-key signature checks for the key ring (SPEC §8), with `jsonwebtoken`'s RustCrypto provider.
-//! lanyard-core selects the key and the algorithm; this only does the arithmetic.
+//! Public-key signature checks for the key ring (SPEC §8), with `jsonwebtoken`'s RustCrypto provider
+//! (feature `jose`: the server and the benchmarks enable it; the browser build never does, so the
+//! SPA links no RSA or EC code). The rest of the crate selects the key and the algorithm; this only
+//! does the arithmetic.
 
+use crate::keys::{PublicKey, PublicKeyVerifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use lanyard_api::KeyAlg;
-use lanyard_core::keys::{PublicKey, PublicKeyVerifier};
 
 /// The server's verifier.
 #[derive(Debug, Default, Clone, Copy)]
