@@ -461,7 +461,24 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .expect("value");
     assert_eq!(kept.as_deref(), Some(key.as_str()));
 
-    // Sign out; a new user signs in through SSO and the demo IdP.
+    // Keys: the demo IdP's JWK Set as the JWKS URI; lanyard fetches it on save and lists its keys.
+    b.fill("JWKS URI", &format!("{base}/demo-idp/jwks.json"))
+        .await;
+    b.click_button("Save JWKS URI").await;
+    b.see("JWKS URI saved").await;
+    b.find("//*[@data-testid='jwks-status'][contains(., 'demo-eddsa (EdDSA)')]".into())
+        .await;
+    b.driver
+        .execute(
+            "document.getElementById('keys-title').scrollIntoView()",
+            Vec::new(),
+        )
+        .await
+        .expect("scroll");
+    b.shot("07b-keys").await;
+
+    // Sign out; a new user signs in through SSO and the demo IdP, with an EdDSA token its JWK Set
+    // verifies.
     b.click_button("Sign out").await;
     b.path_is("/login").await;
     b.shot("08-login").await;
@@ -471,6 +488,11 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.fill("First name", "Grace").await;
     b.fill("Last name", "Hopper").await;
     b.fill("Groups (comma-separated)", "analysts").await;
+    assert_eq!(
+        b.eval("document.getElementById('alg').value = 'EdDSA'; return document.getElementById('alg').value;")
+            .await,
+        json!("EdDSA")
+    );
     b.shot("09-demo-idp").await;
     b.click_button("Sign in").await;
     b.path_is("/me").await;

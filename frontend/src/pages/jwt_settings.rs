@@ -12,7 +12,9 @@ use wasm_bindgen::closure::Closure;
 
 use crate::api;
 use crate::app::use_session;
-use crate::components::{AdminLayout, MappingsModal, Notice, NoticeKind, TokenPreview};
+use crate::components::{
+    AdminLayout, KeyRingSection, MappingsModal, Notice, NoticeKind, TokenPreview,
+};
 use crate::form::{JwtForm, error_for};
 
 /// The JWT settings page.
@@ -284,6 +286,7 @@ pub fn JwtSettingsPage() -> impl IntoView {
                         </Show>
                     </div>
                 </form>
+                <KeyRingSection saved=saved notice=notice conflict=conflict/>
                 <TokenPreview form=form saved=saved groups=groups/>
             </Show>
             <Show when=move || modal_open.get()>
