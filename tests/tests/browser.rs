@@ -92,12 +92,24 @@ impl Browser {
         input.send_keys(text).await.expect("type");
     }
 
+    /// Scrolls `element` to the middle of the window, as a person would before clicking it (the
+    /// JWT page's save bar covers the bottom of the window).
+    async fn scroll_to(&self, element: &WebElement) {
+        self.driver
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'})",
+                vec![element.to_json().expect("element")],
+            )
+            .await
+            .expect("scroll");
+    }
+
     async fn click_button(&self, text: &str) {
-        self.find(format!("//button[normalize-space(.)={}]", lit(text)))
-            .await
-            .click()
-            .await
-            .expect("click");
+        let button = self
+            .find(format!("//button[normalize-space(.)={}]", lit(text)))
+            .await;
+        self.scroll_to(&button).await;
+        button.click().await.expect("click");
     }
 
     async fn click_link(&self, text: &str) {
@@ -113,6 +125,7 @@ impl Browser {
         let input = self
             .find(format!("//label[normalize-space(.)={}]//input", lit(text)))
             .await;
+        self.scroll_to(&input).await;
         if input.is_selected().await.expect("state") != on {
             input.click().await.expect("click");
         }

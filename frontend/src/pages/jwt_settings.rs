@@ -201,7 +201,14 @@ pub fn JwtSettingsPage() -> impl IntoView {
     view! {
         <AdminLayout title="JWT">
             <p><A href="/admin/settings/authentication">"← Authentication"</A></p>
-            <Notice message=notice.into()/>
+            <nav class="section-nav" aria-label="Sections">
+                <a href="#jwt-connection">"Connection"</a>
+                <a href="#keys-title">"Keys"</a>
+                <a href="#jwt-attributes">"User attributes"</a>
+                <a href="#jwt-groups">"Groups"</a>
+                <a href="#jwt-rules">"Sign-in rules"</a>
+                <a href="#preview-title">"Token preview"</a>
+            </nav>
             <Show when=move || conflict.get()>
                 <div class="notice error" role="alert">
                     <p>"Someone else changed these settings since you opened this page, so nothing was saved. \
@@ -217,7 +224,7 @@ pub fn JwtSettingsPage() -> impl IntoView {
                     </label>
                     <FieldErrorText error=field_error("jwt_enabled")/>
 
-                    <h2>"Server settings"</h2>
+                    <h2 id="jwt-connection">"Connection"</h2>
                     <TextField id="jwt-idp-uri" label="Identity Provider URI"
                         help="Where users are sent to sign in. It receives a return_to parameter."
                         value=text(|f| f.idp_uri.clone()) on_input=edit(|f, v| f.idp_uri = v)
@@ -238,7 +245,7 @@ pub fn JwtSettingsPage() -> impl IntoView {
                     </div>
                     <FieldErrorText error=field_error("jwt_shared_secret")/>
 
-                    <h2>"User attribute configuration (optional)"</h2>
+                    <h2 id="jwt-attributes">"User attribute configuration (optional)"</h2>
                     <TextField id="jwt-attr-email" label="Email attribute" help="The claim holding the user's email."
                         value=text(|f| f.attr_email.clone()) on_input=edit(|f, v| f.attr_email = v)
                         error=field_error("jwt_attribute_email")/>
@@ -249,7 +256,7 @@ pub fn JwtSettingsPage() -> impl IntoView {
                         value=text(|f| f.attr_lastname.clone()) on_input=edit(|f, v| f.attr_lastname = v)
                         error=field_error("jwt_attribute_lastname")/>
 
-                    <h2>"Group schema"</h2>
+                    <h2 id="jwt-groups">"Group schema"</h2>
                     <label class="toggle">
                         <input type="checkbox" role="switch" prop:checked=sync on:change=set_sync/>
                         "Synchronize group memberships"
@@ -261,7 +268,7 @@ pub fn JwtSettingsPage() -> impl IntoView {
                     <button type="button" on:click=move |_| modal_open.set(true)>"Edit mappings"</button>
                     <FieldErrorText error=field_error("jwt_group_mappings")/>
 
-                    <h2>"Sign-in rules"</h2>
+                    <h2 id="jwt-rules">"Sign-in rules"</h2>
                     <label class="toggle">
                         <input type="checkbox" role="switch" prop:checked=provisioning on:change=set_provisioning/>
                         "Create accounts for new users on their first sign-in"
@@ -278,16 +285,16 @@ pub fn JwtSettingsPage() -> impl IntoView {
                         <option value="jti">"Tokens with a jti once; tokens without one while valid"</option>
                         <option value="all">"Every token once"</option>
                     </select>
-
-                    <div class="actions">
-                        <button type="button" class="primary" prop:disabled=move || !can_save() on:click=save>"Save changes"</button>
-                        <Show when=move || dirty.get()>
-                            <span class="help">"Unsaved changes"</span>
-                        </Show>
-                    </div>
                 </form>
                 <KeyRingSection saved=saved notice=notice conflict=conflict/>
                 <TokenPreview form=form saved=saved groups=groups/>
+                // One action bar for the whole page, kept in view: the save, its state, and the notice
+                // of whatever was last done (which would otherwise be off-screen above a long form).
+                <div class="action-bar" role="region" aria-label="Save">
+                    <button type="button" class="primary" prop:disabled=move || !can_save() on:click=save>"Save changes"</button>
+                    <span class="help">{move || if dirty.get() { "Unsaved changes" } else { "All changes saved" }}</span>
+                    <Notice message=notice.into()/>
+                </div>
             </Show>
             <Show when=move || modal_open.get()>
                 <MappingsModal open=modal_open
@@ -396,10 +403,11 @@ fn warn_before_leaving(dirty: Memo<bool>) {
 fn follows_a_link(event: &web_sys::MouseEvent) -> bool {
     let plain = event.button() == 0
         && !(event.ctrl_key() || event.meta_key() || event.shift_key() || event.alt_key());
+    // A link to a section of this page (`#keys-title`) loses nothing.
     plain
         && event
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|element| element.closest("a[href]").ok().flatten())
+            .and_then(|element| element.closest("a[href]:not([href^='#'])").ok().flatten())
             .is_some()
 }
