@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use lanyard_api::{
     FieldError, GroupId, GroupMappings, JwtKey, JwtSettingsPatch, JwtSettingsView, ReplayProtection,
 };
-use lanyard_core::keys::{KeyMaterial, KeyRing};
+use lanyard_core::keys::{KeyMaterial, KeyRing, PublicKey, RingKey};
 use lanyard_core::settings::Settings;
 
 /// Stands in for a stored key the browser never sees, so validation can run on the rest (long
@@ -125,13 +125,26 @@ impl JwtForm {
         self.settings(saved, known_groups).err().unwrap_or_default()
     }
 
-    /// The key ring for the preview: public keys as stored, secrets unknown (write-only), so HMAC
-    /// ring keys are selected but their signatures left to **Test on server**.
-    pub fn preview_keys(settings: &Settings) -> KeyRing {
+    /// The key ring for the preview: public keys as stored, then the JWK Set's as the server last
+    /// fetched them; secrets unknown (write-only), so HMAC ring keys are selected but their
+    /// signatures left to **Test on server**.
+    pub fn preview_keys(settings: &Settings, saved: &JwtSettingsView) -> KeyRing {
         let mut ring = KeyRing::from_keys(&settings.jwt_keys);
         for key in &mut ring.keys {
             if let KeyMaterial::Secret(secret) = &mut key.material {
                 secret.clear();
+            }
+        }
+        let fetched = saved.jwks.iter().flat_map(|status| &status.keys);
+        for key in fetched {
+            let known = ring.keys.iter().any(|k| k.kid == key.kid);
+            if let (false, Ok(public)) = (known, PublicKey::parse(&key.public_key)) {
+                ring.keys.push(RingKey {
+                    kid: key.kid.clone(),
+                    alg: key.alg,
+                    material: KeyMaterial::Public(public),
+                    not_after: None,
+                });
             }
         }
         ring

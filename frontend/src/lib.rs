@@ -6,5 +6,6 @@ mod app;
 mod components;
 pub mod form;
 mod pages;
+mod webcrypto;
 
 pub use app::App;

@@ -254,6 +254,7 @@ impl Jwks {
                                 kid: key.kid.clone(),
                                 alg: key.alg,
                                 thumbprint: public.thumbprint(),
+                                public_key: public.to_jwk().to_string(),
                             }),
                             KeyMaterial::Secret(_) => None,
                         })

@@ -474,7 +474,26 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .expect("value");
     assert_eq!(kept.as_deref(), Some(key.as_str()));
 
-    // Keys: the demo IdP's JWK Set as the JWKS URI; lanyard fetches it on save and lists its keys.
+    // Keys: the demo IdP's JWK Set as the JWKS URI; lanyard fetches it on save and lists its keys
+    // (the demo IdP makes its RSA key in the background at start: wait for it).
+    let demo = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for _ in 0..300 {
+        let set: serde_json::Value = demo
+            .get(format!("{base}/demo-idp/jwks.json"))
+            .send()
+            .await
+            .expect("jwks")
+            .json()
+            .await
+            .expect("json");
+        if set["keys"].as_array().map_or(0, Vec::len) == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     b.fill("JWKS URI", &format!("{base}/demo-idp/jwks.json"))
         .await;
     b.click_button("Save JWKS URI").await;
@@ -489,6 +508,40 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .await
         .expect("scroll");
     b.shot("07b-keys").await;
+
+    // The preview checks an RS256 token's signature in this browser, with Web Crypto, against the
+    // JWK Set's key (the wasm has no RSA code of its own).
+    let signed = demo
+        .post(format!("{base}/demo-idp"))
+        .form(&[("email", "rsa@example.com"), ("alg", "RS256")])
+        .send()
+        .await
+        .expect("demo idp");
+    let location = signed.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let rs256 = url::Url::parse(&format!("{base}{location}"))
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "jwt")
+        .map(|(_, v)| v.into_owned())
+        .expect("a token");
+    let preview = b.field("Token").await;
+    preview.clear().await.expect("clear");
+    preview.send_keys(&rs256).await.expect("paste");
+    b.find("//tr[th[normalize-space(.)='signature']]/td[normalize-space(.)='pass']".into())
+        .await;
+    b.see("checked in this browser with Web Crypto").await;
+    b.see("Would sign in").await;
+    b.driver
+        .execute(
+            "document.getElementById('preview-title').scrollIntoView()",
+            Vec::new(),
+        )
+        .await
+        .expect("scroll");
+    b.shot("07c-preview-rs256").await;
 
     // Sign out; a new user signs in through SSO and the demo IdP, with an EdDSA token its JWK Set
     // verifies.

@@ -159,6 +159,9 @@ pub struct JwksKey {
     pub alg: KeyAlg,
     /// RFC 7638 thumbprint.
     pub thumbprint: String,
+    /// The public key as a JWK (JSON text): public, so the token preview can check signatures with
+    /// it in the browser.
+    pub public_key: String,
 }
 
 /// A key of the JWK Set that lanyard does not use, and why.

@@ -49,6 +49,83 @@ pub struct InspectInput<'a> {
 
 const NOT_DECODED: &str = "not checked: the token could not be decoded";
 
+/// A public-key signature the preview could not check itself (it has no RSA/EC code): the keys the
+/// header selects, and the bytes, for the browser's Web Crypto to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignature {
+    /// The algorithm.
+    pub alg: lanyard_api::KeyAlg,
+    /// The keys to try, in order (one, when the token names a `kid`).
+    pub keys: Vec<crate::keys::PublicKey>,
+    /// `header.payload`, the signed bytes.
+    pub message: Vec<u8>,
+    /// The signature's bytes.
+    pub signature: Vec<u8>,
+}
+
+/// The public-key check [`inspect`] skipped for `input` (no verifier), if any.
+pub fn pending_signature(input: &InspectInput<'_>) -> Option<PendingSignature> {
+    use base64::Engine;
+    let parts = token::split(input.token).ok()?;
+    let header_bytes = token::decode_segment(parts.header).ok()?;
+    let header = token::parse_object(&header_bytes).ok()?;
+    let policy = Policy {
+        secret: input.key.unwrap_or_default(),
+        keys: input.keys,
+        verifier: None,
+        ..Policy::from_settings(input.settings, input.site_url)
+    };
+    let (_, selected) =
+        token::select_key(&header, &policy, input.now, input.key.map(<[u8]>::len)).ok()?;
+    let public = |key: &crate::keys::RingKey| match &key.material {
+        crate::keys::KeyMaterial::Public(public) => Some(public.clone()),
+        crate::keys::KeyMaterial::Secret(_) => None,
+    };
+    let (alg, keys) = match selected {
+        Selected::Ring(key) => (key.alg, public(key).into_iter().collect::<Vec<_>>()),
+        Selected::Candidates(alg, keys) => (alg, keys.into_iter().filter_map(public).collect()),
+        Selected::Shared(_) => return None,
+    };
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts.signature)
+        .ok()?;
+    (!keys.is_empty()).then(|| PendingSignature {
+        alg,
+        keys,
+        message: parts.signed.as_bytes().to_vec(),
+        signature,
+    })
+}
+
+/// `verdict` with the signature check the browser made (Web Crypto): the check passes or fails, and
+/// the verdict becomes what the endpoint's would be — a failed signature is the endpoint's error
+/// when the checks before it passed.
+pub fn with_browser_signature(mut verdict: Verdict, matches: bool) -> Verdict {
+    let earlier_failed = verdict.checks.iter().any(|check| {
+        matches!(check.name, CheckName::Format | CheckName::Alg)
+            && matches!(check.outcome, CheckOutcome::Fail { .. })
+    });
+    for check in &mut verdict.checks {
+        if check.name == CheckName::Signature {
+            if matches {
+                check.outcome = CheckOutcome::Pass;
+                check.detail = "matches the key (checked in this browser with Web Crypto)".into();
+            } else {
+                check.outcome = CheckOutcome::Fail {
+                    code: ErrorCode::InvalidSignature,
+                };
+                check.detail =
+                    "does not match the key (checked in this browser with Web Crypto)".into();
+            }
+        }
+    }
+    if !matches && !earlier_failed {
+        verdict.error = Some(ErrorCode::InvalidSignature);
+    }
+    verdict.accepted = matches && verdict.error.is_none();
+    verdict
+}
+
 /// Runs every check and reports each; see [`Verdict`].
 pub fn inspect(input: InspectInput<'_>) -> Verdict {
     let mut checks = Vec::with_capacity(10);

@@ -521,3 +521,23 @@ pub fn parse_jwk_set(text: &str) -> Result<JwkSet, KeyError> {
     }
     Ok(set)
 }
+
+impl PublicKey {
+    /// The key as a public JWK (what Web Crypto imports): `kty` and its members.
+    ///
+    /// ```
+    /// use lanyard_core::keys::PublicKey;
+    /// let key = PublicKey::Ed25519 { x: vec![0; 32] };
+    /// assert_eq!(key.to_jwk()["kty"], "OKP");
+    /// ```
+    pub fn to_jwk(&self) -> serde_json::Value {
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        match self {
+            Self::Rsa { n, e } => serde_json::json!({"kty": "RSA", "n": b64(n), "e": b64(e)}),
+            Self::Ec { curve, x, y } => {
+                serde_json::json!({"kty": "EC", "crv": curve.name(), "x": b64(x), "y": b64(y)})
+            }
+            Self::Ed25519 { x } => serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": b64(x)}),
+        }
+    }
+}

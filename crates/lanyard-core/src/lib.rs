@@ -30,7 +30,10 @@ pub mod settings;
 mod strict_json;
 pub mod token;
 
-pub use inspect::{GroupContext, InspectInput, inspect};
+pub use inspect::{
+    GroupContext, InspectInput, PendingSignature, inspect, pending_signature,
+    with_browser_signature,
+};
 pub use lanyard_api::ErrorCode;
 
 use keys::{KeyRing, PublicKeyVerifier};

@@ -3,7 +3,7 @@
 //! values. **Test on server** asks the dry-run endpoint for the authoritative verdict beside it.
 
 use lanyard_api::{CheckOutcome, Group, JwtSettingsView, TokenTestRequest, Verdict};
-use lanyard_core::{InspectInput, inspect};
+use lanyard_core::{InspectInput, inspect, pending_signature, with_browser_signature};
 use leptos::prelude::*;
 
 use crate::api;
@@ -18,7 +18,9 @@ pub fn TokenPreview(
 ) -> impl IntoView {
     let token = RwSignal::new(String::new());
     let server = RwSignal::new(None::<Result<Verdict, String>>);
-    let local = Memo::new(move |_| {
+    // A public-key signature checked by Web Crypto, for the token it was checked for.
+    let browser_check = RwSignal::new(None::<(String, Result<bool, String>)>);
+    let inspected = Memo::new(move |_| {
         let token = token.get();
         let token = token.trim();
         if token.is_empty() {
@@ -32,8 +34,8 @@ pub fn TokenPreview(
             .and_then(|w| w.location().origin().ok())
             .unwrap_or_default();
         let now = (js_sys::Date::now() / 1000.0) as i64;
-        let keys = JwtForm::preview_keys(&settings);
-        Some(inspect(InspectInput {
+        let keys = JwtForm::preview_keys(&settings, &saved);
+        let input = InspectInput {
             token,
             settings: &settings,
             key: key.as_deref(),
@@ -42,7 +44,32 @@ pub fn TokenPreview(
             site_url: &site,
             now,
             user: None,
-        }))
+        };
+        Some((token.to_owned(), inspect(input), pending_signature(&input)))
+    });
+    // The public-key signature the core could not check: Web Crypto checks it, asynchronously.
+    Effect::new(move |_| {
+        let Some((token, _, Some(pending))) = inspected.get() else {
+            return;
+        };
+        if browser_check.with_untracked(|c| c.as_ref().is_some_and(|(t, _)| *t == token)) {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let result = crate::webcrypto::verify(&pending).await;
+            browser_check.set(Some((token, result)));
+        });
+    });
+    let local = Memo::new(move |_| {
+        let (token, verdict, pending) = inspected.get()?;
+        let checked = browser_check.with(|check| match check {
+            Some((t, Ok(matches))) if *t == token && pending.is_some() => Some(*matches),
+            _ => None,
+        });
+        Some(match checked {
+            Some(matches) => with_browser_signature(verdict, matches),
+            None => verdict,
+        })
     });
     let test_on_server = move |_| {
         let (Some(current), Some(base)) = (form.get_untracked(), saved.get_untracked()) else {

@@ -229,3 +229,61 @@ fn a_jwk_set_keeps_signing_keys_and_lists_the_rest() {
         Some("jwks_too_large")
     );
 }
+
+#[test]
+fn the_preview_hands_public_key_signatures_to_the_browser_and_takes_its_answer() {
+    use jsonwebtoken::{EncodingKey, Header};
+    use lanyard_api::{CheckName, CheckOutcome, ErrorCode};
+    use lanyard_core::{InspectInput, inspect, pending_signature, with_browser_signature};
+
+    let private = EncodingKey::from_rsa_pem(PRIVATE.as_bytes()).expect("rsa");
+    let mut header = Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("rsa-1".into());
+    let claims = serde_json::json!({"email": "kate@example.com", "iat": crate::support::NOW - 5});
+    let token = jsonwebtoken::encode(&header, &claims, &private).expect("sign");
+    let ring = lanyard_core::keys::KeyRing::from_keys(&[lanyard_api::JwtKey {
+        kid: "rsa-1".into(),
+        alg: KeyAlg::RS256,
+        secret: None,
+        public_key: Some(RSA_2048.into()),
+        not_after: None,
+        label: None,
+    }]);
+    let settings = crate::support::settings();
+    let input = InspectInput {
+        token: &token,
+        settings: &settings,
+        key: None,
+        keys: &ring,
+        verifier: None,
+        site_url: crate::support::SITE,
+        now: crate::support::NOW,
+        user: None,
+    };
+    let verdict = inspect(input);
+    let signature = |v: &lanyard_api::Verdict| {
+        v.checks
+            .iter()
+            .find(|c| c.name == CheckName::Signature)
+            .map(|c| c.outcome.clone())
+    };
+    assert_eq!(signature(&verdict), Some(CheckOutcome::Skipped));
+    assert!(!verdict.accepted);
+    let pending = pending_signature(&input).expect("a public-key check for the browser");
+    assert_eq!(pending.alg, KeyAlg::RS256);
+    assert_eq!(pending.keys, [PublicKey::parse(RSA_2048).expect("rsa")]);
+    assert_eq!(
+        pending.message,
+        token
+            .rsplit_once('.')
+            .map(|(m, _)| m.as_bytes().to_vec())
+            .unwrap_or_default()
+    );
+
+    let passed = with_browser_signature(verdict.clone(), true);
+    assert_eq!(signature(&passed), Some(CheckOutcome::Pass));
+    assert!(passed.accepted && passed.error.is_none());
+    let failed = with_browser_signature(verdict, false);
+    assert_eq!(failed.error, Some(ErrorCode::InvalidSignature));
+    assert!(!failed.accepted);
+}
