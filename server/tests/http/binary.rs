@@ -115,7 +115,10 @@ async fn logs_never_contain_tokens_keys_or_passwords_and_sigterm_stops_cleanly()
         .expect("login");
     assert_eq!(login.status(), 200, "LANYARD_ADMIN_EMAIL created the admin");
     let cookie = session_cookie(login.headers()).expect("cookie");
-    let settings = json!({"jwt_enabled": true, "jwt_identity_provider_uri": "https://idp.example.com", "jwt_shared_secret": KEY});
+    const RING_SECRET: &str = "ring-secret-ring-secret-ring-secret-0123";
+    let private_pem = include_str!("keys/r2048.key");
+    let settings = json!({"jwt_enabled": true, "jwt_identity_provider_uri": "https://idp.example.com", "jwt_shared_secret": KEY,
+                          "jwt_keys": [{"kid": "ring", "alg": "HS256", "secret": RING_SECRET}]});
     let saved = http
         .put(format!("{}/api/setting/jwt", process.base))
         .header("cookie", &cookie)
@@ -124,6 +127,15 @@ async fn logs_never_contain_tokens_keys_or_passwords_and_sigterm_stops_cleanly()
         .await
         .expect("put");
     assert_eq!(saved.status(), 200);
+    // A private key pasted by mistake is refused — and never logged either.
+    let refused = http
+        .put(format!("{}/api/setting/jwt", process.base))
+        .header("cookie", &cookie)
+        .json(&json!({"jwt_keys": [{"kid": "oops", "alg": "RS256", "public_key": private_pem}]}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(refused.status(), 400);
     let good = token(&claims("kate@example.com", json!({})));
     let response = http
         .get(format!("{}/auth/sso", process.base))
@@ -154,6 +166,8 @@ async fn logs_never_contain_tokens_keys_or_passwords_and_sigterm_stops_cleanly()
         good.as_str(),
         &good[..good.find('.').expect("dot")],
         KEY,
+        RING_SECRET,
+        private_pem.lines().nth(1).expect("a PEM body line"),
         ADMIN_PASSWORD,
         session,
     ] {

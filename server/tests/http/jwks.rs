@@ -275,6 +275,115 @@ async fn without_any_good_copy_of_the_set_tokens_get_jwks_unavailable() {
     drop((first, second, dir));
 }
 
+/// Every public-key algorithm, with its key published in the JWK Set under its own `alg`.
+async fn every_algorithm_verifies_through_the_jwk_set(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let rsa_private = include_str!("keys/r2048.key").as_bytes();
+    let p384_private = include_str!("keys/p384.key").as_bytes();
+    let cases: Vec<(Algorithm, &str, Value, EncodingKey)> = vec![
+        (
+            Algorithm::RS256,
+            "RS256",
+            jwk(RSA_PUBLIC, "k-RS256"),
+            EncodingKey::from_rsa_pem(rsa_private).expect("rsa"),
+        ),
+        (
+            Algorithm::RS384,
+            "RS384",
+            jwk(RSA_PUBLIC, "k-RS384"),
+            EncodingKey::from_rsa_pem(rsa_private).expect("rsa"),
+        ),
+        (
+            Algorithm::RS512,
+            "RS512",
+            jwk(RSA_PUBLIC, "k-RS512"),
+            EncodingKey::from_rsa_pem(rsa_private).expect("rsa"),
+        ),
+        (
+            Algorithm::PS256,
+            "PS256",
+            jwk(RSA_PUBLIC, "k-PS256"),
+            EncodingKey::from_rsa_pem(rsa_private).expect("rsa"),
+        ),
+        (
+            Algorithm::PS384,
+            "PS384",
+            jwk(RSA_PUBLIC, "k-PS384"),
+            EncodingKey::from_rsa_pem(rsa_private).expect("rsa"),
+        ),
+        (
+            Algorithm::PS512,
+            "PS512",
+            jwk(RSA_PUBLIC, "k-PS512"),
+            EncodingKey::from_rsa_pem(rsa_private).expect("rsa"),
+        ),
+        (
+            Algorithm::ES256,
+            "ES256",
+            jwk(P256_PUBLIC, "k-ES256"),
+            EncodingKey::from_ec_pem(P256_PRIVATE.as_bytes()).expect("p256"),
+        ),
+        (
+            Algorithm::ES384,
+            "ES384",
+            jwk(include_str!("keys/p384.pem"), "k-ES384"),
+            EncodingKey::from_ec_pem(p384_private).expect("p384"),
+        ),
+        (
+            Algorithm::EdDSA,
+            "EdDSA",
+            jwk(ED_PUBLIC, "k-EdDSA"),
+            EncodingKey::from_ed_pem(ED_PRIVATE.as_bytes()).expect("ed"),
+        ),
+    ];
+    let keys: Vec<Value> = cases
+        .iter()
+        .map(|(_, name, jwk, _)| {
+            let mut jwk = jwk.clone();
+            jwk["alg"] = json!(name);
+            jwk
+        })
+        .collect();
+    let (uri, _served) = jwks_server(json!({ "keys": keys })).await;
+    let (status, view) = server
+        .put_json(&admin, "/api/setting/jwt", &json!({"jwt_jwks_uri": uri}))
+        .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        view["jwks"]["keys"].as_array().map(Vec::len),
+        Some(9),
+        "{view}"
+    );
+    for (alg, name, _, key) in &cases {
+        let mut header = Header::new(*alg);
+        header.kid = Some(format!("k-{name}"));
+        let token = encode(
+            &header,
+            &claims(&format!("{}@example.com", name.to_lowercase()), json!({})),
+            key,
+        )
+        .expect("sign");
+        assert_eq!(
+            outcome(&server, &token).await,
+            (200, String::new()),
+            "{name}"
+        );
+        // The same key under another algorithm's kid is refused: each JWKS key is bound to its alg.
+        let mut confused = Header::new(*alg);
+        confused.kid = Some(if *name == "EdDSA" {
+            "k-ES256".into()
+        } else {
+            "k-EdDSA".into()
+        });
+        let token = encode(&confused, &claims("x@example.com", json!({})), key).expect("sign");
+        assert_eq!(
+            outcome(&server, &token).await,
+            (401, "alg_not_allowed".into()),
+            "{name}"
+        );
+    }
+}
+
 /// The demo IdP's JWK Set as `jwt_jwks_uri`: its EdDSA, ES256 and RS256 tokens sign people in.
 async fn the_demo_idp_signs_with_its_own_keys_through_its_jwks(server: Server) {
     let admin = server.setup_admin().await;
@@ -327,6 +436,7 @@ async fn the_demo_idp_signs_with_its_own_keys_through_its_jwks(server: Server) {
 }
 
 on_both_backends!(
+    every_algorithm_verifies_through_the_jwk_set,
     the_demo_idp_signs_with_its_own_keys_through_its_jwks,
     a_bad_jwks_uri_is_a_field_error_and_nothing_is_saved,
     keys_come_from_the_jwk_set_and_a_new_kid_needs_one_refetch,

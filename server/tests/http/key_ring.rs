@@ -364,8 +364,77 @@ async fn invalid_keys_are_field_errors_and_change_nothing(server: Server) {
     assert_eq!(server.get_json(&admin, "/api/setting/jwt").await.1, before);
 }
 
+/// Rotation without downtime (SPEC §8): add the new key, move the IdP to it, retire the old one.
+async fn a_key_is_rotated_without_downtime(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let old = json!({"kid": "2026-a", "alg": "ES256", "public_key": P256_PUBLIC});
+    let (status, _) = server
+        .put_json(&admin, "/api/setting/jwt", &json!({"jwt_keys": [old]}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        outcome(
+            &server,
+            &signed(Algorithm::ES256, Some("2026-a"), "a@example.com")
+        )
+        .await,
+        (200, String::new())
+    );
+    // The new key joins; both verify while the IdP moves over.
+    let new = json!({"kid": "2026-b", "alg": "EdDSA", "public_key": ED_PUBLIC});
+    let (status, _) = server
+        .put_json(&admin, "/api/setting/jwt", &json!({"jwt_keys": [old, new]}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        outcome(
+            &server,
+            &signed(Algorithm::ES256, Some("2026-a"), "b@example.com")
+        )
+        .await,
+        (200, String::new())
+    );
+    assert_eq!(
+        outcome(
+            &server,
+            &signed(Algorithm::EdDSA, Some("2026-b"), "c@example.com")
+        )
+        .await,
+        (200, String::new())
+    );
+    // The old key retires: its tokens are refused, the new key's still pass.
+    let mut retired = old.clone();
+    retired["not_after"] = json!(now() - 1);
+    let (status, view) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"jwt_keys": [retired, new]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(view["jwt_keys"][0]["status"], "retired");
+    assert_eq!(
+        outcome(
+            &server,
+            &signed(Algorithm::ES256, Some("2026-a"), "d@example.com")
+        )
+        .await,
+        (401, "key_retired".into())
+    );
+    assert_eq!(
+        outcome(
+            &server,
+            &signed(Algorithm::EdDSA, Some("2026-b"), "e@example.com")
+        )
+        .await,
+        (200, String::new())
+    );
+}
+
 on_both_backends!(
     every_algorithm_verifies_with_its_key_given_as_pem_or_jwk,
     confusion_attacks_and_unknown_or_retired_keys_are_refused,
     invalid_keys_are_field_errors_and_change_nothing,
+    a_key_is_rotated_without_downtime,
 );
