@@ -509,6 +509,23 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .expect("scroll");
     b.shot("07b-keys").await;
 
+    // An HMAC key for the ring, with a generated secret and a label.
+    b.fill("Key ID (kid)", "ring-hs").await;
+    b.fill("Label (optional)", "Second IdP").await;
+    assert_eq!(
+        b.eval(
+            "const s = document.getElementById('key-alg'); s.value = 'HS256'; \
+             s.dispatchEvent(new Event('change', {bubbles: true})); return s.value;"
+        )
+        .await,
+        json!("HS256")
+    );
+    b.click_button("Generate secret").await;
+    b.click_button("Add key").await;
+    b.see("Key added.").await;
+    b.find("//tr[td/code[normalize-space(.)='ring-hs']][td[normalize-space(.)='Second IdP']][td[normalize-space(.)='active']]".into())
+        .await;
+
     // The preview checks an RS256 token's signature in this browser, with Web Crypto, against the
     // JWK Set's key (the wasm has no RSA code of its own).
     let signed = demo

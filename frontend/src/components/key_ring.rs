@@ -62,6 +62,7 @@ pub fn KeyRingSection(
     conflict: RwSignal<bool>,
 ) -> impl IntoView {
     let kid = RwSignal::new(String::new());
+    let label = RwSignal::new(String::new());
     let alg = RwSignal::new(KeyAlg::RS256);
     let material = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
@@ -113,6 +114,7 @@ pub fn KeyRingSection(
             alg.get_untracked(),
             material.get_untracked(),
         );
+        let new_label = label.get_untracked().trim().to_owned();
         let existing = keys();
         if let Some(message) = check_new_key(new_kid.trim(), new_alg, text.trim(), &existing) {
             problem.set(Some(message));
@@ -126,9 +128,10 @@ pub fn KeyRingSection(
             secret: is_secret.then(|| text.trim().to_owned()),
             public_key: (!is_secret).then(|| text.trim().to_owned()),
             not_after: None,
-            label: None,
+            label: (!new_label.is_empty()).then_some(new_label),
         });
         kid.set(String::new());
+        label.set(String::new());
         material.set(String::new());
         save_ring(ring, "Key added.");
     };
@@ -187,6 +190,20 @@ pub fn KeyRingSection(
             }
         });
     };
+    // 64 hex characters from the browser's CSPRNG (lanyard-core's Generate key): long enough for
+    // HS512 too.
+    let generate = move |_| {
+        let random = web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .and_then(|crypto| {
+                let mut bytes = [0u8; 32];
+                crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
+                Some(bytes)
+            });
+        if let Some(bytes) = random {
+            material.set(lanyard_core::settings::generate_secret(bytes));
+        }
+    };
     let material_label = move || {
         if alg.get().is_hmac() {
             "Secret (at least 32/48/64 bytes for HS256/384/512)"
@@ -204,7 +221,7 @@ pub fn KeyRingSection(
                 <p class="help">"No keys in the ring yet."</p>
             </Show>
             <table class="list" class:hidden=move || saved.with(|s| s.as_ref().is_none_or(|s| s.jwt_keys.is_empty()))>
-                <thead><tr><th>"Key ID"</th><th>"Algorithm"</th><th>"Status"</th><th>"Thumbprint"</th><th>"Actions"</th></tr></thead>
+                <thead><tr><th>"Key ID"</th><th>"Label"</th><th>"Algorithm"</th><th>"Status"</th><th>"Thumbprint"</th><th>"Actions"</th></tr></thead>
                 <tbody>
                     <For each=keys key=|key: &JwtKeyView| (key.kid.clone(), key.not_after)
                         children=move |key: JwtKeyView| {
@@ -214,6 +231,7 @@ pub fn KeyRingSection(
                             view! {
                                 <tr>
                                     <td><code>{key.kid.clone()}</code></td>
+                                    <td>{key.label.clone().unwrap_or_default()}</td>
                                     <td>{key.alg.as_str()}</td>
                                     <td>{if retired { "retired" } else { "active" }}</td>
                                     <td><code class="thumbprint">{key.thumbprint.clone().unwrap_or_else(|| format!("secret {}", key.secret_hint))}</code></td>
@@ -249,9 +267,15 @@ pub fn KeyRingSection(
                     <option value=a.as_str() selected=*a == KeyAlg::RS256>{a.as_str()}</option>
                 }).collect_view()}
             </select>
+            <label for="key-label">"Label (optional)"</label>
+            <input id="key-label" prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev))/>
             <label for="key-material">{material_label}</label>
             <textarea id="key-material" rows="5" spellcheck="false" prop:value=move || material.get()
                 on:input=move |ev| material.set(event_target_value(&ev))></textarea>
+            <Show when=move || alg.get().is_hmac()>
+                <button type="button" on:click=generate>"Generate secret"</button>
+                <p class="help">"Give the same secret to your identity provider; lanyard never shows it again."</p>
+            </Show>
             <p class="field-error" role="alert">{move || problem.get()}</p>
             <div class="actions"><button type="button" on:click=add>"Add key"</button></div>
 
