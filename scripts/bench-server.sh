@@ -52,6 +52,16 @@ TOKENS="$work/tokens" WRK_THREADS=$threads run sso_login -s scripts/bench/sso.lu
 run current_user -H "Cookie: $cookie" "$base/api/user/current"
 run verify -H "Cookie: $cookie" -H "X-Forwarded-Host: app.example.com" "$base/auth/verify"
 
+# RS256 logins: the same claims signed with a 2048-bit RSA key in the key ring (SPEC §8).
+rsa_pem=crates/lanyard-core/benches/keys/r2048.pem
+public_key=$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$rsa_pem")
+curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" \
+    -d "{\"jwt_keys\": [{\"kid\": \"bench-rsa\", \"alg\": \"RS256\", \"public_key\": $public_key}]}" >/dev/null
+say "signing RS256 tokens"
+target/release/examples/bench_tokens --rsa-key crates/lanyard-core/benches/keys/r2048.key --count 40000 \
+    --users 1000 >"$work/rsa-tokens"
+TOKENS="$work/rsa-tokens" WRK_THREADS=$threads run rs256_login -s scripts/bench/sso.lua "$base"
+
 peak_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$server/status")
 users=$(curl -sf -b "$work/jar" "$base/api/user?limit=1" | sed -E 's/.*"total":([0-9]+).*/\1/')
 figures() { # requests/s, p50, p99, non-2xx/3xx count
@@ -62,10 +72,12 @@ read -r ceiling_rps ceiling_p50 ceiling_p99 ceiling_bad <<<"$(figures ceiling)"
 read -r sso_rps sso_p50 sso_p99 sso_bad <<<"$(figures sso_login)"
 read -r cur_rps cur_p50 cur_p99 cur_bad <<<"$(figures current_user)"
 read -r ver_rps ver_p50 ver_p99 ver_bad <<<"$(figures verify)"
+read -r rsa_rps rsa_p50 rsa_p99 rsa_bad <<<"$(figures rs256_login)"
 say "summary ($connections connections, ${seconds}s each, $threads wrk threads, SQLite)"
 printf '| endpoint | requests/s | p50 | p99 | non-2xx/3xx | vs ceiling |\n|---|---|---|---|---|---|\n'
 printf '| GET /healthz (ceiling) | %s | %s | %s | %s | 1.00 |\n' "$ceiling_rps" "$ceiling_p50" "$ceiling_p99" "$ceiling_bad"
 printf '| GET /auth/sso?jwt=… (login) | %s | %s | %s | %s | %.2f |\n' "$sso_rps" "$sso_p50" "$sso_p99" "$sso_bad" "$(echo "$sso_rps / $ceiling_rps" | bc -l)"
 printf '| GET /api/user/current (session) | %s | %s | %s | %s | %.2f |\n' "$cur_rps" "$cur_p50" "$cur_p99" "$cur_bad" "$(echo "$cur_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/verify (forward auth, with assertion) | %s | %s | %s | %s | %.2f |\n' "$ver_rps" "$ver_p50" "$ver_p99" "$ver_bad" "$(echo "$ver_rps / $ceiling_rps" | bc -l)"
+printf '| GET /auth/sso?jwt=… (RS256 login, key ring) | %s | %s | %s | %s | %.2f |\n' "$rsa_rps" "$rsa_p50" "$rsa_p99" "$rsa_bad" "$(echo "$rsa_rps / $ceiling_rps" | bc -l)"
 printf 'peak RSS: %s MiB; users after the run: %s\n' "$((peak_kib / 1024))" "$users"
