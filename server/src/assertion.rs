@@ -13,10 +13,10 @@ use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::store::assertion_keys::KeyRow;
+use lanyard_core::keys::PublicKey;
 
 /// How long an assertion is valid, in seconds.
 pub const LIFETIME: i64 = 60;
@@ -49,21 +49,14 @@ pub struct AssertionClaims<'a> {
 pub fn generate(now: i64) -> Result<KeyRow, AppError> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
-    let public_key =
-        URL_SAFE_NO_PAD.encode(SigningKey::from_bytes(&seed).verifying_key().to_bytes());
+    let x = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
     Ok(KeyRow {
-        kid: thumbprint(&public_key),
+        kid: PublicKey::Ed25519 { x: x.to_vec() }.thumbprint(),
         seed: hex::encode(seed),
-        public_key,
+        public_key: URL_SAFE_NO_PAD.encode(x),
         created_at: now,
         retired_at: None,
     })
-}
-
-/// RFC 7638: SHA-256 over the required members in lexical order, base64url.
-fn thumbprint(x: &str) -> String {
-    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
 /// The signing key and the published set, swapped whole when the stored keys change.

@@ -4,10 +4,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey};
+use lanyard_core::keys::{Curve, PublicKey};
 use rand_chacha::rand_core::SeedableRng;
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -40,8 +39,13 @@ fn seed() -> Result<[u8; 32], AppError> {
     Ok(seed)
 }
 
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+/// `public` as the JWK the set publishes: lanyard-core's JWK form, with `kid`, `alg` and `use`.
+fn published(public: PublicKey, kid: &str, alg: &str) -> Value {
+    let mut jwk = public.to_jwk();
+    jwk["kid"] = json!(kid);
+    jwk["alg"] = json!(alg);
+    jwk["use"] = json!("sig");
+    jwk
 }
 
 fn internal(error: impl std::fmt::Display) -> AppError {
@@ -56,8 +60,13 @@ impl DemoKeys {
             kid: "demo-eddsa",
             alg: Algorithm::EdDSA,
             encoding: EncodingKey::from_ed_der(ed.to_pkcs8_der().map_err(internal)?.as_bytes()),
-            jwk: json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&ed.verifying_key().to_bytes()),
-                        "kid": "demo-eddsa", "alg": "EdDSA", "use": "sig"}),
+            jwk: published(
+                PublicKey::Ed25519 {
+                    x: ed.verifying_key().to_bytes().to_vec(),
+                },
+                "demo-eddsa",
+                "EdDSA",
+            ),
         };
         let ec = p256::SecretKey::from_slice(&seed()?).map_err(internal)?;
         let point = ec.public_key().to_sec1_bytes();
@@ -73,8 +82,15 @@ impl DemoKeys {
                     .map_err(internal)?
                     .as_bytes(),
             ),
-            jwk: json!({"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y),
-                        "kid": "demo-es256", "alg": "ES256", "use": "sig"}),
+            jwk: published(
+                PublicKey::Ec {
+                    curve: Curve::P256,
+                    x: x.to_vec(),
+                    y: y.to_vec(),
+                },
+                "demo-es256",
+                "ES256",
+            ),
         };
         let rsa = Arc::new(OnceLock::new());
         let slot = Arc::clone(&rsa);
@@ -116,7 +132,13 @@ fn rsa_key(seed: [u8; 32]) -> Result<DemoKey, AppError> {
         kid: "demo-rs256",
         alg: Algorithm::RS256,
         encoding: EncodingKey::from_rsa_der(der.as_bytes()),
-        jwk: json!({"kty": "RSA", "n": b64(&key.n().to_bytes_be()), "e": b64(&key.e().to_bytes_be()),
-                    "kid": "demo-rs256", "alg": "RS256", "use": "sig"}),
+        jwk: published(
+            PublicKey::Rsa {
+                n: key.n().to_bytes_be(),
+                e: key.e().to_bytes_be(),
+            },
+            "demo-rs256",
+            "RS256",
+        ),
     })
 }
