@@ -8,8 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 use tokio::sync::RwLock;
@@ -46,20 +44,11 @@ async fn jwks_server(body: Value) -> (String, Served) {
     (url, served)
 }
 
+/// The public key in `pem` as one JWK named `kid`.
 fn jwk(pem: &str, kid: &str) -> Value {
-    let key = lanyard_core::keys::PublicKey::parse(pem).expect("parses");
-    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-    let mut value = match key {
-        lanyard_core::keys::PublicKey::Rsa { n, e } => {
-            json!({"kty": "RSA", "n": b64(&n), "e": b64(&e)})
-        }
-        lanyard_core::keys::PublicKey::Ec { curve, x, y } => {
-            json!({"kty": "EC", "crv": curve.name(), "x": b64(&x), "y": b64(&y)})
-        }
-        lanyard_core::keys::PublicKey::Ed25519 { x } => {
-            json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&x)})
-        }
-    };
+    let mut value = lanyard_core::keys::PublicKey::parse(pem)
+        .expect("parses")
+        .to_jwk();
     value["kid"] = kid.into();
     value
 }
@@ -78,16 +67,6 @@ fn signed(alg: Algorithm, kid: &str, email: &str) -> String {
     let mut header = Header::new(alg);
     header.kid = Some(kid.into());
     encode(&header, &claims(email, json!({})), &key).expect("sign")
-}
-
-async fn outcome(server: &Server, token: &str) -> (u16, String) {
-    let response = server.sso(token, &[("response", "json")]).await;
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    (
-        status,
-        body["error"]["code"].as_str().unwrap_or("").to_owned(),
-    )
 }
 
 async fn a_bad_jwks_uri_is_a_field_error_and_nothing_is_saved(server: Server) {
@@ -151,7 +130,7 @@ async fn keys_come_from_the_jwk_set_and_a_new_kid_needs_one_refetch(server: Serv
     let after_save = served.hits.load(Ordering::SeqCst);
 
     assert_eq!(
-        outcome(&server, &signed(Algorithm::EdDSA, "ed-1", "a@example.com")).await,
+        sso_outcome(&server, &signed(Algorithm::EdDSA, "ed-1", "a@example.com")).await,
         (200, String::new())
     );
     assert_eq!(
@@ -166,7 +145,7 @@ async fn keys_come_from_the_jwk_set_and_a_new_kid_needs_one_refetch(server: Serv
         json!({"keys": [jwk(ED_PUBLIC, "ed-1"), jwk(P256_PUBLIC, "ec-2")]}).to_string(),
     );
     assert_eq!(
-        outcome(&server, &signed(Algorithm::ES256, "ec-2", "b@example.com")).await,
+        sso_outcome(&server, &signed(Algorithm::ES256, "ec-2", "b@example.com")).await,
         (200, String::new())
     );
     assert_eq!(served.hits.load(Ordering::SeqCst), after_save + 1);
@@ -176,7 +155,10 @@ async fn keys_come_from_the_jwk_set_and_a_new_kid_needs_one_refetch(server: Serv
         .map(|i| signed(Algorithm::ES256, "nobody", &format!("c{i}@example.com")))
         .collect();
     for token in &burst {
-        assert_eq!(outcome(&server, token).await, (401, "unknown_key".into()));
+        assert_eq!(
+            sso_outcome(&server, token).await,
+            (401, "unknown_key".into())
+        );
     }
     assert!(
         served.hits.load(Ordering::SeqCst) <= after_save + 2,
@@ -202,7 +184,7 @@ async fn keys_come_from_the_jwk_set_and_a_new_kid_needs_one_refetch(server: Serv
         "the last good set stays"
     );
     assert_eq!(
-        outcome(&server, &signed(Algorithm::EdDSA, "ed-1", "d@example.com")).await,
+        sso_outcome(&server, &signed(Algorithm::EdDSA, "ed-1", "d@example.com")).await,
         (200, String::new())
     );
 
@@ -238,7 +220,7 @@ async fn a_jwk_set_alone_is_a_key_source(server: Server) {
         .await;
     assert_eq!(status, 200, "JWKS alone enables JWT: {view}");
     assert_eq!(
-        outcome(&server, &signed(Algorithm::EdDSA, "ed-1", "a@example.com")).await,
+        sso_outcome(&server, &signed(Algorithm::EdDSA, "ed-1", "a@example.com")).await,
         (200, String::new())
     );
 }
@@ -259,17 +241,17 @@ async fn without_any_good_copy_of_the_set_tokens_get_jwks_unavailable() {
     *served.body.write().await = (StatusCode::SERVICE_UNAVAILABLE, "down".into());
     let second = Server::start(url).await;
     assert_eq!(
-        outcome(&second, &signed(Algorithm::EdDSA, "ed-1", "a@example.com")).await,
+        sso_outcome(&second, &signed(Algorithm::EdDSA, "ed-1", "a@example.com")).await,
         (503, "jwks_unavailable".into())
     );
     // The first server still has its copy.
     assert_eq!(
-        outcome(&first, &signed(Algorithm::EdDSA, "ed-1", "b@example.com")).await,
+        sso_outcome(&first, &signed(Algorithm::EdDSA, "ed-1", "b@example.com")).await,
         (200, String::new())
     );
     // HS tokens with the shared secret never need the set.
     assert_eq!(
-        outcome(&second, &token(&claims("c@example.com", json!({})))).await,
+        sso_outcome(&second, &token(&claims("c@example.com", json!({})))).await,
         (200, String::new())
     );
     drop((first, second, dir));
@@ -364,7 +346,7 @@ async fn every_algorithm_verifies_through_the_jwk_set(server: Server) {
         )
         .expect("sign");
         assert_eq!(
-            outcome(&server, &token).await,
+            sso_outcome(&server, &token).await,
             (200, String::new()),
             "{name}"
         );
@@ -377,7 +359,7 @@ async fn every_algorithm_verifies_through_the_jwk_set(server: Server) {
         });
         let token = encode(&confused, &claims("x@example.com", json!({})), key).expect("sign");
         assert_eq!(
-            outcome(&server, &token).await,
+            sso_outcome(&server, &token).await,
             (401, "alg_not_allowed".into()),
             "{name}"
         );

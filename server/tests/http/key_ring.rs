@@ -2,8 +2,6 @@
 //! the alg binding that stops confusion attacks, retirement, and secrets never shown. (Fixtures in
 //! `keys/`, made with `openssl genpkey`; the private halves only sign the tests' tokens.)
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
@@ -47,34 +45,13 @@ fn public_pem(alg: Algorithm) -> &'static str {
 fn as_jwk(view_thumbprint: &str, pem: &str) -> String {
     let key = lanyard_core::keys::PublicKey::parse(pem).expect("parses");
     assert_eq!(key.thumbprint(), view_thumbprint);
-    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-    match key {
-        lanyard_core::keys::PublicKey::Rsa { n, e } => {
-            json!({"kty": "RSA", "n": b64(&n), "e": b64(&e)}).to_string()
-        }
-        lanyard_core::keys::PublicKey::Ec { curve, x, y } => {
-            json!({"kty": "EC", "crv": curve.name(), "x": b64(&x), "y": b64(&y)}).to_string()
-        }
-        lanyard_core::keys::PublicKey::Ed25519 { x } => {
-            json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&x)}).to_string()
-        }
-    }
+    key.to_jwk().to_string()
 }
 
 fn signed(alg: Algorithm, kid: Option<&str>, email: &str) -> String {
     let mut header = Header::new(alg);
     header.kid = kid.map(str::to_owned);
     encode(&header, &claims(email, json!({})), &signing_key(alg)).expect("sign")
-}
-
-async fn outcome(server: &Server, token: &str) -> (u16, String) {
-    let response = server.sso(token, &[("response", "json")]).await;
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    (
-        status,
-        body["error"]["code"].as_str().unwrap_or("").to_owned(),
-    )
 }
 
 async fn every_algorithm_verifies_with_its_key_given_as_pem_or_jwk(server: Server) {
@@ -122,7 +99,7 @@ async fn every_algorithm_verifies_with_its_key_given_as_pem_or_jwk(server: Serve
             let kid = format!("{source}-{name}");
             let email = format!("u{n}-{source}@example.com");
             assert_eq!(
-                outcome(&server, &signed(*alg, Some(&kid), &email)).await,
+                sso_outcome(&server, &signed(*alg, Some(&kid), &email)).await,
                 (200, String::new()),
                 "{kid}"
             );
@@ -130,7 +107,7 @@ async fn every_algorithm_verifies_with_its_key_given_as_pem_or_jwk(server: Serve
         // Without kid: the keys of the header's alg are tried.
         let email = format!("u{n}-nokid@example.com");
         assert_eq!(
-            outcome(&server, &signed(*alg, None, &email)).await,
+            sso_outcome(&server, &signed(*alg, None, &email)).await,
             (200, String::new()),
             "{name} without kid"
         );
@@ -161,7 +138,7 @@ async fn confusion_attacks_and_unknown_or_retired_keys_are_refused(server: Serve
         .expect("sign")
     };
     assert_eq!(
-        outcome(&server, &hs_with_rsa_kid).await,
+        sso_outcome(&server, &hs_with_rsa_kid).await,
         (401, "alg_not_allowed".into())
     );
     // The classic: HS256 "signed" with the RSA public key's PEM as the secret — as the ring key, or as
@@ -175,7 +152,7 @@ async fn confusion_attacks_and_unknown_or_retired_keys_are_refused(server: Serve
             &EncodingKey::from_secret(RSA_PUBLIC.as_bytes()),
         )
         .expect("sign");
-        let (status, code) = outcome(&server, &token).await;
+        let (status, code) = sso_outcome(&server, &token).await;
         assert_eq!(status, 401, "{kid:?}");
         assert!(
             code == "alg_not_allowed" || code == "invalid_signature",
@@ -184,7 +161,7 @@ async fn confusion_attacks_and_unknown_or_retired_keys_are_refused(server: Serve
     }
     // Header alg other than the key's.
     assert_eq!(
-        outcome(
+        sso_outcome(
             &server,
             &signed(Algorithm::RS384, Some("rsa-1"), "c@example.com")
         )
@@ -203,12 +180,12 @@ async fn confusion_attacks_and_unknown_or_retired_keys_are_refused(server: Serve
         .expect("sign")
     };
     assert_eq!(
-        outcome(&server, &forged).await,
+        sso_outcome(&server, &forged).await,
         (401, "alg_not_allowed".into())
     );
     // Unknown kid; retired key; an algorithm no key verifies.
     assert_eq!(
-        outcome(
+        sso_outcome(
             &server,
             &signed(Algorithm::RS256, Some("nobody"), "e@example.com")
         )
@@ -216,7 +193,7 @@ async fn confusion_attacks_and_unknown_or_retired_keys_are_refused(server: Serve
         (401, "unknown_key".into())
     );
     assert_eq!(
-        outcome(
+        sso_outcome(
             &server,
             &signed(Algorithm::ES256, Some("old"), "f@example.com")
         )
@@ -224,11 +201,11 @@ async fn confusion_attacks_and_unknown_or_retired_keys_are_refused(server: Serve
         (401, "key_retired".into())
     );
     assert_eq!(
-        outcome(&server, &signed(Algorithm::ES256, None, "g@example.com")).await,
+        sso_outcome(&server, &signed(Algorithm::ES256, None, "g@example.com")).await,
         (401, "key_retired".into())
     );
     assert_eq!(
-        outcome(&server, &signed(Algorithm::EdDSA, None, "h@example.com")).await,
+        sso_outcome(&server, &signed(Algorithm::EdDSA, None, "h@example.com")).await,
         (401, "alg_not_allowed".into())
     );
     // The HMAC ring key works under its kid; an HS token with an unknown kid uses the shared secret.
@@ -242,7 +219,7 @@ async fn confusion_attacks_and_unknown_or_retired_keys_are_refused(server: Serve
         )
         .expect("sign")
     };
-    assert_eq!(outcome(&server, &ring_hs).await, (200, String::new()));
+    assert_eq!(sso_outcome(&server, &ring_hs).await, (200, String::new()));
     let shared_with_kid = {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("idp-default".into());
@@ -254,7 +231,7 @@ async fn confusion_attacks_and_unknown_or_retired_keys_are_refused(server: Serve
         .expect("sign")
     };
     assert_eq!(
-        outcome(&server, &shared_with_kid).await,
+        sso_outcome(&server, &shared_with_kid).await,
         (200, String::new()),
         "Metabase ignores kid"
     );
@@ -300,7 +277,7 @@ async fn confusion_attacks_and_unknown_or_retired_keys_are_refused(server: Serve
         .expect("sign")
     };
     assert_eq!(
-        outcome(&server, &again).await,
+        sso_outcome(&server, &again).await,
         (200, String::new()),
         "the secret was kept"
     );
@@ -373,7 +350,7 @@ async fn a_key_is_rotated_without_downtime(server: Server) {
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        outcome(
+        sso_outcome(
             &server,
             &signed(Algorithm::ES256, Some("2026-a"), "a@example.com")
         )
@@ -387,7 +364,7 @@ async fn a_key_is_rotated_without_downtime(server: Server) {
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        outcome(
+        sso_outcome(
             &server,
             &signed(Algorithm::ES256, Some("2026-a"), "b@example.com")
         )
@@ -395,7 +372,7 @@ async fn a_key_is_rotated_without_downtime(server: Server) {
         (200, String::new())
     );
     assert_eq!(
-        outcome(
+        sso_outcome(
             &server,
             &signed(Algorithm::EdDSA, Some("2026-b"), "c@example.com")
         )
@@ -415,7 +392,7 @@ async fn a_key_is_rotated_without_downtime(server: Server) {
     assert_eq!(status, 200);
     assert_eq!(view["jwt_keys"][0]["status"], "retired");
     assert_eq!(
-        outcome(
+        sso_outcome(
             &server,
             &signed(Algorithm::ES256, Some("2026-a"), "d@example.com")
         )
@@ -423,7 +400,7 @@ async fn a_key_is_rotated_without_downtime(server: Server) {
         (401, "key_retired".into())
     );
     assert_eq!(
-        outcome(
+        sso_outcome(
             &server,
             &signed(Algorithm::EdDSA, Some("2026-b"), "e@example.com")
         )

@@ -177,6 +177,17 @@ impl Server {
     }
 }
 
+/// `GET /auth/sso?jwt=…` in JSON mode: the status and the error code (`""` when signed in).
+pub async fn sso_outcome(server: &Server, token: &str) -> (u16, String) {
+    let response = server.sso(token, &[("response", "json")]).await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    (
+        status,
+        body["error"]["code"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
 /// The `lanyard.SESSION=…` pair from a response's `Set-Cookie`, if any.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers

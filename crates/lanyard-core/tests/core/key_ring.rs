@@ -20,19 +20,11 @@ fn code(text: &str) -> &'static str {
     PublicKey::parse(text).err().map_or("ok", |e| e.code)
 }
 
-/// The key as a JWK, built from what the PEM parser read.
+/// The key as a JWK, from what the PEM parser read (with a `use`, which parsing accepts).
 fn as_jwk(key: &PublicKey) -> String {
-    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-    match key {
-        PublicKey::Rsa { n, e } => format!(r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#, b64(n), b64(e)),
-        PublicKey::Ec { curve, x, y } => format!(
-            r#"{{"kty":"EC","crv":"{}","x":"{}","y":"{}","use":"sig"}}"#,
-            curve.name(),
-            b64(x),
-            b64(y)
-        ),
-        PublicKey::Ed25519 { x } => format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64(x)),
-    }
+    let mut jwk = key.to_jwk();
+    jwk["use"] = "sig".into();
+    jwk.to_string()
 }
 
 #[test]
