@@ -1,12 +1,22 @@
-//! Public-key signatures checked in the browser with Web Crypto (`SubtleCrypto.verify`), for the token
-//! preview: lanyard-core selects the key and hands over the bytes; the browser does the arithmetic,
-//! so the bundle carries no RSA or EC code.
+//! The browser's cryptography: random secrets for **Generate key**, and public-key signatures
+//! checked with Web Crypto (`SubtleCrypto.verify`) for the token preview — lanyard-core selects the
+//! key and hands over the bytes; the browser does the arithmetic, so the bundle carries no RSA or EC
+//! code.
 
 use js_sys::{Array, JSON, Object, Reflect};
 use lanyard_api::KeyAlg;
 use lanyard_core::PendingSignature;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+/// 64 hex characters from the browser's CSPRNG, through lanyard-core's `generate_secret`: a
+/// signing key long enough for HS512 too.
+pub fn random_secret() -> Option<String> {
+    let crypto = web_sys::window()?.crypto().ok()?;
+    let mut bytes = [0u8; 32];
+    crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
+    Some(lanyard_core::settings::generate_secret(bytes))
+}
 
 fn object(pairs: &[(&str, JsValue)]) -> Result<Object, JsValue> {
     let object = Object::new();

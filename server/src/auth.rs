@@ -21,12 +21,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.ip().to_string());
-        Ok(Self(Actor::at(ip)))
+        Ok(Self(Actor::at(peer_ip(parts).map(|ip| ip.to_string()))))
     }
+}
+
+/// The TCP peer's address (absent when the server is not run with connect info, as in unit tests).
+fn peer_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip())
 }
 
 /// A request with a valid session of an active user.
@@ -100,15 +104,11 @@ impl FromRequestParts<AppState> for SignedIn {
             .signed_in(&token_hash, state.now())
             .await?
             .ok_or(ErrorCode::Unauthenticated)?;
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.ip());
         Ok(Self {
             user,
             groups,
             token_hash,
-            peer,
+            peer: peer_ip(parts),
         })
     }
 }

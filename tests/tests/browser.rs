@@ -14,28 +14,11 @@ use serde_json::json;
 use thirtyfour::prelude::*;
 use tokio::process::{Child, Command};
 
+mod common;
+use common::{free_port, wait_for_port};
+
 const ADMIN_EMAIL: &str = "admin@example.com";
 const ADMIN_PASSWORD: &str = "correct horse battery";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-async fn wait_for_port(port: u16) {
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing listens on {port}");
-}
 
 /// `text` as an XPath string literal (XPath has no escapes: quotes are joined with `concat`).
 fn lit(text: &str) -> String {
@@ -99,6 +82,17 @@ impl Browser {
             .execute(
                 "arguments[0].scrollIntoView({block: 'center'})",
                 vec![element.to_json().expect("element")],
+            )
+            .await
+            .expect("scroll");
+    }
+
+    /// Scrolls the element with this id to the top of the window (for a screenshot of a section).
+    async fn scroll_to_id(&self, id: &str) {
+        self.driver
+            .execute(
+                "document.getElementById(arguments[0]).scrollIntoView()",
+                vec![serde_json::Value::from(id)],
             )
             .await
             .expect("scroll");
@@ -451,13 +445,7 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.fill("String used by the JWT signing key", &key).await;
     b.find("//tr[th[normalize-space(.)='signature']]/td[normalize-space(.)='pass']".into())
         .await;
-    b.driver
-        .execute(
-            "document.getElementById('preview-title').scrollIntoView()",
-            Vec::new(),
-        )
-        .await
-        .expect("scroll");
+    b.scroll_to_id("preview-title").await;
     b.shot("07-token-preview").await;
 
     // The key typed above is an unsaved change: following a link asks first, and staying keeps it.
@@ -500,13 +488,7 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.see("JWKS URI saved").await;
     b.find("//*[@data-testid='jwks-status'][contains(., 'demo-eddsa (EdDSA)')]".into())
         .await;
-    b.driver
-        .execute(
-            "document.getElementById('keys-title').scrollIntoView()",
-            Vec::new(),
-        )
-        .await
-        .expect("scroll");
+    b.scroll_to_id("keys-title").await;
     b.shot("07b-keys").await;
 
     // An HMAC key for the ring, with a generated secret and a label.
@@ -551,13 +533,7 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .await;
     b.see("checked in this browser with Web Crypto").await;
     b.see("Would sign in").await;
-    b.driver
-        .execute(
-            "document.getElementById('preview-title').scrollIntoView()",
-            Vec::new(),
-        )
-        .await
-        .expect("scroll");
+    b.scroll_to_id("preview-title").await;
     b.shot("07c-preview-rs256").await;
 
     // Sign out; a new user signs in through SSO and the demo IdP, with an EdDSA token its JWK Set

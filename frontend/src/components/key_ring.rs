@@ -190,18 +190,9 @@ pub fn KeyRingSection(
             }
         });
     };
-    // 64 hex characters from the browser's CSPRNG (lanyard-core's Generate key): long enough for
-    // HS512 too.
     let generate = move |_| {
-        let random = web_sys::window()
-            .and_then(|w| w.crypto().ok())
-            .and_then(|crypto| {
-                let mut bytes = [0u8; 32];
-                crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
-                Some(bytes)
-            });
-        if let Some(bytes) = random {
-            material.set(lanyard_core::settings::generate_secret(bytes));
+        if let Some(secret) = crate::webcrypto::random_secret() {
+            material.set(secret);
         }
     };
     let material_label = move || {

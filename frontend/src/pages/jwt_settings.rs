@@ -109,7 +109,7 @@ pub fn JwtSettingsPage() -> impl IntoView {
         });
     };
     let generate = move |_| {
-        if let Some(key) = random_key() {
+        if let Some(key) = crate::webcrypto::random_secret() {
             form.update(|f| {
                 if let Some(f) = f {
                     f.new_secret = key;
@@ -334,14 +334,6 @@ fn TextField(
 #[component]
 fn FieldErrorText(error: Signal<Option<String>>) -> impl IntoView {
     view! { <p class="field-error" role="alert">{move || error.get()}</p> }
-}
-
-/// 64 hex characters from the browser's CSPRNG, through lanyard-core's `generate_secret`.
-fn random_key() -> Option<String> {
-    let crypto = web_sys::window()?.crypto().ok()?;
-    let mut bytes = [0u8; 32];
-    crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
-    Some(lanyard_core::settings::generate_secret(bytes))
 }
 
 /// Asks before unsaved changes are lost: when the tab is closed or reloaded (the browser's own

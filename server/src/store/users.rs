@@ -215,6 +215,15 @@ pub async fn remove_membership(tx: &mut Tx, user: i64, group: i64) -> Result<(),
     Ok(())
 }
 
+/// The users whose email or name contains the search pattern `$1` (one condition for the page and
+/// its count).
+macro_rules! matching_search {
+    () => {
+        "(LOWER(email) LIKE $1 OR LOWER(COALESCE(first_name, '')) LIKE $1 \
+         OR LOWER(COALESCE(last_name, '')) LIKE $1)"
+    };
+}
+
 /// One page of users whose email or name contains `search` (case-insensitive), by id, each with
 /// their group ids, and how many match in all: one query (the total by a window function, the
 /// groups aggregated per row).
@@ -225,13 +234,15 @@ pub async fn page(
     offset: i64,
 ) -> Result<(Vec<(UserRow, Vec<i64>)>, i64), StoreError> {
     let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_'], ""));
-    let rows = sqlx::query(
+    let rows = sqlx::query(concat!(
         "SELECT id, email, first_name, last_name, password_hash, is_active, sso_source, login_attributes, \
          last_login, COUNT(*) OVER () AS total, \
          (SELECT string_agg(CAST(m.group_id AS TEXT), ',' ORDER BY m.group_id) FROM memberships m \
           WHERE m.user_id = users.id) AS group_ids \
-         FROM users WHERE (LOWER(email) LIKE $1 OR LOWER(COALESCE(first_name, '')) LIKE $1 \
-         OR LOWER(COALESCE(last_name, '')) LIKE $1) ORDER BY id LIMIT $2 OFFSET $3",
+         FROM users WHERE ",
+        matching_search!(),
+        " ORDER BY id LIMIT $2 OFFSET $3"
+    ),
     )
     .bind(&pattern)
     .bind(limit)
@@ -252,10 +263,10 @@ pub async fn page(
     }
     if rows.is_empty() && offset > 0 {
         // Past the last page the window has no row to report the total on.
-        total = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users WHERE (LOWER(email) LIKE $1 \
-             OR LOWER(COALESCE(first_name, '')) LIKE $1 OR LOWER(COALESCE(last_name, '')) LIKE $1)",
-        )
+        total = sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) FROM users WHERE ",
+            matching_search!()
+        ))
         .bind(&pattern)
         .fetch_one(conn)
         .await?;
