@@ -5,10 +5,12 @@
 use std::collections::BTreeSet;
 
 use lanyard_api::{
-    FieldError, GroupId, GroupMappings, JwtKey, JwtSettingsPatch, JwtSettingsView, ReplayProtection,
+    ClaimOp, ClaimRule, FieldError, GroupId, GroupMappings, JwtKey, JwtSettingsPatch,
+    JwtSettingsView, ReplayProtection,
 };
 use lanyard_core::keys::{KeyMaterial, KeyRing, PublicKey, RingKey};
 use lanyard_core::settings::Settings;
+use serde_json::Value;
 
 /// Stands in for a stored key the browser never sees, so validation can run on the rest (long
 /// enough for HS512's rule).
@@ -44,6 +46,81 @@ pub struct JwtForm {
     pub clock_skew: String,
     /// Which tokens are accepted only once.
     pub replay_protection: ReplayProtection,
+    /// The required issuer, as typed.
+    pub issuer: String,
+    /// Accepted audiences, one per line, as typed.
+    pub audiences: String,
+    /// Sign-in rules, as typed.
+    pub rules: Vec<RuleRow>,
+}
+
+/// One row of the sign-in rules editor: the claim, the operator, and the value as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRow {
+    /// The claim name or `/pointer`.
+    pub claim: String,
+    /// The comparison.
+    pub op: ClaimOp,
+    /// The value as typed: JSON when it reads as JSON (`42`, `true`, `["a","b"]`, `"text"`),
+    /// otherwise plain text; for "one of", plain text is a comma-separated list.
+    pub value: String,
+}
+
+impl RuleRow {
+    /// The row as the rule the settings store.
+    pub fn to_rule(&self) -> ClaimRule {
+        let text = self.value.trim();
+        let value = match self.op {
+            ClaimOp::Exists => None,
+            _ if text.is_empty() => None,
+            op => Some(match serde_json::from_str::<Value>(text) {
+                Ok(json) => json,
+                Err(_) if op == ClaimOp::OneOf => Value::Array(
+                    text.split(',')
+                        .map(|item| Value::String(item.trim().to_owned()))
+                        .filter(|item| item.as_str() != Some(""))
+                        .collect(),
+                ),
+                Err(_) => Value::String(text.to_owned()),
+            }),
+        };
+        ClaimRule {
+            claim: self.claim.trim().to_owned(),
+            op: self.op,
+            value,
+        }
+    }
+
+    /// A stored rule as a row, written so that [`Self::to_rule`] reads it back the same.
+    pub fn from_rule(rule: &ClaimRule) -> Self {
+        let plain =
+            |text: &str| serde_json::from_str::<Value>(text).is_err() && text.trim() == text;
+        let value = match &rule.value {
+            None => String::new(),
+            Some(Value::String(text)) if plain(text) && !text.is_empty() => text.clone(),
+            Some(Value::Array(items))
+                if rule.op == ClaimOp::OneOf
+                    && !items.is_empty()
+                    && items.iter().all(|item| {
+                        item.as_str().is_some_and(|text| {
+                            plain(text) && !text.is_empty() && !text.contains(',')
+                        })
+                    }) =>
+            {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+            Some(value) => value.to_string(),
+        };
+        Self {
+            claim: rule.claim.clone(),
+            op: rule.op,
+            value,
+        }
+    }
 }
 
 impl JwtForm {
@@ -63,7 +140,29 @@ impl JwtForm {
             max_age: view.jwt_max_age_seconds.to_string(),
             clock_skew: view.jwt_clock_skew_seconds.to_string(),
             replay_protection: view.jwt_replay_protection,
+            issuer: view.jwt_issuer.clone(),
+            audiences: view.jwt_audiences.join("\n"),
+            rules: view
+                .jwt_claim_rules
+                .iter()
+                .map(RuleRow::from_rule)
+                .collect(),
         }
+    }
+
+    /// The audiences typed, one per line, blank lines ignored.
+    pub fn audience_list(&self) -> Vec<String> {
+        self.audiences
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The rules typed.
+    pub fn rule_list(&self) -> Vec<ClaimRule> {
+        self.rules.iter().map(RuleRow::to_rule).collect()
     }
 
     /// The update to send: only the fields that differ from `saved`.
@@ -96,6 +195,10 @@ impl JwtForm {
             jwt_keys: None,
             jwt_jwks_uri: None,
             jwt_jwks_cache_seconds: None,
+            jwt_issuer: changed(&self.issuer, &base.issuer),
+            jwt_audiences: (self.audience_list() != base.audience_list())
+                .then(|| self.audience_list()),
+            jwt_claim_rules: (self.rule_list() != base.rule_list()).then(|| self.rule_list()),
             // Set when sending (the version the page loaded), not part of what changed.
             version: None,
         }
@@ -171,6 +274,9 @@ impl JwtForm {
             settings.jwt_clock_skew_seconds = skew;
         }
         settings.jwt_replay_protection = self.replay_protection;
+        settings.jwt_issuer = self.issuer.trim().to_owned();
+        settings.jwt_audiences = self.audience_list();
+        settings.jwt_claim_rules = self.rule_list();
         let key = (!self.new_secret.is_empty()).then(|| self.new_secret.as_bytes().to_vec());
         (settings, key)
     }
@@ -200,6 +306,9 @@ fn saved_settings(view: &JwtSettingsView) -> Settings {
         jwt_replay_protection: view.jwt_replay_protection,
         jwt_jwks_uri: view.jwt_jwks_uri.clone(),
         jwt_jwks_cache_seconds: view.jwt_jwks_cache_seconds,
+        jwt_issuer: view.jwt_issuer.clone(),
+        jwt_audiences: view.jwt_audiences.clone(),
+        jwt_claim_rules: view.jwt_claim_rules.clone(),
         jwt_keys: view
             .jwt_keys
             .iter()
@@ -207,7 +316,8 @@ fn saved_settings(view: &JwtSettingsView) -> Settings {
                 kid: key.kid.clone(),
                 alg: key.alg,
                 secret: key.secret_set.then(|| STORED_KEY_PLACEHOLDER.to_owned()),
-                public_key: key.public_key.clone(),
+                // The server's JWK of the key: this build reads no PEM (see lanyard-core's `pem`).
+                public_key: key.public_jwk.clone().or_else(|| key.public_key.clone()),
                 not_after: key.not_after,
                 label: key.label.clone(),
             })
@@ -324,6 +434,62 @@ mod tests {
         assert_eq!(
             error_for(&errors, "jwt_group_mappings").map(|e| e.code.as_str()),
             Some("unknown_group")
+        );
+    }
+
+    #[test]
+    fn rule_rows_read_json_or_plain_text_and_round_trip() {
+        use serde_json::json;
+        let row = |op, value: &str| RuleRow {
+            claim: " /org/tier ".into(),
+            op,
+            value: value.into(),
+        };
+        let cases = [
+            (row(ClaimOp::Equals, "Finance"), Some(json!("Finance"))),
+            (row(ClaimOp::Equals, "42"), Some(json!(42))),
+            (row(ClaimOp::Equals, "\"42\""), Some(json!("42"))),
+            (
+                row(ClaimOp::OneOf, "Sales, HR"),
+                Some(json!(["Sales", "HR"])),
+            ),
+            (row(ClaimOp::OneOf, "[1, 2]"), Some(json!([1, 2]))),
+            (row(ClaimOp::Contains, "true"), Some(json!(true))),
+            (row(ClaimOp::Exists, "ignored"), None),
+            (row(ClaimOp::Equals, "  "), None),
+        ];
+        for (row, value) in cases {
+            let rule = row.to_rule();
+            assert_eq!(rule.claim, "/org/tier");
+            assert_eq!(rule.value, value, "{row:?}");
+            assert_eq!(RuleRow::from_rule(&rule).to_rule(), rule, "{row:?}");
+        }
+    }
+
+    #[test]
+    fn issuer_audiences_and_rules_are_sent_only_when_changed() {
+        let mut form = JwtForm::from_view(&saved());
+        assert_eq!(form.patch(&saved()).jwt_claim_rules, None);
+        form.issuer = "https://idp.example.com/".into();
+        form.audiences = "lanyard\n\n  other  \n".into();
+        form.rules.push(RuleRow {
+            claim: "dept".into(),
+            op: ClaimOp::Equals,
+            value: String::new(),
+        });
+        let patch = form.patch(&saved());
+        assert_eq!(
+            patch.jwt_issuer.as_deref(),
+            Some("https://idp.example.com/")
+        );
+        assert_eq!(
+            patch.jwt_audiences,
+            Some(vec!["lanyard".into(), "other".into()])
+        );
+        let errors = form.errors(&saved(), None);
+        assert_eq!(
+            error_for(&errors, "jwt_claim_rules").map(|e| e.code.as_str()),
+            Some("value_required")
         );
     }
 }

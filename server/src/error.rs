@@ -120,12 +120,15 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::TokenExpired
         | C::TokenNotYetValid
         | C::InvalidAudience
+        | C::InvalidIssuer
         | C::TokenReplayed
         | C::UnknownKey
         | C::KeyRetired
         | C::InvalidCredentials
         | C::Unauthenticated => StatusCode::UNAUTHORIZED,
-        C::UserDeactivated
+        // A valid token whose claims the sign-in rules refuse: who, not whether it is genuine.
+        C::ClaimRuleFailed
+        | C::UserDeactivated
         | C::UserNotProvisioned
         | C::PasswordLoginDisabled
         | C::Forbidden

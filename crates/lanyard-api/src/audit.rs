@@ -39,6 +39,9 @@ pub enum AuditEvent {
     UserUpdated,
     /// An admin rotated lanyard's assertion signing key.
     AssertionKeyRotated,
+    /// Saving the mappings with `apply_now` changed one SSO user's memberships (`details.user_id`,
+    /// `groups_added`, `groups_removed`, `notes`).
+    MappingsApplied,
 }
 
 impl AuditEvent {
@@ -59,6 +62,7 @@ impl AuditEvent {
         Self::UserCreated,
         Self::UserUpdated,
         Self::AssertionKeyRotated,
+        Self::MappingsApplied,
     ];
 
     /// The stable wire string, e.g. `"settings_changed"`.
@@ -79,6 +83,7 @@ impl AuditEvent {
             Self::UserCreated => "user_created",
             Self::UserUpdated => "user_updated",
             Self::AssertionKeyRotated => "assertion_key_rotated",
+            Self::MappingsApplied => "mappings_applied",
         }
     }
 

@@ -37,8 +37,12 @@ pub enum ErrorCode {
     TokenNotYetValid,
     /// A token without `iat` whose `exp` lies more than 600 s ahead.
     ExpTooFar,
-    /// `aud` is present and is not this site.
+    /// `aud` is present and is not this site (or, with `jwt_audiences` set, absent or none of them).
     InvalidAudience,
+    /// `jwt_issuer` is set and the token's `iss` is absent or another issuer.
+    InvalidIssuer,
+    /// A `jwt_claim_rules` rule does not hold for the token's claims.
+    ClaimRuleFailed,
     /// The email claim is absent.
     MissingEmail,
     /// The email claim is not a string holding one valid address.
@@ -120,6 +124,8 @@ impl ErrorCode {
         Self::TokenNotYetValid,
         Self::ExpTooFar,
         Self::InvalidAudience,
+        Self::InvalidIssuer,
+        Self::ClaimRuleFailed,
         Self::MissingEmail,
         Self::InvalidEmail,
         Self::InvalidNameClaim,
@@ -167,6 +173,8 @@ impl ErrorCode {
             Self::TokenNotYetValid => "token_not_yet_valid",
             Self::ExpTooFar => "exp_too_far",
             Self::InvalidAudience => "invalid_audience",
+            Self::InvalidIssuer => "invalid_issuer",
+            Self::ClaimRuleFailed => "claim_rule_failed",
             Self::MissingEmail => "missing_email",
             Self::InvalidEmail => "invalid_email",
             Self::InvalidNameClaim => "invalid_name_claim",
@@ -230,7 +238,11 @@ impl ErrorCode {
             Self::ExpTooFar => {
                 "A token without \"iat\" must expire within 600 seconds; add \"iat\" or a nearer \"exp\"."
             }
-            Self::InvalidAudience => "The token's \"aud\" is not this site.",
+            Self::InvalidAudience => {
+                "The token's \"aud\" does not name this site or one of the accepted audiences."
+            }
+            Self::InvalidIssuer => "The token's \"iss\" is not the configured issuer.",
+            Self::ClaimRuleFailed => "The token's claims do not meet a sign-in rule.",
             Self::MissingEmail => "The token has no email claim.",
             Self::InvalidEmail => "The token's email claim is not a valid email address.",
             Self::InvalidNameClaim => {

@@ -145,6 +145,9 @@ pub struct JwtKeyView {
     pub secret_hint: String,
     /// Public keys: the key as it was given (PEM or JWK).
     pub public_key: Option<String>,
+    /// Public keys: the same key as one JWK (JSON text), whichever form it was given in: what the
+    /// SPA reads, so the browser needs no PEM/DER parser.
+    pub public_jwk: Option<String>,
     /// Public keys: the RFC 7638 thumbprint.
     pub thumbprint: Option<String>,
 }

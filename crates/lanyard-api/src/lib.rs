@@ -22,7 +22,8 @@ pub use session::{
     CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties, SsoSession, SsoStart,
 };
 pub use settings::{
-    AssertionKey, EnablePasswordLogin, GroupMappings, JwtSettingsPatch, JwtSettingsView,
-    ReplayProtection, SaveMappings, TokenTestRequest,
+    AssertionKey, ClaimOp, ClaimRule, EnablePasswordLogin, GroupImpact, GroupMappings,
+    JwtSettingsPatch, JwtSettingsView, MappingsImpact, MappingsPreviewRequest, ReplayProtection,
+    SaveMappings, TokenTestRequest, UnmappedGroup, UserImpact,
 };
 pub use verdict::{Check, CheckName, CheckOutcome, GroupChanges, ProfileView, Verdict};

@@ -25,6 +25,38 @@ pub enum ReplayProtection {
     All,
 }
 
+/// How a sign-in rule compares a claim with its value (SPEC §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimOp {
+    /// The claim equals `value` (JSON equality; numbers by value).
+    Equals,
+    /// The claim equals one of `value`'s entries (an array).
+    OneOf,
+    /// The claim is an array with an entry equal to `value` (a lone string counts as a one-entry
+    /// array, as in the groups claim).
+    Contains,
+    /// The claim is present and not `null`; no `value`.
+    Exists,
+}
+
+/// One sign-in rule (`jwt_claim_rules`): every rule must hold for a token to sign anyone in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRule {
+    /// The claim: an exact top-level name, or an RFC 6901 JSON Pointer starting with `/` for a
+    /// nested one (`/realm_access/roles`).
+    pub claim: String,
+    /// The comparison.
+    pub op: ClaimOp,
+    /// What the claim is compared with; absent for `exists`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub value: Option<serde_json::Value>,
+}
+
 /// What `GET /api/setting/jwt` answers: every setting, with the key replaced by whether it is set and a hint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -70,6 +102,12 @@ pub struct JwtSettingsView {
     /// The JWK Set as this server last fetched it; `None` without `jwt_jwks_uri`.
     #[serde(default)]
     pub jwks: Option<JwksStatus>,
+    /// The `iss` every token must carry; `""` accepts any (SPEC §9).
+    pub jwt_issuer: String,
+    /// Accepted audiences besides the site's URL; when non-empty, `aud` is required (SPEC §9).
+    pub jwt_audiences: Vec<String>,
+    /// Sign-in rules, all of which must hold (SPEC §9).
+    pub jwt_claim_rules: Vec<ClaimRule>,
     /// The stored settings' version: send it back with a change, and a change made meanwhile by
     /// someone else is refused (`settings_conflict`) instead of being overwritten.
     pub version: i64,
@@ -137,6 +175,15 @@ pub struct JwtSettingsPatch {
     /// See [`JwtSettingsView::jwt_jwks_cache_seconds`] (60..=86400).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_jwks_cache_seconds: Option<i64>,
+    /// See [`JwtSettingsView::jwt_issuer`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_issuer: Option<String>,
+    /// See [`JwtSettingsView::jwt_audiences`]. Replaces the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_audiences: Option<Vec<String>>,
+    /// See [`JwtSettingsView::jwt_claim_rules`]. Replaces the rules (at most 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_claim_rules: Option<Vec<ClaimRule>>,
     /// The version these changes were made against ([`JwtSettingsView::version`]). When it is no
     /// longer current the save is refused with `409 settings_conflict`; absent, the change applies
     /// to whatever is stored.
@@ -172,6 +219,71 @@ pub struct SaveMappings {
     /// Groups deleted ("also delete the group"); they leave every mapping too.
     #[serde(default)]
     pub delete_groups: Vec<GroupId>,
+    /// Apply the new mappings to every SSO user now, from the groups of their last login, as their
+    /// next login would (SPEC §10); audited per user.
+    #[serde(default)]
+    pub apply_now: bool,
+}
+
+/// The body of `POST /api/setting/jwt/mappings/preview`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MappingsPreviewRequest {
+    /// The mappings to preview, as they would be saved.
+    pub mappings: GroupMappings,
+}
+
+/// What new mappings would do to the people who sign in with SSO (SPEC §10).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingsImpact {
+    /// Each SSO user whose memberships would change at their next login (or at once with
+    /// `apply_now`), by id.
+    pub users: Vec<UserImpact>,
+    /// Per group: who would join and leave.
+    pub groups: Vec<GroupImpact>,
+    /// Groups the current mappings name and the new ones do not: sync stops touching them, so
+    /// their members stay unless removed.
+    pub unmapped_groups: Vec<UnmappedGroup>,
+}
+
+/// One person's changes under the previewed mappings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserImpact {
+    /// The user's id.
+    pub user_id: i64,
+    /// Their email.
+    pub email: String,
+    /// Groups they would join.
+    pub add: Vec<GroupId>,
+    /// Groups they would leave.
+    pub remove: Vec<GroupId>,
+    /// Changes left out on purpose (the last administrator stays one).
+    pub notes: Vec<String>,
+}
+
+/// One group's changes under the previewed mappings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupImpact {
+    /// The group's id.
+    pub group_id: GroupId,
+    /// Users who would join it.
+    pub join: Vec<i64>,
+    /// Users who would leave it.
+    pub leave: Vec<i64>,
+}
+
+/// A group that stops being mapped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnmappedGroup {
+    /// The group's id.
+    pub group_id: GroupId,
+    /// How many members it has now.
+    pub member_count: i64,
 }
 
 /// The body of `POST /api/setting/jwt/test`: a token, checked against the saved settings with the

@@ -25,8 +25,12 @@ pub enum CheckName {
     Exp,
     /// `nbf`, when present.
     Nbf,
-    /// `aud`, when present.
+    /// `aud`: this site or an accepted audience (required when audiences are configured).
     Audience,
+    /// `iss`, when an issuer is configured.
+    Issuer,
+    /// One sign-in rule (`jwt_claim_rules`): one check per rule, in order.
+    ClaimRule,
     /// The email claim.
     Email,
     /// The first and last name claims.

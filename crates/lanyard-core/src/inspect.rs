@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use lanyard_api::{Check, CheckName, CheckOutcome, ErrorCode, GroupId, Verdict};
 use serde_json::Value;
 
+use crate::claims;
 use crate::groups::{self, BuiltinGroups, SyncInput};
 use crate::keys::{KeyRing, PublicKeyVerifier};
 use crate::profile::{self, ClaimNames};
@@ -215,9 +216,25 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
         CheckName::Audience,
         claims
             .as_ref()
-            .map(|c| token::check_audience(c, input.site_url)),
+            .map(|c| claims::check_audience(c, input.site_url, policy.audiences)),
         NOT_DECODED,
     ));
+    checks.push(to_check(
+        CheckName::Issuer,
+        claims
+            .as_ref()
+            .map(|c| claims::check_issuer(c, policy.issuer)),
+        NOT_DECODED,
+    ));
+    for rule in policy.rules {
+        let mut check = to_check(
+            CheckName::ClaimRule,
+            claims.as_ref().map(|c| claims::check_rule(c, rule)),
+            NOT_DECODED,
+        );
+        check.detail = format!("{}: {}", claims::describe_rule(rule), check.detail);
+        checks.push(check);
+    }
 
     let names = ClaimNames::from_settings(input.settings);
     let claim_check =
@@ -226,7 +243,7 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
         CheckName::Email,
         claim_check(&|c| {
             profile::email(c, names.email)
-                .map(|email| format!("signs in as {email}"))
+                .map(|email| format!("signs in as {email} (from {})", path(names.email)))
                 .map_err(|code| (code, code.message().to_owned()))
         }),
         NOT_DECODED,
@@ -234,9 +251,15 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
     checks.push(to_check(
         CheckName::Names,
         claim_check(&|c| {
-            profile::name(c, names.first_name)
-                .and_then(|_| profile::name(c, names.last_name))
-                .map(|_| "first and last name are usable".to_owned())
+            let read = |claim: &str| {
+                profile::name(c, claim).map(|found| match found {
+                    Some(_) => format!("from {}", path(claim)),
+                    None => format!("none in {} (the stored one is kept)", path(claim)),
+                })
+            };
+            read(names.first_name)
+                .and_then(|first| read(names.last_name).map(|last| (first, last)))
+                .map(|(first, last)| format!("first name {first}; last name {last}"))
                 .map_err(|code| (code, code.message().to_owned()))
         }),
         NOT_DECODED,
@@ -245,7 +268,11 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
         CheckName::Groups,
         claim_check(&|c| match profile::groups(c, names.groups) {
             Ok(None) => Ok("no groups claim: memberships stay as they are".into()),
-            Ok(Some(groups)) => Ok(format!("{} group(s)", groups.len())),
+            Ok(Some(groups)) => Ok(format!(
+                "{} group(s) (from {})",
+                groups.len(),
+                path(names.groups)
+            )),
             Err(code) if input.settings.jwt_group_sync => Err((code, code.message().to_owned())),
             Err(_) => Ok("malformed, but group sync is off so it is ignored".into()),
         }),
@@ -301,6 +328,15 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
         checks,
         profile: profile.map(|p| p.view()),
         group_changes,
+    }
+}
+
+/// How the preview names where a claim was read: `"email"`, or the pointer `/user/email`.
+fn path(name: &str) -> String {
+    if name.starts_with('/') {
+        name.to_owned()
+    } else {
+        format!("\"{name}\"")
     }
 }
 

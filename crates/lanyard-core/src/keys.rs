@@ -4,21 +4,28 @@
 //! verifies signatures with `jsonwebtoken`, the browser with Web Crypto.
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+#[cfg(feature = "pem")]
+use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lanyard_api::KeyAlg;
 use sha2::{Digest, Sha256};
-use spki::SubjectPublicKeyInfoRef;
-use spki::der::asn1::ObjectIdentifier;
+#[cfg(feature = "pem")]
+use spki::{SubjectPublicKeyInfoRef, der::asn1::ObjectIdentifier};
 
 /// Smallest RSA modulus accepted, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
 /// Largest key text accepted (a 16384-bit RSA PEM is about 3 KB).
 pub const MAX_KEY_TEXT_BYTES: usize = 16 * 1024;
 
+#[cfg(feature = "pem")]
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+#[cfg(feature = "pem")]
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+#[cfg(feature = "pem")]
 const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+#[cfg(feature = "pem")]
 const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+#[cfg(feature = "pem")]
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
 /// An elliptic curve lanyard accepts for ECDSA.
@@ -96,6 +103,19 @@ const UNSUPPORTED: KeyError = refuse(
     "Only RSA, P-256, P-384 and Ed25519 public keys are supported.",
 );
 
+/// Whether `text` is PEM (a public key pasted as `-----BEGIN PUBLIC KEY-----`, or any other
+/// label). A build without the `pem` feature (the SPA) cannot read it and leaves it to the server.
+pub fn is_pem(text: &str) -> bool {
+    text.trim_start().starts_with("-----BEGIN")
+}
+
+/// What a build without the `pem` feature says of a PEM key.
+#[cfg(not(feature = "pem"))]
+pub const PEM_UNCHECKED: KeyError = refuse(
+    "pem_unchecked",
+    "This PEM key is checked by the server when it is added.",
+);
+
 impl PublicKey {
     /// Parses a PEM SubjectPublicKeyInfo (`-----BEGIN PUBLIC KEY-----`) or one JWK as JSON. A
     /// private key is refused (its PEM label or JWK `d` member) so it is never stored by mistake.
@@ -114,13 +134,19 @@ impl PublicKey {
         let text = text.trim();
         if text.starts_with('{') {
             Self::from_jwk(text)
-        } else if text.starts_with("-----BEGIN") {
+        } else if is_pem(text) {
             Self::from_pem(text)
         } else {
             Err(NOT_A_KEY)
         }
     }
 
+    #[cfg(not(feature = "pem"))]
+    fn from_pem(_text: &str) -> Result<Self, KeyError> {
+        Err(PEM_UNCHECKED)
+    }
+
+    #[cfg(feature = "pem")]
     fn from_pem(text: &str) -> Result<Self, KeyError> {
         const BEGIN: &str = "-----BEGIN PUBLIC KEY-----";
         const END: &str = "-----END PUBLIC KEY-----";
@@ -140,6 +166,7 @@ impl PublicKey {
     }
 
     /// A DER SubjectPublicKeyInfo.
+    #[cfg(feature = "pem")]
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
         let spki = SubjectPublicKeyInfoRef::try_from(der).map_err(|_| NOT_A_KEY)?;
         let key = spki.subject_public_key.as_bytes().ok_or(NOT_A_KEY)?;

@@ -16,9 +16,11 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod claims;
 pub mod forward;
 pub mod groups;
 mod hmac;
+pub mod impact;
 mod inspect;
 #[cfg(feature = "jose")]
 pub mod jose;

@@ -5,6 +5,7 @@ use email_address::{EmailAddress, Options};
 use lanyard_api::{ErrorCode, ProfileView};
 use serde_json::{Map, Value};
 
+use crate::claims;
 use crate::settings::{MAX_NAME_CHARS, Settings};
 use crate::strict_json::{Json, RawObject, StrictJsonError, string_array};
 
@@ -58,6 +59,9 @@ pub struct Profile {
     pub groups: Option<Vec<String>>,
     /// Every claim that is neither registered nor one of the four profile claims.
     pub login_attributes: LoginAttributes,
+    /// The `sub` claim when it is a string of at most 255 characters (`sso_subject`, SPEC §9): how
+    /// a back-channel logout names the user.
+    pub subject: Option<String>,
 }
 
 impl Profile {
@@ -133,6 +137,7 @@ pub(crate) fn map_claims(
         last_name,
         groups,
         login_attributes: login_attributes(claims, names),
+        subject: subject(claims),
     })
 }
 
@@ -141,7 +146,7 @@ pub(crate) fn map_claims(
 /// Only ASCII letters are folded: Unicode folding would turn the Kelvin sign in `"\u{212A}ate@x.org"`
 /// into `k` and hand Kate's account to whoever controls that other address.
 pub(crate) fn email(claims: &RawObject<'_>, claim: &str) -> Result<String, ErrorCode> {
-    match claims.get(claim) {
+    match claims::get(claims, claim) {
         None | Some(Json::Null) => Err(ErrorCode::MissingEmail),
         Some(Json::String(value)) => normalize_email(&value),
         Some(_) => Err(ErrorCode::InvalidEmail),
@@ -188,7 +193,7 @@ pub fn fold_email(value: &str) -> String {
 
 /// A first or last name claim: `None` when absent, null or blank; trimmed otherwise.
 pub(crate) fn name(claims: &RawObject<'_>, claim: &str) -> Result<Option<String>, ErrorCode> {
-    match claims.get(claim) {
+    match claims::get(claims, claim) {
         None | Some(Json::Null) => Ok(None),
         Some(Json::String(value)) => {
             let value = value.trim();
@@ -208,7 +213,7 @@ pub(crate) fn groups(
     claims: &RawObject<'_>,
     claim: &str,
 ) -> Result<Option<Vec<String>>, ErrorCode> {
-    match claims.get(claim) {
+    match claims::get(claims, claim) {
         None => Ok(None),
         Some(Json::String(group)) => Ok(Some(vec![group.into_owned()])),
         Some(Json::Array(raw)) => match string_array(raw) {
@@ -218,6 +223,16 @@ pub(crate) fn groups(
             _ => Err(ErrorCode::InvalidGroupsClaim),
         },
         Some(_) => Err(ErrorCode::InvalidGroupsClaim),
+    }
+}
+
+/// `sub` as a user's SSO subject: a non-empty string of at most 255 characters, else `None`.
+fn subject(claims: &RawObject<'_>) -> Option<String> {
+    match claims.get("sub") {
+        Some(Json::String(sub)) if !sub.is_empty() && sub.chars().count() <= MAX_NAME_CHARS => {
+            Some(sub.into_owned())
+        }
+        _ => None,
     }
 }
 

@@ -4,10 +4,11 @@
 use std::collections::BTreeSet;
 
 use lanyard_api::{
-    FieldError, GroupId, GroupMappings, JwtKey, JwtKeyView, JwtSettingsPatch, JwtSettingsView,
-    KeyStatus, ReplayProtection,
+    ClaimRule, FieldError, GroupId, GroupMappings, JwtKey, JwtKeyView, JwtSettingsPatch,
+    JwtSettingsView, KeyStatus, ReplayProtection,
 };
 
+use crate::claims;
 use crate::keys::{PublicKey, min_secret_bytes, valid_kid};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -65,6 +66,12 @@ pub struct Settings {
     pub jwt_jwks_uri: String,
     /// How long fetched keys are used before the set is fetched again, seconds.
     pub jwt_jwks_cache_seconds: i64,
+    /// The `iss` every token must carry; `""` for any (SPEC §9).
+    pub jwt_issuer: String,
+    /// Audiences accepted besides the site's URL; non-empty makes `aud` required (SPEC §9).
+    pub jwt_audiences: Vec<String>,
+    /// Sign-in rules, all of which must hold (SPEC §9).
+    pub jwt_claim_rules: Vec<ClaimRule>,
 }
 
 impl Default for Settings {
@@ -88,6 +95,9 @@ impl Default for Settings {
             jwt_keys: Vec::new(),
             jwt_jwks_uri: String::new(),
             jwt_jwks_cache_seconds: 900,
+            jwt_issuer: String::new(),
+            jwt_audiences: Vec::new(),
+            jwt_claim_rules: Vec::new(),
         }
     }
 }
@@ -154,6 +164,9 @@ impl Settings {
             jwt_jwks_uri: self.jwt_jwks_uri.clone(),
             jwt_jwks_cache_seconds: self.jwt_jwks_cache_seconds,
             jwks: None,
+            jwt_issuer: self.jwt_issuer.clone(),
+            jwt_audiences: self.jwt_audiences.clone(),
+            jwt_claim_rules: self.jwt_claim_rules.clone(),
             version,
         }
     }
@@ -220,6 +233,13 @@ impl Settings {
         keep(&mut next.jwt_jwks_uri, &patch.jwt_jwks_uri);
         if let Some(value) = patch.jwt_jwks_cache_seconds {
             next.jwt_jwks_cache_seconds = value;
+        }
+        keep(&mut next.jwt_issuer, &patch.jwt_issuer);
+        if let Some(value) = &patch.jwt_audiences {
+            next.jwt_audiences.clone_from(value);
+        }
+        if let Some(value) = &patch.jwt_claim_rules {
+            next.jwt_claim_rules.clone_from(value);
         }
         if let Some(keys) = &patch.jwt_keys {
             next.jwt_keys = keys
@@ -377,6 +397,29 @@ impl Settings {
         for (code, message) in check_keys(&self.jwt_keys) {
             fail("jwt_keys", code, &message);
         }
+        if let Some((code, message)) = claims::check_identifier(&self.jwt_issuer, "issuer") {
+            fail("jwt_issuer", code, &message);
+        }
+        if self.jwt_audiences.len() > claims::MAX_AUDIENCES {
+            fail(
+                "jwt_audiences",
+                "too_many_audiences",
+                "At most 20 accepted audiences.",
+            );
+        }
+        for audience in &self.jwt_audiences {
+            let problem = if audience.is_empty() {
+                Some(("required", "An audience cannot be empty.".to_owned()))
+            } else {
+                claims::check_identifier(audience, "audience")
+            };
+            if let Some((code, message)) = problem {
+                fail("jwt_audiences", code, &message);
+            }
+        }
+        for (code, message) in claims::rule_problems(&self.jwt_claim_rules) {
+            fail("jwt_claim_rules", code, &message);
+        }
 
         // Several mappings may fail the same way; one message per field and code is enough.
         errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
@@ -427,8 +470,8 @@ fn check_http_url(value: &str) -> Option<(&'static str, &'static str)> {
     None
 }
 
-/// `None` when `value` can name a claim.
-fn check_claim_name(value: &str) -> Option<(&'static str, &'static str)> {
+/// `None` when `value` can name a claim: an exact name, or a well-formed JSON Pointer (`/a/b`).
+pub(crate) fn check_claim_name(value: &str) -> Option<(&'static str, &'static str)> {
     if value.is_empty() {
         Some(("required", "Enter a claim name."))
     } else if value.trim() != value || value.chars().any(char::is_control) {
@@ -438,6 +481,11 @@ fn check_claim_name(value: &str) -> Option<(&'static str, &'static str)> {
         ))
     } else if value.chars().count() > MAX_NAME_CHARS {
         Some(("too_long", "A claim name can be at most 255 characters."))
+    } else if !claims::valid_pointer(value) {
+        Some((
+            "invalid_pointer",
+            "A claim path starting with / is a JSON Pointer: write ~0 for ~ and ~1 for / inside a name.",
+        ))
     } else {
         None
     }
@@ -446,6 +494,10 @@ fn check_claim_name(value: &str) -> Option<(&'static str, &'static str)> {
 /// A key as the API shows it: secrets masked, public keys with their thumbprint.
 fn key_view(key: &JwtKey, now: i64) -> JwtKeyView {
     let secret = key.secret.as_deref().unwrap_or_default();
+    let public = key
+        .public_key
+        .as_deref()
+        .and_then(|text| PublicKey::parse(text).ok());
     JwtKeyView {
         kid: key.kid.clone(),
         alg: key.alg,
@@ -459,11 +511,8 @@ fn key_view(key: &JwtKey, now: i64) -> JwtKeyView {
         secret_set: !secret.is_empty(),
         secret_hint: mask_secret(secret),
         public_key: key.public_key.clone(),
-        thumbprint: key
-            .public_key
-            .as_deref()
-            .and_then(|text| PublicKey::parse(text).ok())
-            .map(|public| public.thumbprint()),
+        public_jwk: public.as_ref().map(|public| public.to_jwk().to_string()),
+        thumbprint: public.as_ref().map(PublicKey::thumbprint),
     }
 }
 

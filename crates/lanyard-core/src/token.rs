@@ -9,13 +9,14 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
-use lanyard_api::{ErrorCode, KeyAlg, ReplayProtection};
+use lanyard_api::{ClaimRule, ErrorCode, KeyAlg, ReplayProtection};
 use sha2::{Digest, Sha256};
 
+use crate::claims;
 use crate::hmac::HmacVerifier;
 use crate::keys::{KeyMaterial, KeyRing, PublicKeyVerifier, RingKey};
 use crate::settings::Settings;
-use crate::strict_json::{Json, RawObject, StrictJsonError, string_array};
+use crate::strict_json::{Json, RawObject, StrictJsonError};
 
 /// Largest token accepted, checked before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -42,6 +43,9 @@ pub(crate) enum Passed {
     NbfReached,
     NoAudience,
     AudienceMatches,
+    AnyIssuer,
+    IssuerMatches,
+    RuleHolds,
 }
 
 impl std::fmt::Display for Passed {
@@ -58,7 +62,10 @@ impl std::fmt::Display for Passed {
             Self::NoNbf => f.write_str("no \"nbf\""),
             Self::NbfReached => f.write_str("\"nbf\" reached"),
             Self::NoAudience => f.write_str("no \"aud\""),
-            Self::AudienceMatches => f.write_str("\"aud\" names this site"),
+            Self::AudienceMatches => f.write_str("\"aud\" names this site or an accepted audience"),
+            Self::AnyIssuer => f.write_str("no issuer configured: any \"iss\""),
+            Self::IssuerMatches => f.write_str("\"iss\" is the configured issuer"),
+            Self::RuleHolds => f.write_str("holds"),
         }
     }
 }
@@ -92,8 +99,14 @@ pub struct Policy<'a> {
     pub max_age_seconds: i64,
     /// Leeway for `iat` in the future, `nbf` and `exp`, seconds.
     pub clock_skew_seconds: i64,
-    /// The site's URL, which `aud` must equal when present.
+    /// The site's URL, which `aud` may name.
     pub audience: &'a str,
+    /// Other accepted audiences (`jwt_audiences`); when non-empty, `aud` is required.
+    pub audiences: &'a [String],
+    /// The `iss` every token must carry (`jwt_issuer`); `""` for any.
+    pub issuer: &'a str,
+    /// Sign-in rules, all of which must hold (`jwt_claim_rules`).
+    pub rules: &'a [ClaimRule],
     /// Which tokens are accepted only once.
     pub replay: ReplayProtection,
 }
@@ -109,6 +122,9 @@ impl<'a> Policy<'a> {
             max_age_seconds: settings.jwt_max_age_seconds,
             clock_skew_seconds: settings.jwt_clock_skew_seconds,
             audience: site_url,
+            audiences: &settings.jwt_audiences,
+            issuer: &settings.jwt_issuer,
+            rules: &settings.jwt_claim_rules,
             replay: settings.jwt_replay_protection,
         }
     }
@@ -141,6 +157,9 @@ pub struct VerifiedToken {
 ///     max_age_seconds: 180,
 ///     clock_skew_seconds: 30,
 ///     audience: "https://app.example",
+///     audiences: &[],
+///     issuer: "",
+///     rules: &[],
 ///     replay: lanyard_api::ReplayProtection::Jti,
 /// };
 /// assert_eq!(verify("not.a.jwt", &policy, 0).unwrap_err(), lanyard_api::ErrorCode::MalformedToken);
@@ -168,7 +187,13 @@ pub(crate) fn verify_with<T>(
     first(times.check_iat(policy, now))?;
     first(times.check_exp(policy, now))?;
     first(times.check_nbf(policy, now))?;
-    first(check_audience(&claims, policy.audience))?;
+    first(claims::check_audience(
+        &claims,
+        policy.audience,
+        policy.audiences,
+    ))?;
+    first(claims::check_issuer(&claims, policy.issuer))?;
+    first(claims::check_rules(&claims, policy.rules))?;
     let mapped = map(&claims)?;
     let verified = VerifiedToken {
         replay_key: replay_key(&claims, parts.signed, policy.replay),
@@ -579,28 +604,6 @@ impl TimeClaims {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => a.or(b).unwrap_or(i64::MAX),
         }
-    }
-}
-
-/// `aud`, when present, must name this site: a string equal to it, or an array containing it.
-/// A trailing `/` is ignored on both sides (`https://a.example/` is `https://a.example`).
-pub(crate) fn check_audience(claims: &RawObject<'_>, site_url: &str) -> CheckResult {
-    let same = |aud: &str| aud.trim_end_matches('/') == site_url.trim_end_matches('/');
-    let names_site = match claims.get("aud") {
-        None => return Ok(Passed::NoAudience),
-        Some(Json::String(aud)) => same(&aud),
-        Some(Json::Array(raw)) => {
-            string_array(raw).is_some_and(|auds| auds.iter().any(|a| same(a)))
-        }
-        Some(_) => false,
-    };
-    if names_site {
-        Ok(Passed::AudienceMatches)
-    } else {
-        Err(fail(
-            ErrorCode::InvalidAudience,
-            format!("\"aud\" does not name {site_url}"),
-        ))
     }
 }
 

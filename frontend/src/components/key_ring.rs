@@ -7,7 +7,7 @@
 use lanyard_api::{
     ErrorCode, JwksStatus, JwtKey, JwtKeyView, JwtSettingsPatch, JwtSettingsView, KeyAlg, KeyStatus,
 };
-use lanyard_core::keys::{PublicKey, min_secret_bytes, valid_kid};
+use lanyard_core::keys::{PublicKey, is_pem, min_secret_bytes, valid_kid};
 use leptos::prelude::*;
 
 use crate::api;
@@ -47,6 +47,8 @@ pub fn check_new_key(
             alg.as_str()
         )),
         Some(_) => None,
+        // PEM is read by the server (this build has no DER parser): a bad one is refused on Add.
+        None if is_pem(material) => None,
         None => PublicKey::parse(material)
             .and_then(|key| key.check_for(alg))
             .err()

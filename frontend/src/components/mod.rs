@@ -1,11 +1,13 @@
 //! Pieces shared by pages.
 
+mod claim_rules;
 mod key_ring;
 mod layout;
 mod mappings_modal;
 mod notice;
 mod token_preview;
 
+pub use claim_rules::ClaimRulesEditor;
 pub use key_ring::KeyRingSection;
 pub use layout::AdminLayout;
 pub use mappings_modal::MappingsModal;

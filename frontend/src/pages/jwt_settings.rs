@@ -13,7 +13,7 @@ use wasm_bindgen::closure::Closure;
 use crate::api;
 use crate::app::use_session;
 use crate::components::{
-    AdminLayout, KeyRingSection, MappingsModal, Notice, NoticeKind, TokenPreview,
+    AdminLayout, ClaimRulesEditor, KeyRingSection, MappingsModal, Notice, NoticeKind, TokenPreview,
 };
 use crate::form::{JwtForm, error_for};
 
@@ -285,6 +285,17 @@ pub fn JwtSettingsPage() -> impl IntoView {
                         <option value="jti">"Tokens with a jti once; tokens without one while valid"</option>
                         <option value="all">"Every token once"</option>
                     </select>
+                    <TextField id="jwt-issuer" label="Required issuer (iss)"
+                        help="When set, a token must carry exactly this \"iss\". Leave empty to accept any."
+                        value=text(|f| f.issuer.clone()) on_input=edit(|f, v| f.issuer = v)
+                        error=field_error("jwt_issuer")/>
+                    <label for="jwt-audiences">"Accepted audiences (aud)"</label>
+                    <p class="help" id="jwt-audiences-help">"One per line. When any are listed, a token must name one of them or this site's URL in \"aud\"."</p>
+                    <textarea id="jwt-audiences" rows="3" spellcheck="false" aria-describedby="jwt-audiences-help"
+                        prop:value=text(|f| f.audiences.clone())
+                        on:input=move |ev| edit(|f, v| f.audiences = v)(event_target_value(&ev))></textarea>
+                    <FieldErrorText error=field_error("jwt_audiences")/>
+                    <ClaimRulesEditor form=form error=field_error("jwt_claim_rules")/>
                 </form>
                 <KeyRingSection saved=saved notice=notice conflict=conflict/>
                 <TokenPreview form=form saved=saved groups=groups/>

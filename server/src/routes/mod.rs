@@ -46,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(settings::get, settings::put))
         .routes(routes!(settings::test))
         .routes(routes!(settings::put_mappings))
+        .routes(routes!(settings::preview_mappings))
         .routes(routes!(settings::refresh_jwks))
         .routes(routes!(settings::put_password_login))
         .routes(routes!(groups::list, groups::create))

@@ -1,11 +1,11 @@
-//! `GET`/`PUT /api/setting/jwt`, `PUT /api/setting/jwt/mappings`,
+//! `GET`/`PUT /api/setting/jwt`, `PUT /api/setting/jwt/mappings`, `POST /api/setting/jwt/mappings/preview`,
 //! `PUT /api/setting/enable-password-login`, `POST /api/setting/jwt/test`.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use lanyard_api::{
-    EnablePasswordLogin, JwksStatus, JwtSettingsPatch, JwtSettingsView, SaveMappings,
-    TokenTestRequest, Verdict,
+    EnablePasswordLogin, JwksStatus, JwtSettingsPatch, JwtSettingsView, MappingsImpact,
+    MappingsPreviewRequest, SaveMappings, TokenTestRequest, Verdict,
 };
 use lanyard_core::settings::Settings;
 
@@ -49,6 +49,18 @@ pub async fn put_mappings(
     Ok(axum::Json(
         state.save_mappings(&body, &admin.actor()).await?,
     ))
+}
+
+/// `POST /api/setting/jwt/mappings/preview`: what new mappings would do to every SSO user.
+#[utoipa::path(post, path = "/api/setting/jwt/mappings/preview", tag = "settings", operation_id = "settings_preview_mappings", security(("session" = [])), request_body = MappingsPreviewRequest,
+    responses((status = 200, description = "Who would join and leave which group, and the groups that stop being mapped; nothing is changed.", body = MappingsImpact),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly))]
+pub async fn preview_mappings(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppJson(body): AppJson<MappingsPreviewRequest>,
+) -> Result<axum::Json<MappingsImpact>, AppError> {
+    Ok(axum::Json(state.preview_mappings(&body).await?))
 }
 
 /// `PUT /api/setting/enable-password-login`.

@@ -7,6 +7,7 @@
 //! | `sso` | `sso_login`, `dry_run` |
 //! | `session` | `password_login`, `setup`, `create_first_admin`, `sign_out` |
 //! | `settings` | `save_settings`, `save_mappings` |
+//! | `mappings` | `preview_mappings` (and `apply_now` inside `save_mappings`) |
 //! | `groups` | `list_groups`, `create_group`, `rename_group`, `delete_group`, `clear_group` |
 //! | `people` | `list_users`, `create_user`, `change_user` |
 //! | `forward` | `forward_auth`, `ensure_assertion_key`, `refresh_assertion_keys`, `rotate_assertion_key` |
@@ -14,6 +15,7 @@
 
 mod forward;
 mod groups;
+mod mappings;
 mod people;
 mod session;
 mod settings;

@@ -57,6 +57,8 @@ impl Service {
             is_superuser: body.is_superuser,
             login_attributes: None,
             last_login: None,
+            sso_subject: None,
+            jwt_groups: None,
             now,
         };
         let id = users::insert(&mut tx, &new).await?;

@@ -189,6 +189,8 @@ async fn create_first_admin_in(
         is_superuser: true,
         login_attributes: None,
         last_login: None,
+        sso_subject: None,
+        jwt_groups: None,
         now,
     };
     let id = users::insert(&mut tx, &new).await?;

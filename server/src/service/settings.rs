@@ -10,7 +10,7 @@ use lanyard_api::{
 };
 use serde_json::json;
 
-use super::Actor;
+use super::{Actor, mappings};
 use crate::error::AppError;
 use crate::state::Service;
 use crate::store::{Tx, groups, settings};
@@ -114,7 +114,8 @@ impl Service {
     }
 
     /// The mappings modal's whole result in one transaction: members removed, groups deleted (and
-    /// taken out of every mapping), mappings replaced. Any failure — a stale version, a built-in or
+    /// taken out of every mapping), mappings replaced, and with `apply_now` every SSO user's
+    /// memberships brought in line with them (SPEC §10). Any failure — a stale version, a built-in or
     /// missing group, an invalid mapping — changes nothing at all.
     pub async fn save_mappings(
         &self,
@@ -153,10 +154,17 @@ impl Service {
             .apply(&patch, Some(&known))
             .map_err(AppError::Settings)?;
         let saved = settings::save(&mut tx, &next, version).await?;
+        let applied_to = if body.apply_now {
+            mappings::check_apply_now(next.jwt_group_sync)?;
+            Some(mappings::apply_now(&mut tx, &next.jwt_group_mappings, actor, now).await?)
+        } else {
+            None
+        };
         let details = json!({
             "mappings": next.jwt_group_mappings,
             "removed_members_of": body.remove_members_of,
             "deleted_groups": body.delete_groups,
+            "applied_to": applied_to,
         });
         actor
             .audit(&mut tx, AuditEvent::MappingsChanged, details, now)

@@ -6,7 +6,7 @@ use lanyard_api::{
     AuditEvent, Check, CheckName, CheckOutcome, ErrorCode, TokenTestRequest, Verdict,
 };
 use lanyard_core::accounts::{Admission, admit};
-use lanyard_core::groups::{self, BuiltinGroups, SyncInput};
+use lanyard_core::groups::{self, SyncInput};
 use lanyard_core::keys::KeyRing;
 use lanyard_core::settings::Settings;
 use lanyard_core::{GroupContext, InspectInput, Login, inspect};
@@ -16,13 +16,9 @@ use super::Actor;
 use crate::error::AppError;
 use crate::session;
 use crate::state::{Service, SettingsSnapshot};
-use crate::store::{ADMINISTRATORS, ALL_USERS, NewUser, StoreError, Tx, sessions, users};
+use crate::store::users::SsoLoginRecord;
+use crate::store::{ADMINISTRATORS, BUILTINS, NewUser, StoreError, Tx, sessions, users};
 use lanyard_core::jose::JoseVerifier;
-
-const BUILTINS: BuiltinGroups = BuiltinGroups {
-    all_users: ALL_USERS,
-    administrators: ADMINISTRATORS,
-};
 
 /// A sign-in with a token, as `/auth/sso` received it.
 #[derive(Debug, Clone, Copy)]
@@ -152,15 +148,19 @@ impl Service {
             }
         }
 
-        let existing = users::record_sso_login(
-            &mut tx,
-            &profile.email,
-            profile.first_name.as_deref(),
-            profile.last_name.as_deref(),
-            profile.login_attributes.as_json(),
-            now,
-        )
-        .await?;
+        let jwt_groups = profile
+            .groups
+            .as_ref()
+            .map(|groups| serde_json::to_string(groups).unwrap_or_else(|_| "[]".into()));
+        let record = SsoLoginRecord {
+            email: &profile.email,
+            first_name: profile.first_name.as_deref(),
+            last_name: profile.last_name.as_deref(),
+            login_attributes: profile.login_attributes.as_json(),
+            subject: profile.subject.as_deref(),
+            jwt_groups: jwt_groups.as_deref(),
+        };
+        let existing = users::record_sso_login(&mut tx, &record, now).await?;
         // A refusal returns with `tx` uncommitted: the update above is rolled back with the rest.
         let user = match (
             admit(
@@ -180,6 +180,8 @@ impl Service {
                     is_superuser: false,
                     login_attributes: Some(profile.login_attributes.as_json()),
                     last_login: Some(now),
+                    sso_subject: record.subject,
+                    jwt_groups: record.jwt_groups,
                     now,
                 };
                 users::insert(&mut tx, &new).await?

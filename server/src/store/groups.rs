@@ -1,6 +1,9 @@
 //! Groups.
 
+use std::collections::BTreeSet;
+
 use lanyard_api::Group;
+use lanyard_core::impact::SsoMember;
 use sqlx::{AnyConnection, Row};
 
 use super::{StoreError, Tx};
@@ -27,7 +30,7 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Group>, StoreError> {
 }
 
 /// Every group id, for validating mappings.
-pub async fn ids(conn: &mut AnyConnection) -> Result<std::collections::BTreeSet<i64>, StoreError> {
+pub async fn ids(conn: &mut AnyConnection) -> Result<BTreeSet<i64>, StoreError> {
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM user_groups")
         .fetch_all(conn)
         .await?;
@@ -80,4 +83,38 @@ pub async fn remove_all_members(tx: &mut Tx, id: i64) -> Result<(), StoreError> 
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Every SSO user whose last login carried a groups claim, with their memberships: what the mapping
+/// preview and `apply_now` plan from (SPEC §10). One query, however many users.
+pub async fn sso_members(conn: &mut AnyConnection) -> Result<Vec<SsoMember>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.email, u.is_active, u.jwt_groups, m.group_id FROM users u \
+         LEFT JOIN memberships m ON m.user_id = u.id \
+         WHERE u.sso_source = 'jwt' AND u.jwt_groups IS NOT NULL ORDER BY u.id",
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut members: Vec<SsoMember> = Vec::new();
+    for row in &rows {
+        let id: i64 = row.try_get("id")?;
+        if members.last().is_none_or(|m| m.user_id != id) {
+            let groups: String = row.try_get("jwt_groups")?;
+            members.push(SsoMember {
+                user_id: id,
+                email: row.try_get("email")?,
+                active: row.try_get::<i64, _>("is_active")? != 0,
+                current: BTreeSet::new(),
+                // Written by lanyard from a validated claim; anything else counts as no claim.
+                jwt_groups: serde_json::from_str(&groups).ok(),
+            });
+        }
+        if let (Some(member), Some(group)) = (
+            members.last_mut(),
+            row.try_get::<Option<i64>, _>("group_id")?,
+        ) {
+            member.current.insert(group);
+        }
+    }
+    Ok(members)
 }

@@ -34,6 +34,11 @@ use session_cache::SessionCache;
 pub const ALL_USERS: i64 = 1;
 /// See [`ALL_USERS`].
 pub const ADMINISTRATORS: i64 = 2;
+/// Both built-in groups, as lanyard-core's group-sync plan takes them.
+pub const BUILTINS: lanyard_core::groups::BuiltinGroups = lanyard_core::groups::BuiltinGroups {
+    all_users: ALL_USERS,
+    administrators: ADMINISTRATORS,
+};
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]

@@ -98,6 +98,10 @@ pub struct NewUser<'a> {
     pub login_attributes: Option<&'a str>,
     /// Set when the user is created by a login.
     pub last_login: Option<i64>,
+    /// The `sub` of the SSO login that creates the user.
+    pub sso_subject: Option<&'a str>,
+    /// The groups claim (JSON array text) of the SSO login that creates the user.
+    pub jwt_groups: Option<&'a str>,
     /// Unix seconds.
     pub now: i64,
 }
@@ -106,7 +110,8 @@ pub struct NewUser<'a> {
 pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, StoreError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (email, first_name, last_name, password_hash, sso_source, created_at, \
-         login_attributes, last_login) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+         login_attributes, last_login, sso_subject, jwt_groups) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(user.email)
     .bind(user.first_name)
@@ -116,6 +121,8 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, StoreError> 
     .bind(user.now)
     .bind(user.login_attributes.unwrap_or("{}"))
     .bind(user.last_login)
+    .bind(user.sso_subject)
+    .bind(user.jwt_groups)
     .fetch_one(&mut **tx)
     .await?;
     add_membership(tx, id, ALL_USERS).await?;
@@ -125,26 +132,45 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, StoreError> 
     Ok(id)
 }
 
+/// What an SSO login writes on its user.
+#[derive(Debug, Clone, Copy)]
+pub struct SsoLoginRecord<'a> {
+    /// Email, ASCII-lowercased: the user it is.
+    pub email: &'a str,
+    /// First name; `None` keeps the stored one.
+    pub first_name: Option<&'a str>,
+    /// Last name; `None` keeps the stored one.
+    pub last_name: Option<&'a str>,
+    /// Login attributes (JSON object text), replacing the stored ones.
+    pub login_attributes: &'a str,
+    /// The token's `sub`; `None` keeps the stored one.
+    pub subject: Option<&'a str>,
+    /// The token's groups claim as a JSON array text; `None` (claim absent) keeps the stored one.
+    pub jwt_groups: Option<&'a str>,
+}
+
 /// Records an SSO login of an existing user by email: names (only those given), `sso_source`, login
-/// attributes, last login. Returns the user's id and whether they are active, or `None` when no user
-/// has this email. One statement, so a login holds the write lock as briefly as possible.
+/// attributes, subject and groups claim, last login. Returns the user's id and whether they are
+/// active, or `None` when no user has this email. One statement, so a login holds the write lock as
+/// briefly as possible.
 pub async fn record_sso_login(
     tx: &mut Tx,
-    email: &str,
-    first_name: Option<&str>,
-    last_name: Option<&str>,
-    login_attributes: &str,
+    login: &SsoLoginRecord<'_>,
     now: i64,
 ) -> Result<Option<(i64, bool)>, StoreError> {
     let row = sqlx::query(
         "UPDATE users SET first_name = COALESCE($1, first_name), last_name = COALESCE($2, last_name), \
-         sso_source = 'jwt', login_attributes = $3, last_login = $4 WHERE email = $5 RETURNING id, is_active",
+         sso_source = 'jwt', login_attributes = $3, last_login = $4, \
+         sso_subject = COALESCE($5, sso_subject), jwt_groups = COALESCE($6, jwt_groups) \
+         WHERE email = $7 RETURNING id, is_active",
     )
-    .bind(first_name)
-    .bind(last_name)
-    .bind(login_attributes)
+    .bind(login.first_name)
+    .bind(login.last_name)
+    .bind(login.login_attributes)
     .bind(now)
-    .bind(email)
+    .bind(login.subject)
+    .bind(login.jwt_groups)
+    .bind(login.email)
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row

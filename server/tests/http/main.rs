@@ -5,6 +5,7 @@
 mod support;
 
 mod binary;
+mod claim_rules;
 mod compat;
 mod forward;
 mod hardening;

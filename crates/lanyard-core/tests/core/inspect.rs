@@ -147,7 +147,7 @@ fn garbage_is_reported_as_format_with_everything_else_skipped() {
             .skip(1)
             .all(|c| c.outcome == CheckOutcome::Skipped)
     );
-    assert_eq!(verdict.checks.len(), 10);
+    assert_eq!(verdict.checks.len(), 11);
 }
 
 #[test]

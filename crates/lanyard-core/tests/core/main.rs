@@ -1,6 +1,8 @@
 //! lanyard-core's rules, pinned case by case (one test binary for the crate).
 
+mod claims;
 mod groups;
+mod impact;
 mod inspect;
 mod key_ring;
 mod profile;

@@ -20,6 +20,9 @@ fn policy() -> Policy<'static> {
         max_age_seconds: 180,
         clock_skew_seconds: 30,
         audience: SITE,
+        audiences: &[],
+        issuer: "",
+        rules: &[],
         replay: ReplayProtection::Jti,
     }
 }

@@ -1,0 +1,109 @@
+//! The group-mapping impact (SPEC §10): the preview of new mappings, and `apply_now`, which applies
+//! the same plans inside the mappings save's transaction. Both plan with lanyard-core's
+//! `impact::plan_all` on each SSO user's last groups claim: the plans logins would make.
+
+use std::collections::BTreeMap;
+
+use lanyard_api::{
+    AuditEvent, FieldError, GroupMappings, JwtSettingsPatch, MappingsImpact, MappingsPreviewRequest,
+};
+use lanyard_core::impact::{impact, plan_all};
+use serde_json::json;
+
+use super::Actor;
+use crate::error::AppError;
+use crate::state::Service;
+use crate::store::{BUILTINS, Tx, groups, users};
+
+impl Service {
+    /// `POST /api/setting/jwt/mappings/preview`: what `body.mappings` would do to every SSO user,
+    /// read in one query and planned in memory; changes nothing.
+    pub async fn preview_mappings(
+        &self,
+        body: &MappingsPreviewRequest,
+    ) -> Result<MappingsImpact, AppError> {
+        let current = self.settings();
+        let mut conn = self.store.conn().await?;
+        let known = groups::ids(&mut conn).await?;
+        let patch = JwtSettingsPatch {
+            jwt_group_mappings: Some(body.mappings.clone()),
+            ..JwtSettingsPatch::default()
+        };
+        current
+            .settings
+            .apply(&patch, Some(&known))
+            .map_err(AppError::Settings)?;
+        let members = groups::sso_members(&mut conn).await?;
+        let counts: BTreeMap<i64, i64> = groups::list(&mut conn)
+            .await?
+            .into_iter()
+            .map(|group| (group.id, group.member_count))
+            .collect();
+        let admins = users::active_admin_count(&mut conn).await?;
+        Ok(impact(
+            &members,
+            &current.settings.jwt_group_mappings,
+            &body.mappings,
+            BUILTINS,
+            usize::try_from(admins).unwrap_or(0),
+            &counts,
+        ))
+    }
+}
+
+/// Applies `mappings` to every SSO user now, in `tx`, as their next login would, with one audit
+/// entry per user whose memberships change. Returns how many users changed.
+pub(super) async fn apply_now(
+    tx: &mut Tx,
+    mappings: &GroupMappings,
+    actor: &Actor,
+    now: i64,
+) -> Result<usize, AppError> {
+    let members = groups::sso_members(tx).await?;
+    let admins = users::active_admin_count(tx).await?;
+    let plans = plan_all(
+        &members,
+        mappings,
+        BUILTINS,
+        usize::try_from(admins).unwrap_or(0),
+    );
+    let mut changed = 0;
+    for (member, plan) in members.iter().zip(&plans) {
+        if plan.is_empty() && plan.notes.is_empty() {
+            continue;
+        }
+        for &group in &plan.add {
+            users::add_membership(tx, member.user_id, group).await?;
+        }
+        for &group in &plan.remove {
+            users::remove_membership(tx, member.user_id, group).await?;
+        }
+        let changes = plan.changes();
+        let details = json!({
+            "user_id": member.user_id,
+            "email": member.email,
+            "groups_added": changes.add,
+            "groups_removed": changes.remove,
+            "notes": changes.notes,
+        });
+        actor
+            .audit(tx, AuditEvent::MappingsApplied, details, now)
+            .await?;
+        changed += usize::from(!plan.is_empty());
+    }
+    Ok(changed)
+}
+
+/// `apply_now` applies what group sync would do, so it needs group sync on.
+pub(super) fn check_apply_now(group_sync: bool) -> Result<(), AppError> {
+    if group_sync {
+        Ok(())
+    } else {
+        Err(AppError::Settings(vec![FieldError {
+            field: "apply_now".into(),
+            code: "requires_group_sync".into(),
+            message: "Turn on \"Synchronize group memberships\" before applying mappings to current members."
+                .into(),
+        }]))
+    }
+}
