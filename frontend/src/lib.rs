@@ -5,6 +5,7 @@ pub mod api;
 mod app;
 mod components;
 pub mod form;
+pub mod impact_text;
 mod pages;
 mod webcrypto;
 

@@ -590,6 +590,44 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.click_button("Sign in").await;
     b.path_is("/admin/settings/authentication").await;
     b.see("Enabled").await;
+
+    // The mapping impact, before saving: Grace signed in with "analysts", so ticking Administrators
+    // for it says she would join. Cancel saves nothing.
+    b.click_link("Configure").await;
+    b.path_is("/admin/settings/authentication/jwt").await;
+    b.click_button("Edit mappings").await;
+    b.find("//p[@id='impact-line'][normalize-space(.)=\"No one's groups change.\"]".into())
+        .await;
+    let administrators = b
+        .find("//fieldset[legend[normalize-space(.)='Groups for analysts']]//label[normalize-space(.)='Administrators']/input".into())
+        .await;
+    b.scroll_to(&administrators).await;
+    administrators.click().await.expect("tick");
+    b.find("//p[@id='impact-line'][normalize-space(.)='1 person joins Administrators']".into())
+        .await;
+    b.find("//summary[normalize-space(.)='Show people']".into())
+        .await
+        .click()
+        .await
+        .expect("expand");
+    b.see("grace@example.com: joins Administrators").await;
+    b.shot("12a-mappings-impact").await;
+    b.click_button("Cancel").await;
+
+    // Sign-in rules: a rule without a value is flagged as it is typed, by lanyard-core's rule.
+    b.click_button("Add rule").await;
+    b.find("//input[@aria-label='Rule 1 claim']".into())
+        .await
+        .send_keys("tenant")
+        .await
+        .expect("type");
+    b.see("Rule 1: enter the value to compare with.").await;
+    b.scroll_to_id("jwt-rules").await;
+    b.shot("12b-sign-in-rules").await;
+    b.click_button("Remove").await;
+    b.click_link("← Authentication").await;
+    b.path_is("/admin/settings/authentication").await;
+
     b.set_toggle("Enable password authentication", false).await;
     b.see("Password login is off.").await;
     b.shot("12-password-off").await;

@@ -4,12 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use lanyard_api::{ErrorCode, Group, GroupId, GroupMappings, JwtSettingsView, SaveMappings};
+use lanyard_api::{
+    ErrorCode, Group, GroupId, GroupMappings, JwtSettingsView, MappingsImpact,
+    MappingsPreviewRequest, SaveMappings,
+};
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api;
+use crate::impact_text::{impact_line, unmapped_line};
 
 /// What deleting a mapping row also does, chosen in the confirmation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +41,30 @@ pub fn MappingsModal(
     let confirming = RwSignal::new(None::<String>);
     let pending: RwSignal<BTreeMap<String, (AlsoDo, Vec<GroupId>)>> =
         RwSignal::new(BTreeMap::new());
+    let impact = RwSignal::new(None::<Result<MappingsImpact, String>>);
+    let apply_now = RwSignal::new(false);
+    // Each change of the rows asks the server what it would do; only the latest answer is shown.
+    let asked = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        let mappings = rows.get();
+        let ask = asked.get_value() + 1;
+        asked.set_value(ask);
+        leptos::task::spawn_local(async move {
+            let body = MappingsPreviewRequest { mappings };
+            let answer =
+                api::post::<_, MappingsImpact>("/api/setting/jwt/mappings/preview", &body).await;
+            if asked.get_value() == ask {
+                impact.set(Some(answer.map_err(|e| e.to_string())));
+            }
+        });
+    });
+    let group_name = move |id: GroupId| {
+        groups.with_untracked(|g| {
+            g.iter()
+                .find(|g| g.id == id)
+                .map_or_else(|| format!("#{id}"), |g| g.name.clone())
+        })
+    };
     let dialog = NodeRef::<html::Div>::new();
     let name_input = NodeRef::<html::Input>::new();
 
@@ -78,6 +106,7 @@ pub fn MappingsModal(
         let mut body = SaveMappings {
             mappings: rows.get_untracked(),
             version: version.get_untracked(),
+            apply_now: apply_now.get_untracked(),
             ..SaveMappings::default()
         };
         for (also, ids) in pending.get_untracked().into_values() {
@@ -146,6 +175,41 @@ pub fn MappingsModal(
                     <For each={move || rows.get().into_keys().collect::<Vec<_>>()} key={|name: &String| name.clone()}
                         children={move |name: String| view! { <MappingRow name=name rows=rows groups=groups confirming=confirming delete_row=delete_row/> }}/>
                 </ul>
+                <section class="impact" aria-labelledby="impact-title">
+                    <h3 id="impact-title">"What this changes"</h3>
+                    <div aria-live="polite">
+                        {move || impact.with(|answer| match answer {
+                            None => view! { <p class="help">"Working out who is affected…"</p> }.into_any(),
+                            Some(Err(message)) => view! { <p class="field-error">{format!("Impact unavailable: {message}")}</p> }.into_any(),
+                            Some(Ok(impact)) => {
+                                let line = impact_line(impact, group_name);
+                                let people = impact.users.iter().map(|user| {
+                                    let names = |ids: &[GroupId]| ids.iter().map(|&id| group_name(id)).collect::<Vec<_>>().join(", ");
+                                    let mut parts = Vec::new();
+                                    if !user.add.is_empty() { parts.push(format!("joins {}", names(&user.add))); }
+                                    if !user.remove.is_empty() { parts.push(format!("leaves {}", names(&user.remove))); }
+                                    parts.extend(user.notes.iter().cloned());
+                                    view! { <li>{format!("{}: {}", user.email, parts.join("; "))}</li> }
+                                }).collect_view();
+                                let unmapped = impact.unmapped_groups.iter().map(|group| {
+                                    view! { <p class="help unmapped">{unmapped_line(group.member_count, &group_name(group.group_id))}</p> }
+                                }).collect_view();
+                                let anyone = !impact.users.is_empty();
+                                view! {
+                                    <p id="impact-line">{line}</p>
+                                    {anyone.then(|| view! { <details><summary>"Show people"</summary><ul class="impact-people">{people}</ul></details> })}
+                                    {unmapped}
+                                }.into_any()
+                            }
+                        })}
+                    </div>
+                    <label class="toggle">
+                        <input type="checkbox" id="apply-now" prop:checked=move || apply_now.get()
+                            on:change=move |ev| apply_now.set(event_target_checked(&ev))/>
+                        "Apply to current members now"
+                    </label>
+                    <p class="help">"Otherwise each person's groups change at their next sign-in, from the groups their identity provider sends then."</p>
+                </section>
                 <div class="actions">
                     <button type="button" on:click=move |_| close()>"Cancel"</button>
                     <button type="button" class="primary" on:click=save>"Save"</button>
