@@ -53,7 +53,7 @@ pub struct ClaimRule {
     pub op: ClaimOp,
     /// What the claim is compared with; absent for `exists`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<serde_json::Value>))]
     pub value: Option<serde_json::Value>,
 }
 
