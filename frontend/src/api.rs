@@ -88,6 +88,23 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Res
     json(with_body(Request::put(path), body)).await
 }
 
+/// `DELETE path`: `None` for `204 No Content`, else the JSON answer.
+pub async fn delete<T: DeserializeOwned>(path: &str) -> Result<Option<T>, ApiError> {
+    let response = Request::delete(path)
+        .send()
+        .await
+        .map_err(ApiError::network)?;
+    let response = into_result(response).await?;
+    if response.status() == 204 {
+        return Ok(None);
+    }
+    response
+        .json::<T>()
+        .await
+        .map(Some)
+        .map_err(ApiError::network)
+}
+
 /// A call whose answer has no body (`204`), e.g. `DELETE`.
 pub async fn send_empty(method: &str, path: &str) -> Result<(), ApiError> {
     let builder = match method {

@@ -1,6 +1,6 @@
 //! The session everyone reads (who is signed in, what the login page may offer) and the routes.
 
-use lanyard_api::{CurrentUser, SessionProperties};
+use lanyard_api::{CurrentUser, SessionProperties, SignedOut};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Redirect, Route, Router, Routes};
@@ -46,10 +46,16 @@ impl Session {
         });
     }
 
-    /// Signs out here and on the server, then reloads the session (pages redirect from there).
+    /// Signs out here and on the server, then reloads the session (pages redirect from there); an
+    /// SSO user goes on to the identity provider's logout URL when one is configured (SPEC §11).
     pub fn sign_out(self) {
         spawn_local(async move {
-            let _ = api::send_empty("DELETE", "/api/session").await;
+            if let Ok(Some(SignedOut { logout_url })) = api::delete("/api/session").await
+                && let Some(window) = web_sys::window()
+                && window.location().set_href(&logout_url).is_ok()
+            {
+                return;
+            }
             self.refresh();
         });
     }

@@ -52,6 +52,8 @@ pub struct JwtForm {
     pub audiences: String,
     /// Sign-in rules, as typed.
     pub rules: Vec<RuleRow>,
+    /// The IdP's logout URL, as typed.
+    pub logout_uri: String,
 }
 
 /// One row of the sign-in rules editor: the claim, the operator, and the value as typed.
@@ -147,6 +149,7 @@ impl JwtForm {
                 .iter()
                 .map(RuleRow::from_rule)
                 .collect(),
+            logout_uri: view.jwt_logout_uri.clone(),
         }
     }
 
@@ -199,6 +202,7 @@ impl JwtForm {
             jwt_audiences: (self.audience_list() != base.audience_list())
                 .then(|| self.audience_list()),
             jwt_claim_rules: (self.rule_list() != base.rule_list()).then(|| self.rule_list()),
+            jwt_logout_uri: changed(&self.logout_uri, &base.logout_uri),
             // Set when sending (the version the page loaded), not part of what changed.
             version: None,
         }
@@ -309,6 +313,7 @@ fn saved_settings(view: &JwtSettingsView) -> Settings {
         jwt_issuer: view.jwt_issuer.clone(),
         jwt_audiences: view.jwt_audiences.clone(),
         jwt_claim_rules: view.jwt_claim_rules.clone(),
+        jwt_logout_uri: view.jwt_logout_uri.clone(),
         jwt_keys: view
             .jwt_keys
             .iter()

@@ -42,6 +42,11 @@ pub enum AuditEvent {
     /// Saving the mappings with `apply_now` changed one SSO user's memberships (`details.user_id`,
     /// `groups_added`, `groups_removed`, `notes`).
     MappingsApplied,
+    /// A back-channel logout from the IdP ended a user's sessions (`details.user_id`,
+    /// `sessions_ended`; `user_id` null when the token named no known user).
+    BackchannelLogout,
+    /// A back-channel logout was refused (`details.code` says why).
+    BackchannelLogoutFailed,
 }
 
 impl AuditEvent {
@@ -63,6 +68,8 @@ impl AuditEvent {
         Self::UserUpdated,
         Self::AssertionKeyRotated,
         Self::MappingsApplied,
+        Self::BackchannelLogout,
+        Self::BackchannelLogoutFailed,
     ];
 
     /// The stable wire string, e.g. `"settings_changed"`.
@@ -84,6 +91,8 @@ impl AuditEvent {
             Self::UserUpdated => "user_updated",
             Self::AssertionKeyRotated => "assertion_key_rotated",
             Self::MappingsApplied => "mappings_applied",
+            Self::BackchannelLogout => "backchannel_logout",
+            Self::BackchannelLogoutFailed => "backchannel_logout_failed",
         }
     }
 

@@ -43,6 +43,11 @@ pub enum ErrorCode {
     InvalidIssuer,
     /// A `jwt_claim_rules` rule does not hold for the token's claims.
     ClaimRuleFailed,
+    /// A back-channel logout token lacks `iat`, `jti` or the logout event, carries a `nonce`, or
+    /// names no user (`sub` or the email claim).
+    InvalidLogoutToken,
+    /// A back-channel logout token was sent to sign in: it never signs anyone in.
+    LogoutToken,
     /// The email claim is absent.
     MissingEmail,
     /// The email claim is not a string holding one valid address.
@@ -126,6 +131,8 @@ impl ErrorCode {
         Self::InvalidAudience,
         Self::InvalidIssuer,
         Self::ClaimRuleFailed,
+        Self::InvalidLogoutToken,
+        Self::LogoutToken,
         Self::MissingEmail,
         Self::InvalidEmail,
         Self::InvalidNameClaim,
@@ -175,6 +182,8 @@ impl ErrorCode {
             Self::InvalidAudience => "invalid_audience",
             Self::InvalidIssuer => "invalid_issuer",
             Self::ClaimRuleFailed => "claim_rule_failed",
+            Self::InvalidLogoutToken => "invalid_logout_token",
+            Self::LogoutToken => "logout_token",
             Self::MissingEmail => "missing_email",
             Self::InvalidEmail => "invalid_email",
             Self::InvalidNameClaim => "invalid_name_claim",
@@ -243,6 +252,12 @@ impl ErrorCode {
             }
             Self::InvalidIssuer => "The token's \"iss\" is not the configured issuer.",
             Self::ClaimRuleFailed => "The token's claims do not meet a sign-in rule.",
+            Self::LogoutToken => {
+                "This is a back-channel logout token (it has the logout event): it never signs anyone in."
+            }
+            Self::InvalidLogoutToken => {
+                "The logout token needs \"iat\", \"jti\", the back-channel logout event and a \"sub\" or email, and no \"nonce\"."
+            }
             Self::MissingEmail => "The token has no email claim.",
             Self::InvalidEmail => "The token's email claim is not a valid email address.",
             Self::InvalidNameClaim => {

@@ -19,7 +19,8 @@ pub use people::{
     CreateGroup, CreateUser, Group, GroupId, UpdateGroup, UpdateUser, User, UserId, UserPage,
 };
 pub use session::{
-    CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties, SsoSession, SsoStart,
+    CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties, SignedOut,
+    SsoSession, SsoStart,
 };
 pub use settings::{
     AssertionKey, ClaimOp, ClaimRule, EnablePasswordLogin, GroupImpact, GroupMappings,

@@ -25,6 +25,15 @@ pub struct SessionCreated {
     pub expires_at: i64,
 }
 
+/// `DELETE /api/session` for an SSO user while `jwt_logout_uri` is set: where to send the browser
+/// so the identity provider signs them out too (SPEC §11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignedOut {
+    /// The identity provider's logout URL (`jwt_logout_uri`).
+    pub logout_url: String,
+}
+
 /// A session from `/auth/sso` in JSON mode (`token=true`, `response=json` or `Accept:
 /// application/json`): Metabase's embedding-SDK shape plus `expires_at` (SPEC §2.8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

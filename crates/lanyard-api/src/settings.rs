@@ -108,6 +108,9 @@ pub struct JwtSettingsView {
     pub jwt_audiences: Vec<String>,
     /// Sign-in rules, all of which must hold (SPEC §9).
     pub jwt_claim_rules: Vec<ClaimRule>,
+    /// Where an SSO user's browser goes after signing out here, so the IdP signs them out too;
+    /// `""` for nowhere (SPEC §11).
+    pub jwt_logout_uri: String,
     /// The stored settings' version: send it back with a change, and a change made meanwhile by
     /// someone else is refused (`settings_conflict`) instead of being overwritten.
     pub version: i64,
@@ -184,6 +187,9 @@ pub struct JwtSettingsPatch {
     /// See [`JwtSettingsView::jwt_claim_rules`]. Replaces the rules (at most 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_claim_rules: Option<Vec<ClaimRule>>,
+    /// See [`JwtSettingsView::jwt_logout_uri`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_logout_uri: Option<String>,
     /// The version these changes were made against ([`JwtSettingsView::version`]). When it is no
     /// longer current the save is refused with `409 settings_conflict`; absent, the change applies
     /// to whatever is stored.

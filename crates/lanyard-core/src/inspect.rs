@@ -242,6 +242,10 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
     checks.push(to_check(
         CheckName::Email,
         claim_check(&|c| {
+            if crate::logout::is_logout_token(c) {
+                let code = ErrorCode::LogoutToken;
+                return Err((code, code.message().to_owned()));
+            }
             profile::email(c, names.email)
                 .map(|email| format!("signs in as {email} (from {})", path(names.email)))
                 .map_err(|code| (code, code.message().to_owned()))

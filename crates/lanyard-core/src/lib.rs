@@ -25,6 +25,7 @@ mod inspect;
 #[cfg(feature = "jose")]
 pub mod jose;
 pub mod keys;
+pub mod logout;
 pub mod people;
 pub mod profile;
 pub mod redirect;

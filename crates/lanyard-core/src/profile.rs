@@ -123,6 +123,9 @@ pub(crate) fn map_claims(
     names: ClaimNames<'_>,
     group_sync: bool,
 ) -> Result<Profile, ErrorCode> {
+    if crate::logout::is_logout_token(claims) {
+        return Err(ErrorCode::LogoutToken);
+    }
     let email = email(claims, names.email)?;
     let first_name = name(claims, names.first_name)?;
     let last_name = name(claims, names.last_name)?;

@@ -72,6 +72,8 @@ pub struct Settings {
     pub jwt_audiences: Vec<String>,
     /// Sign-in rules, all of which must hold (SPEC §9).
     pub jwt_claim_rules: Vec<ClaimRule>,
+    /// The IdP's logout URL an SSO user is sent to after signing out; `""` for none (SPEC §11).
+    pub jwt_logout_uri: String,
 }
 
 impl Default for Settings {
@@ -98,6 +100,7 @@ impl Default for Settings {
             jwt_issuer: String::new(),
             jwt_audiences: Vec::new(),
             jwt_claim_rules: Vec::new(),
+            jwt_logout_uri: String::new(),
         }
     }
 }
@@ -167,6 +170,7 @@ impl Settings {
             jwt_issuer: self.jwt_issuer.clone(),
             jwt_audiences: self.jwt_audiences.clone(),
             jwt_claim_rules: self.jwt_claim_rules.clone(),
+            jwt_logout_uri: self.jwt_logout_uri.clone(),
             version,
         }
     }
@@ -235,6 +239,7 @@ impl Settings {
             next.jwt_jwks_cache_seconds = value;
         }
         keep(&mut next.jwt_issuer, &patch.jwt_issuer);
+        keep(&mut next.jwt_logout_uri, &patch.jwt_logout_uri);
         if let Some(value) = &patch.jwt_audiences {
             next.jwt_audiences.clone_from(value);
         }
@@ -396,6 +401,11 @@ impl Settings {
         }
         for (code, message) in check_keys(&self.jwt_keys) {
             fail("jwt_keys", code, &message);
+        }
+        if !self.jwt_logout_uri.is_empty()
+            && let Some((code, message)) = check_http_url(&self.jwt_logout_uri)
+        {
+            fail("jwt_logout_uri", code, message);
         }
         if let Some((code, message)) = claims::check_identifier(&self.jwt_issuer, "issuer") {
             fail("jwt_issuer", code, &message);

@@ -229,6 +229,10 @@ pub fn JwtSettingsPage() -> impl IntoView {
                         help="Where users are sent to sign in. It receives a return_to parameter."
                         value=text(|f| f.idp_uri.clone()) on_input=edit(|f, v| f.idp_uri = v)
                         error=field_error("jwt_identity_provider_uri")/>
+                    <TextField id="jwt-logout-uri" label="Identity provider logout URL (optional)"
+                        help="Where SSO users go after signing out here, so they are signed out at the identity provider too."
+                        value=text(|f| f.logout_uri.clone()) on_input=edit(|f, v| f.logout_uri = v)
+                        error=field_error("jwt_logout_uri")/>
 
                     <label for="jwt-key">"String used by the JWT signing key"</label>
                     <p class="help" id="jwt-key-help">{key_hint}</p>

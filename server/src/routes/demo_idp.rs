@@ -4,12 +4,13 @@
 //! without a real IdP. It signs anyone in: never enable it in production.
 
 use axum::extract::{Form, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use lanyard_api::ErrorCode;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::auth::Client;
 use crate::error::{AppError, escape_html};
 use crate::state::AppState;
 
@@ -68,6 +69,13 @@ pub async fn form(Query(query): Query<DemoQuery>) -> Html<String> {
 </select></p>
 <input type="hidden" name="return_to" value="{return_to}">
 <p><button type="submit">Sign in</button></p>
+</form>
+<h2>Sign out everywhere</h2>
+<p>Signs this person out of every lanyard session, as an identity provider does with OpenID Connect
+back-channel logout.</p>
+<form method="post" action="/demo-idp/logout">
+<p><label for="logout-email">Email</label><br><input id="logout-email" name="email" type="email" required autocomplete="off"></p>
+<p><button type="submit">Sign out everywhere</button></p>
 </form></body></html>"#
     ))
 }
@@ -97,14 +105,90 @@ pub async fn sign(
     );
     claims.insert(settings.jwt_attribute_groups.clone(), json!(groups));
     claims.insert("iat".into(), json!(state.now()));
-    let token = match form.alg.as_deref().unwrap_or("HS256") {
+    let token = sign_claims(&state, form.alg.as_deref().unwrap_or("HS256"), &claims)?;
+    let mut location = String::from("/auth/sso?");
+    location.push_str(
+        &form_urlencoded::Serializer::new(String::new())
+            .append_pair("jwt", &token)
+            .append_pair("return_to", form.return_to.as_deref().unwrap_or("/"))
+            .finish(),
+    );
+    Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}
+
+/// The form of **Sign out everywhere**.
+#[derive(Debug, Deserialize)]
+pub struct DemoLogoutForm {
+    email: String,
+    #[serde(default)]
+    alg: Option<String>,
+}
+
+/// `POST /demo-idp/logout`: what an IdP does when a user signs out there — a back-channel logout
+/// token for that user (by email), delivered to lanyard's `/auth/sso/logout` rules, so every
+/// lanyard session of theirs ends.
+pub async fn logout(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    Form(form): Form<DemoLogoutForm>,
+) -> Result<Html<String>, AppError> {
+    let snapshot = state.settings();
+    let settings = &snapshot.settings;
+    let (jti, _) = crate::session::new_token()?;
+    let mut claims = serde_json::Map::new();
+    claims.insert(settings.jwt_attribute_email.clone(), json!(form.email));
+    claims.insert("iat".into(), json!(state.now()));
+    claims.insert("jti".into(), json!(jti));
+    claims.insert(
+        "events".into(),
+        json!({ lanyard_core::logout::BACKCHANNEL_LOGOUT_EVENT: {} }),
+    );
+    if !settings.jwt_issuer.is_empty() {
+        claims.insert("iss".into(), json!(settings.jwt_issuer));
+    }
+    let site = state.site_url(settings, &headers)?;
+    if !settings.jwt_audiences.is_empty() {
+        claims.insert("aud".into(), json!(site.as_str()));
+    }
+    // HS256 needs the shared secret; without one, the demo IdP's own EdDSA key (its JWK Set).
+    let default_alg = if settings.jwt_shared_secret.is_empty() {
+        "EdDSA"
+    } else {
+        "HS256"
+    };
+    let token = sign_claims(&state, form.alg.as_deref().unwrap_or(default_alg), &claims)?;
+    let done = state
+        .backchannel_logout(&token, site.as_str(), &client)
+        .await?;
+    Ok(Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out everywhere</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 28rem; margin: 2rem auto; padding: 0 1rem">
+<h1>Signed out everywhere</h1>
+<p>The demo identity provider sent lanyard a back-channel logout for {}: {} session(s) ended.</p>
+<p><a href="/login">Back to sign-in</a></p></body></html>"#,
+        escape_html(&form.email),
+        done.sessions_ended
+    )))
+}
+
+/// `claims` signed with the shared secret (`HS256`) or the demo IdP's own key for `alg`.
+fn sign_claims(
+    state: &AppState,
+    alg: &str,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, AppError> {
+    let snapshot = state.settings();
+    let settings = &snapshot.settings;
+    match alg {
         "HS256" => {
             if settings.jwt_shared_secret.is_empty() {
                 return Err(ErrorCode::SsoDisabled.into());
             }
             jsonwebtoken::encode(
                 &jsonwebtoken::Header::default(),
-                &claims,
+                claims,
                 &jsonwebtoken::EncodingKey::from_secret(settings.jwt_shared_secret.as_bytes()),
             )
         }
@@ -122,16 +206,8 @@ pub async fn sign(
                 .ok_or(ErrorCode::NotFound)?;
             let mut header = jsonwebtoken::Header::new(alg);
             header.kid = Some(key.kid.to_owned());
-            jsonwebtoken::encode(&header, &claims, &key.encoding)
+            jsonwebtoken::encode(&header, claims, &key.encoding)
         }
     }
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut location = String::from("/auth/sso?");
-    location.push_str(
-        &form_urlencoded::Serializer::new(String::new())
-            .append_pair("jwt", &token)
-            .append_pair("return_to", form.return_to.as_deref().unwrap_or("/"))
-            .finish(),
-    );
-    Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+    .map_err(|e| AppError::Internal(e.to_string()))
 }

@@ -3,6 +3,7 @@
 mod audit;
 mod demo_idp;
 mod groups;
+mod logout;
 mod ops;
 mod people;
 mod session;
@@ -18,7 +19,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use lanyard_api::ErrorCode;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -36,6 +37,7 @@ pub fn app(state: AppState) -> Router {
     // the OpenAPI document as it adds the handler to the router.
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(sso::get, sso::post))
+        .routes(routes!(logout::backchannel))
         .routes(routes!(verify::verify))
         .routes(routes!(verify::jwks))
         .routes(routes!(verify::rotate))
@@ -71,7 +73,8 @@ pub fn app(state: AppState) -> Router {
     if state.options.demo_idp {
         router = router
             .route("/demo-idp", get(demo_idp::form).post(demo_idp::sign))
-            .route("/demo-idp/jwks.json", get(demo_idp::jwks));
+            .route("/demo-idp/jwks.json", get(demo_idp::jwks))
+            .route("/demo-idp/logout", post(demo_idp::logout));
     }
     let static_dir = &state.options.static_dir;
     let index_html = std::fs::read_to_string(static_dir.join("index.html")).ok();

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lanyard_api::{
-    CurrentUser, ErrorBody, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties,
+    CurrentUser, ErrorBody, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties, SignedOut,
 };
 use lanyard_core::accounts::password_login_allowed;
 
@@ -40,9 +40,12 @@ pub async fn current(signed_in: SignedIn) -> axum::Json<CurrentUser> {
     axum::Json(signed_in.view())
 }
 
-/// `DELETE /api/session`: the session row is deleted and the cookie cleared.
+/// `DELETE /api/session`: the session row is deleted and the cookie cleared. An SSO user, while
+/// `jwt_logout_uri` is set, gets `200 {"logout_url"}` to continue at the IdP (SPEC §11).
 #[utoipa::path(delete, path = "/api/session", tag = "session", operation_id = "session_sign_out", security(("session" = [])),
-    responses((status = 204, description = "Signed out; the cookie is cleared."), crate::openapi::SignedInOnly, crate::openapi::CrossSite))]
+    responses((status = 204, description = "Signed out; the cookie is cleared."),
+        (status = 200, description = "Signed out an SSO user while `jwt_logout_uri` is set: the browser continues there so the IdP signs them out too.", body = SignedOut),
+        crate::openapi::SignedInOnly, crate::openapi::CrossSite))]
 pub async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -56,6 +59,13 @@ pub async fn sign_out(
         Ok(site) => session::removal_cookie(state.cookie_scope(&site)),
         Err(_) => session::removal_cookie(session::CookieScope::default()),
     };
+    let logout_uri = &snapshot.settings.jwt_logout_uri;
+    if signed_in.user.sso_source.is_some() && !logout_uri.is_empty() {
+        let body = SignedOut {
+            logout_url: logout_uri.clone(),
+        };
+        return Ok(([(header::SET_COOKIE, removal)], axum::Json(body)).into_response());
+    }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, removal)]).into_response())
 }
 

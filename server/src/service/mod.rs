@@ -15,6 +15,7 @@
 
 mod forward;
 mod groups;
+mod logout;
 mod mappings;
 mod people;
 mod session;
@@ -22,6 +23,7 @@ mod settings;
 mod sso;
 
 pub use forward::{ForwardAnswer, ForwardRequest, Identity};
+pub use logout::LoggedOut;
 pub use session::{NewSession, create_first_admin};
 pub use sso::{SsoLogin, SsoSignedIn};
 

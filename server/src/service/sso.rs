@@ -82,9 +82,7 @@ impl Service {
         result
     }
 
-    /// Verifies `token` against the settings and the merged key ring. A `kid` the ring lacks, with a
-    /// JWK Set configured, refetches the set (at most once a minute) and tries again; with no good
-    /// copy of the set at all, the answer is `jwks_unavailable` rather than `unknown_key`.
+    /// Verifies `token` against the settings and the merged key ring (see [`Self::with_key_ring`]).
     async fn verify_token(
         &self,
         token: &str,
@@ -93,7 +91,7 @@ impl Service {
         now: i64,
     ) -> Result<Login, ErrorCode> {
         let settings = &snapshot.settings;
-        let verify = |ring: &KeyRing| {
+        self.with_key_ring(snapshot, now, |ring| {
             lanyard_core::verify_login_with(
                 token,
                 settings,
@@ -102,10 +100,22 @@ impl Service {
                 site_url,
                 now,
             )
-        };
+        })
+        .await
+    }
+
+    /// Runs `verify` with the merged key ring. A `kid` the ring lacks, with a JWK Set configured,
+    /// refetches the set (at most once a minute) and tries again; with no good copy of the set at
+    /// all, the answer is `jwks_unavailable` rather than `unknown_key`.
+    pub(super) async fn with_key_ring<T>(
+        &self,
+        snapshot: &SettingsSnapshot,
+        now: i64,
+        verify: impl Fn(&KeyRing) -> Result<T, ErrorCode>,
+    ) -> Result<T, ErrorCode> {
         let verified = verify(&self.key_ring(snapshot, now));
-        let uri = &settings.jwt_jwks_uri;
-        if verified != Err(ErrorCode::UnknownKey) || uri.is_empty() {
+        let uri = &snapshot.settings.jwt_jwks_uri;
+        if !matches!(verified, Err(ErrorCode::UnknownKey)) || uri.is_empty() {
             return verified;
         }
         if self.jwks.refresh_for_unknown_kid(uri, now).await {

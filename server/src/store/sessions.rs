@@ -31,6 +31,15 @@ pub async fn delete(tx: &mut Tx, token_hash: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Ends every session of `user` (back-channel logout, sign out everywhere); how many there were.
+pub async fn delete_for_user(tx: &mut Tx, user: i64) -> Result<u64, StoreError> {
+    let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user)
+        .execute(&mut **tx)
+        .await?;
+    Ok(result.rows_affected())
+}
+
 /// Records a token as used until `expires_at`, with the session it created; `Replayed` when it is
 /// recorded already and that record has not expired. One statement: an expired record is simply
 /// taken over.

@@ -67,6 +67,21 @@ pub async fn find_by_email(
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
+/// The SSO user whose last login carried this `sub`.
+pub async fn find_by_subject(
+    conn: &mut AnyConnection,
+    subject: &str,
+) -> Result<Option<UserRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, email, first_name, last_name, password_hash, is_active, sso_source, \
+         login_attributes, last_login FROM users WHERE sso_subject = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(subject)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
 /// The user with this id.
 pub async fn find_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<UserRow>, StoreError> {
     let row = sqlx::query(

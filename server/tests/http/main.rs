@@ -11,6 +11,7 @@ mod forward;
 mod hardening;
 mod jwks;
 mod key_ring;
+mod logout;
 mod openapi;
 mod ops;
 mod password;

@@ -395,6 +395,19 @@ async fn the_demo_idp_signs_a_token_that_completes_the_flow(server: Server) {
         server.get_json(&cookie, "/api/user/current").await.1["first_name"],
         "Demo"
     );
+
+    // Its Sign out everywhere sends lanyard a back-channel logout for that person.
+    let response = server
+        .http
+        .post(server.url("/demo-idp/logout"))
+        .form(&[("email", "demo@example.com")])
+        .send()
+        .await
+        .expect("demo logout");
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.expect("page");
+    assert!(page.contains("1 session(s) ended"), "{page}");
+    assert_eq!(server.get_json(&cookie, "/api/user/current").await.0, 401);
 }
 
 on_both_backends!(
