@@ -99,16 +99,26 @@ impl FromRequestParts<AppState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = session::token_from(&parts.headers).ok_or(ErrorCode::Unauthenticated)?;
         let token_hash = session::hash_token(&token);
+        let now = state.now();
         let (user, groups) = state
             .store
-            .signed_in(&token_hash, state.now())
+            .signed_in(&token_hash, now, state.used_since(now))
             .await?
             .ok_or(ErrorCode::Unauthenticated)?;
+        let peer = peer_ip(parts);
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok());
+        // At most once a minute per session; a failure to record it never fails the request.
+        if let Err(error) = state.record_use(&token_hash, now, peer, user_agent).await {
+            tracing::warn!(%error, "could not record a session's use");
+        }
         Ok(Self {
             user,
             groups,
             token_hash,
-            peer: peer_ip(parts),
+            peer,
         })
     }
 }

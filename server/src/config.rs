@@ -99,6 +99,10 @@ pub struct ServeArgs {
     /// Session lifetime in seconds (default 14 days).
     #[arg(long, env = "LANYARD_SESSION_MAX_AGE", default_value_t = 14 * 24 * 3600)]
     pub session_max_age: i64,
+    /// End a session unused for this many seconds (off by default). Use is recorded at most once a
+    /// minute per session (more often for timeouts under two minutes), so it ends within that much.
+    #[arg(long, env = "LANYARD_SESSION_IDLE_TIMEOUT", value_parser = clap::value_parser!(i64).range(1..))]
+    pub session_idle_timeout: Option<i64>,
     /// Create this admin at start when there are no users (with LANYARD_ADMIN_PASSWORD).
     #[arg(long, env = "LANYARD_ADMIN_EMAIL")]
     pub admin_email: Option<String>,

@@ -69,6 +69,8 @@ pub struct Service {
     /// The key ring tokens are checked against: the settings' keys and the JWK Set's, merged once
     /// per settings version and JWK Set generation.
     ring: ArcSwap<MergedRing>,
+    /// When this process last recorded each session's use (see `service::sessions`).
+    pub(crate) session_uses: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 /// A merged key ring and what it was built from.
@@ -110,6 +112,7 @@ impl AppState {
                 generation: None,
                 ring: Arc::new(KeyRing::default()),
             }),
+            session_uses: std::sync::Mutex::default(),
         })))
     }
 }

@@ -47,6 +47,10 @@ pub enum AuditEvent {
     BackchannelLogout,
     /// A back-channel logout was refused (`details.code` says why).
     BackchannelLogoutFailed,
+    /// Sessions were ended by their user ("Your sessions") or by an admin (`details.sessions_ended`).
+    SessionEnded,
+    /// A user changed their own password (their other sessions ended).
+    PasswordChanged,
 }
 
 impl AuditEvent {
@@ -70,6 +74,8 @@ impl AuditEvent {
         Self::MappingsApplied,
         Self::BackchannelLogout,
         Self::BackchannelLogoutFailed,
+        Self::SessionEnded,
+        Self::PasswordChanged,
     ];
 
     /// The stable wire string, e.g. `"settings_changed"`.
@@ -93,6 +99,8 @@ impl AuditEvent {
             Self::MappingsApplied => "mappings_applied",
             Self::BackchannelLogout => "backchannel_logout",
             Self::BackchannelLogoutFailed => "backchannel_logout_failed",
+            Self::SessionEnded => "session_ended",
+            Self::PasswordChanged => "password_changed",
         }
     }
 

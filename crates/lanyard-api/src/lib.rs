@@ -19,8 +19,8 @@ pub use people::{
     CreateGroup, CreateUser, Group, GroupId, UpdateGroup, UpdateUser, User, UserId, UserPage,
 };
 pub use session::{
-    CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties, SignedOut,
-    SsoSession, SsoStart,
+    ChangePassword, CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties,
+    SessionView, SessionsEnded, SignedOut, SsoSession, SsoStart,
 };
 pub use settings::{
     AssertionKey, ClaimOp, ClaimRule, EnablePasswordLogin, GroupImpact, GroupMappings,

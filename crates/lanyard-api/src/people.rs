@@ -78,8 +78,8 @@ impl std::fmt::Debug for CreateUser {
     }
 }
 
-/// `PUT /api/user/:id`: a partial update.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `PUT /api/user/:id`: a partial update. `Debug` never shows the password.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
@@ -98,6 +98,23 @@ pub struct UpdateUser {
     /// The full set of groups (replaces the current set; "All Users" is always kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_ids: Option<Vec<GroupId>>,
+    /// A new password, set by an admin (lanyard-core's rule); every session of the user ends.
+    /// Write-only: never shown or recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for UpdateUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateUser")
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("is_superuser", &self.is_superuser)
+            .field("is_active", &self.is_active)
+            .field("group_ids", &self.group_ids)
+            .field("password", &self.password.as_ref().map(|_| "(set)"))
+            .finish()
+    }
 }
 
 /// A group.

@@ -25,6 +25,51 @@ pub struct SessionCreated {
     pub expires_at: i64,
 }
 
+/// One of the caller's sessions (`GET /api/session/list`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    /// Names the session in `DELETE /api/session/list/{id}` (never its token).
+    pub id: String,
+    /// Whether it is the session of this very request ("this device").
+    pub current: bool,
+    /// When it began, RFC 3339.
+    pub created_at: String,
+    /// When it was last used, RFC 3339 (recorded at most once a minute).
+    pub last_seen: Option<String>,
+    /// The client's address at last use.
+    pub client_ip: Option<String>,
+    /// The client's User-Agent at last use.
+    pub user_agent: Option<String>,
+    /// When it expires, RFC 3339.
+    pub expires_at: String,
+}
+
+/// The body of `PUT /api/user/current/password`. `Debug` shows neither password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    /// The current password.
+    pub old_password: String,
+    /// The new password (lanyard-core's rule: at least 8 characters).
+    pub password: String,
+}
+
+impl std::fmt::Debug for ChangePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangePassword").finish_non_exhaustive()
+    }
+}
+
+/// How many sessions a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionsEnded {
+    /// The count.
+    pub sessions_ended: u64,
+}
+
 /// `DELETE /api/session` for an SSO user while `jwt_logout_uri` is set: where to send the browser
 /// so the identity provider signs them out too (SPEC §11).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ mod logout;
 mod ops;
 mod people;
 mod session;
+mod sessions;
 mod settings;
 mod sso;
 mod verify;
@@ -45,6 +46,10 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(session::properties))
         .routes(routes!(session::setup))
         .routes(routes!(session::current))
+        .routes(routes!(sessions::list, sessions::end_others))
+        .routes(routes!(sessions::end_one))
+        .routes(routes!(sessions::change_password))
+        .routes(routes!(sessions::end_user_sessions))
         .routes(routes!(settings::get, settings::put))
         .routes(routes!(settings::test))
         .routes(routes!(settings::put_mappings))

@@ -72,6 +72,9 @@ pub async fn verify(
             site: &site,
             host,
             original_url: original_url.as_deref(),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|value| value.to_str().ok()),
         })
         .await?;
     let mut response = match answer {

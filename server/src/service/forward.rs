@@ -27,6 +27,8 @@ pub struct ForwardRequest<'a> {
     pub host: &'a str,
     /// The original URL, when the proxy sent `X-Forwarded-*` and the client takes HTML.
     pub original_url: Option<&'a str>,
+    /// The client's User-Agent, as the proxy passed it on (recorded as the session's use).
+    pub user_agent: Option<&'a str>,
 }
 
 /// The identity headers' values for a request let through.
@@ -67,12 +69,20 @@ impl Service {
         let now = self.now();
         let session_hash = request.token.map(session::hash_token);
         let signed_in = match &session_hash {
-            Some(hash) => self.store.signed_in(hash, now).await?,
+            Some(hash) => {
+                self.store
+                    .signed_in(hash, now, self.used_since(now))
+                    .await?
+            }
             None => None,
         };
-        let Some((user, groups)) = signed_in else {
+        let (Some((user, groups)), Some(hash)) = (signed_in, &session_hash) else {
             return Ok(self.sign_in_answer(&request));
         };
+        // A session used only through the proxy is in use too (the idle timeout).
+        if let Err(error) = self.record_use(hash, now, None, request.user_agent).await {
+            tracing::warn!(%error, "could not record a session's use");
+        }
         let names: Vec<&str> = groups.iter().map(|(_, name)| name.as_str()).collect();
         let is_admin = groups.iter().any(|(id, _)| *id == ADMINISTRATORS);
         if !request.restriction.allows(&names, is_admin) {

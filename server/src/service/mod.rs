@@ -19,6 +19,7 @@ mod logout;
 mod mappings;
 mod people;
 mod session;
+mod sessions;
 mod settings;
 mod sso;
 

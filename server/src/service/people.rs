@@ -11,7 +11,7 @@ use crate::auth::rfc3339;
 use crate::error::AppError;
 use crate::passwords;
 use crate::state::Service;
-use crate::store::{ADMINISTRATORS, NewUser, Tx, UserRow, groups, users};
+use crate::store::{ADMINISTRATORS, NewUser, Tx, UserRow, groups, sessions, users};
 
 impl Service {
     /// One page of users whose email or name contains `search`.
@@ -79,12 +79,20 @@ impl Service {
     }
 
     /// Applies `body` to user `id`; `last_admin` when it would leave no active administrator.
+    /// Deactivating a user or setting their password ends every session of theirs (SPEC §3, §11).
     pub async fn change_user(
         &self,
         id: UserId,
         body: UpdateUser,
         actor: &Actor,
     ) -> Result<User, AppError> {
+        let password_hash = match &body.password {
+            Some(password) => {
+                check_new_password(password)?;
+                Some(passwords::hash(password.clone()).await?)
+            }
+            None => None,
+        };
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let user = users::find_by_id(&mut tx, id)
@@ -114,7 +122,22 @@ impl Service {
         let last = body.last_name.as_deref().or(user.last_name.as_deref());
         users::update(&mut tx, id, first, last, after.is_active).await?;
         users::set_groups(&mut tx, id, &wanted_groups).await?;
-        let details = json!({"user": user.email, "user_id": id, "changes": body});
+        if let Some(hash) = &password_hash {
+            users::set_password(&mut tx, id, hash).await?;
+        }
+        let deactivated = user.is_active && !after.is_active;
+        let sessions_ended = if deactivated || password_hash.is_some() {
+            sessions::delete_for_user(&mut tx, id).await?
+        } else {
+            0
+        };
+        let mut changes = serde_json::to_value(&body).unwrap_or_default();
+        if let Some(password) = changes.get_mut("password") {
+            *password = json!("(changed)");
+        }
+        let details = json!({
+            "user": user.email, "user_id": id, "changes": changes, "sessions_ended": sessions_ended,
+        });
         actor
             .audit(&mut tx, AuditEvent::UserUpdated, details, now)
             .await?;

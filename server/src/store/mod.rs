@@ -248,10 +248,13 @@ pub(crate) fn flag(value: bool) -> i64 {
 impl Store {
     /// The active user behind an unexpired session, with their groups: from memory when a read
     /// since the last write is cached, else from the database.
+    /// `used_since`: a session last used before it has ended (the idle timeout; `i64::MIN` for
+    /// none).
     pub async fn signed_in(
         &self,
         token_hash: &str,
         now: i64,
+        used_since: i64,
     ) -> Result<Option<SignedInRow>, StoreError> {
         if let Some(row) = self
             .session_cache
@@ -262,7 +265,9 @@ impl Store {
         }
         let generation = self.session_cache.as_ref().map(|cache| cache.generation());
         let mut conn = self.conn().await?;
-        let Some((user, expires_at)) = users::by_session(&mut conn, token_hash, now).await? else {
+        let Some((user, expires_at)) =
+            users::by_session(&mut conn, token_hash, now, used_since).await?
+        else {
             return Ok(None);
         };
         let groups = users::groups(&mut conn, user.id).await?;

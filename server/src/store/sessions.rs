@@ -1,6 +1,6 @@
 //! Sessions (only the SHA-256 of each token is stored) and the replay cache of used tokens.
 
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use super::{StoreError, Tx};
 
@@ -29,6 +29,89 @@ pub async fn delete(tx: &mut Tx, token_hash: &str) -> Result<(), StoreError> {
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// One session as "Your sessions" lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// The hash of its token (never shown: the API names sessions by [`public_id`]).
+    pub token_hash: String,
+    /// Created, Unix seconds.
+    pub created_at: i64,
+    /// Last used, Unix seconds (recorded at most once a minute).
+    pub last_seen: Option<i64>,
+    /// The client's address at last use.
+    pub client_ip: Option<String>,
+    /// The client's User-Agent at last use.
+    pub user_agent: Option<String>,
+    /// Expires, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// The id the API shows for a session: derived from its token's hash, so it names the session
+/// without being usable as (or leading back to) the token.
+pub fn public_id(token_hash: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(format!("session-id:{token_hash}").as_bytes())[..16])
+}
+
+/// The unexpired sessions of `user`, newest first.
+pub async fn for_user(
+    conn: &mut AnyConnection,
+    user: i64,
+    now: i64,
+) -> Result<Vec<SessionRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT token_hash, created_at, last_seen, client_ip, user_agent, expires_at FROM sessions \
+         WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, token_hash",
+    )
+    .bind(user)
+    .bind(now)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SessionRow {
+                token_hash: row.try_get("token_hash")?,
+                created_at: row.try_get("created_at")?,
+                last_seen: row.try_get("last_seen")?,
+                client_ip: row.try_get("client_ip")?,
+                user_agent: row.try_get("user_agent")?,
+                expires_at: row.try_get("expires_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
+/// Records a use of the session: when, from where, with what browser.
+pub async fn touch(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: i64,
+    client_ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sessions SET last_seen = $1, client_ip = $2, user_agent = $3 WHERE token_hash = $4",
+    )
+    .bind(now)
+    .bind(client_ip)
+    .bind(user_agent)
+    .bind(token_hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of `user` but `keep` (a password change keeps the session that made it).
+pub async fn delete_others(tx: &mut Tx, user: i64, keep: &str) -> Result<u64, StoreError> {
+    let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    Ok(result.rows_affected())
 }
 
 /// Ends every session of `user` (back-channel logout, sign out everywhere); how many there were.

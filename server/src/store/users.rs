@@ -315,6 +315,16 @@ pub async fn page(
     Ok((users, total))
 }
 
+/// Sets the user's password (an argon2id PHC string).
+pub async fn set_password(tx: &mut Tx, id: i64, password_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Sets names and the active flag.
 pub async fn update(
     tx: &mut Tx,
@@ -352,15 +362,18 @@ pub async fn by_session(
     conn: &mut AnyConnection,
     token_hash: &str,
     now: i64,
+    used_since: i64,
 ) -> Result<Option<(UserRow, i64)>, StoreError> {
     let row = sqlx::query(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.password_hash, u.is_active, u.sso_source, \
          u.login_attributes, u.last_login, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.is_active = $3",
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.is_active = $3 \
+         AND COALESCE(s.last_seen, s.created_at) >= $4",
     )
     .bind(token_hash)
     .bind(now)
     .bind(flag(true))
+    .bind(used_since)
     .fetch_optional(conn)
     .await?;
     let Some(row) = row else { return Ok(None) };

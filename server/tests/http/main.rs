@@ -17,5 +17,6 @@ mod ops;
 mod password;
 mod people;
 mod postgres;
+mod sessions;
 mod settings;
 mod sso;

@@ -68,6 +68,7 @@ impl Server {
             demo_idp: true,
             log_format: LogFormat::Pretty,
             session_max_age: 3600,
+            session_idle_timeout: None,
             admin_email: None,
             admin_password: None,
         };
