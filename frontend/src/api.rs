@@ -105,6 +105,13 @@ pub async fn delete<T: DeserializeOwned>(path: &str) -> Result<Option<T>, ApiErr
         .map_err(ApiError::network)
 }
 
+/// `PUT path` with a JSON body, answered without one (`204`).
+pub async fn put_empty<B: Serialize>(path: &str, body: &B) -> Result<(), ApiError> {
+    let request = with_body(Request::put(path), body).map_err(ApiError::network)?;
+    let response = request.send().await.map_err(ApiError::network)?;
+    into_result(response).await.map(|_| ())
+}
+
 /// A call whose answer has no body (`204`), e.g. `DELETE`.
 pub async fn send_empty(method: &str, path: &str) -> Result<(), ApiError> {
     let builder = match method {

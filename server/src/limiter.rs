@@ -5,12 +5,17 @@
 //! one lock, before the slow password check, so 20 guesses sent at once get at most 5 checks.
 //! A success takes its own record back ([`Attempt::succeeded`]) and forgets the account's failures.
 //!
-//! Kept in memory, so with several replicas each counts its own attempts; the window and threshold
-//! stay small enough that this is still a hard brake.
+//! This one is kept in memory: for a SQLite file, which one server owns. On PostgreSQL the same
+//! rule runs in the database (`store::login_attempts`), so replicas share one count.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Failed attempts allowed per key within [`WINDOW_SECONDS`].
+pub const MAX_FAILURES: usize = 5;
+/// The window failures are counted in, seconds.
+pub const WINDOW_SECONDS: u64 = 300;
 
 /// Attempt timestamps per key.
 pub struct RateLimiter {

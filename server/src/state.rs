@@ -102,7 +102,10 @@ impl AppState {
             store,
             settings: ArcSwap::from_pointee(SettingsSnapshot::new(settings, version)),
             options,
-            limiter: RateLimiter::new(5, Duration::from_secs(300)),
+            limiter: RateLimiter::new(
+                crate::limiter::MAX_FAILURES,
+                Duration::from_secs(crate::limiter::WINDOW_SECONDS),
+            ),
             metrics: Metrics::default(),
             assertions: Assertions::default(),
             jwks: Jwks::default(),

@@ -569,6 +569,8 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .await
         .expect("text");
     assert!(groups.contains("Analysts"), "{groups}");
+    b.find("//section[@aria-labelledby='sessions-title']//li[contains(., 'This device')]".into())
+        .await;
     b.shot("10-me").await;
 
     // 360 px wide still reads.
@@ -590,6 +592,35 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.click_button("Sign in").await;
     b.path_is("/admin/settings/authentication").await;
     b.see("Enabled").await;
+
+    // People: sign Grace out everywhere, and give her a password.
+    b.click_link("People").await;
+    let grace_row = "//tr[td[normalize-space(.)='grace@example.com']]";
+    b.find(format!(
+        "{grace_row}//button[normalize-space(.)='Sign out everywhere']"
+    ))
+    .await
+    .click()
+    .await
+    .expect("click");
+    b.see("grace@example.com was signed out everywhere").await;
+    b.find(format!(
+        "{grace_row}//button[normalize-space(.)='Set password']"
+    ))
+    .await
+    .click()
+    .await
+    .expect("click");
+    b.fill("New password for grace@example.com", "graces own password")
+        .await;
+    b.find("//form[@aria-label='Set password']//button[normalize-space(.)='Set password']".into())
+        .await
+        .click()
+        .await
+        .expect("submit");
+    b.see("Password set for grace@example.com").await;
+    b.shot("12-people-actions").await;
+    b.click_link("Authentication").await;
 
     // The mapping impact, before saving: Grace signed in with "analysts", so ticking Administrators
     // for it says she would join. Cancel saves nothing.

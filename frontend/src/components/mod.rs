@@ -5,6 +5,7 @@ mod key_ring;
 mod layout;
 mod mappings_modal;
 mod notice;
+mod sessions;
 mod token_preview;
 
 pub use claim_rules::ClaimRulesEditor;
@@ -12,4 +13,5 @@ pub use key_ring::KeyRingSection;
 pub use layout::AdminLayout;
 pub use mappings_modal::MappingsModal;
 pub use notice::{Notice, NoticeKind};
+pub use sessions::{ChangePasswordForm, YourSessions};
 pub use token_preview::TokenPreview;

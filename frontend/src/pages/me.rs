@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::app::use_session;
+use crate::components::{ChangePasswordForm, YourSessions};
 
 /// The signed-in page.
 #[component]
@@ -34,6 +35,8 @@ pub fn MePage() -> impl IntoView {
                     <p><a href="/admin/settings/authentication">"Admin settings"</a></p>
                 </Show>
                 <button type="button" on:click=sign_out>"Sign out"</button>
+                <YourSessions/>
+                {user.sso_source.is_none().then(|| view! { <ChangePasswordForm/> })}
             </main>
         }
         .into_any()

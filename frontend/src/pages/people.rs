@@ -1,6 +1,6 @@
 //! Admin › People: search, add, make admin, deactivate and reactivate.
 
-use lanyard_api::{CreateUser, UpdateUser, User, UserPage};
+use lanyard_api::{CreateUser, SessionsEnded, UpdateUser, User, UserPage};
 use leptos::prelude::*;
 
 use crate::api;
@@ -54,6 +54,46 @@ pub fn PeoplePage() -> impl IntoView {
             }
         });
     };
+    // The person whose password is being set, with their email, and the password typed.
+    let setting_password = RwSignal::new(None::<(i64, String)>);
+    let new_password = RwSignal::new(String::new());
+    let sign_out_everywhere = move |id: i64, email: String| {
+        leptos::task::spawn_local(async move {
+            match api::delete::<SessionsEnded>(&format!("/api/user/{id}/sessions")).await {
+                Ok(ended) => notice.set(Some((
+                    NoticeKind::Success,
+                    format!(
+                        "{email} was signed out everywhere ({} session(s) ended).",
+                        ended.map_or(0, |e| e.sessions_ended)
+                    ),
+                ))),
+                Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
+            }
+        });
+    };
+    let save_password = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some((id, email)) = setting_password.get_untracked() else {
+            return;
+        };
+        let body = UpdateUser {
+            password: Some(new_password.get_untracked()),
+            ..Default::default()
+        };
+        leptos::task::spawn_local(async move {
+            match api::put::<_, User>(&format!("/api/user/{id}"), &body).await {
+                Ok(_) => {
+                    notice.set(Some((
+                        NoticeKind::Success,
+                        format!("Password set for {email}; their sessions were signed out."),
+                    )));
+                    setting_password.set(None);
+                    new_password.set(String::new());
+                }
+                Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
+            }
+        });
+    };
     let change = move |id: i64, body: UpdateUser| {
         leptos::task::spawn_local(async move {
             match api::put::<_, User>(&format!("/api/user/{id}"), &body).await {
@@ -74,6 +114,18 @@ pub fn PeoplePage() -> impl IntoView {
                 <input id="person-last" on:input=move |ev| last_name.set(event_target_value(&ev))/>
                 <button type="submit" class="primary">"Add person"</button>
             </form>
+            <Show when=move || setting_password.with(Option::is_some)>
+                <form class="card settings-form" aria-label="Set password" on:submit=save_password>
+                    <label for="person-password">{move || format!("New password for {}", setting_password.get().map(|(_, e)| e).unwrap_or_default())}</label>
+                    <input id="person-password" type="password" required autocomplete="new-password"
+                        prop:value=move || new_password.get() on:input=move |ev| new_password.set(event_target_value(&ev))/>
+                    <p class="help">"Every session of theirs ends."</p>
+                    <div class="actions">
+                        <button type="button" on:click=move |_| { setting_password.set(None); new_password.set(String::new()); }>"Cancel"</button>
+                        <button type="submit" class="primary">"Set password"</button>
+                    </div>
+                </form>
+            </Show>
             <div class="card">
                 <label for="people-search">"Search people"</label>
                 <input id="people-search" type="search" on:input=move |ev| { query.set(event_target_value(&ev)); reload(); }/>
@@ -88,6 +140,8 @@ pub fn PeoplePage() -> impl IntoView {
                                 let name = [user.first_name.clone(), user.last_name.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
                                 let admin = user.is_superuser;
                                 let active = user.is_active;
+                                let email = user.email.clone();
+                                let email_too = user.email.clone();
                                 view! {
                                     <tr class:inactive=!active>
                                         <td>{name}</td>
@@ -101,6 +155,8 @@ pub fn PeoplePage() -> impl IntoView {
                                             <button type="button" class:danger=active on:click=move |_| change(id, UpdateUser { is_active: Some(!active), ..Default::default() })>
                                                 {if active { "Deactivate" } else { "Reactivate" }}
                                             </button>
+                                            <button type="button" on:click=move |_| sign_out_everywhere(id, email.clone())>"Sign out everywhere"</button>
+                                            <button type="button" on:click=move |_| setting_password.set(Some((id, email_too.clone())))>"Set password"</button>
                                         </td>
                                     </tr>
                                 }

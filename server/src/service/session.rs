@@ -10,10 +10,17 @@ use serde_json::json;
 
 use super::Actor;
 use crate::error::AppError;
+use crate::limiter::{Attempt, MAX_FAILURES, WINDOW_SECONDS};
 use crate::passwords;
 use crate::session;
 use crate::state::Service;
-use crate::store::{ADMINISTRATORS, NewUser, Store, Tx, sessions, users};
+use crate::store::{ADMINISTRATORS, Backend, NewUser, Store, Tx, login_attempts, sessions, users};
+
+/// A password attempt being counted: in this process, or in PostgreSQL under its id.
+enum CountedAttempt<'a> {
+    InMemory(Attempt<'a>),
+    Shared(String),
+}
 
 /// A session just created: the token for the cookie and when it expires.
 #[derive(Debug)]
@@ -45,10 +52,7 @@ impl Service {
         let ip = actor.ip.as_deref().unwrap_or("unknown");
         let account_key = format!("account:{email}");
         let ip_key = format!("ip:{ip}");
-        let attempt = match self
-            .limiter
-            .begin(&[account_key.as_str(), ip_key.as_str()], Instant::now())
-        {
+        let attempt = match self.start_attempt(&account_key, &ip_key).await? {
             Ok(attempt) => attempt,
             Err(retry_after) => {
                 self.metrics
@@ -90,7 +94,8 @@ impl Service {
                 return Err(refused(code));
             }
         };
-        attempt.succeeded();
+        self.attempt_succeeded(attempt, &account_key, &ip_key)
+            .await?;
 
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -102,6 +107,55 @@ impl Service {
         tx.commit().await?;
         self.metrics.sign_in("password", "success");
         Ok(session)
+    }
+
+    /// Counts a password attempt from its start, under the account and the address: in memory on
+    /// SQLite (one server), in PostgreSQL when replicas share the database. `Ok(Err(seconds))`
+    /// when either key has used up its attempts.
+    async fn start_attempt(
+        &self,
+        account_key: &str,
+        ip_key: &str,
+    ) -> Result<Result<CountedAttempt<'_>, u64>, AppError> {
+        if self.store.backend() == Backend::Sqlite {
+            return Ok(self
+                .limiter
+                .begin(&[account_key, ip_key], Instant::now())
+                .map(CountedAttempt::InMemory));
+        }
+        let (id, _) = session::new_token()?;
+        let mut tx = self.store.begin().await?;
+        let started = login_attempts::begin(
+            &mut tx,
+            &[account_key, ip_key],
+            &id,
+            self.now(),
+            i64::try_from(MAX_FAILURES).unwrap_or(i64::MAX),
+            i64::try_from(WINDOW_SECONDS).unwrap_or(i64::MAX),
+        )
+        .await?;
+        if started.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(started.map(|()| CountedAttempt::Shared(id)))
+    }
+
+    /// The attempt succeeded: it no longer counts, and the account's failures are forgotten.
+    async fn attempt_succeeded(
+        &self,
+        attempt: CountedAttempt<'_>,
+        account_key: &str,
+        ip_key: &str,
+    ) -> Result<(), AppError> {
+        match attempt {
+            CountedAttempt::InMemory(attempt) => attempt.succeeded(),
+            CountedAttempt::Shared(id) => {
+                let mut tx = self.store.begin().await?;
+                login_attempts::succeeded(&mut tx, account_key, &[ip_key], &id).await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
     }
 
     /// The first admin, only while there are no users, signed in at once (SPEC §5).

@@ -9,6 +9,7 @@
 pub mod assertion_keys;
 pub mod audit;
 pub mod groups;
+pub mod login_attempts;
 mod session_cache;
 pub mod sessions;
 pub mod settings;

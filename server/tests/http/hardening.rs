@@ -40,6 +40,51 @@ async fn concurrent_guesses_get_at_most_five_password_checks(server: Server) {
     assert!(limited >= 15, "{statuses:?}");
 }
 
+/// The same 20 guesses spread over two replicas on one PostgreSQL: the counters live in the
+/// database they share, so still at most 5 password checks in all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_guesses_over_two_replicas_get_at_most_five_password_checks() {
+    let Some(database) = TempDatabase::create().await else {
+        return;
+    };
+    let a = Server::start(database.url.clone()).await;
+    let b = Server::start(database.url.clone()).await;
+    a.setup_admin().await;
+    let guesses = (0..20u8).map(|i| {
+        let client = reqwest::Client::builder()
+            .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 1, 10 + i)))
+            .build()
+            .expect("client");
+        let url = if i % 2 == 0 { &a } else { &b }.url("/api/session");
+        async move {
+            client
+                .post(url)
+                .json(&json!({"username": ADMIN_EMAIL, "password": format!("guess {i}")}))
+                .send()
+                .await
+                .expect("login")
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_join_all(guesses).await;
+    let checked = statuses.iter().filter(|&&s| s == 401).count();
+    let limited = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(checked + limited, 20, "{statuses:?}");
+    assert!(checked <= 5, "{checked} password checks: {statuses:?}");
+    // The right password is refused too while the account is blocked, on either replica.
+    let response = b
+        .http
+        .post(b.url("/api/session"))
+        .json(&json!({"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    drop((a, b, database));
+}
+
 /// Runs the futures concurrently on this runtime.
 async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 where
