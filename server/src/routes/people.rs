@@ -72,7 +72,9 @@ pub async fn update(
     AppJson(body): AppJson<UpdateUser>,
 ) -> Result<axum::Json<User>, AppError> {
     Ok(axum::Json(
-        state.change_user(id, body, &admin.actor()).await?,
+        state
+            .change_user(id, body, &admin.actor(), &admin.token_hash)
+            .await?,
     ))
 }
 
@@ -91,7 +93,9 @@ pub async fn deactivate(
         ..Default::default()
     };
     Ok(axum::Json(
-        state.change_user(id, body, &admin.actor()).await?,
+        state
+            .change_user(id, body, &admin.actor(), &admin.token_hash)
+            .await?,
     ))
 }
 
@@ -110,6 +114,8 @@ pub async fn reactivate(
         ..Default::default()
     };
     Ok(axum::Json(
-        state.change_user(id, body, &admin.actor()).await?,
+        state
+            .change_user(id, body, &admin.actor(), &admin.token_hash)
+            .await?,
     ))
 }

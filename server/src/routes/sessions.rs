@@ -33,10 +33,12 @@ pub async fn end_others(
     Ok(axum::Json(SessionsEnded { sessions_ended }))
 }
 
-/// `DELETE /api/session/list/{id}`: ends one of the caller's sessions.
+/// `DELETE /api/session/list/{id}`: ends one of the caller's other sessions.
 #[utoipa::path(delete, path = "/api/session/list/{id}", tag = "session", operation_id = "sessions_end_one", security(("session" = [])),
     params(("id" = String, Path, description = "The session's `id` from the list.")),
-    responses((status = 204, description = "Ended."), crate::openapi::SignedInOnly, crate::openapi::CrossSite, crate::openapi::NotFound))]
+    responses((status = 204, description = "Ended."),
+        (status = 400, description = "`invalid_request`: this is the session of the request itself (sign out with `DELETE /api/session`).", body = lanyard_api::ErrorBody),
+        crate::openapi::SignedInOnly, crate::openapi::CrossSite, crate::openapi::NotFound))]
 pub async fn end_one(
     State(state): State<AppState>,
     me: SignedIn,

@@ -79,12 +79,15 @@ impl Service {
     }
 
     /// Applies `body` to user `id`; `last_admin` when it would leave no active administrator.
-    /// Deactivating a user or setting their password ends every session of theirs (SPEC §3, §11).
+    /// Deactivating a user ends every session of theirs; setting their password ends every one
+    /// but the caller's own (`caller_session`, the hash of the session making the change), so an
+    /// admin setting their own password stays signed in here (SPEC §3, §11).
     pub async fn change_user(
         &self,
         id: UserId,
         body: UpdateUser,
         actor: &Actor,
+        caller_session: &str,
     ) -> Result<User, AppError> {
         let password_hash = match &body.password {
             Some(password) => {
@@ -126,8 +129,10 @@ impl Service {
             users::set_password(&mut tx, id, hash).await?;
         }
         let deactivated = user.is_active && !after.is_active;
-        let sessions_ended = if deactivated || password_hash.is_some() {
+        let sessions_ended = if deactivated {
             sessions::delete_for_user(&mut tx, id).await?
+        } else if password_hash.is_some() {
+            sessions::delete_others(&mut tx, id, caller_session).await?
         } else {
             0
         };

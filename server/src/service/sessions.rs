@@ -92,7 +92,9 @@ impl Service {
             .collect())
     }
 
-    /// `DELETE /api/session/list/:id`: ends one of the caller's sessions (`not_found` for any other).
+    /// `DELETE /api/session/list/:id`: ends one of the caller's other sessions (`not_found` for any
+    /// other id; `invalid_request` for this very session, which `DELETE /api/session` signs out
+    /// of, clearing its cookie too).
     pub async fn end_session(&self, me: &SignedIn, id: &str) -> Result<(), AppError> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -101,6 +103,9 @@ impl Service {
             .into_iter()
             .find(|row| public_id(&row.token_hash) == id)
             .ok_or(ErrorCode::NotFound)?;
+        if target.token_hash == me.token_hash {
+            return Err(ErrorCode::InvalidRequest.into());
+        }
         sessions::delete(&mut tx, &target.token_hash).await?;
         me.actor()
             .audit(

@@ -81,6 +81,20 @@ async fn your_sessions_are_listed_and_can_be_ended(server: Server) {
         )
         .await;
     assert_eq!(status, 404);
+    let this_one = list
+        .iter()
+        .find(|s| s["current"] == true)
+        .and_then(|s| s["id"].as_str())
+        .expect("this session");
+    let (status, _) = server
+        .send(
+            reqwest::Method::DELETE,
+            &phone,
+            &format!("/api/session/list/{this_one}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "sign out of this one with DELETE /api/session");
 
     let (status, body) = server
         .send(reqwest::Method::DELETE, &phone, "/api/session/list", None)
@@ -191,6 +205,20 @@ async fn password_changes_end_the_other_sessions(server: Server) {
     assert_eq!(status, 200);
     assert!(!works(&server, &bob).await);
     password_session(&server, "bob@example.com", "bobs second password", "Bob").await;
+    // An admin setting their own password here stays signed in here; their other sessions end.
+    let (_, me) = server.get_json(&admin, "/api/user/current").await;
+    let elsewhere =
+        password_session(&server, ADMIN_EMAIL, "a new secret phrase", "Elsewhere").await;
+    let (status, _) = server
+        .put_json(
+            &admin,
+            &format!("/api/user/{}", me["id"]),
+            &json!({"password": "a third secret phrase"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(works(&server, &admin).await);
+    assert!(!works(&server, &elsewhere).await);
     let (_, audit) = server.get_json(&admin, "/api/audit?limit=100").await;
     let text = audit.to_string();
     assert!(!text.contains("bobs second password") && !text.contains("a new secret phrase"));
