@@ -55,7 +55,7 @@ curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/se
 
 body="{\"mappings\": $(cat "$work/bench.db.new")}"
 answer=$(curl -sf -b "$work/jar" -H 'content-type: application/json' -d "$body" "$base/api/setting/jwt/mappings/preview")
-say "the preview lists $(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])["users"]))' "$answer") users with changes"
+say "the preview lists $(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["users"]))' <<<"$answer") users with changes"
 times=()
 for _ in $(seq "$runs"); do
     times+=("$(curl -sf -o /dev/null -w '%{time_total}' -b "$work/jar" -H 'content-type: application/json' \

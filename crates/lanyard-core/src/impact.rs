@@ -44,22 +44,28 @@ pub fn plan_all(
             is_last_active_admin,
         })
     };
+    // Every plan as if no one were the last administrator; only the removals from
+    // "Administrators" can then need the rule, and only those are planned again.
+    let mut plans: Vec<SyncPlan> = members.iter().map(|m| plan(m, false)).collect();
     let joining_admins = members
         .iter()
-        .filter(|m| m.active && plan(m, false).add.contains(&admins))
+        .zip(&plans)
+        .filter(|(m, p)| m.active && p.add.contains(&admins))
         .count();
     let mut admins_left = active_admins + joining_admins;
-    let mut order: Vec<usize> = (0..members.len()).collect();
-    order.sort_by_key(|&i| members[i].user_id);
-    let mut plans = vec![SyncPlan::default(); members.len()];
-    for i in order {
-        let member = &members[i];
-        let is_admin = member.active && member.current.contains(&admins);
-        let planned = plan(member, is_admin && admins_left <= 1);
-        if is_admin && planned.remove.contains(&admins) {
+    let mut leaving: Vec<usize> = (0..members.len())
+        .filter(|&i| {
+            let member = &members[i];
+            member.active && member.current.contains(&admins) && plans[i].remove.contains(&admins)
+        })
+        .collect();
+    leaving.sort_by_key(|&i| members[i].user_id);
+    for i in leaving {
+        if admins_left <= 1 {
+            plans[i] = plan(&members[i], true);
+        } else {
             admins_left -= 1;
         }
-        plans[i] = planned;
     }
     plans
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::Actor;
 use crate::error::AppError;
 use crate::state::Service;
-use crate::store::{BUILTINS, Tx, groups, users};
+use crate::store::{BUILTINS, Backend, Tx, groups, users};
 
 impl Service {
     /// `POST /api/setting/jwt/mappings/preview`: what `body.mappings` would do to every SSO user,
@@ -33,7 +33,7 @@ impl Service {
             .settings
             .apply(&patch, Some(&known))
             .map_err(AppError::Settings)?;
-        let members = groups::sso_members(&mut conn).await?;
+        let members = groups::sso_members(&mut conn, self.store.backend()).await?;
         let counts: BTreeMap<i64, i64> = groups::list(&mut conn)
             .await?
             .into_iter()
@@ -55,11 +55,12 @@ impl Service {
 /// entry per user whose memberships change. Returns how many users changed.
 pub(super) async fn apply_now(
     tx: &mut Tx,
+    backend: Backend,
     mappings: &GroupMappings,
     actor: &Actor,
     now: i64,
 ) -> Result<usize, AppError> {
-    let members = groups::sso_members(tx).await?;
+    let members = groups::sso_members(tx, backend).await?;
     let admins = users::active_admin_count(tx).await?;
     let plans = plan_all(
         &members,

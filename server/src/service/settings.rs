@@ -156,7 +156,16 @@ impl Service {
         let saved = settings::save(&mut tx, &next, version).await?;
         let applied_to = if body.apply_now {
             mappings::check_apply_now(next.jwt_group_sync)?;
-            Some(mappings::apply_now(&mut tx, &next.jwt_group_mappings, actor, now).await?)
+            Some(
+                mappings::apply_now(
+                    &mut tx,
+                    self.store.backend(),
+                    &next.jwt_group_mappings,
+                    actor,
+                    now,
+                )
+                .await?,
+            )
         } else {
             None
         };

@@ -6,7 +6,7 @@ use lanyard_api::Group;
 use lanyard_core::impact::SsoMember;
 use sqlx::{AnyConnection, Row};
 
-use super::{StoreError, Tx};
+use super::{Backend, StoreError, Tx};
 
 /// Every group with its member count, by name.
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Group>, StoreError> {
@@ -87,34 +87,43 @@ pub async fn remove_all_members(tx: &mut Tx, id: i64) -> Result<(), StoreError> 
 
 /// Every SSO user whose last login carried a groups claim, with their memberships: what the mapping
 /// preview and `apply_now` plan from (SPEC §10). One query, however many users.
-pub async fn sso_members(conn: &mut AnyConnection) -> Result<Vec<SsoMember>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT u.id, u.email, u.is_active, u.jwt_groups, m.group_id FROM users u \
-         LEFT JOIN memberships m ON m.user_id = u.id \
-         WHERE u.sso_source = 'jwt' AND u.jwt_groups IS NOT NULL ORDER BY u.id",
-    )
-    .fetch_all(conn)
-    .await?;
-    let mut members: Vec<SsoMember> = Vec::new();
-    for row in &rows {
-        let id: i64 = row.try_get("id")?;
-        if members.last().is_none_or(|m| m.user_id != id) {
+pub async fn sso_members(
+    conn: &mut AnyConnection,
+    backend: Backend,
+) -> Result<Vec<SsoMember>, StoreError> {
+    // One row per user, memberships folded into a list: a row per membership would triple the
+    // rows the driver decodes. The folding function is the one thing the two backends spell apart.
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT u.id, u.email, u.is_active, u.jwt_groups, \
+             (SELECT group_concat(m.group_id) FROM memberships m WHERE m.user_id = u.id) AS group_ids \
+             FROM users u WHERE u.sso_source = 'jwt' AND u.jwt_groups IS NOT NULL ORDER BY u.id"
+        }
+        Backend::Postgres => {
+            "SELECT u.id, u.email, u.is_active, u.jwt_groups, \
+             (SELECT string_agg(CAST(m.group_id AS TEXT), ',') FROM memberships m WHERE m.user_id = u.id) \
+             AS group_ids FROM users u WHERE u.sso_source = 'jwt' AND u.jwt_groups IS NOT NULL ORDER BY u.id"
+        }
+    };
+    let rows = sqlx::query(sql).fetch_all(conn).await?;
+    rows.iter()
+        .map(|row| {
             let groups: String = row.try_get("jwt_groups")?;
-            members.push(SsoMember {
-                user_id: id,
+            let ids: Option<String> = row.try_get("group_ids")?;
+            Ok(SsoMember {
+                user_id: row.try_get("id")?,
                 email: row.try_get("email")?,
                 active: row.try_get::<i64, _>("is_active")? != 0,
-                current: BTreeSet::new(),
+                current: ids
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|id| id.trim().parse().ok())
+                    .collect::<BTreeSet<i64>>(),
                 // Written by lanyard from a validated claim; anything else counts as no claim.
                 jwt_groups: serde_json::from_str(&groups).ok(),
-            });
-        }
-        if let (Some(member), Some(group)) = (
-            members.last_mut(),
-            row.try_get::<Option<i64>, _>("group_id")?,
-        ) {
-            member.current.insert(group);
-        }
-    }
-    Ok(members)
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
 }
