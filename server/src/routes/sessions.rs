@@ -55,7 +55,9 @@ pub async fn end_one(
     responses((status = 204, description = "Changed; every other session of the caller ended."),
         (status = 400, description = "`invalid_request`: the new password breaks the password rule, or the body is malformed.", body = lanyard_api::ErrorBody),
         (status = 401, description = "`invalid_credentials` (the current password is wrong) or `unauthenticated`.", body = lanyard_api::ErrorBody),
-        (status = 403, description = "`forbidden`: an SSO-only user has no password to change; or `cross_site_request`.", body = lanyard_api::ErrorBody)))]
+        (status = 403, description = "`forbidden`: an SSO-only user has no password to change; or `cross_site_request`.", body = lanyard_api::ErrorBody),
+        (status = 429, description = "`rate_limited`: wrong current passwords count as failed logins; `Retry-After` says when to retry.", body = lanyard_api::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait.")))))]
 pub async fn change_password(
     State(state): State<AppState>,
     me: SignedIn,

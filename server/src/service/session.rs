@@ -17,7 +17,7 @@ use crate::state::Service;
 use crate::store::{ADMINISTRATORS, Backend, NewUser, Store, Tx, login_attempts, sessions, users};
 
 /// A password attempt being counted: in this process, or in PostgreSQL under its id.
-enum CountedAttempt<'a> {
+pub(super) enum CountedAttempt<'a> {
     InMemory(Attempt<'a>),
     Shared(String),
 }
@@ -112,7 +112,7 @@ impl Service {
     /// Counts a password attempt from its start, under the account and the address: in memory on
     /// SQLite (one server), in PostgreSQL when replicas share the database. `Ok(Err(seconds))`
     /// when either key has used up its attempts.
-    async fn start_attempt(
+    pub(super) async fn start_attempt(
         &self,
         account_key: &str,
         ip_key: &str,
@@ -141,7 +141,7 @@ impl Service {
     }
 
     /// The attempt succeeded: it no longer counts, and the account's failures are forgotten.
-    async fn attempt_succeeded(
+    pub(super) async fn attempt_succeeded(
         &self,
         attempt: CountedAttempt<'_>,
         account_key: &str,

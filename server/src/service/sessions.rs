@@ -153,7 +153,9 @@ impl Service {
     }
 
     /// `PUT /api/user/current/password`: the caller's new password, after their current one (not
-    /// for SSO-only users, who have none); every other session of theirs ends.
+    /// for SSO-only users, who have none); every other session of theirs ends. A wrong current
+    /// password counts as a failed login (SPEC §3's limits), so a stolen session cannot be used to
+    /// guess the password.
     pub async fn change_own_password(
         &self,
         me: &SignedIn,
@@ -163,9 +165,21 @@ impl Service {
             return Err(ErrorCode::Forbidden.into());
         };
         check_new_password(&body.password)?;
+        let account_key = format!("account:{}", me.user.email);
+        let ip_key = format!(
+            "ip:{}",
+            me.peer
+                .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+        );
+        let attempt = match self.start_attempt(&account_key, &ip_key).await? {
+            Ok(attempt) => attempt,
+            Err(retry_after) => return Err(AppError::RateLimited { retry_after }),
+        };
         if !passwords::verify(Some(stored), body.old_password).await {
             return Err(ErrorCode::InvalidCredentials.into());
         }
+        self.attempt_succeeded(attempt, &account_key, &ip_key)
+            .await?;
         let hash = passwords::hash(body.password).await?;
         let now = self.now();
         let mut tx = self.store.begin().await?;

@@ -224,6 +224,19 @@ async fn password_changes_end_the_other_sessions(server: Server) {
     assert!(!text.contains("bobs second password") && !text.contains("a new secret phrase"));
     assert!(text.contains("password_changed"));
 
+    // Wrong current passwords count as failed logins: with the wrong one above, from this same
+    // address, the sixth within the window is refused.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(
+            server
+                .put_json(&admin, path, &change("not it", "whatever else 1"))
+                .await
+                .0,
+        );
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 401, 429, 429]);
+
     // SSO-only users have no password to change.
     let (status, _) = server
         .put_json(&admin, "/api/setting/jwt", &json!({
