@@ -16,8 +16,15 @@ use crate::session;
 use crate::state::Service;
 use crate::store::{ADMINISTRATORS, Backend, NewUser, Store, Tx, login_attempts, sessions, users};
 
-/// A password attempt being counted: in this process, or in PostgreSQL under its id.
-pub(super) enum CountedAttempt<'a> {
+/// A password attempt being counted under its account and its client address.
+pub(super) struct CountedAttempt<'a> {
+    account_key: String,
+    ip_key: String,
+    counter: Counter<'a>,
+}
+
+/// Where the attempt is counted: in this process, or in PostgreSQL under its id.
+enum Counter<'a> {
     InMemory(Attempt<'a>),
     Shared(String),
 }
@@ -49,10 +56,7 @@ impl Service {
         if email.len() > MAX_EMAIL_BYTES || password.len() > MAX_PASSWORD_BYTES {
             return Err(refused(ErrorCode::InvalidCredentials));
         }
-        let ip = actor.ip.as_deref().unwrap_or("unknown");
-        let account_key = format!("account:{email}");
-        let ip_key = format!("ip:{ip}");
-        let attempt = match self.start_attempt(&account_key, &ip_key).await? {
+        let attempt = match self.start_attempt(&email, actor.ip.as_deref()).await? {
             Ok(attempt) => attempt,
             Err(retry_after) => {
                 self.metrics
@@ -94,8 +98,7 @@ impl Service {
                 return Err(refused(code));
             }
         };
-        self.attempt_succeeded(attempt, &account_key, &ip_key)
-            .await?;
+        self.attempt_succeeded(attempt).await?;
 
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -111,23 +114,39 @@ impl Service {
 
     /// Counts a password attempt from its start, under the account and the address: in memory on
     /// SQLite (one server), in PostgreSQL when replicas share the database. `Ok(Err(seconds))`
-    /// when either key has used up its attempts.
+    /// when either key has used up its attempts. `email` is folded; `ip` is the client's address.
     pub(super) async fn start_attempt(
         &self,
-        account_key: &str,
-        ip_key: &str,
+        email: &str,
+        ip: Option<&str>,
     ) -> Result<Result<CountedAttempt<'_>, u64>, AppError> {
-        if self.store.backend() == Backend::Sqlite {
-            return Ok(self
-                .limiter
-                .begin(&[account_key, ip_key], Instant::now())
-                .map(CountedAttempt::InMemory));
-        }
+        let account_key = format!("account:{email}");
+        let ip_key = format!("ip:{}", ip.unwrap_or("unknown"));
+        let keys = [account_key.as_str(), ip_key.as_str()];
+        let counter = if self.store.backend() == Backend::Sqlite {
+            self.limiter
+                .begin(&keys, Instant::now())
+                .map(Counter::InMemory)
+        } else {
+            self.start_shared_attempt(&keys).await?
+        };
+        Ok(counter.map(|counter| CountedAttempt {
+            account_key,
+            ip_key,
+            counter,
+        }))
+    }
+
+    /// [`Self::start_attempt`] in PostgreSQL.
+    async fn start_shared_attempt(
+        &self,
+        keys: &[&str],
+    ) -> Result<Result<Counter<'_>, u64>, AppError> {
         let (id, _) = session::new_token()?;
         let mut tx = self.store.begin().await?;
         let started = login_attempts::begin(
             &mut tx,
-            &[account_key, ip_key],
+            keys,
             &id,
             self.now(),
             i64::try_from(MAX_FAILURES).unwrap_or(i64::MAX),
@@ -137,21 +156,20 @@ impl Service {
         if started.is_ok() {
             tx.commit().await?;
         }
-        Ok(started.map(|()| CountedAttempt::Shared(id)))
+        Ok(started.map(|()| Counter::Shared(id)))
     }
 
     /// The attempt succeeded: it no longer counts, and the account's failures are forgotten.
     pub(super) async fn attempt_succeeded(
         &self,
         attempt: CountedAttempt<'_>,
-        account_key: &str,
-        ip_key: &str,
     ) -> Result<(), AppError> {
-        match attempt {
-            CountedAttempt::InMemory(attempt) => attempt.succeeded(),
-            CountedAttempt::Shared(id) => {
+        match attempt.counter {
+            Counter::InMemory(counted) => counted.succeeded(),
+            Counter::Shared(id) => {
                 let mut tx = self.store.begin().await?;
-                login_attempts::succeeded(&mut tx, account_key, &[ip_key], &id).await?;
+                let others = [attempt.ip_key.as_str()];
+                login_attempts::succeeded(&mut tx, &attempt.account_key, &others, &id).await?;
                 tx.commit().await?;
             }
         }

@@ -165,21 +165,15 @@ impl Service {
             return Err(ErrorCode::Forbidden.into());
         };
         check_new_password(&body.password)?;
-        let account_key = format!("account:{}", me.user.email);
-        let ip_key = format!(
-            "ip:{}",
-            me.peer
-                .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
-        );
-        let attempt = match self.start_attempt(&account_key, &ip_key).await? {
+        let ip = me.peer.map(|ip| ip.to_string());
+        let attempt = match self.start_attempt(&me.user.email, ip.as_deref()).await? {
             Ok(attempt) => attempt,
             Err(retry_after) => return Err(AppError::RateLimited { retry_after }),
         };
         if !passwords::verify(Some(stored), body.old_password).await {
             return Err(ErrorCode::InvalidCredentials.into());
         }
-        self.attempt_succeeded(attempt, &account_key, &ip_key)
-            .await?;
+        self.attempt_succeeded(attempt).await?;
         let hash = passwords::hash(body.password).await?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
