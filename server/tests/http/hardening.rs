@@ -15,24 +15,7 @@ fn code(body: &Value) -> Option<&str> {
 /// moment they start, so at most 5 reach the password check and the rest get 429.
 async fn concurrent_guesses_get_at_most_five_password_checks(server: Server) {
     server.setup_admin().await;
-    let guesses = (0..20u8).map(|i| {
-        let client = reqwest::Client::builder()
-            .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 10 + i)))
-            .build()
-            .expect("client");
-        let url = server.url("/api/session");
-        async move {
-            client
-                .post(url)
-                .json(&json!({"username": ADMIN_EMAIL, "password": format!("guess {i}")}))
-                .send()
-                .await
-                .expect("login")
-                .status()
-                .as_u16()
-        }
-    });
-    let statuses = futures_join_all(guesses).await;
+    let statuses = twenty_guesses(0, |_| server.url("/api/session")).await;
     let checked = statuses.iter().filter(|&&s| s == 401).count();
     let limited = statuses.iter().filter(|&&s| s == 429).count();
     assert_eq!(checked + limited, 20, "{statuses:?}");
@@ -50,24 +33,8 @@ async fn concurrent_guesses_over_two_replicas_get_at_most_five_password_checks()
     let a = Server::start(database.url.clone()).await;
     let b = Server::start(database.url.clone()).await;
     a.setup_admin().await;
-    let guesses = (0..20u8).map(|i| {
-        let client = reqwest::Client::builder()
-            .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 1, 10 + i)))
-            .build()
-            .expect("client");
-        let url = if i % 2 == 0 { &a } else { &b }.url("/api/session");
-        async move {
-            client
-                .post(url)
-                .json(&json!({"username": ADMIN_EMAIL, "password": format!("guess {i}")}))
-                .send()
-                .await
-                .expect("login")
-                .status()
-                .as_u16()
-        }
-    });
-    let statuses = futures_join_all(guesses).await;
+    let statuses =
+        twenty_guesses(1, |i| if i % 2 == 0 { &a } else { &b }.url("/api/session")).await;
     let checked = statuses.iter().filter(|&&s| s == 401).count();
     let limited = statuses.iter().filter(|&&s| s == 429).count();
     assert_eq!(checked + limited, 20, "{statuses:?}");
@@ -83,6 +50,29 @@ async fn concurrent_guesses_over_two_replicas_get_at_most_five_password_checks()
     assert_eq!(response.status(), 429);
     assert!(response.headers().contains_key("retry-after"));
     drop((a, b, database));
+}
+
+/// 20 wrong passwords for the admin at once, guess `i` from 127.0.`subnet`.(10 + `i`) to `url(i)`;
+/// their statuses.
+async fn twenty_guesses(subnet: u8, url: impl Fn(u8) -> String) -> Vec<u16> {
+    let guesses = (0..20u8).map(|i| {
+        let client = reqwest::Client::builder()
+            .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, subnet, 10 + i)))
+            .build()
+            .expect("client");
+        let url = url(i);
+        async move {
+            client
+                .post(url)
+                .json(&json!({"username": ADMIN_EMAIL, "password": format!("guess {i}")}))
+                .send()
+                .await
+                .expect("login")
+                .status()
+                .as_u16()
+        }
+    });
+    futures_join_all(guesses).await
 }
 
 /// Runs the futures concurrently on this runtime.
