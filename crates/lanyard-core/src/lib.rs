@@ -13,6 +13,7 @@
 //! - [`redirect`]: the `return_to` rule (with the cookie domain) and the redirect to the IdP.
 //! - [`keys`]: public keys of the key ring — PEM/JWK parsing, fit to an algorithm, thumbprints.
 //! - [`forward`]: forward auth — location restrictions and identity header values.
+//! - [`scim`]: SCIM 2.0 — the filter language, PATCH, and SCIM resources ↔ users and groups.
 #![deny(missing_docs)]
 
 pub mod accounts;
@@ -29,6 +30,7 @@ pub mod logout;
 pub mod people;
 pub mod profile;
 pub mod redirect;
+pub mod scim;
 pub mod settings;
 mod strict_json;
 pub mod token;

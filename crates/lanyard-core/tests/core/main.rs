@@ -7,6 +7,7 @@ mod inspect;
 mod key_ring;
 mod profile;
 mod redirect;
+mod scim;
 mod settings;
 mod support;
 mod token;

@@ -1,0 +1,102 @@
+//! The discovery resources (RFC 7644 §4): what this service provider supports, its resource types
+//! and their schemas. `base` is the SCIM endpoint (`https://site/api/scim/v2`).
+
+use serde_json::{Value, json};
+
+use super::{GROUP_SCHEMA, MAX_RESULTS, USER_SCHEMA};
+
+/// `GET /ServiceProviderConfig`.
+pub fn service_provider_config(base: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "documentationUri": "https://github.com/lanyard/lanyard#provisioning-with-scim",
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": MAX_RESULTS},
+        "changePassword": {"supported": false},
+        "sort": {"supported": false},
+        "etag": {"supported": true},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "The token shown once when SCIM is enabled in lanyard's admin app",
+            "primary": true,
+        }],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")},
+    })
+}
+
+/// `GET /ResourceTypes`.
+pub fn resource_types(base: &str) -> Vec<Value> {
+    vec![
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": "User", "name": "User", "endpoint": "/Users",
+            "description": "A person who can sign in",
+            "schema": USER_SCHEMA,
+            "schemaExtensions": [],
+            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
+        }),
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": "Group", "name": "Group", "endpoint": "/Groups",
+            "description": "A lanyard group",
+            "schema": GROUP_SCHEMA,
+            "schemaExtensions": [],
+            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/Group")},
+        }),
+    ]
+}
+
+fn attribute(name: &str, kind: &str, mutability: &str, unique: bool, case_exact: bool) -> Value {
+    json!({
+        "name": name, "type": kind, "multiValued": false, "required": name == "userName" || name == "displayName",
+        "caseExact": case_exact, "mutability": mutability, "returned": "default",
+        "uniqueness": if unique { "server" } else { "none" },
+    })
+}
+
+fn multi(name: &str, mutability: &str, subs: &[(&str, &str)]) -> Value {
+    json!({
+        "name": name, "type": "complex", "multiValued": true, "required": false,
+        "mutability": mutability, "returned": "default",
+        "subAttributes": subs.iter().map(|(sub, kind)| attribute(sub, kind, mutability, false, false)).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /Schemas`: the attributes lanyard reads and returns.
+pub fn schemas(base: &str) -> Vec<Value> {
+    let user = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": USER_SCHEMA, "name": "User", "description": "A person who can sign in",
+        "attributes": [
+            attribute("userName", "string", "readWrite", true, false),
+            json!({
+                "name": "name", "type": "complex", "multiValued": false, "required": false,
+                "mutability": "readWrite", "returned": "default",
+                "subAttributes": [
+                    attribute("givenName", "string", "readWrite", false, false),
+                    attribute("familyName", "string", "readWrite", false, false),
+                    attribute("formatted", "string", "readOnly", false, false),
+                ],
+            }),
+            attribute("displayName", "string", "readOnly", false, false),
+            attribute("externalId", "string", "readWrite", false, true),
+            attribute("active", "boolean", "readWrite", false, false),
+            multi("emails", "readOnly", &[("value", "string"), ("type", "string"), ("primary", "boolean")]),
+            multi("groups", "readOnly", &[("value", "string"), ("display", "string"), ("$ref", "reference")]),
+        ],
+        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}")},
+    });
+    let group = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": GROUP_SCHEMA, "name": "Group", "description": "A lanyard group",
+        "attributes": [
+            attribute("displayName", "string", "readWrite", true, false),
+            attribute("externalId", "string", "readWrite", false, true),
+            multi("members", "readWrite", &[("value", "string"), ("display", "string"), ("$ref", "reference"), ("type", "string")]),
+        ],
+        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{GROUP_SCHEMA}")},
+    });
+    vec![user, group]
+}
