@@ -9,6 +9,7 @@ use lanyard_api::{CurrentUser, ErrorCode};
 
 use crate::error::AppError;
 use crate::service::Actor;
+use crate::service::provisioning::api_key_source;
 use crate::session;
 use crate::state::AppState;
 use crate::store::{ADMINISTRATORS, UserRow};
@@ -27,8 +28,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 
 /// The TCP peer's address (absent when the server is not run with connect info, as in unit tests).
 fn peer_ip(parts: &Parts) -> Option<IpAddr> {
-    parts
-        .extensions
+    peer_in(&parts.extensions)
+}
+
+/// [`peer_ip`] of a whole request (for middleware).
+pub fn peer_ip_of(request: &axum::extract::Request) -> Option<IpAddr> {
+    peer_in(request.extensions())
+}
+
+fn peer_in(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| peer.ip())
 }
@@ -51,6 +60,7 @@ impl SignedIn {
         Actor {
             email: Some(self.user.email.clone()),
             ip: self.peer.map(|ip| ip.to_string()),
+            source: None,
         }
     }
 
@@ -97,6 +107,10 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if api_key(parts).is_some() {
+            // An API key is not a person: it has no sessions, password or account of its own.
+            return Err(ErrorCode::SessionRequired.into());
+        }
         let token = session::token_from(&parts.headers).ok_or(ErrorCode::Unauthenticated)?;
         let token_hash = session::hash_token(&token);
         let now = state.now();
@@ -123,10 +137,65 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// A request from an administrator.
-pub struct Admin(pub SignedIn);
+/// The header an API key comes in (SPEC §12).
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+fn api_key(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(API_KEY_HEADER)
+        .map(|value| value.to_str().unwrap_or_default())
+}
+
+/// A request from an administrator: a signed-in one, or an admin API key (`X-Api-Key`, without a
+/// session and whether password login is on or off).
+pub struct Admin {
+    actor: Actor,
+    /// The hash of the session making the request; `None` for an API key.
+    pub session: Option<String>,
+}
+
+impl Admin {
+    /// Who the audit log names: the admin, or `api_key:<name>`.
+    pub fn actor(&self) -> Actor {
+        self.actor.clone()
+    }
+}
 
 impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(key) = api_key(parts) {
+            let client = Actor::at(peer_ip(parts).map(|ip| ip.to_string()));
+            let row = state
+                .use_api_key(key, parts.method.as_str(), parts.uri.path(), &client)
+                .await?;
+            if !row.is_admin {
+                return Err(ErrorCode::Forbidden.into());
+            }
+            return Ok(Self {
+                actor: client.as_source(api_key_source(&row.name)),
+                session: None,
+            });
+        }
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        if signed_in.is_admin() {
+            Ok(Self {
+                actor: signed_in.actor(),
+                session: Some(signed_in.token_hash),
+            })
+        } else {
+            Err(ErrorCode::Forbidden.into())
+        }
+    }
+}
+
+/// A request from a signed-in administrator, never an API key: what manages credentials (API keys,
+/// the SCIM token) is out of a key's reach (`session_required`).
+pub struct SessionAdmin(pub SignedIn);
+
+impl FromRequestParts<AppState> for SessionAdmin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {

@@ -22,6 +22,9 @@ pub enum AppError {
         /// Seconds until a retry can succeed.
         retry_after: u64,
     },
+    /// A SCIM request refused with SCIM's `status` and `scimType` (SPEC §12).
+    #[error("{0}")]
+    Scim(lanyard_core::scim::ScimError),
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
@@ -55,6 +58,9 @@ impl AppError {
             Self::Code(code) => *code,
             Self::Settings(_) => ErrorCode::InvalidSettings,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Scim(error) if error.status == 404 => ErrorCode::NotFound,
+            Self::Scim(error) if error.status == 409 => ErrorCode::Conflict,
+            Self::Scim(_) => ErrorCode::InvalidRequest,
             Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -101,6 +107,39 @@ impl AppError {
     }
 }
 
+impl From<lanyard_core::scim::ScimError> for AppError {
+    fn from(error: lanyard_core::scim::ScimError) -> Self {
+        Self::Scim(error)
+    }
+}
+
+impl AppError {
+    /// The error in SCIM's shape (RFC 7644 §3.12), as every `/api/scim/v2/` response is.
+    pub fn into_scim_response(self) -> Response {
+        use lanyard_core::scim::{CONTENT_TYPE, ScimError};
+        self.log_if_internal();
+        let error = match self {
+            Self::Scim(error) => error,
+            other => {
+                let code = other.code();
+                ScimError::status(status_of(code).as_u16(), code.message())
+            }
+        };
+        let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut response = (status, axum::Json(error.to_json())).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"lanyard SCIM\""),
+            );
+        }
+        response
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log_if_internal();
@@ -125,6 +164,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::UnknownKey
         | C::KeyRetired
         | C::InvalidCredentials
+        | C::InvalidApiKey
         | C::Unauthenticated => StatusCode::UNAUTHORIZED,
         // A valid token whose claims the sign-in rules refuse: who, not whether it is genuine.
         C::ClaimRuleFailed
@@ -132,6 +172,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::UserNotProvisioned
         | C::PasswordLoginDisabled
         | C::Forbidden
+        | C::SessionRequired
         | C::CrossSiteRequest => StatusCode::FORBIDDEN,
         C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::NotFound => StatusCode::NOT_FOUND,

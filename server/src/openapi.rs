@@ -30,6 +30,8 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
         (name = "settings", description = "JWT settings, mappings, the dry run (SPEC §1, §4)"),
         (name = "people", description = "Users and groups (SPEC §4)"),
         (name = "audit", description = "The audit log (SPEC §4)"),
+        (name = "provisioning", description = "SCIM's switch and token, API keys (SPEC §12)"),
+        (name = "scim", description = "SCIM 2.0 service provider, RFC 7643/7644 (SPEC §12)"),
         (name = "forward", description = "Forward auth for reverse proxies (SPEC §13)"),
         (name = "ops", description = "Health, readiness, metrics (SPEC §7)"),
     )
@@ -45,6 +47,16 @@ impl Modify for SessionCookie {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::session::COOKIE))),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+        );
+        components.add_security_scheme(
+            "scim",
+            SecurityScheme::Http(utoipa::openapi::security::Http::new(
+                utoipa::openapi::security::HttpAuthScheme::Bearer,
+            )),
         );
     }
 }
@@ -72,6 +84,7 @@ impl Modify for InternalErrors {
                 &mut item.put,
                 &mut item.post,
                 &mut item.delete,
+                &mut item.patch,
             ]
             .into_iter()
             .flatten()

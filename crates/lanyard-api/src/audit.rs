@@ -51,6 +51,24 @@ pub enum AuditEvent {
     SessionEnded,
     /// A user changed their own password (their other sessions ended).
     PasswordChanged,
+    /// SCIM provisioning was turned on (a new token was made).
+    ScimEnabled,
+    /// SCIM provisioning was turned off (its token no longer works).
+    ScimDisabled,
+    /// The SCIM token was replaced (the old one ended).
+    ScimTokenRotated,
+    /// A SCIM request that changed nothing (a read), or one that was refused (`details.status`, `scim_type`).
+    ScimRequest,
+    /// A group's members changed through SCIM (`details.added`, `removed`).
+    GroupMembersChanged,
+    /// An admin created an API key (`details.name`).
+    ApiKeyCreated,
+    /// An API key was replaced by a new one (the old one ended).
+    ApiKeyRotated,
+    /// An API key was deleted.
+    ApiKeyDeleted,
+    /// An API key authenticated a request (`details.method`, `path`).
+    ApiKeyUsed,
 }
 
 impl AuditEvent {
@@ -76,6 +94,15 @@ impl AuditEvent {
         Self::BackchannelLogoutFailed,
         Self::SessionEnded,
         Self::PasswordChanged,
+        Self::ScimEnabled,
+        Self::ScimDisabled,
+        Self::ScimTokenRotated,
+        Self::ScimRequest,
+        Self::GroupMembersChanged,
+        Self::ApiKeyCreated,
+        Self::ApiKeyRotated,
+        Self::ApiKeyDeleted,
+        Self::ApiKeyUsed,
     ];
 
     /// The stable wire string, e.g. `"settings_changed"`.
@@ -101,6 +128,15 @@ impl AuditEvent {
             Self::BackchannelLogoutFailed => "backchannel_logout_failed",
             Self::SessionEnded => "session_ended",
             Self::PasswordChanged => "password_changed",
+            Self::ScimEnabled => "scim_enabled",
+            Self::ScimDisabled => "scim_disabled",
+            Self::ScimTokenRotated => "scim_token_rotated",
+            Self::ScimRequest => "scim_request",
+            Self::GroupMembersChanged => "group_members_changed",
+            Self::ApiKeyCreated => "api_key_created",
+            Self::ApiKeyRotated => "api_key_rotated",
+            Self::ApiKeyDeleted => "api_key_deleted",
+            Self::ApiKeyUsed => "api_key_used",
         }
     }
 
@@ -125,6 +161,9 @@ pub struct AuditEntry {
     pub event: AuditEvent,
     /// Who did it (or who tried), when known.
     pub actor_email: Option<String>,
+    /// What acted, when not a person: `"scim"` or `"api_key:<name>"`.
+    #[serde(default)]
+    pub source: Option<String>,
     /// The client address.
     pub ip: Option<String>,
     /// Details; secrets are redacted before they are written.

@@ -86,6 +86,10 @@ pub enum ErrorCode {
     RateLimited,
     /// No valid session.
     Unauthenticated,
+    /// The `X-Api-Key` header names no API key (deleted, rotated or mistyped).
+    InvalidApiKey,
+    /// The call acts on a signed-in person's own account or on credentials, which an API key cannot.
+    SessionRequired,
     /// The session's user may not do this.
     Forbidden,
 
@@ -150,6 +154,8 @@ impl ErrorCode {
         Self::PasswordLoginDisabled,
         Self::RateLimited,
         Self::Unauthenticated,
+        Self::InvalidApiKey,
+        Self::SessionRequired,
         Self::Forbidden,
         Self::InvalidRequest,
         Self::InvalidSettings,
@@ -201,6 +207,8 @@ impl ErrorCode {
             Self::PasswordLoginDisabled => "password_login_disabled",
             Self::RateLimited => "rate_limited",
             Self::Unauthenticated => "unauthenticated",
+            Self::InvalidApiKey => "invalid_api_key",
+            Self::SessionRequired => "session_required",
             Self::Forbidden => "forbidden",
             Self::InvalidRequest => "invalid_request",
             Self::InvalidSettings => "invalid_settings",
@@ -287,6 +295,10 @@ impl ErrorCode {
             Self::PasswordLoginDisabled => "Password login is disabled; sign in with SSO.",
             Self::RateLimited => "Too many failed attempts; try again later.",
             Self::Unauthenticated => "You are not signed in.",
+            Self::InvalidApiKey => "The X-Api-Key header is not a valid API key.",
+            Self::SessionRequired => {
+                "This call needs a signed-in administrator: API keys cannot manage credentials or act as a person."
+            }
             Self::Forbidden => "You are not allowed to do this.",
             Self::InvalidRequest => "The request is not valid.",
             Self::InvalidSettings => "The settings are not valid; nothing was saved.",

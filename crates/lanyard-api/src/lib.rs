@@ -8,6 +8,7 @@ mod audit;
 mod error;
 mod keys;
 mod people;
+mod provisioning;
 mod session;
 mod settings;
 mod verdict;
@@ -17,6 +18,9 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use people::{
     CreateGroup, CreateUser, Group, GroupId, UpdateGroup, UpdateUser, User, UserId, UserPage,
+};
+pub use provisioning::{
+    ApiKeyCreated, ApiKeyView, CreateApiKey, EnableScim, ScimStatus, ScimToken,
 };
 pub use session::{
     ChangePassword, CurrentUser, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties,

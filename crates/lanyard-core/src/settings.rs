@@ -74,6 +74,10 @@ pub struct Settings {
     pub jwt_claim_rules: Vec<ClaimRule>,
     /// The IdP's logout URL an SSO user is sent to after signing out; `""` for none (SPEC §11).
     pub jwt_logout_uri: String,
+    /// SCIM provisioning on or off (SPEC §12); changed only through `PUT /api/setting/scim`.
+    pub scim_enabled: bool,
+    /// The SHA-256 (hex) of the SCIM bearer token; `""` for none. Never in any view.
+    pub scim_token_hash: String,
 }
 
 impl Default for Settings {
@@ -101,6 +105,8 @@ impl Default for Settings {
             jwt_audiences: Vec::new(),
             jwt_claim_rules: Vec::new(),
             jwt_logout_uri: String::new(),
+            scim_enabled: false,
+            scim_token_hash: String::new(),
         }
     }
 }
@@ -116,6 +122,7 @@ impl std::fmt::Debug for Settings {
             .field("jwt_group_mappings", &self.jwt_group_mappings)
             .field("jwt_keys", &self.jwt_keys)
             .field("enable_password_login", &self.enable_password_login)
+            .field("scim_enabled", &self.scim_enabled)
             .finish_non_exhaustive()
     }
 }

@@ -26,7 +26,7 @@ pub async fn list(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn create(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppJson(body): AppJson<CreateGroup>,
 ) -> Result<(StatusCode, axum::Json<Group>), AppError> {
     let group = state.create_group(&body.name, &admin.actor()).await?;
@@ -40,7 +40,7 @@ pub async fn create(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
 pub async fn rename(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<UpdateGroup>,
 ) -> Result<axum::Json<Group>, AppError> {
@@ -56,7 +56,7 @@ pub async fn rename(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
 pub async fn delete(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppPath(id): AppPath<i64>,
 ) -> Result<StatusCode, AppError> {
     state.delete_group(id, &admin.actor()).await?;
@@ -70,7 +70,7 @@ pub async fn delete(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
 pub async fn clear(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppPath(id): AppPath<i64>,
 ) -> Result<StatusCode, AppError> {
     state.clear_group(id, &admin.actor()).await?;

@@ -6,6 +6,8 @@ mod groups;
 mod logout;
 mod ops;
 mod people;
+mod provisioning;
+mod scim;
 mod session;
 mod sessions;
 mod settings;
@@ -63,6 +65,28 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(people::update, people::deactivate))
         .routes(routes!(people::reactivate))
         .routes(routes!(audit::list))
+        .routes(routes!(provisioning::status, provisioning::enable))
+        .routes(routes!(provisioning::rotate_token))
+        .routes(routes!(provisioning::list, provisioning::create))
+        .routes(routes!(provisioning::rotate))
+        .routes(routes!(provisioning::delete))
+        .routes(routes!(scim::service_provider_config))
+        .routes(routes!(scim::resource_types))
+        .routes(routes!(scim::schemas))
+        .routes(routes!(scim::list_users, scim::create_user))
+        .routes(routes!(
+            scim::get_user,
+            scim::replace_user,
+            scim::patch_user,
+            scim::delete_user
+        ))
+        .routes(routes!(scim::list_groups, scim::create_group))
+        .routes(routes!(
+            scim::get_group,
+            scim::replace_group,
+            scim::patch_group,
+            scim::delete_group
+        ))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
@@ -92,6 +116,7 @@ pub fn app(state: AppState) -> Router {
         router.fallback(no_spa)
     };
     router
+        .layer(middleware::from_fn_with_state(state.clone(), scim_guard))
         .layer(middleware::from_fn_with_state(state.clone(), same_origin))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -123,14 +148,29 @@ async fn no_spa() -> Html<&'static str> {
     )
 }
 
+/// SCIM's token check and audit ([`scim::guard`]) for every path under `/api/scim/`.
+async fn scim_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with(SCIM_PREFIX) {
+        scim::guard(State(state), request, next).await
+    } else {
+        next.run(request).await
+    }
+}
+
+const SCIM_PREFIX: &str = "/api/scim/";
+
 /// Unsafe methods under `/api` must come from this site: an `Origin` equal to the site's, or none
-/// (same-origin requests from older clients and non-browser clients send none).
+/// (same-origin requests from older clients and non-browser clients send none). SCIM and API-key
+/// requests are exempt: they carry no cookie, so another site cannot make them on a user's behalf.
 async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let unsafe_method = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
+    let credential_only = request.uri().path().starts_with(SCIM_PREFIX)
+        || request.headers().contains_key(crate::auth::API_KEY_HEADER);
     if unsafe_method
+        && !credential_only
         && request.uri().path().starts_with("/api/")
         && let Some(origin) = request.headers().get(header::ORIGIN)
     {

@@ -53,7 +53,7 @@ pub async fn list(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn create(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppJson(body): AppJson<CreateUser>,
 ) -> Result<(StatusCode, axum::Json<User>), AppError> {
     let user = state.create_user(body, &admin.actor()).await?;
@@ -67,13 +67,13 @@ pub async fn create(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
 pub async fn update(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<UpdateUser>,
 ) -> Result<axum::Json<User>, AppError> {
     Ok(axum::Json(
         state
-            .change_user(id, body, &admin.actor(), &admin.token_hash)
+            .change_user(id, body, &admin.actor(), admin.session.as_deref())
             .await?,
     ))
 }
@@ -85,7 +85,7 @@ pub async fn update(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
 pub async fn deactivate(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppPath(id): AppPath<i64>,
 ) -> Result<axum::Json<User>, AppError> {
     let body = UpdateUser {
@@ -94,7 +94,7 @@ pub async fn deactivate(
     };
     Ok(axum::Json(
         state
-            .change_user(id, body, &admin.actor(), &admin.token_hash)
+            .change_user(id, body, &admin.actor(), admin.session.as_deref())
             .await?,
     ))
 }
@@ -106,7 +106,7 @@ pub async fn deactivate(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
 pub async fn reactivate(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppPath(id): AppPath<i64>,
 ) -> Result<axum::Json<User>, AppError> {
     let body = UpdateUser {
@@ -115,7 +115,7 @@ pub async fn reactivate(
     };
     Ok(axum::Json(
         state
-            .change_user(id, body, &admin.actor(), &admin.token_hash)
+            .change_user(id, body, &admin.actor(), admin.session.as_deref())
             .await?,
     ))
 }

@@ -74,7 +74,7 @@ pub async fn change_password(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
 pub async fn end_user_sessions(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppPath(id): AppPath<i64>,
 ) -> Result<axum::Json<SessionsEnded>, AppError> {
     let sessions_ended = state.end_user_sessions(id, &admin.actor()).await?;

@@ -29,7 +29,7 @@ pub async fn get(State(state): State<AppState>, _admin: Admin) -> axum::Json<Jwt
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn put(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppJson(patch): AppJson<JwtSettingsPatch>,
 ) -> Result<axum::Json<JwtSettingsView>, AppError> {
     Ok(axum::Json(
@@ -43,7 +43,7 @@ pub async fn put(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
 pub async fn put_mappings(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppJson(body): AppJson<SaveMappings>,
 ) -> Result<axum::Json<JwtSettingsView>, AppError> {
     Ok(axum::Json(
@@ -69,7 +69,7 @@ pub async fn preview_mappings(
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn put_password_login(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     AppJson(body): AppJson<EnablePasswordLogin>,
 ) -> Result<axum::Json<JwtSettingsView>, AppError> {
     let patch = JwtSettingsPatch {

@@ -132,7 +132,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
         crate::openapi::AdminOnly))]
 pub async fn rotate(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
 ) -> Result<axum::Json<AssertionKey>, AppError> {
     Ok(axum::Json(
         state.rotate_assertion_key(&admin.actor()).await?,

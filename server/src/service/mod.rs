@@ -18,6 +18,8 @@ mod groups;
 mod logout;
 mod mappings;
 mod people;
+pub mod provisioning;
+pub mod scim;
 mod session;
 mod sessions;
 mod settings;
@@ -41,12 +43,18 @@ pub struct Actor {
     pub email: Option<String>,
     /// The client address.
     pub ip: Option<String>,
+    /// What acts when it is not a person (SPEC §12): `"scim"`, or `"api_key:<name>"`.
+    pub source: Option<String>,
 }
 
 impl Actor {
     /// An actor from an address alone (before anyone is known).
     pub fn at(ip: Option<String>) -> Self {
-        Self { email: None, ip }
+        Self {
+            email: None,
+            ip,
+            source: None,
+        }
     }
 
     /// The same address, acting as `email`.
@@ -54,6 +62,16 @@ impl Actor {
         Self {
             email: Some(email.to_owned()),
             ip: self.ip.clone(),
+            source: self.source.clone(),
+        }
+    }
+
+    /// The same address, acting as `source` (SCIM, an API key).
+    pub fn as_source(&self, source: String) -> Self {
+        Self {
+            email: None,
+            ip: self.ip.clone(),
+            source: Some(source),
         }
     }
 
@@ -69,6 +87,7 @@ impl Actor {
             event,
             actor_email: self.email.as_deref(),
             ip: self.ip.as_deref(),
+            source: self.source.as_deref(),
             details,
             at,
         };
@@ -85,13 +104,24 @@ impl Service {
         event: AuditEvent,
         details: serde_json::Value,
     ) {
+        self.audit_alone(actor, event, details).await;
+    }
+
+    /// Writes one audit entry in a transaction of its own (a SCIM read, a refused request). A
+    /// failure to write it is logged, never turned into a different answer.
+    pub(crate) async fn audit_alone(
+        &self,
+        actor: &Actor,
+        event: AuditEvent,
+        details: serde_json::Value,
+    ) {
         let result = async {
             let mut tx = self.store.begin().await?;
             actor.audit(&mut tx, event, details, self.now()).await?;
             Ok::<_, AppError>(tx.commit().await?)
         };
         if let Err(error) = result.await {
-            tracing::error!(%error, event = event.as_str(), "could not audit a refusal");
+            tracing::error!(%error, event = event.as_str(), "could not write an audit entry");
         }
     }
 

@@ -87,7 +87,7 @@ impl Service {
         id: UserId,
         body: UpdateUser,
         actor: &Actor,
-        caller_session: &str,
+        caller_session: Option<&str>,
     ) -> Result<User, AppError> {
         let password_hash = match &body.password {
             Some(password) => {
@@ -132,7 +132,10 @@ impl Service {
         let sessions_ended = if deactivated {
             sessions::delete_for_user(&mut tx, id).await?
         } else if password_hash.is_some() {
-            sessions::delete_others(&mut tx, id, caller_session).await?
+            match caller_session {
+                Some(keep) => sessions::delete_others(&mut tx, id, keep).await?,
+                None => sessions::delete_for_user(&mut tx, id).await?,
+            }
         } else {
             0
         };

@@ -226,6 +226,7 @@ pub async fn create_first_admin(
     let actor = Actor {
         email: Some(fold_email(&body.email)),
         ip: None,
+        source: None,
     };
     actor
         .audit(

@@ -14,6 +14,8 @@ pub struct AuditRecord<'a> {
     pub actor_email: Option<&'a str>,
     /// The client address.
     pub ip: Option<&'a str>,
+    /// What acted when not a person (`"scim"`, `"api_key:<name>"`).
+    pub source: Option<&'a str>,
     /// Details as a JSON object (already redacted).
     pub details: serde_json::Value,
     /// Unix seconds.
@@ -23,13 +25,15 @@ pub struct AuditRecord<'a> {
 /// Writes an entry inside the caller's transaction.
 pub async fn record(tx: &mut Tx, entry: &AuditRecord<'_>) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO audit_log (at, event, actor_email, ip, details) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO audit_log (at, event, actor_email, ip, details, source) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(entry.at)
     .bind(entry.event.as_str())
     .bind(entry.actor_email)
     .bind(entry.ip)
     .bind(entry.details.to_string())
+    .bind(entry.source)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -45,7 +49,7 @@ pub async fn page(
         .fetch_one(&mut *conn)
         .await?;
     let rows = sqlx::query(
-        "SELECT id, at, event, actor_email, ip, details FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2",
+        "SELECT id, at, event, actor_email, ip, details, source FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2",
     )
     .bind(limit)
     .bind(offset)
@@ -65,8 +69,19 @@ pub async fn page(
             event,
             actor_email: row.try_get("actor_email")?,
             ip: row.try_get("ip")?,
+            source: row.try_get("source")?,
             details: serde_json::from_str(&details).unwrap_or_default(),
         });
     }
     Ok((entries, total))
+}
+
+/// When `source` last acted (Unix seconds), if ever.
+pub async fn last_at(conn: &mut AnyConnection, source: &str) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT MAX(at) FROM audit_log WHERE source = $1")
+            .bind(source)
+            .fetch_one(conn)
+            .await?,
+    )
 }

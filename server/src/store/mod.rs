@@ -6,10 +6,12 @@
 //! visible — which is where the session cache is invalidated, so no write path can forget to.
 //! Reads take any connection ([`Store::conn`], or a `Tx` for reads inside a transaction).
 
+pub mod api_keys;
 pub mod assertion_keys;
 pub mod audit;
 pub mod groups;
 pub mod login_attempts;
+pub mod scim;
 mod session_cache;
 pub mod sessions;
 pub mod settings;

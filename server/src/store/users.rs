@@ -38,7 +38,7 @@ impl std::fmt::Debug for UserRow {
     }
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
         id: row.try_get("id")?,
         email: row.try_get("email")?,

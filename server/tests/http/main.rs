@@ -17,6 +17,7 @@ mod ops;
 mod password;
 mod people;
 mod postgres;
+mod scim;
 mod sessions;
 mod settings;
 mod sso;

@@ -191,3 +191,34 @@ pub(crate) fn key_ci(object: &serde_json::Map<String, Value>, name: &str) -> Opt
         .find(|key| key.eq_ignore_ascii_case(name))
         .cloned()
 }
+
+/// Applies `attributes` (keep only these, besides `schemas`, `id` and `meta`) or
+/// `excludedAttributes` (drop these) to a resource (RFC 7644 §3.9); top-level names, comma-separated.
+pub fn project(resource: &mut Value, attributes: Option<&str>, excluded: Option<&str>) {
+    let names = |list: &str| -> Vec<String> {
+        list.split(',')
+            .map(|name| {
+                filter::split_uri(name.trim())
+                    .1
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .filter(|name| !name.is_empty())
+            .collect()
+    };
+    let Some(object) = resource.as_object_mut() else {
+        return;
+    };
+    let always = ["schemas", "id", "meta"];
+    if let Some(keep) = attributes.map(names) {
+        object.retain(|key, _| {
+            always.iter().any(|a| a == key) || keep.iter().any(|k| k.eq_ignore_ascii_case(key))
+        });
+    } else if let Some(drop) = excluded.map(names) {
+        object.retain(|key, _| {
+            always.iter().any(|a| a == key) || !drop.iter().any(|d| d.eq_ignore_ascii_case(key))
+        });
+    }
+}

@@ -1,0 +1,528 @@
+//! SCIM 2.0 under `/api/scim/v2/` (SPEC §12): authenticated by the SCIM bearer token alone (no
+//! cookie, no same-origin rule), answered in `application/scim+json`, errors in SCIM's shape. Every
+//! request is audited with source "scim": writes by their use case, reads and refusals here.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use lanyard_api::AuditEvent;
+use lanyard_core::scim::{self, Paging, ScimError, ScimType, discovery, list_response};
+use serde_json::{Value, json};
+
+use crate::auth::Client;
+use crate::error::AppError;
+use crate::service::Actor;
+use crate::service::provisioning::SCIM_SOURCE;
+use crate::service::scim::ListQuery;
+use crate::state::AppState;
+
+/// A SCIM answer: a resource (with its `ETag`), a list, nothing (`204`), or a SCIM error.
+pub struct Scim(Result<(StatusCode, Option<Value>), AppError>);
+
+/// Which `scimType` a refusal carried, for the audit entry written after the response.
+#[derive(Clone, Copy)]
+struct Refused(Option<ScimType>);
+
+impl IntoResponse for Scim {
+    fn into_response(self) -> Response {
+        match self.0 {
+            Ok((status, body)) => {
+                let etag = body
+                    .as_ref()
+                    .and_then(scim::resources::version)
+                    .and_then(|v| HeaderValue::from_str(v).ok());
+                let mut response = match body {
+                    Some(body) => (status, axum::Json(body)).into_response(),
+                    None => status.into_response(),
+                };
+                let headers = response.headers_mut();
+                if status != StatusCode::NO_CONTENT {
+                    headers.insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(scim::CONTENT_TYPE),
+                    );
+                }
+                if let Some(etag) = etag {
+                    headers.insert(header::ETAG, etag);
+                }
+                response
+            }
+            Err(error) => {
+                let kind = match &error {
+                    AppError::Scim(e) => e.scim_type,
+                    _ => None,
+                };
+                let mut response = error.into_scim_response();
+                response.extensions_mut().insert(Refused(kind));
+                response
+            }
+        }
+    }
+}
+
+fn ok(body: Result<Value, AppError>) -> Scim {
+    Scim(body.map(|body| (StatusCode::OK, Some(body))))
+}
+
+/// The SCIM base URL (`https://site/api/scim/v2`).
+pub fn endpoint(state: &AppState, headers: &HeaderMap) -> Result<String, AppError> {
+    let snapshot = state.settings();
+    let site = state.site_url(&snapshot.settings, headers)?;
+    Ok(format!(
+        "{}/api/scim/v2",
+        site.as_str().trim_end_matches('/')
+    ))
+}
+
+/// The token check, and one audit entry per read or refusal (writes audit themselves).
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let actor = Actor::at(crate::auth::peer_ip_of(&request).map(|ip| ip.to_string()))
+        .as_source(SCIM_SOURCE.to_owned());
+    let bearer = crate::session::bearer_from(request.headers());
+    let response = match state.scim_token_ok(bearer.as_deref()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => Scim(Err(error)).into_response(),
+    };
+    let status = response.status();
+    if method == Method::GET || !status.is_success() {
+        let mut details =
+            json!({"method": method.as_str(), "path": path, "status": status.as_u16()});
+        if let Some(Refused(Some(kind))) = response.extensions().get::<Refused>() {
+            details["scim_type"] = json!(kind.as_str());
+        }
+        state
+            .audit_alone(&actor, AuditEvent::ScimRequest, details)
+            .await;
+    }
+    response
+}
+
+/// A JSON body, whatever its media type says (IdPs send `application/scim+json` or
+/// `application/json`); `invalidSyntax` when it is not JSON.
+fn json_body(body: &Bytes) -> Result<Value, AppError> {
+    serde_json::from_slice(body)
+        .map_err(|_| ScimError::bad(ScimType::InvalidSyntax, "The body is not valid JSON.").into())
+}
+
+/// A list's query: `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`.
+struct ListParams {
+    filter: Option<String>,
+    paging: Paging,
+    attributes: Option<String>,
+    excluded: Option<String>,
+}
+
+fn list_params(query: Option<&str>) -> Result<ListParams, AppError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.clone())
+    };
+    Ok(ListParams {
+        paging: Paging::from_query(get("startIndex").as_deref(), get("count").as_deref())?,
+        filter: get("filter").filter(|f| !f.trim().is_empty()),
+        attributes: get("attributes"),
+        excluded: get("excludedAttributes"),
+    })
+}
+
+fn projected(mut body: Value, params: &ListParams) -> Value {
+    let (attributes, excluded) = (params.attributes.as_deref(), params.excluded.as_deref());
+    match body.get_mut("Resources").and_then(Value::as_array_mut) {
+        Some(resources) => resources
+            .iter_mut()
+            .for_each(|resource| scim::project(resource, attributes, excluded)),
+        None => scim::project(&mut body, attributes, excluded),
+    }
+    body
+}
+
+fn if_match(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+}
+
+fn scim_actor(client: Client) -> Actor {
+    client.0.as_source(SCIM_SOURCE.to_owned())
+}
+
+/// `GET /api/scim/v2/ServiceProviderConfig`.
+#[utoipa::path(get, path = "/api/scim/v2/ServiceProviderConfig", tag = "scim", operation_id = "scim_service_provider_config", security(("scim" = [])),
+    responses((status = 200, description = "What this service provider supports (RFC 7644 §5).", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token, or SCIM is off.", content_type = "application/scim+json", body = Object)))]
+pub async fn service_provider_config(State(state): State<AppState>, headers: HeaderMap) -> Scim {
+    ok(endpoint(&state, &headers).map(|base| discovery::service_provider_config(&base)))
+}
+
+/// `GET /api/scim/v2/ResourceTypes`.
+#[utoipa::path(get, path = "/api/scim/v2/ResourceTypes", tag = "scim", operation_id = "scim_resource_types", security(("scim" = [])),
+    responses((status = 200, description = "User and Group.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
+pub async fn resource_types(State(state): State<AppState>, headers: HeaderMap) -> Scim {
+    ok(endpoint(&state, &headers).map(|base| {
+        let types = discovery::resource_types(&base);
+        let total = types.len();
+        list_response(
+            types,
+            total,
+            Paging {
+                start_index: 1,
+                count: total,
+            },
+        )
+    }))
+}
+
+/// `GET /api/scim/v2/Schemas`.
+#[utoipa::path(get, path = "/api/scim/v2/Schemas", tag = "scim", operation_id = "scim_schemas", security(("scim" = [])),
+    responses((status = 200, description = "The User and Group schemas (the attributes lanyard reads).", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
+pub async fn schemas(State(state): State<AppState>, headers: HeaderMap) -> Scim {
+    ok(endpoint(&state, &headers).map(|base| {
+        let schemas = discovery::schemas(&base);
+        let total = schemas.len();
+        list_response(
+            schemas,
+            total,
+            Paging {
+                start_index: 1,
+                count: total,
+            },
+        )
+    }))
+}
+
+/// `GET /api/scim/v2/Users`.
+#[utoipa::path(get, path = "/api/scim/v2/Users", tag = "scim", operation_id = "scim_users_list", security(("scim" = [])),
+    params(
+        ("filter" = Option<String>, Query, description = "An RFC 7644 filter, e.g. `userName eq \"a@example.com\"`."),
+        ("startIndex" = Option<String>, Query, description = "1-based index of the first result."),
+        ("count" = Option<String>, Query, description = "Page size, at most 200."),
+        ("attributes" = Option<String>, Query, description = "Attributes to return."),
+        ("excludedAttributes" = Option<String>, Query, description = "Attributes to leave out."),
+    ),
+    responses((status = 200, description = "A ListResponse of Users.", content_type = "application/scim+json", body = Object),
+        (status = 400, description = "`invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Scim {
+    ok(async {
+        let params = list_params(query.as_deref())?;
+        let base = endpoint(&state, &headers)?;
+        let query = ListQuery {
+            filter: params.filter.as_deref(),
+            paging: params.paging,
+        };
+        Ok(projected(
+            state.scim_list_users(&base, query).await?,
+            &params,
+        ))
+    }
+    .await)
+}
+
+/// `POST /api/scim/v2/Users`.
+#[utoipa::path(post, path = "/api/scim/v2/Users", tag = "scim", operation_id = "scim_users_create", security(("scim" = [])),
+    request_body(content = Object, content_type = "application/scim+json"),
+    responses((status = 201, description = "The User.", content_type = "application/scim+json", body = Object),
+        (status = 400, description = "`invalidSyntax` or `invalidValue`.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 409, description = "`uniqueness`: the userName is taken.", content_type = "application/scim+json", body = Object)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    body: Bytes,
+) -> Scim {
+    Scim(
+        async {
+            let base = endpoint(&state, &headers)?;
+            let user = state
+                .scim_create_user(&base, &json_body(&body)?, &scim_actor(client))
+                .await?;
+            Ok((StatusCode::CREATED, Some(user)))
+        }
+        .await,
+    )
+}
+
+/// `GET /api/scim/v2/Users/{id}`.
+#[utoipa::path(get, path = "/api/scim/v2/Users/{id}", tag = "scim", operation_id = "scim_users_get", security(("scim" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses((status = 200, description = "The User.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 404, description = "No such user.", content_type = "application/scim+json", body = Object)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Scim {
+    ok(async {
+        let params = list_params(query.as_deref())?;
+        let base = endpoint(&state, &headers)?;
+        Ok(projected(state.scim_get_user(&base, &id).await?, &params))
+    }
+    .await)
+}
+
+/// `PUT /api/scim/v2/Users/{id}`.
+#[utoipa::path(put, path = "/api/scim/v2/Users/{id}", tag = "scim", operation_id = "scim_users_replace", security(("scim" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    request_body(content = Object, content_type = "application/scim+json"),
+    responses((status = 200, description = "The User.", content_type = "application/scim+json", body = Object),
+        (status = 400, description = "`invalidSyntax`, `invalidValue` or `mutability`.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 404, description = "No such user.", content_type = "application/scim+json", body = Object),
+        (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
+        (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
+pub async fn replace_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Scim {
+    ok(async {
+        let base = endpoint(&state, &headers)?;
+        state
+            .scim_replace_user(
+                &base,
+                &id,
+                &json_body(&body)?,
+                if_match(&headers),
+                &scim_actor(client),
+            )
+            .await
+    }
+    .await)
+}
+
+/// `PATCH /api/scim/v2/Users/{id}`.
+#[utoipa::path(patch, path = "/api/scim/v2/Users/{id}", tag = "scim", operation_id = "scim_users_patch", security(("scim" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    request_body(content = Object, content_type = "application/scim+json"),
+    responses((status = 200, description = "The User.", content_type = "application/scim+json", body = Object),
+        (status = 400, description = "`invalidSyntax`, `invalidValue`, `invalidPath`, `noTarget` or `mutability`.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 404, description = "No such user.", content_type = "application/scim+json", body = Object),
+        (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
+        (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
+pub async fn patch_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Scim {
+    ok(async {
+        let base = endpoint(&state, &headers)?;
+        state
+            .scim_patch_user(
+                &base,
+                &id,
+                &json_body(&body)?,
+                if_match(&headers),
+                &scim_actor(client),
+            )
+            .await
+    }
+    .await)
+}
+
+/// `DELETE /api/scim/v2/Users/{id}`: deactivates the user and ends their sessions.
+#[utoipa::path(delete, path = "/api/scim/v2/Users/{id}", tag = "scim", operation_id = "scim_users_delete", security(("scim" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses((status = 204, description = "Deactivated; every session ended."),
+        (status = 400, description = "`invalidValue`: the last active administrator.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 404, description = "No such user.", content_type = "application/scim+json", body = Object)))]
+pub async fn delete_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path(id): Path<String>,
+) -> Scim {
+    Scim(
+        async {
+            let base = endpoint(&state, &headers)?;
+            state
+                .scim_delete_user(&base, &id, if_match(&headers), &scim_actor(client))
+                .await?;
+            Ok((StatusCode::NO_CONTENT, None))
+        }
+        .await,
+    )
+}
+
+/// `GET /api/scim/v2/Groups`.
+#[utoipa::path(get, path = "/api/scim/v2/Groups", tag = "scim", operation_id = "scim_groups_list", security(("scim" = [])),
+    params(
+        ("filter" = Option<String>, Query, description = "An RFC 7644 filter, e.g. `displayName eq \"Finance\"`."),
+        ("startIndex" = Option<String>, Query, description = "1-based index of the first result."),
+        ("count" = Option<String>, Query, description = "Page size, at most 200."),
+        ("attributes" = Option<String>, Query, description = "Attributes to return."),
+        ("excludedAttributes" = Option<String>, Query, description = "Attributes to leave out (e.g. `members`)."),
+    ),
+    responses((status = 200, description = "A ListResponse of Groups.", content_type = "application/scim+json", body = Object),
+        (status = 400, description = "`invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
+pub async fn list_groups(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Scim {
+    ok(async {
+        let params = list_params(query.as_deref())?;
+        let base = endpoint(&state, &headers)?;
+        let query = ListQuery {
+            filter: params.filter.as_deref(),
+            paging: params.paging,
+        };
+        Ok(projected(
+            state.scim_list_groups(&base, query).await?,
+            &params,
+        ))
+    }
+    .await)
+}
+
+/// `POST /api/scim/v2/Groups`.
+#[utoipa::path(post, path = "/api/scim/v2/Groups", tag = "scim", operation_id = "scim_groups_create", security(("scim" = [])),
+    request_body(content = Object, content_type = "application/scim+json"),
+    responses((status = 201, description = "The Group.", content_type = "application/scim+json", body = Object),
+        (status = 400, description = "`invalidSyntax` or `invalidValue`.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 409, description = "`uniqueness`: the name is taken.", content_type = "application/scim+json", body = Object)))]
+pub async fn create_group(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    body: Bytes,
+) -> Scim {
+    Scim(
+        async {
+            let base = endpoint(&state, &headers)?;
+            let group = state
+                .scim_create_group(&base, &json_body(&body)?, &scim_actor(client))
+                .await?;
+            Ok((StatusCode::CREATED, Some(group)))
+        }
+        .await,
+    )
+}
+
+/// `GET /api/scim/v2/Groups/{id}`.
+#[utoipa::path(get, path = "/api/scim/v2/Groups/{id}", tag = "scim", operation_id = "scim_groups_get", security(("scim" = [])),
+    params(("id" = String, Path, description = "The group's id.")),
+    responses((status = 200, description = "The Group.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 404, description = "No such group.", content_type = "application/scim+json", body = Object)))]
+pub async fn get_group(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Scim {
+    ok(async {
+        let params = list_params(query.as_deref())?;
+        let base = endpoint(&state, &headers)?;
+        Ok(projected(state.scim_get_group(&base, &id).await?, &params))
+    }
+    .await)
+}
+
+/// `PUT /api/scim/v2/Groups/{id}`.
+#[utoipa::path(put, path = "/api/scim/v2/Groups/{id}", tag = "scim", operation_id = "scim_groups_replace", security(("scim" = [])),
+    params(("id" = String, Path, description = "The group's id.")),
+    request_body(content = Object, content_type = "application/scim+json"),
+    responses((status = 200, description = "The Group.", content_type = "application/scim+json", body = Object),
+        (status = 400, description = "`invalidSyntax`, `invalidValue` or `mutability`.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 404, description = "No such group.", content_type = "application/scim+json", body = Object),
+        (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
+        (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
+pub async fn replace_group(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Scim {
+    ok(async {
+        let base = endpoint(&state, &headers)?;
+        state
+            .scim_replace_group(
+                &base,
+                &id,
+                &json_body(&body)?,
+                if_match(&headers),
+                &scim_actor(client),
+            )
+            .await
+    }
+    .await)
+}
+
+/// `PATCH /api/scim/v2/Groups/{id}`.
+#[utoipa::path(patch, path = "/api/scim/v2/Groups/{id}", tag = "scim", operation_id = "scim_groups_patch", security(("scim" = [])),
+    params(("id" = String, Path, description = "The group's id.")),
+    request_body(content = Object, content_type = "application/scim+json"),
+    responses((status = 200, description = "The Group.", content_type = "application/scim+json", body = Object),
+        (status = 400, description = "`invalidSyntax`, `invalidValue`, `invalidPath`, `noTarget` or `mutability`.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 404, description = "No such group.", content_type = "application/scim+json", body = Object),
+        (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
+        (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
+pub async fn patch_group(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Scim {
+    ok(async {
+        let base = endpoint(&state, &headers)?;
+        state
+            .scim_patch_group(
+                &base,
+                &id,
+                &json_body(&body)?,
+                if_match(&headers),
+                &scim_actor(client),
+            )
+            .await
+    }
+    .await)
+}
+
+/// `DELETE /api/scim/v2/Groups/{id}`: not a built-in group.
+#[utoipa::path(delete, path = "/api/scim/v2/Groups/{id}", tag = "scim", operation_id = "scim_groups_delete", security(("scim" = [])),
+    params(("id" = String, Path, description = "The group's id.")),
+    responses((status = 204, description = "Deleted (and removed from every mapping)."),
+        (status = 400, description = "`mutability`: a built-in group.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 404, description = "No such group.", content_type = "application/scim+json", body = Object)))]
+pub async fn delete_group(
+    State(state): State<AppState>,
+    client: Client,
+    Path(id): Path<String>,
+) -> Scim {
+    Scim(
+        async {
+            state.scim_delete_group(&id, &scim_actor(client)).await?;
+            Ok((StatusCode::NO_CONTENT, None))
+        }
+        .await,
+    )
+}

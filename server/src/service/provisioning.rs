@@ -1,0 +1,279 @@
+//! SCIM's switch and token, and API keys (SPEC §12). Secrets are made here from the OS's randomness,
+//! answered once, and stored only as SHA-256 hashes; checking one compares hashes in constant time.
+
+use lanyard_api::{
+    ApiKeyCreated, ApiKeyView, AuditEvent, CreateApiKey, ErrorCode, ScimStatus, ScimToken,
+};
+use lanyard_core::people::group_name;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use super::Actor;
+use crate::auth::rfc3339;
+use crate::error::AppError;
+use crate::session;
+use crate::state::Service;
+use crate::store::api_keys::{self, ApiKeyRow, NewApiKey};
+use crate::store::{ADMINISTRATORS, audit, groups, settings};
+
+/// The SCIM actor's `source`, and what `last_request` is looked up by.
+pub const SCIM_SOURCE: &str = "scim";
+/// API keys start with this, so a leaked one is recognisable (secret scanners, logs).
+const API_KEY_PREFIX: &str = "lanyard_";
+/// How much of a key the list shows.
+const SHOWN_CHARS: usize = API_KEY_PREFIX.len() + 6;
+
+/// A new random secret with `prefix`, and its stored hash.
+fn new_secret(prefix: &str) -> Result<(String, String), AppError> {
+    let (token, _) = session::new_token()?;
+    let secret = format!("{prefix}{token}");
+    let hash = session::hash_token(&secret);
+    Ok((secret, hash))
+}
+
+/// Whether `presented` hashes to `stored_hash`, in constant time.
+pub fn secret_matches(presented: &str, stored_hash: &str) -> bool {
+    let hash = session::hash_token(presented);
+    !stored_hash.is_empty() && bool::from(hash.as_bytes().ct_eq(stored_hash.as_bytes()))
+}
+
+impl Service {
+    /// SCIM's state; `endpoint` is the SCIM base URL.
+    pub async fn scim_status(&self, endpoint: String) -> Result<ScimStatus, AppError> {
+        let last = audit::last_at(&mut *self.store.conn().await?, SCIM_SOURCE).await?;
+        Ok(ScimStatus {
+            enabled: self.settings().settings.scim_enabled,
+            endpoint,
+            last_request: last.map(rfc3339),
+        })
+    }
+
+    /// Turns SCIM on (a new token, answered once, when it was off) or off (the token ends).
+    pub async fn enable_scim(
+        &self,
+        enabled: bool,
+        endpoint: String,
+        actor: &Actor,
+    ) -> Result<ScimToken, AppError> {
+        let current = self.settings().settings.clone();
+        if current.scim_enabled == enabled {
+            return Ok(ScimToken {
+                enabled,
+                token: None,
+                endpoint,
+            });
+        }
+        let (token, event) = if enabled {
+            (Some(new_secret("scim_")?), AuditEvent::ScimEnabled)
+        } else {
+            (None, AuditEvent::ScimDisabled)
+        };
+        self.save_scim(
+            enabled,
+            token.as_ref().map(|(_, hash)| hash.as_str()),
+            event,
+            actor,
+        )
+        .await?;
+        Ok(ScimToken {
+            enabled,
+            token: token.map(|(secret, _)| secret),
+            endpoint,
+        })
+    }
+
+    /// A new SCIM token (answered once); the old one ends. `invalid_request` while SCIM is off.
+    pub async fn rotate_scim_token(
+        &self,
+        endpoint: String,
+        actor: &Actor,
+    ) -> Result<ScimToken, AppError> {
+        if !self.settings().settings.scim_enabled {
+            return Err(ErrorCode::InvalidRequest.into());
+        }
+        let (secret, hash) = new_secret("scim_")?;
+        self.save_scim(true, Some(&hash), AuditEvent::ScimTokenRotated, actor)
+            .await?;
+        Ok(ScimToken {
+            enabled: true,
+            token: Some(secret),
+            endpoint,
+        })
+    }
+
+    async fn save_scim(
+        &self,
+        enabled: bool,
+        token_hash: Option<&str>,
+        event: AuditEvent,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let (mut next, version) = settings::load(&mut tx).await?;
+        next.scim_enabled = enabled;
+        next.scim_token_hash = token_hash.unwrap_or_default().to_owned();
+        let saved = settings::save(&mut tx, &next, version).await?;
+        actor.audit(&mut tx, event, json!({}), now).await?;
+        tx.commit().await?;
+        self.publish_settings(next, saved);
+        Ok(())
+    }
+
+    /// Whether `bearer` is the SCIM token (SCIM on), compared in constant time.
+    pub fn scim_token_ok(&self, bearer: Option<&str>) -> Result<(), AppError> {
+        use lanyard_core::scim::ScimError;
+        let snapshot = self.settings();
+        if !snapshot.settings.scim_enabled {
+            return Err(
+                ScimError::status(401, "SCIM provisioning is not enabled in lanyard.").into(),
+            );
+        }
+        match bearer {
+            Some(token) if secret_matches(token, &snapshot.settings.scim_token_hash) => Ok(()),
+            Some(_) => {
+                Err(ScimError::status(401, "The bearer token is not lanyard's SCIM token.").into())
+            }
+            None => Err(ScimError::status(
+                401,
+                "Send the SCIM token as \"Authorization: Bearer …\".",
+            )
+            .into()),
+        }
+    }
+
+    /// Every API key, by name.
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyView>, AppError> {
+        let rows = api_keys::list(&mut *self.store.conn().await?).await?;
+        Ok(rows.iter().map(key_view).collect())
+    }
+
+    /// Creates a key (answered once); `conflict` when the name is taken.
+    pub async fn create_api_key(
+        &self,
+        body: &CreateApiKey,
+        actor: &Actor,
+    ) -> Result<ApiKeyCreated, AppError> {
+        let name = group_name(&body.name)?;
+        let mut group_ids: Vec<i64> = body.group_ids.clone();
+        group_ids.sort_unstable();
+        group_ids.dedup();
+        if body.is_admin {
+            group_ids.retain(|&id| id != ADMINISTRATORS);
+        }
+        let (secret, hash) = new_secret(API_KEY_PREFIX)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let known = groups::ids(&mut tx).await?;
+        if group_ids.iter().any(|id| !known.contains(id))
+            || (!body.is_admin && group_ids.is_empty())
+        {
+            return Err(ErrorCode::InvalidRequest.into());
+        }
+        let id = api_keys::insert(
+            &mut tx,
+            &NewApiKey {
+                name,
+                key_hash: &hash,
+                prefix: &secret[..SHOWN_CHARS],
+                is_admin: body.is_admin,
+                group_ids: &group_ids,
+                created_by: actor.email.as_deref(),
+                now,
+            },
+        )
+        .await?;
+        let details =
+            json!({"api_key": id, "name": name, "is_admin": body.is_admin, "group_ids": group_ids});
+        actor
+            .audit(&mut tx, AuditEvent::ApiKeyCreated, details, now)
+            .await?;
+        let row = api_keys::find(&mut tx, id)
+            .await?
+            .ok_or(ErrorCode::NotFound)?;
+        tx.commit().await?;
+        Ok(ApiKeyCreated {
+            api_key: key_view(&row),
+            key: secret,
+        })
+    }
+
+    /// Replaces key `id` with a new one (answered once); the old one stops working at once.
+    pub async fn rotate_api_key(&self, id: i64, actor: &Actor) -> Result<ApiKeyCreated, AppError> {
+        let (secret, hash) = new_secret(API_KEY_PREFIX)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        api_keys::rotate(&mut tx, id, &hash, &secret[..SHOWN_CHARS], now).await?;
+        let row = api_keys::find(&mut tx, id)
+            .await?
+            .ok_or(ErrorCode::NotFound)?;
+        let details = json!({"api_key": id, "name": row.name});
+        actor
+            .audit(&mut tx, AuditEvent::ApiKeyRotated, details, now)
+            .await?;
+        tx.commit().await?;
+        Ok(ApiKeyCreated {
+            api_key: key_view(&row),
+            key: secret,
+        })
+    }
+
+    /// Deletes key `id`.
+    pub async fn delete_api_key(&self, id: i64, actor: &Actor) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let row = api_keys::find(&mut tx, id)
+            .await?
+            .ok_or(ErrorCode::NotFound)?;
+        api_keys::delete(&mut tx, id).await?;
+        let details = json!({"api_key": id, "name": row.name});
+        actor
+            .audit(&mut tx, AuditEvent::ApiKeyDeleted, details, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The key `presented` is, with its use recorded and audited; `invalid_api_key` when none.
+    pub async fn use_api_key(
+        &self,
+        presented: &str,
+        method: &str,
+        path: &str,
+        actor: &Actor,
+    ) -> Result<ApiKeyRow, AppError> {
+        let hash = session::hash_token(presented);
+        let row = api_keys::find_by_hash(&mut *self.store.conn().await?, &hash)
+            .await?
+            .ok_or(ErrorCode::InvalidApiKey)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        api_keys::touch(&mut tx, row.id, now).await?;
+        let actor = actor.as_source(api_key_source(&row.name));
+        let details = json!({"api_key": row.id, "method": method, "path": path});
+        actor
+            .audit(&mut tx, AuditEvent::ApiKeyUsed, details, now)
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}
+
+/// The audit `source` of an API key.
+pub fn api_key_source(name: &str) -> String {
+    format!("api_key:{name}")
+}
+
+fn key_view(row: &ApiKeyRow) -> ApiKeyView {
+    ApiKeyView {
+        id: row.id,
+        name: row.name.clone(),
+        prefix: format!("{}…", row.prefix),
+        is_admin: row.is_admin,
+        group_ids: row.group_ids.clone(),
+        created_by: row.created_by.clone(),
+        created_at: rfc3339(row.created_at),
+        rotated_at: row.rotated_at.map(rfc3339),
+        last_used_at: row.last_used_at.map(rfc3339),
+    }
+}

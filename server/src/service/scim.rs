@@ -1,0 +1,527 @@
+//! SCIM Users and Groups (SPEC §12): each request one use case with its own transaction and audit
+//! entry (source "scim"). lanyard-core says what a request means (filter, PATCH, resource ↔ user);
+//! this applies it with the admin API's rules: the last active administrator stays one, everyone
+//! stays in "All Users", built-in groups keep their names, deactivation ends every session.
+
+use lanyard_api::AuditEvent;
+use lanyard_core::people::{AdminState, check_admin_change};
+use lanyard_core::profile::normalize_email;
+use lanyard_core::scim::filter::{Attributes, Filter, GROUP_ATTRIBUTES, USER_ATTRIBUTES};
+use lanyard_core::scim::resources::{
+    self, GROUP_READ_ONLY, GroupInput, GroupRecord, USER_READ_ONLY, UserInput, UserRecord,
+};
+use lanyard_core::scim::{Paging, ScimError, ScimType, list_response, patch};
+use serde_json::{Value, json};
+
+use super::Actor;
+use crate::auth::rfc3339;
+use crate::error::AppError;
+use crate::state::Service;
+use crate::store::scim::{self, ScimGroupRow, ScimUserRow, UserWrite};
+use crate::store::{ADMINISTRATORS, ALL_USERS, NewUser, StoreError, Tx, groups, sessions, users};
+
+/// What a list request asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct ListQuery<'a> {
+    /// The `filter` parameter.
+    pub filter: Option<&'a str>,
+    /// `startIndex` and `count`.
+    pub paging: Paging,
+}
+
+/// A write's preconditions: the `If-Match` header, when sent.
+pub type IfMatch<'a> = Option<&'a str>;
+
+fn not_found(kind: &str, id: &str) -> AppError {
+    ScimError::status(404, format!("No {kind} has id \"{id}\".")).into()
+}
+
+fn conflict(error: StoreError, what: &str) -> AppError {
+    match error {
+        StoreError::Conflict => ScimError::conflict(format!("{what} is already taken")).into(),
+        other => other.into(),
+    }
+}
+
+fn user_json(row: &ScimUserRow, base: &str) -> Value {
+    resources::user_json(
+        &UserRecord {
+            id: row.user.id,
+            email: &row.user.email,
+            first_name: row.user.first_name.as_deref(),
+            last_name: row.user.last_name.as_deref(),
+            external_id: row.external_id.as_deref(),
+            active: row.user.is_active,
+            groups: &row.groups,
+            created: &rfc3339(row.created_at),
+            last_modified: &rfc3339(row.updated_at),
+        },
+        base,
+    )
+}
+
+fn group_json(row: &ScimGroupRow, base: &str) -> Value {
+    resources::group_json(
+        &GroupRecord {
+            id: row.id,
+            name: &row.name,
+            external_id: row.external_id.as_deref(),
+            members: &row.members,
+            created: &rfc3339(row.created_at),
+            last_modified: &rfc3339(row.updated_at),
+        },
+        base,
+    )
+}
+
+/// `412` when `if_match` is given and is not the resource's version (`*` matches any).
+fn check_if_match(resource: &Value, if_match: IfMatch<'_>) -> Result<(), AppError> {
+    match if_match {
+        Some(wanted)
+            if wanted.trim() != "*" && Some(wanted.trim()) != resources::version(resource) =>
+        {
+            Err(
+                ScimError::status(412, "The resource changed since the version in If-Match.")
+                    .into(),
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
+fn parse_id(id: &str, kind: &str) -> Result<i64, AppError> {
+    id.parse().map_err(|_| not_found(kind, id))
+}
+
+fn filtered(
+    resources: Vec<Value>,
+    filter: Option<&Filter>,
+    attributes: &Attributes,
+    paging: Paging,
+) -> Value {
+    let matching: Vec<Value> = resources
+        .into_iter()
+        .filter(|resource| filter.is_none_or(|f| f.matches(resource, attributes)))
+        .collect();
+    let total = matching.len();
+    list_response(paging.page(matching), total, paging)
+}
+
+impl Service {
+    /// `GET /Users`: filtered and paged; a filter pinning `userName` reads one row.
+    pub async fn scim_list_users(
+        &self,
+        base: &str,
+        query: ListQuery<'_>,
+    ) -> Result<Value, AppError> {
+        let filter = query
+            .filter
+            .map(|text| Filter::parse(text, &USER_ATTRIBUTES))
+            .transpose()?;
+        let pinned = filter.as_ref().and_then(Filter::pinned_email);
+        let rows = match pinned.map(normalize_email) {
+            // An email no user can have: nothing matches.
+            Some(Err(_)) => Vec::new(),
+            Some(Ok(email)) => {
+                scim::users(&mut *self.store.conn().await?, None, Some(&email)).await?
+            }
+            None => scim::users(&mut *self.store.conn().await?, None, None).await?,
+        };
+        let resources = rows.iter().map(|row| user_json(row, base)).collect();
+        Ok(filtered(
+            resources,
+            filter.as_ref(),
+            &USER_ATTRIBUTES,
+            query.paging,
+        ))
+    }
+
+    /// `GET /Users/{id}`.
+    pub async fn scim_get_user(&self, base: &str, id: &str) -> Result<Value, AppError> {
+        let number = parse_id(id, "user")?;
+        let mut conn = self.store.conn().await?;
+        let row = scim::users(&mut conn, Some(number), None).await?;
+        row.first()
+            .map(|row| user_json(row, base))
+            .ok_or_else(|| not_found("user", id))
+    }
+
+    /// `POST /Users`: `409 uniqueness` when the `userName` is someone's.
+    pub async fn scim_create_user(
+        &self,
+        base: &str,
+        body: &Value,
+        actor: &Actor,
+    ) -> Result<Value, AppError> {
+        let input = resources::user_input(body)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let id = users::insert(
+            &mut tx,
+            &NewUser {
+                email: &input.email,
+                first_name: input.first_name.as_deref(),
+                last_name: input.last_name.as_deref(),
+                password_hash: None,
+                sso_source: None,
+                is_superuser: false,
+                login_attributes: None,
+                last_login: None,
+                sso_subject: None,
+                jwt_groups: None,
+                now,
+            },
+        )
+        .await
+        .map_err(|e| conflict(e, "userName"))?;
+        scim::write_user(&mut tx, id, &write_of(&input), now).await?;
+        let details = json!({"user": input.email, "user_id": id, "active": input.active});
+        actor
+            .audit(&mut tx, AuditEvent::UserCreated, details, now)
+            .await?;
+        let rows = scim::users(&mut tx, Some(id), None).await?;
+        tx.commit().await?;
+        rows.first()
+            .map(|row| user_json(row, base))
+            .ok_or_else(|| AppError::Internal("created user vanished".into()))
+    }
+
+    /// `PUT /Users/{id}`: the body replaces the user's SCIM attributes.
+    pub async fn scim_replace_user(
+        &self,
+        base: &str,
+        id: &str,
+        body: &Value,
+        if_match: IfMatch<'_>,
+        actor: &Actor,
+    ) -> Result<Value, AppError> {
+        let number = parse_id(id, "user")?;
+        resources::check_body_id(body, number)?;
+        let input = resources::user_input(body)?;
+        self.write_user(base, id, if_match, actor, |_| Ok(input))
+            .await
+    }
+
+    /// `PATCH /Users/{id}`: the operations applied to the user as SCIM shows it, then stored as a
+    /// `PUT` of the result would be.
+    pub async fn scim_patch_user(
+        &self,
+        base: &str,
+        id: &str,
+        body: &Value,
+        if_match: IfMatch<'_>,
+        actor: &Actor,
+    ) -> Result<Value, AppError> {
+        let operations = patch::parse(body, &USER_ATTRIBUTES)?;
+        self.write_user(base, id, if_match, actor, |current| {
+            let mut object = current.as_object().cloned().unwrap_or_default();
+            patch::apply(&mut object, &operations, &USER_ATTRIBUTES)?;
+            let after = Value::Object(object);
+            resources::check_read_only(current, &after, USER_READ_ONLY)?;
+            resources::user_input(&after)
+        })
+        .await
+    }
+
+    /// `DELETE /Users/{id}`: deactivates the user and ends every session of theirs (SPEC §12).
+    pub async fn scim_delete_user(
+        &self,
+        base: &str,
+        id: &str,
+        if_match: IfMatch<'_>,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
+        self.write_user(base, id, if_match, actor, |current| {
+            let mut input = resources::user_input(current)?;
+            input.active = false;
+            Ok(input)
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn write_user(
+        &self,
+        base: &str,
+        id: &str,
+        if_match: IfMatch<'_>,
+        actor: &Actor,
+        change: impl FnOnce(&Value) -> Result<UserInput, ScimError>,
+    ) -> Result<Value, AppError> {
+        let number = parse_id(id, "user")?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let rows = scim::users(&mut tx, Some(number), None).await?;
+        let row = rows.first().ok_or_else(|| not_found("user", id))?;
+        let current = user_json(row, base);
+        check_if_match(&current, if_match)?;
+        let input = change(&current)?;
+        let is_admin = row.groups.iter().any(|(group, _)| *group == ADMINISTRATORS);
+        check_admin_change(
+            AdminState {
+                is_admin,
+                is_active: row.user.is_active,
+            },
+            AdminState {
+                is_admin,
+                is_active: input.active,
+            },
+            users::active_admin_count(&mut tx).await?,
+        )
+        .map_err(|_| {
+            ScimError::bad(
+                ScimType::InvalidValue,
+                "This would leave no active administrator.",
+            )
+        })?;
+        scim::write_user(&mut tx, number, &write_of(&input), now)
+            .await
+            .map_err(|e| conflict(e, "userName"))?;
+        let sessions_ended = if row.user.is_active && !input.active {
+            sessions::delete_for_user(&mut tx, number).await?
+        } else {
+            0
+        };
+        let details = json!({
+            "user": input.email, "user_id": number, "active": input.active,
+            "sessions_ended": sessions_ended,
+        });
+        actor
+            .audit(&mut tx, AuditEvent::UserUpdated, details, now)
+            .await?;
+        let rows = scim::users(&mut tx, Some(number), None).await?;
+        tx.commit().await?;
+        rows.first()
+            .map(|row| user_json(row, base))
+            .ok_or_else(|| not_found("user", id))
+    }
+
+    /// `GET /Groups`: filtered and paged.
+    pub async fn scim_list_groups(
+        &self,
+        base: &str,
+        query: ListQuery<'_>,
+    ) -> Result<Value, AppError> {
+        let filter = query
+            .filter
+            .map(|text| Filter::parse(text, &GROUP_ATTRIBUTES))
+            .transpose()?;
+        let rows = scim::groups(&mut *self.store.conn().await?, None).await?;
+        let resources = rows.iter().map(|row| group_json(row, base)).collect();
+        Ok(filtered(
+            resources,
+            filter.as_ref(),
+            &GROUP_ATTRIBUTES,
+            query.paging,
+        ))
+    }
+
+    /// `GET /Groups/{id}`.
+    pub async fn scim_get_group(&self, base: &str, id: &str) -> Result<Value, AppError> {
+        let number = parse_id(id, "group")?;
+        let rows = scim::groups(&mut *self.store.conn().await?, Some(number)).await?;
+        rows.first()
+            .map(|row| group_json(row, base))
+            .ok_or_else(|| not_found("group", id))
+    }
+
+    /// `POST /Groups`: `409 uniqueness` when the name is taken.
+    pub async fn scim_create_group(
+        &self,
+        base: &str,
+        body: &Value,
+        actor: &Actor,
+    ) -> Result<Value, AppError> {
+        let input = resources::group_input(body)?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let id = groups::create(&mut tx, &input.name)
+            .await
+            .map_err(|e| conflict(e, "displayName"))?;
+        scim::write_group(&mut tx, id, &input.name, input.external_id.as_deref(), now).await?;
+        let details = json!({"group": id, "name": input.name});
+        actor
+            .audit(&mut tx, AuditEvent::GroupCreated, details, now)
+            .await?;
+        set_members(&mut tx, id, &[], &input.members, actor, now).await?;
+        let rows = scim::groups(&mut tx, Some(id)).await?;
+        tx.commit().await?;
+        rows.first()
+            .map(|row| group_json(row, base))
+            .ok_or_else(|| AppError::Internal("created group vanished".into()))
+    }
+
+    /// `PUT /Groups/{id}`.
+    pub async fn scim_replace_group(
+        &self,
+        base: &str,
+        id: &str,
+        body: &Value,
+        if_match: IfMatch<'_>,
+        actor: &Actor,
+    ) -> Result<Value, AppError> {
+        let number = parse_id(id, "group")?;
+        resources::check_body_id(body, number)?;
+        let input = resources::group_input(body)?;
+        self.write_group(base, id, if_match, actor, |_| Ok(input))
+            .await
+    }
+
+    /// `PATCH /Groups/{id}`: members added and removed, the name replaced.
+    pub async fn scim_patch_group(
+        &self,
+        base: &str,
+        id: &str,
+        body: &Value,
+        if_match: IfMatch<'_>,
+        actor: &Actor,
+    ) -> Result<Value, AppError> {
+        let operations = patch::parse(body, &GROUP_ATTRIBUTES)?;
+        self.write_group(base, id, if_match, actor, |current| {
+            let mut object = current.as_object().cloned().unwrap_or_default();
+            patch::apply(&mut object, &operations, &GROUP_ATTRIBUTES)?;
+            let after = Value::Object(object);
+            resources::check_read_only(current, &after, GROUP_READ_ONLY)?;
+            resources::group_input(&after)
+        })
+        .await
+    }
+
+    /// `DELETE /Groups/{id}`: not a built-in group; it leaves every mapping too.
+    pub async fn scim_delete_group(&self, id: &str, actor: &Actor) -> Result<(), AppError> {
+        let number = parse_id(id, "group")?;
+        match groups::is_builtin(&mut *self.store.conn().await?, number).await {
+            Ok(true) => {
+                return Err(ScimError::bad(
+                    ScimType::Mutability,
+                    "The built-in groups cannot be deleted.",
+                )
+                .into());
+            }
+            Err(StoreError::NotFound) => return Err(not_found("group", id)),
+            Err(other) => return Err(other.into()),
+            Ok(false) => {}
+        }
+        self.delete_group(number, actor).await
+    }
+
+    async fn write_group(
+        &self,
+        base: &str,
+        id: &str,
+        if_match: IfMatch<'_>,
+        actor: &Actor,
+        change: impl FnOnce(&Value) -> Result<GroupInput, ScimError>,
+    ) -> Result<Value, AppError> {
+        let number = parse_id(id, "group")?;
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let rows = scim::groups(&mut tx, Some(number)).await?;
+        let row = rows.first().ok_or_else(|| not_found("group", id))?;
+        let current = group_json(row, base);
+        check_if_match(&current, if_match)?;
+        let input = change(&current)?;
+        if row.builtin && input.name != row.name {
+            return Err(ScimError::bad(
+                ScimType::Mutability,
+                "The built-in groups cannot be renamed.",
+            )
+            .into());
+        }
+        scim::write_group(
+            &mut tx,
+            number,
+            &input.name,
+            input.external_id.as_deref(),
+            now,
+        )
+        .await
+        .map_err(|e| conflict(e, "displayName"))?;
+        if input.name != row.name {
+            let details = json!({"group": number, "name": input.name});
+            actor
+                .audit(&mut tx, AuditEvent::GroupRenamed, details, now)
+                .await?;
+        }
+        let before: Vec<i64> = row.members.iter().map(|(user, _)| *user).collect();
+        set_members(&mut tx, number, &before, &input.members, actor, now).await?;
+        let rows = scim::groups(&mut tx, Some(number)).await?;
+        tx.commit().await?;
+        rows.first()
+            .map(|row| group_json(row, base))
+            .ok_or_else(|| not_found("group", id))
+    }
+}
+
+fn write_of(input: &UserInput) -> UserWrite<'_> {
+    UserWrite {
+        email: &input.email,
+        first_name: input.first_name.as_deref(),
+        last_name: input.last_name.as_deref(),
+        external_id: input.external_id.as_deref(),
+        active: input.active,
+    }
+}
+
+/// Makes `group`'s members `wanted` (from `before`), audited; every member must be a user,
+/// "All Users" keeps everyone, and "Administrators" keeps an active member.
+async fn set_members(
+    tx: &mut Tx,
+    group: i64,
+    before: &[i64],
+    wanted: &[i64],
+    actor: &Actor,
+    now: i64,
+) -> Result<(), AppError> {
+    let mut wanted = wanted.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let added: Vec<i64> = wanted
+        .iter()
+        .copied()
+        .filter(|id| !before.contains(id))
+        .collect();
+    let removed: Vec<i64> = before
+        .iter()
+        .copied()
+        .filter(|id| !wanted.contains(id))
+        .collect();
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    if group == ALL_USERS {
+        return Err(ScimError::bad(
+            ScimType::Mutability,
+            "Everyone is in All Users: its members cannot change.",
+        )
+        .into());
+    }
+    let existing = scim::existing_users(tx, &added).await?;
+    if let Some(missing) = added.iter().find(|id| !existing.contains(id)) {
+        return Err(ScimError::bad(
+            ScimType::InvalidValue,
+            format!("No user has id \"{missing}\"."),
+        )
+        .into());
+    }
+    for &user in &added {
+        users::add_membership(tx, user, group).await?;
+    }
+    for &user in &removed {
+        users::remove_membership(tx, user, group).await?;
+    }
+    if group == ADMINISTRATORS && users::active_admin_count(tx).await? == 0 {
+        return Err(ScimError::bad(
+            ScimType::InvalidValue,
+            "This would leave no active administrator.",
+        )
+        .into());
+    }
+    let changed: Vec<i64> = added.iter().chain(&removed).copied().collect();
+    scim::touch_users(tx, &changed, now).await?;
+    let details = json!({"group": group, "added": added, "removed": removed});
+    actor
+        .audit(tx, AuditEvent::GroupMembersChanged, details, now)
+        .await?;
+    Ok(())
+}
