@@ -4,6 +4,7 @@
 #[macro_use]
 mod support;
 
+mod api_keys;
 mod binary;
 mod claim_rules;
 mod compat;
