@@ -8,8 +8,8 @@ use leptos_router::path;
 
 use crate::api;
 use crate::pages::{
-    AuditPage, AuthenticationPage, GroupsPage, JwtSettingsPage, LoginPage, MePage, NotFound,
-    PeoplePage, SetupPage,
+    ApiKeysPage, AuditPage, AuthenticationPage, GroupsPage, JwtSettingsPage, LoginPage, MePage,
+    NotFound, PeoplePage, SetupPage,
 };
 
 /// What the server said about this browser's session.
@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/people") view=PeoplePage/>
                     <Route path=path!("/admin/groups") view=GroupsPage/>
                     <Route path=path!("/admin/audit") view=AuditPage/>
+                    <Route path=path!("/admin/api-keys") view=ApiKeysPage/>
                 </Routes>
             </Show>
         </Router>

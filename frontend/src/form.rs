@@ -314,6 +314,9 @@ fn saved_settings(view: &JwtSettingsView) -> Settings {
         jwt_audiences: view.jwt_audiences.clone(),
         jwt_claim_rules: view.jwt_claim_rules.clone(),
         jwt_logout_uri: view.jwt_logout_uri.clone(),
+        // SCIM has its own card; the preview never needs it.
+        scim_enabled: false,
+        scim_token_hash: String::new(),
         jwt_keys: view
             .jwt_keys
             .iter()

@@ -25,6 +25,7 @@ pub fn AdminLayout(title: &'static str, children: ChildrenFn) -> impl IntoView {
                         <A href="/admin/people">"People"</A>
                         <A href="/admin/groups">"Groups"</A>
                         <A href="/admin/audit">"Audit"</A>
+                        <A href="/admin/api-keys">"API keys"</A>
                         <A href="/me">"Your account"</A>
                     </nav>
                     <button type="button" class="link" on:click=sign_out>"Sign out"</button>

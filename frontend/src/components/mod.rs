@@ -5,6 +5,7 @@ mod key_ring;
 mod layout;
 mod mappings_modal;
 mod notice;
+mod provisioning;
 mod sessions;
 mod token_preview;
 
@@ -13,5 +14,6 @@ pub use key_ring::KeyRingSection;
 pub use layout::AdminLayout;
 pub use mappings_modal::MappingsModal;
 pub use notice::{Notice, NoticeKind};
+pub use provisioning::{ProvisioningCard, copy_text};
 pub use sessions::{ChangePasswordForm, YourSessions};
 pub use token_preview::TokenPreview;

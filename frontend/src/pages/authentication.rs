@@ -7,7 +7,7 @@ use leptos_router::components::A;
 
 use crate::api;
 use crate::app::use_session;
-use crate::components::{AdminLayout, Notice, NoticeKind};
+use crate::components::{AdminLayout, Notice, NoticeKind, ProvisioningCard};
 
 /// The authentication settings page.
 #[component]
@@ -96,6 +96,7 @@ pub fn AuthenticationPage() -> impl IntoView {
                     <p class="help">"When off, only SSO signs users in (administrators without an SSO identity keep password access, so a broken IdP cannot lock you out)."</p>
                 </section>
             </Show>
+            <ProvisioningCard/>
         </AdminLayout>
     }
 }

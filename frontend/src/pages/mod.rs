@@ -1,5 +1,6 @@
 //! One file per page.
 
+mod api_keys;
 mod audit;
 mod authentication;
 mod groups;
@@ -9,6 +10,7 @@ mod me;
 mod people;
 mod setup;
 
+pub use api_keys::ApiKeysPage;
 pub use audit::AuditPage;
 pub use authentication::AuthenticationPage;
 pub use groups::GroupsPage;

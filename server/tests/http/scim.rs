@@ -368,6 +368,9 @@ async fn okta_and_entra_requests_get_the_answers_they_expect(server: Server) {
     assert!(scim_entries >= 20, "{scim_entries} entries");
 }
 
+/// A SCIM answer: status, `Content-Type`, body.
+type Answer = (u16, String, Value);
+
 /// Snapshot of everything SCIM shows, to prove a refusal changed nothing.
 async fn everything(server: &Server, token: &str) -> (Value, Value) {
     let (_, _, _, users) = scim(server, token, Method::GET, "/Users", None).await;
@@ -413,7 +416,7 @@ async fn bad_requests_get_scim_errors_and_change_nothing(server: Server) {
         }
     };
     let user_path = format!("/Users/{jane}");
-    let cases: Vec<(&str, u16, &str, (u16, String, Value))> = vec![
+    let cases: Vec<(&str, u16, &str, Answer)> = vec![
         (
             "malformed JSON",
             400,
