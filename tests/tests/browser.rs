@@ -622,6 +622,106 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.shot("12-people-actions").await;
     b.click_link("Authentication").await;
 
+    // User provisioning: SCIM on, the token shown once; the IdP (here: this test, over HTTP) creates
+    // someone with it, and the card shows when it last called.
+    b.set_toggle("Enable SCIM provisioning", true).await;
+    b.see("Copy the token now").await;
+    let scim_token = b
+        .find("//input[@data-testid='scim-token']".into())
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .expect("the token");
+    assert!(scim_token.starts_with("scim_"), "{scim_token}");
+    let endpoint = b
+        .field("SCIM endpoint (paste into your identity provider)")
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .expect("endpoint");
+    assert_eq!(endpoint, format!("{base}/api/scim/v2"));
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("{endpoint}/Users"))
+        .bearer_auth(&scim_token)
+        .header("content-type", "application/scim+json")
+        .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com","name":{"givenName":"Ada","familyName":"Lovelace"}}"#)
+        .send()
+        .await
+        .expect("SCIM create");
+    assert_eq!(created.status(), 201);
+    b.click_button("Copy").await;
+    b.see("Endpoint copied.").await;
+    b.scroll_to_id("scim-card-title").await;
+    b.shot("12c-provisioning").await;
+    b.driver.refresh().await.expect("reload");
+    b.see("Last request from your identity provider:").await;
+    let token_inputs = b
+        .driver
+        .find_all(By::Css("[data-testid=scim-token]"))
+        .await
+        .expect("query");
+    assert!(token_inputs.is_empty(), "the token is shown only once");
+
+    // API keys: an admin key, shown once, works without a session; rotating it ends the old one.
+    b.click_link("API keys").await;
+    b.path_is("/admin/api-keys").await;
+    b.see("No keys yet").await;
+    b.fill("Name", "Deploy bot").await;
+    b.click_button("Create key").await;
+    b.see("Key \"Deploy bot\" created. Copy it now").await;
+    let read_key = || async {
+        b.find("//input[@data-testid='new-api-key']".into())
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .expect("the key")
+    };
+    let key = read_key().await;
+    let people = http
+        .get(format!("{base}/api/user"))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .expect("API call");
+    assert_eq!(people.status(), 200);
+    assert!(
+        people
+            .text()
+            .await
+            .expect("body")
+            .contains("ada@example.com"),
+        "the SCIM user is listed"
+    );
+    b.find("//li[@data-testid='api-key'][contains(., 'Deploy bot')][contains(., 'Administrator')][contains(., 'by admin@example.com')]".into())
+        .await;
+    b.shot("12d-api-keys").await;
+    b.click_button("Rotate").await;
+    let question = b.dialog_text().await;
+    assert!(question.contains("stops working"), "{question}");
+    b.driver.accept_alert().await.expect("confirm");
+    b.see("Key \"Deploy bot\" replaced").await;
+    let mut rotated = read_key().await;
+    for _ in 0..50 {
+        if rotated != key {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        rotated = read_key().await;
+    }
+    assert_ne!(rotated, key);
+    let old = http
+        .get(format!("{base}/api/user"))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(old.status(), 401);
+    b.click_link("Authentication").await;
+
     // The mapping impact, before saving: Grace signed in with "analysts", so ticking Administrators
     // for it says she would join. Cancel saves nothing.
     b.click_link("Configure").await;

@@ -201,11 +201,11 @@ pub fn ApiKeysPage() -> impl IntoView {
                                 <strong>{key.name.clone()}</strong>
                                 <code>{key.prefix.clone()}</code>
                                 <span>{role(&key)}</span>
-                                <span class="help">{format!("created {}{by} · {used}", key.created_at)}</span>
                                 <span class="actions">
                                     <button type="button" on:click=move |_| rotate(for_rotate.clone())>"Rotate"</button>
                                     <button type="button" class="danger" on:click=move |_| delete(for_delete.clone())>"Delete"</button>
                                 </span>
+                                <span class="help">{format!("created {}{by} · {used}", key.created_at)}</span>
                             </li>
                         }
                     }/>

@@ -27,7 +27,7 @@ pub fn AuditPage() -> impl IntoView {
                         <tr>
                             <td>{entry.at}</td>
                             <td>{entry.event.as_str()}</td>
-                            <td>{entry.actor_email.unwrap_or_default()}</td>
+                            <td>{who(entry.actor_email, entry.source)}</td>
                             <td>{entry.ip.unwrap_or_default()}</td>
                             <td><code>{entry.details.to_string()}</code></td>
                         </tr>
@@ -35,5 +35,18 @@ pub fn AuditPage() -> impl IntoView {
                 </tbody>
             </table>
         </AdminLayout>
+    }
+}
+
+/// The person, else what acted for them: "SCIM", or "API key Deploy bot".
+fn who(email: Option<String>, source: Option<String>) -> String {
+    match (email, source) {
+        (Some(email), _) => email,
+        (None, Some(source)) if source == "scim" => "SCIM".into(),
+        (None, Some(source)) => match source.strip_prefix("api_key:") {
+            Some(name) => format!("API key {name}"),
+            None => source,
+        },
+        (None, None) => String::new(),
     }
 }
