@@ -822,4 +822,16 @@ async fn a_scim_deactivation_on_one_replica_ends_sessions_on_the_other() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(b.get_json(&ann_on_b, "/api/user/current").await.0, 401);
+    // And on A, where she also had a session.
+    let response = a
+        .sso(
+            &super::support::token(&claims("ann@example.com", json!({"jti": "second"}))),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        403,
+        "deactivated: no new session on A either"
+    );
 }
