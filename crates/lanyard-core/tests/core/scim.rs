@@ -372,3 +372,33 @@ fn paging_follows_rfc_7644() {
     );
     assert!(Paging::from_query(Some("x"), None).is_err());
 }
+
+proptest::proptest! {
+    /// Any text is parsed or refused with `invalidFilter`; nothing panics.
+    #[test]
+    fn any_filter_text_is_parsed_or_refused(text in "[ a-zA-Z.()\\[\\]\"\\\\:0-9]{0,60}") {
+        if let Err(error) = Filter::parse(&text, &USER_ATTRIBUTES) {
+            proptest::prop_assert_eq!(error.scim_type, Some(ScimType::InvalidFilter));
+        }
+    }
+
+    /// `userName eq` finds exactly the user whose email it names, in any ASCII letter case, and
+    /// `not` inverts it.
+    #[test]
+    fn user_name_eq_matches_exactly_that_user(local in "[a-z][a-z0-9.]{0,10}", upper in proptest::bool::ANY) {
+        let email = format!("{local}@example.com");
+        let asked = if upper { email.to_uppercase() } else { email.clone() };
+        let groups = [];
+        let resource = user_json(&UserRecord {
+            id: 1, email: &email, first_name: None, last_name: None, external_id: None, active: true,
+            groups: &groups, created: "2026-01-01T00:00:00Z", last_modified: "2026-01-01T00:00:00Z",
+        }, "https://sso.example/api/scim/v2");
+        let quoted = serde_json::to_string(&asked).expect("json");
+        let filter = Filter::parse(&format!("userName eq {quoted}"), &USER_ATTRIBUTES).expect("parses");
+        proptest::prop_assert!(filter.matches(&resource, &USER_ATTRIBUTES));
+        let negated = Filter::parse(&format!("not (userName eq {quoted})"), &USER_ATTRIBUTES).expect("parses");
+        proptest::prop_assert!(!negated.matches(&resource, &USER_ATTRIBUTES));
+        let other = Filter::parse(&format!("userName eq \"x{local}@example.com\""), &USER_ATTRIBUTES).expect("parses");
+        proptest::prop_assert!(!other.matches(&resource, &USER_ATTRIBUTES));
+    }
+}
