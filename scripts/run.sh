@@ -11,5 +11,7 @@ ensure_spa_tools
 build_spa
 say "build the server"
 cargo build --release --locked -p lanyard-server
+say "precompress the SPA (brotli and gzip beside each file)"
+target/release/lanyard precompress dist
 say "start lanyard on http://127.0.0.1:3000 (Ctrl-C stops it)"
 exec target/release/lanyard serve --demo-idp --static-dir dist "$@"

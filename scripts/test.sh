@@ -27,6 +27,8 @@ cargo build -p lanyard-core -p lanyard-api --target wasm32-unknown-unknown --loc
 build_spa
 say "build the server for the browser tests"
 cargo build -p lanyard-server --locked
+say "precompress the SPA (brotli and gzip beside each file)"
+target/debug/lanyard precompress dist
 
 say "tests"
 log=$(mktemp)

@@ -22,6 +22,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Bring the database schema up to date, then exit.
     Migrate(DatabaseArgs),
+    /// Write `.br` and `.gz` copies of the built SPA's files beside them, for `serve` to send to
+    /// browsers that accept them (run after `trunk build`; `make run` and `make test` do).
+    Precompress {
+        /// The built SPA (`dist`).
+        dir: std::path::PathBuf,
+    },
     /// Administer users.
     Admin {
         /// What to do.

@@ -14,6 +14,7 @@ pub mod limiter;
 pub mod metrics;
 pub mod openapi;
 pub mod passwords;
+pub mod precompress;
 pub mod routes;
 pub mod service;
 pub mod session;

@@ -56,6 +56,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())
         }
+        Command::Precompress { dir } => {
+            let report = lanyard_server::precompress::directory(&dir)
+                .map_err(|e| format!("cannot precompress {}: {e}", dir.display()))?;
+            for line in report {
+                tracing::info!("{line}");
+            }
+            Ok(())
+        }
         Command::Migrate(database) => {
             let store = Store::connect(&database.database_url)
                 .await

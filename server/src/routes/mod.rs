@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -110,8 +110,17 @@ pub fn app(state: AppState) -> Router {
     let csp = HeaderValue::from_str(&crate::csp::policy(index_html.as_deref()))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let router = if static_dir.join("index.html").is_file() {
-        let index = ServeFile::new(static_dir.join("index.html"));
-        router.fallback_service(ServeDir::new(static_dir).fallback(index))
+        // `.br`/`.gz` beside a file (`lanyard precompress`) are sent to browsers that accept them.
+        let index = ServeFile::new(static_dir.join("index.html"))
+            .precompressed_br()
+            .precompressed_gzip();
+        let files = ServeDir::new(static_dir)
+            .precompressed_br()
+            .precompressed_gzip()
+            .fallback(index);
+        router
+            .fallback_service(files)
+            .layer(middleware::from_fn(static_caching))
     } else {
         router.fallback(no_spa)
     };
@@ -146,6 +155,48 @@ async fn no_spa() -> Html<&'static str> {
          <p>The API, <a href=\"/auth/sso\">/auth/sso</a> and <a href=\"/healthz\">/healthz</a> work without it.</p>\
          </body></html>",
     )
+}
+
+/// How long browsers keep the SPA's files: the hashed ones (`app-0123456789abcdef.wasm`) forever,
+/// since a new build has new names; everything else (`index.html`, which names them) is revalidated
+/// on every load. Each may come compressed, so caches key on `Accept-Encoding`.
+async fn static_caching(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let dynamic = [
+        "/api/",
+        "/auth/",
+        "/demo-idp",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/.well-known/",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix));
+    if dynamic || !response.status().is_success() && response.status() != StatusCode::NOT_MODIFIED {
+        return response;
+    }
+    let headers = response.headers_mut();
+    let policy = if is_hashed(&path) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
+/// Whether a file name carries a build hash: `-` and 16 hex digits before `_` or `.` (Trunk's names).
+fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.match_indices('-').any(|(at, _)| {
+        let rest = &name[at + 1..];
+        rest.len() > 16
+            && rest[..16].bytes().all(|b| b.is_ascii_hexdigit())
+            && matches!(rest.as_bytes()[16], b'_' | b'.')
+    })
 }
 
 /// SCIM's token check and audit ([`scim::guard`]) for every path under `/api/scim/`.

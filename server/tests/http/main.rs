@@ -8,6 +8,7 @@ mod api_keys;
 mod binary;
 mod claim_rules;
 mod compat;
+mod delivery;
 mod forward;
 mod hardening;
 mod jwks;
