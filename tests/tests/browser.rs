@@ -275,6 +275,33 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.open("/").await;
     b.path_is("/setup").await;
     b.see("Create your admin account").await;
+    // Measured, not asserted (BENCHMARKS.md): a cold first load — the largest contentful paint (the
+    // rendered form; the page is empty until the wasm runs) and the bytes on the wire.
+    let load = b
+        .driver
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            new PerformanceObserver((list) => {
+                const entries = list.getEntries();
+                const lcp = entries[entries.length - 1].startTime;
+                const nav = performance.getEntriesByType('navigation')[0];
+                const files = [nav, ...performance.getEntriesByType('resource')];
+                done({
+                    lcp_ms: Math.round(lcp),
+                    transferred: files.reduce((sum, f) => sum + f.transferSize, 0),
+                    decoded: files.reduce((sum, f) => sum + f.decodedBodySize, 0),
+                });
+            }).observe({type: 'largest-contentful-paint', buffered: true});"#,
+            Vec::new(),
+        )
+        .await
+        .expect("performance entries")
+        .json()
+        .clone();
+    println!(
+        "first load: largest contentful paint {} ms, {} bytes transferred ({} decoded)",
+        load["lcp_ms"], load["transferred"], load["decoded"]
+    );
     b.shot("01-setup").await;
     b.fill("First name", "Ada").await;
     b.fill("Email", ADMIN_EMAIL).await;
