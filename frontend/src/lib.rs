@@ -3,6 +3,7 @@
 
 pub mod api;
 mod app;
+mod audit_text;
 mod components;
 pub mod form;
 pub mod impact_text;

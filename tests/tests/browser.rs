@@ -747,6 +747,46 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .await
         .expect("call");
     assert_eq!(old.status(), 401);
+
+    // Audit: in words, filtered by the server. Grace's SSO sign-in reads "joined Analysts".
+    b.click_link("Audit").await;
+    b.path_is("/admin/audit").await;
+    b.see("API key Deploy bot").await;
+    b.find("//select[@id='audit-event']/option[normalize-space(.)='Signed in with SSO']".into())
+        .await
+        .click()
+        .await
+        .expect("choose");
+    b.click_button("Apply").await;
+    b.find("//li[@class='audit-entry'][.//strong[normalize-space(.)='Signed in with SSO']][contains(., 'grace@example.com')][contains(., 'joined Analysts')]".into())
+        .await;
+    let labels = b
+        .eval(
+            "return [...document.querySelectorAll('.audit-entry .event')].map(e => e.textContent)",
+        )
+        .await;
+    let labels = labels.as_array().expect("labels");
+    assert!(
+        !labels.is_empty() && labels.iter().all(|l| l == "Signed in with SSO"),
+        "{labels:?}"
+    );
+    b.find("//li[@class='audit-entry']/time[normalize-space(.)='just now' or contains(., 'minute')][contains(@title, 'T')]".into())
+        .await;
+    let export = b
+        .find("//a[normalize-space(.)='Export CSV']".into())
+        .await
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a link");
+    assert_eq!(export, "/api/audit/export.csv?event=sso_login");
+    let older = b.find("//button[normalize-space(.)='Older']".into()).await;
+    assert_eq!(
+        older.attr("disabled").await.expect("attr").as_deref(),
+        Some("true"),
+        "one page only"
+    );
+    b.shot("12e-audit").await;
     b.click_link("Authentication").await;
 
     // The mapping impact, before saving: Grace signed in with "analysts", so ticking Administrators

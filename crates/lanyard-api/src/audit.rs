@@ -179,3 +179,23 @@ pub struct AuditPage {
     /// How many entries exist in all.
     pub total: i64,
 }
+
+/// Which entries `GET /api/audit` (and its CSV export) returns; every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AuditFilter {
+    /// Only this kind of event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<AuditEvent>,
+    /// Only entries naming this person (part of an email, matched against who acted, the source and
+    /// the details, case-insensitively).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    /// From this day (`YYYY-MM-DD`, UTC), inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// To this day (`YYYY-MM-DD`, UTC), inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}

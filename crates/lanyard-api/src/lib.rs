@@ -13,7 +13,7 @@ mod session;
 mod settings;
 mod verdict;
 
-pub use audit::{AuditEntry, AuditEvent, AuditPage};
+pub use audit::{AuditEntry, AuditEvent, AuditFilter, AuditPage};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use people::{

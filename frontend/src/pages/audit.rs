@@ -1,52 +1,142 @@
-//! Admin › Audit: sign-ins and changes, newest first.
+//! Admin › Audit: sign-ins and changes, newest first — in words, filtered (event, person, days) and
+//! paged by the server, exportable as CSV.
 
-use lanyard_api::AuditPage as Page;
+use std::collections::BTreeMap;
+
+use lanyard_api::{AuditEntry, AuditEvent, AuditPage as Page, Group};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::audit_text::{actor, describe, event_label, relative};
 use crate::components::{AdminLayout, Notice, NoticeKind};
+
+const PAGE_SIZE: i64 = 50;
 
 /// The audit page.
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let page = RwSignal::new(None::<Page>);
+    let groups = RwSignal::new(BTreeMap::<i64, String>::new());
     let notice = RwSignal::new(None::<(NoticeKind, String)>);
+    let event = RwSignal::new(String::new());
+    let person = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let offset = RwSignal::new(0_i64);
+    // The filter as a query string, shared by the page and the CSV link.
+    let query = move || {
+        let mut pairs = Vec::new();
+        for (key, value) in [
+            ("event", event),
+            ("person", person),
+            ("from", from),
+            ("to", to),
+        ] {
+            let value = value.get();
+            if !value.trim().is_empty() {
+                pairs.push(format!(
+                    "{key}={}",
+                    js_sys::encode_uri_component(value.trim())
+                ));
+            }
+        }
+        pairs.join("&")
+    };
+    let load = move || {
+        let path = format!(
+            "/api/audit?limit={PAGE_SIZE}&offset={}&{}",
+            offset.get_untracked(),
+            query()
+        );
+        leptos::task::spawn_local(async move {
+            match api::get::<Page>(&path).await {
+                Ok(list) => {
+                    notice.set(None);
+                    page.set(Some(list));
+                }
+                Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
+            }
+        });
+    };
+    load();
     leptos::task::spawn_local(async move {
-        match api::get::<Page>("/api/audit?limit=200").await {
-            Ok(list) => page.set(Some(list)),
-            Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
+        if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+            groups.set(list.into_iter().map(|g| (g.id, g.name)).collect());
         }
     });
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        offset.set(0);
+        load();
+    };
+    let move_by = move |pages: i64| {
+        offset.update(|o| *o = (*o + pages * PAGE_SIZE).max(0));
+        load();
+    };
+    let total = move || page.with(|p| p.as_ref().map_or(0, |p| p.total));
+    let range = move || {
+        let shown = page.with(|p| p.as_ref().map_or(0, |p| p.data.len() as i64));
+        if shown == 0 {
+            "No entries match.".to_owned()
+        } else {
+            let start = offset.get() + 1;
+            format!("{start}–{} of {}", start + shown - 1, total())
+        }
+    };
+    let now = js_sys::Date::now();
     view! {
         <AdminLayout title="Audit log">
+            <form class="card filters" on:submit=apply aria-label="Filter the audit log">
+                <div class="field">
+                    <label for="audit-event">"Event"</label>
+                    <select id="audit-event" on:change=move |ev| event.set(event_target_value(&ev))>
+                        <option value="">"Any event"</option>
+                        {AuditEvent::ALL.iter().map(|e| view! {
+                            <option value=e.as_str()>{event_label(*e)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="audit-person">"Person"</label>
+                    <input id="audit-person" type="search" placeholder="email or part of it"
+                        prop:value=move || person.get() on:input=move |ev| person.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for="audit-from">"From"</label>
+                    <input id="audit-from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for="audit-to">"To"</label>
+                    <input id="audit-to" type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
+                </div>
+                <div class="filter-actions">
+                    <button type="submit" class="primary">"Apply"</button>
+                    <a class="button" download="lanyard-audit.csv"
+                        href=move || format!("/api/audit/export.csv?{}", query())>"Export CSV"</a>
+                </div>
+            </form>
             <Notice message=notice.into()/>
-            <table class="card list">
-                <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"Who"</th><th scope="col">"From"</th><th scope="col">"Details"</th></tr></thead>
-                <tbody>
-                    {move || page.get().map(|p| p.data.into_iter().map(|entry| view! {
-                        <tr>
-                            <td>{entry.at}</td>
-                            <td>{entry.event.as_str()}</td>
-                            <td>{who(entry.actor_email, entry.source)}</td>
-                            <td>{entry.ip.unwrap_or_default()}</td>
-                            <td><code>{entry.details.to_string()}</code></td>
-                        </tr>
+            <section class="card">
+                <p class="help" data-testid="audit-range">{range}</p>
+                <ul class="audit-list">
+                    {move || page.get().map(|p| p.data.into_iter().map(|entry: AuditEntry| {
+                        let sentence = groups.with(|g| describe(&entry, g));
+                        view! {
+                            <li class="audit-entry">
+                                <time datetime=entry.at.clone() title=entry.at.clone()>{relative(&entry.at, now)}</time>
+                                <strong class="event">{event_label(entry.event)}</strong>
+                                <span class="who">{actor(&entry)}</span>
+                                <span class="details">{sentence}</span>
+                                <span class="help ip">{entry.ip.clone().unwrap_or_default()}</span>
+                            </li>
+                        }
                     }).collect_view())}
-                </tbody>
-            </table>
+                </ul>
+                <div class="pager">
+                    <button type="button" disabled=move || { offset.get() == 0 } on:click=move |_| move_by(-1)>"Newer"</button>
+                    <button type="button" disabled=move || { offset.get() + PAGE_SIZE >= total() } on:click=move |_| move_by(1)>"Older"</button>
+                </div>
+            </section>
         </AdminLayout>
-    }
-}
-
-/// The person, else what acted for them: "SCIM", or "API key Deploy bot".
-fn who(email: Option<String>, source: Option<String>) -> String {
-    match (email, source) {
-        (Some(email), _) => email,
-        (None, Some(source)) if source == "scim" => "SCIM".into(),
-        (None, Some(source)) => match source.strip_prefix("api_key:") {
-            Some(name) => format!("API key {name}"),
-            None => source,
-        },
-        (None, None) => String::new(),
     }
 }

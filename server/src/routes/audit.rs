@@ -1,7 +1,10 @@
-//! `GET /api/audit`: sign-ins and changes, newest first.
+//! `GET /api/audit`: sign-ins and changes, newest first, filtered and paged; `GET
+//! /api/audit/export.csv`: the same selection as CSV.
 
 use axum::extract::State;
-use lanyard_api::AuditPage;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use lanyard_api::{AuditFilter, AuditPage};
 use serde::Deserialize;
 
 use crate::auth::Admin;
@@ -9,13 +12,18 @@ use crate::error::AppError;
 use crate::extract::AppQuery;
 use crate::state::AppState;
 
-/// Paging.
+/// Most rows one CSV export holds.
+const EXPORT_ROWS: i64 = 10_000;
+
+/// Paging and the filter.
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {
     #[serde(default = "default_limit")]
     limit: i64,
     #[serde(default)]
     offset: i64,
+    #[serde(flatten)]
+    filter: AuditFilter,
 }
 
 fn default_limit() -> i64 {
@@ -23,12 +31,13 @@ fn default_limit() -> i64 {
 }
 
 /// One page of the log.
-#[utoipa::path(get, path = "/api/audit", tag = "audit", operation_id = "audit_list", security(("session" = [])),
+#[utoipa::path(get, path = "/api/audit", tag = "audit", operation_id = "audit_list", security(("session" = []), ("api_key" = [])),
     params(
         ("limit" = Option<i64>, Query, description = "Page size, 1..=500 (default 100)."),
         ("offset" = Option<i64>, Query, description = "Entries to skip."),
+        AuditFilter,
     ),
-    responses((status = 200, description = "One page of the log, newest first.", body = AuditPage),
+    responses((status = 200, description = "One page of the selected entries, newest first, and how many are selected.", body = AuditPage),
         crate::openapi::BadRequest, crate::openapi::AdminOnly))]
 pub async fn list(
     State(state): State<AppState>,
@@ -36,6 +45,55 @@ pub async fn list(
     AppQuery(query): AppQuery<AuditQuery>,
 ) -> Result<axum::Json<AuditPage>, AppError> {
     Ok(axum::Json(
-        state.audit_page(query.limit, query.offset).await?,
+        state
+            .audit_page(&query.filter, query.limit.clamp(1, 500), query.offset)
+            .await?,
     ))
+}
+
+/// The selected entries (at most 10,000, newest first) as CSV.
+#[utoipa::path(get, path = "/api/audit/export.csv", tag = "audit", operation_id = "audit_export", security(("session" = []), ("api_key" = [])),
+    params(AuditFilter),
+    responses((status = 200, description = "`at,event,actor,source,ip,details` (details as JSON), one row per entry.", content_type = "text/csv", body = String),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly))]
+pub async fn export(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppQuery(filter): AppQuery<AuditFilter>,
+) -> Result<Response, AppError> {
+    let page = state.audit_page(&filter, EXPORT_ROWS, 0).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| AppError::Internal(e.to_string());
+    writer
+        .write_record(["at", "event", "actor", "source", "ip", "details"])
+        .map_err(internal)?;
+    for entry in &page.data {
+        writer
+            .write_record([
+                entry.at.as_str(),
+                entry.event.as_str(),
+                entry.actor_email.as_deref().unwrap_or_default(),
+                entry.source.as_deref().unwrap_or_default(),
+                entry.ip.as_deref().unwrap_or_default(),
+                &entry.details.to_string(),
+            ])
+            .map_err(internal)?;
+    }
+    let body = writer
+        .into_inner()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"lanyard-audit.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

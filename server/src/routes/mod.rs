@@ -65,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(people::update, people::deactivate))
         .routes(routes!(people::reactivate))
         .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
         .routes(routes!(provisioning::status, provisioning::enable))
         .routes(routes!(provisioning::rotate_token))
         .routes(routes!(provisioning::list, provisioning::create))

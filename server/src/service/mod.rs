@@ -30,7 +30,7 @@ pub use logout::LoggedOut;
 pub use session::{NewSession, create_first_admin};
 pub use sso::{SsoLogin, SsoSignedIn};
 
-use lanyard_api::{AuditEvent, AuditPage};
+use lanyard_api::{AuditEvent, AuditFilter, AuditPage, ErrorCode};
 
 use crate::error::AppError;
 use crate::state::Service;
@@ -125,14 +125,54 @@ impl Service {
         }
     }
 
-    /// One page of the audit log, newest first.
-    pub async fn audit_page(&self, limit: i64, offset: i64) -> Result<AuditPage, AppError> {
+    /// One page of the audit log entries `filter` selects, newest first.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<AuditPage, AppError> {
+        let event = filter.event.map(AuditEvent::as_str);
+        let selection = audit::Selection {
+            event,
+            person: filter
+                .person
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| format!("%{}%", p.to_lowercase().replace(['%', '_'], ""))),
+            since: filter.from.as_deref().map(day_start).transpose()?,
+            until: filter
+                .to
+                .as_deref()
+                .map(|day| day_start(day).map(|start| start + 86_400))
+                .transpose()?,
+        };
         let (data, total) = audit::page(
             &mut *self.store.conn().await?,
-            limit.clamp(1, 500),
+            &selection,
+            limit.clamp(1, 10_000),
             offset.max(0),
         )
         .await?;
         Ok(AuditPage { data, total })
     }
+}
+
+/// The first second (UTC) of a `YYYY-MM-DD` day; `invalid_request` for anything else.
+fn day_start(day: &str) -> Result<i64, AppError> {
+    let mut parts = day.trim().splitn(3, '-').map(str::parse::<i32>);
+    let (Some(Ok(year)), Some(Ok(month)), Some(Ok(date))) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ErrorCode::InvalidRequest.into());
+    };
+    let month = u8::try_from(month)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .ok_or(ErrorCode::InvalidRequest)?;
+    let date = u8::try_from(date).map_err(|_| ErrorCode::InvalidRequest)?;
+    let day =
+        time::Date::from_calendar_date(year, month, date).map_err(|_| ErrorCode::InvalidRequest)?;
+    Ok(day.midnight().assume_utc().unix_timestamp())
 }

@@ -39,18 +39,48 @@ pub async fn record(tx: &mut Tx, entry: &AuditRecord<'_>) -> Result<(), StoreErr
     Ok(())
 }
 
-/// One page of the log, newest first, and the total count.
+/// Which entries a page holds: an event, a person (a lower-case `LIKE` pattern), a time range.
+#[derive(Debug, Clone, Default)]
+pub struct Selection<'a> {
+    /// The event's wire string.
+    pub event: Option<&'a str>,
+    /// `%part%`, lower-case, matched against the actor, the source and the details.
+    pub person: Option<String>,
+    /// From (Unix seconds, inclusive).
+    pub since: Option<i64>,
+    /// Until (Unix seconds, exclusive).
+    pub until: Option<i64>,
+}
+
+/// One page of the selected entries, newest first, and how many are selected in all.
 pub async fn page(
     conn: &mut AnyConnection,
+    selection: &Selection<'_>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<AuditEntry>, i64), StoreError> {
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
-        .fetch_one(&mut *conn)
-        .await?;
-    let rows = sqlx::query(
-        "SELECT id, at, event, actor_email, ip, details, source FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2",
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE ($1 IS NULL OR event = $1) \
+         AND ($2 IS NULL OR LOWER(COALESCE(actor_email, '') || ' ' || COALESCE(source, '') || ' ' || details) LIKE $2) \
+         AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4)",
     )
+    .bind(selection.event)
+    .bind(selection.person.as_deref())
+    .bind(selection.since)
+    .bind(selection.until)
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT id, at, event, actor_email, ip, details, source FROM audit_log \
+         WHERE ($1 IS NULL OR event = $1) \
+         AND ($2 IS NULL OR LOWER(COALESCE(actor_email, '') || ' ' || COALESCE(source, '') || ' ' || details) LIKE $2) \
+         AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) \
+         ORDER BY id DESC LIMIT $5 OFFSET $6",
+    )
+    .bind(selection.event)
+    .bind(selection.person.as_deref())
+    .bind(selection.since)
+    .bind(selection.until)
     .bind(limit)
     .bind(offset)
     .fetch_all(conn)

@@ -1,0 +1,188 @@
+//! The audit log in words: event names a person reads, details as a sentence with group names, and
+//! times relative to now (the exact time stays in the title).
+
+use std::collections::BTreeMap;
+
+use lanyard_api::{AuditEntry, AuditEvent};
+use serde_json::Value;
+
+/// What the event is, for a person.
+pub fn event_label(event: AuditEvent) -> &'static str {
+    match event {
+        AuditEvent::SsoLogin => "Signed in with SSO",
+        AuditEvent::SsoLoginFailed => "SSO sign-in refused",
+        AuditEvent::PasswordLogin => "Signed in with password",
+        AuditEvent::PasswordLoginFailed => "Password sign-in refused",
+        AuditEvent::SignedOut => "Signed out",
+        AuditEvent::AdminCreated => "First admin created",
+        AuditEvent::SettingsChanged => "Settings changed",
+        AuditEvent::MappingsChanged => "Group mappings changed",
+        AuditEvent::GroupCreated => "Group created",
+        AuditEvent::GroupRenamed => "Group renamed",
+        AuditEvent::GroupDeleted => "Group deleted",
+        AuditEvent::GroupCleared => "Group emptied",
+        AuditEvent::UserCreated => "Person added",
+        AuditEvent::UserUpdated => "Person changed",
+        AuditEvent::AssertionKeyRotated => "Assertion key rotated",
+        AuditEvent::MappingsApplied => "Mappings applied to a person",
+        AuditEvent::BackchannelLogout => "Signed out by the IdP",
+        AuditEvent::BackchannelLogoutFailed => "IdP sign-out refused",
+        AuditEvent::SessionEnded => "Sessions ended",
+        AuditEvent::PasswordChanged => "Password changed",
+        AuditEvent::ScimEnabled => "SCIM turned on",
+        AuditEvent::ScimDisabled => "SCIM turned off",
+        AuditEvent::ScimTokenRotated => "SCIM token replaced",
+        AuditEvent::ScimRequest => "SCIM request",
+        AuditEvent::GroupMembersChanged => "Group members changed",
+        AuditEvent::ApiKeyCreated => "API key created",
+        AuditEvent::ApiKeyRotated => "API key replaced",
+        AuditEvent::ApiKeyDeleted => "API key deleted",
+        AuditEvent::ApiKeyUsed => "API key used",
+        _ => "Other event",
+    }
+}
+
+/// Who acted: the person, else "SCIM" or "API key Deploy bot".
+pub fn actor(entry: &AuditEntry) -> String {
+    match (&entry.actor_email, &entry.source) {
+        (Some(email), _) => email.clone(),
+        (None, Some(source)) if source == "scim" => "SCIM".into(),
+        (None, Some(source)) => match source.strip_prefix("api_key:") {
+            Some(name) => format!("API key {name}"),
+            None => source.clone(),
+        },
+        (None, None) => String::new(),
+    }
+}
+
+/// A setting's name as the JWT page labels it.
+fn setting_label(key: &str) -> String {
+    match key {
+        "jwt_enabled" => "JWT on/off",
+        "jwt_identity_provider_uri" => "Identity Provider URI",
+        "jwt_shared_secret" => "signing key",
+        "jwt_attribute_email" => "email attribute",
+        "jwt_attribute_firstname" => "first name attribute",
+        "jwt_attribute_lastname" => "last name attribute",
+        "jwt_attribute_groups" => "groups attribute",
+        "jwt_group_sync" => "group sync",
+        "jwt_group_mappings" => "group mappings",
+        "jwt_user_provisioning" => "user provisioning",
+        "enable_password_login" => "password login",
+        "jwt_keys" => "keys",
+        "jwt_jwks_uri" => "JWKS URI",
+        "jwt_issuer" => "issuer",
+        "jwt_audiences" => "audiences",
+        "jwt_claim_rules" => "sign-in rules",
+        "jwt_logout_uri" => "logout URL",
+        "site_url" => "site URL",
+        other => return other.replace('_', " "),
+    }
+    .to_owned()
+}
+
+fn names(ids: &Value, groups: &BTreeMap<i64, String>) -> Option<String> {
+    let list: Vec<String> = ids
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_i64)
+        .map(|id| {
+            groups
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("group {id}"))
+        })
+        .collect();
+    (!list.is_empty()).then(|| list.join(", "))
+}
+
+/// The entry's details as a sentence ("joined Finance · left Sales"); `groups` names group ids.
+pub fn describe(entry: &AuditEntry, groups: &BTreeMap<i64, String>) -> String {
+    let d = &entry.details;
+    let text = |key: &str| d.get(key).and_then(Value::as_str).map(str::to_owned);
+    let mut parts = Vec::new();
+    if let Some(user) = text("user") {
+        parts.push(user);
+    }
+    if let Some(code) = text("code") {
+        parts.push(format!("refused: {code}"));
+    }
+    if let Some(joined) = names(&d["groups_added"], groups) {
+        parts.push(format!("joined {joined}"));
+    }
+    if let Some(left) = names(&d["groups_removed"], groups) {
+        parts.push(format!("left {left}"));
+    }
+    if let Some(changes) = d.get("changes").and_then(Value::as_object) {
+        let fields: Vec<String> = changes
+            .iter()
+            .filter(|(key, value)| !value.is_null() && key.as_str() != "version")
+            .map(|(key, _)| setting_label(key))
+            .collect();
+        if !fields.is_empty() {
+            parts.push(format!("changed: {}", fields.join(", ")));
+        }
+    }
+    if let Some(group) = d.get("group").and_then(Value::as_i64) {
+        let name = text("name")
+            .or_else(|| groups.get(&group).cloned())
+            .unwrap_or_else(|| format!("group {group}"));
+        parts.push(name);
+    } else if let Some(name) = text("name") {
+        parts.push(name);
+    }
+    for (key, verb) in [("added", "added"), ("removed", "removed")] {
+        if let Some(count) = d
+            .get(key)
+            .and_then(Value::as_array)
+            .map(Vec::len)
+            .filter(|n| *n > 0)
+        {
+            parts.push(format!(
+                "{verb} {count} {}",
+                if count == 1 { "person" } else { "people" }
+            ));
+        }
+    }
+    if let Some(ended) = d
+        .get("sessions_ended")
+        .and_then(Value::as_u64)
+        .filter(|n| *n > 0)
+    {
+        parts.push(format!(
+            "{ended} session{} ended",
+            if ended == 1 { "" } else { "s" }
+        ));
+    }
+    if let (Some(method), Some(path)) = (text("method"), text("path")) {
+        parts.push(format!("{method} {path}"));
+    }
+    if let Some(status) = d
+        .get("status")
+        .and_then(Value::as_u64)
+        .filter(|s| *s >= 400)
+    {
+        let kind = text("scim_type")
+            .map(|k| format!(" {k}"))
+            .unwrap_or_default();
+        parts.push(format!("answered {status}{kind}"));
+    }
+    parts.join(" · ")
+}
+
+/// "just now", "5 minutes ago", "3 hours ago", "2 days ago", or the date for older entries.
+pub fn relative(at: &str, now_ms: f64) -> String {
+    let then = js_sys::Date::parse(at);
+    if then.is_nan() {
+        return at.to_owned();
+    }
+    let seconds = ((now_ms - then) / 1000.0).max(0.0) as i64;
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match seconds {
+        0..=59 => "just now".into(),
+        60..=3_599 => plural(seconds / 60, "minute"),
+        3_600..=86_399 => plural(seconds / 3_600, "hour"),
+        86_400..=604_799 => plural(seconds / 86_400, "day"),
+        _ => at.get(..10).unwrap_or(at).to_owned(),
+    }
+}
