@@ -9,7 +9,7 @@ use leptos_router::path;
 use crate::api;
 use crate::pages::{
     ApiKeysPage, AuditPage, AuthenticationPage, GroupsPage, JwtSettingsPage, LoginPage, MePage,
-    NotFound, PeoplePage, SetupPage,
+    NotFound, OverviewPage, PeoplePage, SetupPage,
 };
 
 /// What the server said about this browser's session.
@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/setup") view=SetupPage/>
                     <Route path=path!("/me") view=MePage/>
+                    <Route path=path!("/admin") view=OverviewPage/>
                     <Route path=path!("/admin/settings/authentication") view=AuthenticationPage/>
                     <Route path=path!("/admin/settings/authentication/jwt") view=JwtSettingsPage/>
                     <Route path=path!("/admin/people") view=PeoplePage/>
@@ -111,7 +112,7 @@ fn Home() -> impl IntoView {
         } else if session.user.with(Option::is_none) {
             "/login"
         } else if session.is_admin() {
-            "/admin/settings/authentication"
+            "/admin"
         } else {
             "/me"
         };

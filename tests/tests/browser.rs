@@ -308,6 +308,13 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.fill("Password (at least 8 characters)", ADMIN_PASSWORD)
         .await;
     b.click_button("Create account").await;
+    // The overview is the landing page; with JWT off it says what to do first.
+    b.path_is("/admin").await;
+    b.see("JWT sign-in is off").await;
+    b.find("//a[normalize-space(.)='Set up JWT sign-in']".into())
+        .await;
+    b.shot("02a-overview-empty").await;
+    b.click_link("Authentication").await;
     b.path_is("/admin/settings/authentication").await;
     b.see("Not configured").await;
     b.shot("02-authentication").await;
@@ -617,6 +624,32 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.fill("Email", ADMIN_EMAIL).await;
     b.fill("Password", ADMIN_PASSWORD).await;
     b.click_button("Sign in").await;
+    // The overview: Grace's SSO sign-in is counted; the chart has a bar per hour, or per day.
+    b.path_is("/admin").await;
+    b.see("Last successful SSO sign-in: just now").await;
+    let chart = b
+        .find("//p[@data-testid='chart-summary']".into())
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        chart.contains("signed in") && chart.contains("refused"),
+        "{chart}"
+    );
+    let bars = b
+        .eval("return document.querySelectorAll('svg.chart rect.ok').length")
+        .await;
+    assert_eq!(bars, 24, "one bar per hour");
+    b.click_button("7 days").await;
+    b.find("//button[normalize-space(.)='7 days'][@aria-pressed='true']".into())
+        .await;
+    let bars = b
+        .eval("return document.querySelectorAll('svg.chart rect.ok').length")
+        .await;
+    assert_eq!(bars, 7, "one bar per day");
+    b.shot("12-overview").await;
+    b.click_link("Authentication").await;
     b.path_is("/admin/settings/authentication").await;
     b.see("Enabled").await;
 

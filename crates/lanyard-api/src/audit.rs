@@ -199,3 +199,47 @@ pub struct AuditFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
 }
+
+/// Sign-ins in one stretch of time (an hour or a day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignInBucket {
+    /// Where the stretch starts (RFC 3339).
+    pub start: String,
+    /// Sign-ins that succeeded (SSO and password).
+    pub successes: i64,
+    /// Refused sign-ins by error code.
+    pub failures: std::collections::BTreeMap<String, i64>,
+}
+
+/// The last refused SSO sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SsoFailure {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Its error code.
+    pub code: String,
+}
+
+/// `GET /api/audit/summary`: the overview — sign-ins over time, counts, the IdP connection's health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditSummary {
+    /// Active people.
+    pub people: i64,
+    /// Unexpired sessions.
+    pub active_sessions: i64,
+    /// JWT SSO is on.
+    pub sso_enabled: bool,
+    /// The last 24 hours, hour by hour (oldest first; the last one is the current hour).
+    pub last_24_hours: Vec<SignInBucket>,
+    /// The last 7 days, day by day (UTC; oldest first; the last one is today).
+    pub last_7_days: Vec<SignInBucket>,
+    /// The last successful SSO sign-in (RFC 3339).
+    pub last_sso_login: Option<String>,
+    /// The last refused SSO sign-in.
+    pub last_sso_failure: Option<SsoFailure>,
+    /// The JWK Set's status, when a JWKS URI is set.
+    pub jwks: Option<crate::JwksStatus>,
+}

@@ -13,7 +13,9 @@ mod session;
 mod settings;
 mod verdict;
 
-pub use audit::{AuditEntry, AuditEvent, AuditFilter, AuditPage};
+pub use audit::{
+    AuditEntry, AuditEvent, AuditFilter, AuditPage, AuditSummary, SignInBucket, SsoFailure,
+};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use people::{

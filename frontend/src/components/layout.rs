@@ -21,6 +21,7 @@ pub fn AdminLayout(title: &'static str, children: ChildrenFn) -> impl IntoView {
                 <header class="topbar">
                     <span class="brand">"lanyard"</span>
                     <nav aria-label="Admin">
+                        <A href="/admin" exact=true>"Overview"</A>
                         <A href="/admin/settings/authentication">"Authentication"</A>
                         <A href="/admin/people">"People"</A>
                         <A href="/admin/groups">"Groups"</A>

@@ -7,6 +7,7 @@ mod groups;
 mod jwt_settings;
 mod login;
 mod me;
+mod overview;
 mod people;
 mod setup;
 
@@ -17,6 +18,7 @@ pub use groups::GroupsPage;
 pub use jwt_settings::JwtSettingsPage;
 pub use login::LoginPage;
 pub use me::MePage;
+pub use overview::OverviewPage;
 pub use people::PeoplePage;
 pub use setup::SetupPage;
 

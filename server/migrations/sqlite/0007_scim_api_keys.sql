@@ -23,3 +23,6 @@ CREATE TABLE api_keys (
     rotated_at   BIGINT,
     last_used_at BIGINT
 );
+
+-- The overview counts sign-ins over time (`GET /api/audit/summary`).
+CREATE INDEX audit_log_by_at ON audit_log (at);

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use lanyard_api::{AuditFilter, AuditPage};
+use lanyard_api::{AuditFilter, AuditPage, AuditSummary};
 use serde::Deserialize;
 
 use crate::auth::Admin;
@@ -96,4 +96,15 @@ pub async fn export(
         body,
     )
         .into_response())
+}
+
+/// The overview: sign-ins over the last 24 hours and 7 days, counts, the IdP connection's health.
+#[utoipa::path(get, path = "/api/audit/summary", tag = "audit", operation_id = "audit_summary", security(("session" = []), ("api_key" = [])),
+    responses((status = 200, description = "Sign-ins per hour and per day (successes, failures by code), people and session counts, the last SSO sign-in and refusal, the JWK Set's status.", body = AuditSummary),
+        crate::openapi::AdminOnly))]
+pub async fn summary(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<axum::Json<AuditSummary>, AppError> {
+    Ok(axum::Json(state.audit_summary().await?))
 }

@@ -66,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(people::reactivate))
         .routes(routes!(audit::list))
         .routes(routes!(audit::export))
+        .routes(routes!(audit::summary))
         .routes(routes!(provisioning::status, provisioning::enable))
         .routes(routes!(provisioning::rotate_token))
         .routes(routes!(provisioning::list, provisioning::create))

@@ -17,6 +17,7 @@ mod forward;
 mod groups;
 mod logout;
 mod mappings;
+mod overview;
 mod people;
 pub mod provisioning;
 pub mod scim;

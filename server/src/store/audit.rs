@@ -115,3 +115,83 @@ pub async fn last_at(conn: &mut AnyConnection, source: &str) -> Result<Option<i6
             .await?,
     )
 }
+
+/// Sign-in counts per stretch: `(stretch index, succeeded, error code, count)` for the `stretches`
+/// stretches of `width` seconds from `since`. Counted by the database, one row per group.
+pub async fn sign_in_counts(
+    conn: &mut AnyConnection,
+    backend: super::Backend,
+    since: i64,
+    width: i64,
+) -> Result<Vec<(i64, bool, Option<String>, i64)>, StoreError> {
+    // Reading `code` out of the details is the one thing the two backends spell apart.
+    let sql = match backend {
+        super::Backend::Sqlite => {
+            "SELECT (at - $1) / $2 AS stretch, event, json_extract(details, '$.code') AS code, \
+             COUNT(*) AS n FROM audit_log WHERE at >= $1 AND event IN \
+             ('sso_login', 'password_login', 'sso_login_failed', 'password_login_failed') \
+             GROUP BY stretch, event, code"
+        }
+        super::Backend::Postgres => {
+            "SELECT (at - $1) / $2 AS stretch, event, CAST(details AS json)->>'code' AS code, \
+             COUNT(*) AS n FROM audit_log WHERE at >= $1 AND event IN \
+             ('sso_login', 'password_login', 'sso_login_failed', 'password_login_failed') \
+             GROUP BY stretch, event, code"
+        }
+    };
+    let rows = sqlx::query(sql)
+        .bind(since)
+        .bind(width)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let event: String = row.try_get("event")?;
+            Ok((
+                row.try_get("stretch")?,
+                !event.ends_with("_failed"),
+                row.try_get("code")?,
+                row.try_get("n")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
+/// The last entry of `event`: when, and its details.
+pub async fn last_of(
+    conn: &mut AnyConnection,
+    event: AuditEvent,
+) -> Result<Option<(i64, serde_json::Value)>, StoreError> {
+    let row =
+        sqlx::query("SELECT at, details FROM audit_log WHERE event = $1 ORDER BY id DESC LIMIT 1")
+            .bind(event.as_str())
+            .fetch_optional(conn)
+            .await?;
+    let Some(row) = row else { return Ok(None) };
+    let details: String = row.try_get("details")?;
+    Ok(Some((
+        row.try_get("at")?,
+        serde_json::from_str(&details).unwrap_or_default(),
+    )))
+}
+
+/// Active people and unexpired sessions (used since `used_since`).
+pub async fn counts(
+    conn: &mut AnyConnection,
+    now: i64,
+    used_since: i64,
+) -> Result<(i64, i64), StoreError> {
+    let people: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_active = $1")
+        .bind(super::flag(true))
+        .fetch_one(&mut *conn)
+        .await?;
+    let sessions: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE expires_at > $1 AND COALESCE(last_seen, created_at) >= $2",
+    )
+    .bind(now)
+    .bind(used_since)
+    .fetch_one(conn)
+    .await?;
+    Ok((people, sessions))
+}

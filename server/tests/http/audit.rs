@@ -104,4 +104,57 @@ async fn the_audit_log_is_filtered_paged_and_exported(server: Server) {
     );
 }
 
-on_both_backends!(the_audit_log_is_filtered_paged_and_exported);
+async fn the_summary_counts_sign_ins_by_hour_and_day(server: Server) {
+    let admin = server.configured(json!({})).await;
+    for email in ["ann@example.com", "bob@example.com"] {
+        let response = server.sso(&token(&claims(email, json!({}))), &[]).await;
+        assert!(response.status().is_redirection(), "{email}");
+    }
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims("eve@example.com", json!({})),
+        &jsonwebtoken::EncodingKey::from_secret(b"not the key, not the key, not the key!!"),
+    )
+    .expect("sign");
+    assert_eq!(
+        sso_outcome(&server, &forged).await,
+        (401, "invalid_signature".to_owned())
+    );
+    assert_eq!(sso_outcome(&server, "x.y.z").await.0, 400);
+    let (status, summary) = server.get_json(&admin, "/api/audit/summary").await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["people"], 3, "the admin, Ann and Bob");
+    assert!(summary["active_sessions"].as_i64().expect("sessions") >= 3);
+    assert_eq!(summary["sso_enabled"], true);
+    for (key, stretches) in [("last_24_hours", 24), ("last_7_days", 7)] {
+        let buckets = summary[key].as_array().expect("buckets");
+        assert_eq!(buckets.len(), stretches, "{key}");
+        let successes: i64 = buckets
+            .iter()
+            .map(|b| b["successes"].as_i64().unwrap_or(0))
+            .sum();
+        let failures = |code: &str| -> i64 {
+            buckets
+                .iter()
+                .map(|b| b["failures"][code].as_i64().unwrap_or(0))
+                .sum()
+        };
+        assert_eq!(successes, 2, "{key}: {summary}");
+        assert_eq!(failures("invalid_signature"), 1, "{key}");
+        assert_eq!(failures("malformed_token"), 1, "{key}");
+        assert!(
+            buckets
+                .windows(2)
+                .all(|w| w[0]["start"].as_str() < w[1]["start"].as_str()),
+            "oldest first"
+        );
+    }
+    assert!(summary["last_sso_login"].is_string());
+    assert_eq!(summary["last_sso_failure"]["code"], "malformed_token");
+    assert!(summary["jwks"].is_null());
+}
+
+on_both_backends!(
+    the_audit_log_is_filtered_paged_and_exported,
+    the_summary_counts_sign_ins_by_hour_and_day,
+);
