@@ -116,7 +116,7 @@ fn chart(buckets: &[SignInBucket], daily: bool) -> AnyView {
         let hour = b.start.get(11..13)?;
         if daily {
             Some(b.start.get(5..10)?.to_owned())
-        } else if i % 6 == 0 {
+        } else if i.is_multiple_of(6) {
             Some(format!("{hour}:00"))
         } else {
             None
