@@ -820,6 +820,71 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         "one page only"
     );
     b.shot("12e-audit").await;
+
+    // Every admin page at 1440 px and at 360 px: nothing scrolls sideways; screenshots of each.
+    let pages = [
+        ("overview", "/admin", "Overview"),
+        (
+            "authentication",
+            "/admin/settings/authentication",
+            "Authentication",
+        ),
+        ("jwt", "/admin/settings/authentication/jwt", "JWT"),
+        ("people", "/admin/people", "People"),
+        ("groups", "/admin/groups", "Groups"),
+        ("audit", "/admin/audit", "Audit log"),
+        ("api-keys", "/admin/api-keys", "API keys"),
+        ("me", "/me", "You are signed in"),
+    ];
+    for (width, height) in [(1440, 1000), (360, 800)] {
+        b.driver
+            .set_window_rect(0, 0, width, height)
+            .await
+            .expect("resize");
+        for (name, path, heading) in pages {
+            b.open(path).await;
+            b.find(format!(
+                "//h1[contains(normalize-space(.), {})]",
+                lit(heading)
+            ))
+            .await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let sizes = b
+                .eval("return [document.documentElement.scrollWidth, window.innerWidth]")
+                .await;
+            let (scroll, inner) = (
+                sizes[0].as_i64().expect("width"),
+                sizes[1].as_i64().expect("width"),
+            );
+            if scroll > inner {
+                b.shot(&format!("failure-{name}-{width}px")).await;
+            }
+            assert!(
+                scroll <= inner,
+                "{path} at {width} px scrolls sideways: {scroll} > {inner}"
+            );
+            b.shot(&format!("w{width}-{name}")).await;
+        }
+    }
+    // At 360 px the navigation sits behind Menu.
+    b.open("/admin").await;
+    let nav_link = b
+        .find("//nav[@id='admin-nav']//a[normalize-space(.)='People']".into())
+        .await;
+    assert!(
+        !nav_link.is_displayed().await.expect("shown?"),
+        "folded under Menu"
+    );
+    b.click_button("Menu").await;
+    b.find("//button[normalize-space(.)='Menu'][@aria-expanded='true']".into())
+        .await;
+    b.shot("w360-menu-open").await;
+    b.click_link("People").await;
+    b.path_is("/admin/people").await;
+    b.driver
+        .set_window_rect(0, 0, 1440, 1000)
+        .await
+        .expect("resize");
     b.click_link("Authentication").await;
 
     // The mapping impact, before saving: Grace signed in with "analysts", so ticking Administrators

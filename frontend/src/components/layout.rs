@@ -10,6 +10,8 @@ use crate::app::use_session;
 pub fn AdminLayout(title: &'static str, children: ChildrenFn) -> impl IntoView {
     let session = use_session();
     let sign_out = move |_| session.sign_out();
+    // Under 600 px the navigation folds behind a Menu button (CSS shows the button there only).
+    let menu_open = RwSignal::new(false);
     move || {
         if session.user.with(Option::is_none) {
             view! { <Redirect path="/login"/> }.into_any()
@@ -20,7 +22,11 @@ pub fn AdminLayout(title: &'static str, children: ChildrenFn) -> impl IntoView {
             view! {
                 <header class="topbar">
                     <span class="brand">"lanyard"</span>
-                    <nav aria-label="Admin">
+                    <button type="button" class="menu-button" aria-controls="admin-nav"
+                        aria-expanded=move || menu_open.get().to_string()
+                        on:click=move |_| menu_open.update(|open| *open = !*open)>"Menu"</button>
+                    <nav id="admin-nav" aria-label="Admin" class:open=move || menu_open.get()
+                        on:click=move |_| menu_open.set(false)>
                         <A href="/admin" exact=true>"Overview"</A>
                         <A href="/admin/settings/authentication">"Authentication"</A>
                         <A href="/admin/people">"People"</A>
