@@ -148,3 +148,37 @@ pub struct UpdateGroup {
     /// New name.
     pub name: String,
 }
+
+/// Which people `GET /api/user` lists (`status=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PeopleFilter {
+    /// Everyone.
+    #[default]
+    All,
+    /// Not deactivated.
+    Active,
+    /// Deactivated.
+    Deactivated,
+    /// Administrators.
+    Admins,
+    /// People who have signed in through SSO.
+    Sso,
+    /// People with a password.
+    Password,
+}
+
+impl PeopleFilter {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Active => "active",
+            Self::Deactivated => "deactivated",
+            Self::Admins => "admins",
+            Self::Sso => "sso",
+            Self::Password => "password",
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use lanyard_api::{CreateUser, UpdateUser, User, UserPage};
+use lanyard_api::{CreateUser, PeopleFilter, UpdateUser, User, UserPage};
 use serde::Deserialize;
 
 use crate::auth::Admin;
@@ -16,6 +16,8 @@ use crate::state::AppState;
 pub struct PageQuery {
     #[serde(default)]
     query: String,
+    #[serde(default)]
+    status: PeopleFilter,
     #[serde(default = "default_limit")]
     limit: i64,
     #[serde(default)]
@@ -30,6 +32,7 @@ fn default_limit() -> i64 {
 #[utoipa::path(get, path = "/api/user", tag = "people", operation_id = "people_list", security(("session" = [])),
     params(
         ("query" = Option<String>, Query, description = "Part of an email or name."),
+        ("status" = Option<PeopleFilter>, Query, description = "Who: `all` (default), `active`, `deactivated`, `admins`, `sso`, `password`."),
         ("limit" = Option<i64>, Query, description = "Page size, 1..=200 (default 50)."),
         ("offset" = Option<i64>, Query, description = "Users to skip."),
     ),
@@ -42,7 +45,7 @@ pub async fn list(
 ) -> Result<axum::Json<UserPage>, AppError> {
     Ok(axum::Json(
         state
-            .list_users(&page.query, page.limit, page.offset)
+            .list_users(&page.query, page.status, page.limit, page.offset)
             .await?,
     ))
 }

@@ -1,7 +1,9 @@
 //! People (SPEC §4): list, create, and change users (names, admin flag, groups, active). The last
 //! active administrator stays one (lanyard-core's rule).
 
-use lanyard_api::{AuditEvent, CreateUser, ErrorCode, UpdateUser, User, UserId, UserPage};
+use lanyard_api::{
+    AuditEvent, CreateUser, ErrorCode, PeopleFilter, UpdateUser, User, UserId, UserPage,
+};
 use lanyard_core::people::{AdminState, check_admin_change, check_new_password};
 use lanyard_core::profile::normalize_email;
 use serde_json::json;
@@ -14,16 +16,18 @@ use crate::state::Service;
 use crate::store::{ADMINISTRATORS, NewUser, Tx, UserRow, groups, sessions, users};
 
 impl Service {
-    /// One page of users whose email or name contains `search`.
+    /// One page of the users `status` selects whose email or name contains `search`.
     pub async fn list_users(
         &self,
         search: &str,
+        status: PeopleFilter,
         limit: i64,
         offset: i64,
     ) -> Result<UserPage, AppError> {
         let (rows, total) = users::page(
             &mut *self.store.conn().await?,
             search.trim(),
+            status.as_str(),
             limit.clamp(1, 200),
             offset.max(0),
         )

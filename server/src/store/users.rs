@@ -259,9 +259,17 @@ pub async fn remove_membership(tx: &mut Tx, user: i64, group: i64) -> Result<(),
 /// The users whose email or name contains the search pattern `$1` (one condition for the page and
 /// its count).
 macro_rules! matching_search {
-    () => {
-        "(LOWER(email) LIKE $1 OR LOWER(COALESCE(first_name, '')) LIKE $1 \
-         OR LOWER(COALESCE(last_name, '')) LIKE $1)"
+    ($status:literal) => {
+        concat!(
+            "(LOWER(email) LIKE $1 OR LOWER(COALESCE(first_name, '')) LIKE $1 \
+             OR LOWER(COALESCE(last_name, '')) LIKE $1) AND (",
+            $status, " = 'all' OR (", $status, " = 'active' AND is_active = 1) OR (",
+            $status, " = 'deactivated' AND is_active = 0) OR (",
+            $status, " = 'sso' AND sso_source IS NOT NULL) OR (",
+            $status, " = 'password' AND password_hash IS NOT NULL) OR (",
+            $status, " = 'admins' AND EXISTS (SELECT 1 FROM memberships a \
+             WHERE a.user_id = users.id AND a.group_id = 2)))"
+        )
     };
 }
 
@@ -271,6 +279,7 @@ macro_rules! matching_search {
 pub async fn page(
     conn: &mut AnyConnection,
     search: &str,
+    status: &str,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<(UserRow, Vec<i64>)>, i64), StoreError> {
@@ -281,13 +290,14 @@ pub async fn page(
          (SELECT string_agg(CAST(m.group_id AS TEXT), ',' ORDER BY m.group_id) FROM memberships m \
           WHERE m.user_id = users.id) AS group_ids \
          FROM users WHERE ",
-        matching_search!(),
+        matching_search!("$4"),
         " ORDER BY id LIMIT $2 OFFSET $3"
     ),
     )
     .bind(&pattern)
     .bind(limit)
     .bind(offset)
+    .bind(status)
     .fetch_all(&mut *conn)
     .await?;
     let mut total = 0;
@@ -306,9 +316,10 @@ pub async fn page(
         // Past the last page the window has no row to report the total on.
         total = sqlx::query_scalar(concat!(
             "SELECT COUNT(*) FROM users WHERE ",
-            matching_search!()
+            matching_search!("$2")
         ))
         .bind(&pattern)
+        .bind(status)
         .fetch_one(conn)
         .await?;
     }
