@@ -655,7 +655,7 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
 
     // People: sign Grace out everywhere, and give her a password.
     b.click_link("People").await;
-    let grace_row = "//tr[td[normalize-space(.)='grace@example.com']]";
+    let grace_row = "//li[@data-testid='person'][.//span[normalize-space(.)='grace@example.com']]";
     b.find(format!(
         "{grace_row}//button[normalize-space(.)='Sign out everywhere']"
     ))
@@ -680,6 +680,43 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .expect("submit");
     b.see("Password set for grace@example.com").await;
     b.shot("12-people-actions").await;
+
+    // Adding a person with a password, as an administrator, in a group; then the filters.
+    b.fill("Email", "lin@example.com").await;
+    b.fill("First name", "Lin").await;
+    b.find("//label[normalize-space(.)='A password']/input".into())
+        .await
+        .click()
+        .await
+        .expect("password");
+    b.fill("Password (at least 8 characters)", "lins own password")
+        .await;
+    b.set_toggle("Administrator", true).await;
+    b.set_toggle("Analysts", true).await;
+    b.click_button("Add person").await;
+    b.see("lin@example.com added.").await;
+    let lin = "//li[@data-testid='person'][.//span[normalize-space(.)='lin@example.com']]";
+    b.find(format!(
+        "{lin}[.//span[normalize-space(.)='Password']][.//span[normalize-space(.)='Admin']]"
+    ))
+    .await;
+    b.find("//select[@id='people-status']/option[normalize-space(.)='Signed in with SSO']".into())
+        .await
+        .click()
+        .await
+        .expect("filter");
+    b.find("//p[@data-testid='people-count'][normalize-space(.)='1 person']".into())
+        .await;
+    b.find(grace_row.into()).await;
+    b.find("//select[@id='people-status']/option[normalize-space(.)='Administrators']".into())
+        .await
+        .click()
+        .await
+        .expect("filter");
+    b.find("//p[@data-testid='people-count'][normalize-space(.)='2 people']".into())
+        .await;
+    b.find(lin.into()).await;
+    b.shot("12-people-filtered").await;
     b.click_link("Authentication").await;
 
     // User provisioning: SCIM on, the token shown once; the IdP (here: this test, over HTTP) creates

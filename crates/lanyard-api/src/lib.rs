@@ -19,7 +19,8 @@ pub use audit::{
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use people::{
-    CreateGroup, CreateUser, Group, GroupId, PeopleFilter, UpdateGroup, UpdateUser, User, UserId, UserPage,
+    CreateGroup, CreateUser, Group, GroupId, PeopleFilter, UpdateGroup, UpdateUser, User, UserId,
+    UserPage,
 };
 pub use provisioning::{
     ApiKeyCreated, ApiKeyView, CreateApiKey, EnableScim, ScimStatus, ScimToken,

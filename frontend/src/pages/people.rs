@@ -1,6 +1,8 @@
-//! Admin › People: search, add, make admin, deactivate and reactivate.
+//! Admin › People: search and filter, add (with a password or SSO only, admin, groups), make admin,
+//! deactivate and reactivate, sign out everywhere, set a password. One row per person that stacks on
+//! narrow screens, so nothing scrolls sideways.
 
-use lanyard_api::{CreateUser, SessionsEnded, UpdateUser, User, UserPage};
+use lanyard_api::{CreateUser, Group, PeopleFilter, SessionsEnded, UpdateUser, User, UserPage};
 use leptos::prelude::*;
 
 use crate::api;
@@ -15,11 +17,24 @@ pub fn PeoplePage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let first_name = RwSignal::new(String::new());
     let last_name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let sso_only = RwSignal::new(true);
+    let make_admin = RwSignal::new(false);
+    let chosen = RwSignal::new(Vec::<i64>::new());
+    let groups = RwSignal::new(Vec::<Group>::new());
+    let status = RwSignal::new(PeopleFilter::All);
+    leptos::task::spawn_local(async move {
+        if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+            groups.set(list.into_iter().filter(|g| !g.builtin).collect());
+        }
+    });
     let reload = move || {
         let q = query.get_untracked();
+        let status = status.get_untracked();
         leptos::task::spawn_local(async move {
             let path = format!(
-                "/api/user?limit=100&query={}",
+                "/api/user?limit=100&status={}&query={}",
+                status.as_str(),
                 js_sys::encode_uri_component(&q)
             );
             match api::get::<UserPage>(&path).await {
@@ -36,10 +51,19 @@ pub fn PeoplePage() -> impl IntoView {
             email: email.get_untracked(),
             first_name: optional(first_name.get_untracked()),
             last_name: optional(last_name.get_untracked()),
-            password: None,
-            is_superuser: false,
-            group_ids: Vec::new(),
+            password: (!sso_only.get_untracked()).then(|| password.get_untracked()),
+            is_superuser: make_admin.get_untracked(),
+            group_ids: chosen.get_untracked(),
         };
+        if let Some(password) = &body.password
+            && lanyard_core::people::check_new_password(password).is_err()
+        {
+            notice.set(Some((
+                NoticeKind::Error,
+                "A password needs at least 8 characters.".into(),
+            )));
+            return;
+        }
         leptos::task::spawn_local(async move {
             match api::post::<_, User>("/api/user", &body).await {
                 Ok(user) => {
@@ -47,7 +71,11 @@ pub fn PeoplePage() -> impl IntoView {
                         NoticeKind::Success,
                         format!("{} added.", user.email),
                     )));
-                    email.set(String::new());
+                    for field in [email, first_name, last_name, password] {
+                        field.set(String::new());
+                    }
+                    chosen.set(Vec::new());
+                    make_admin.set(false);
                     reload();
                 }
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
@@ -102,16 +130,65 @@ pub fn PeoplePage() -> impl IntoView {
             }
         });
     };
+    let filters = [
+        (PeopleFilter::All, "Everyone"),
+        (PeopleFilter::Active, "Active"),
+        (PeopleFilter::Deactivated, "Deactivated"),
+        (PeopleFilter::Admins, "Administrators"),
+        (PeopleFilter::Sso, "Signed in with SSO"),
+        (PeopleFilter::Password, "With a password"),
+    ];
     view! {
         <AdminLayout title="People">
             <Notice message=notice.into()/>
-            <form class="card inline-form" on:submit=create aria-label="Add a person">
-                <label for="person-email">"Email"</label>
-                <input id="person-email" type="email" required prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
-                <label for="person-first">"First name"</label>
-                <input id="person-first" on:input=move |ev| first_name.set(event_target_value(&ev))/>
-                <label for="person-last">"Last name"</label>
-                <input id="person-last" on:input=move |ev| last_name.set(event_target_value(&ev))/>
+            <form class="card settings-form" on:submit=create aria-labelledby="add-person-title">
+                <h2 id="add-person-title">"Add a person"</h2>
+                <div class="field-grid">
+                    <div class="field">
+                        <label for="person-email">"Email"</label>
+                        <input id="person-email" type="email" required prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                    </div>
+                    <div class="field">
+                        <label for="person-first">"First name"</label>
+                        <input id="person-first" prop:value=move || first_name.get() on:input=move |ev| first_name.set(event_target_value(&ev))/>
+                    </div>
+                    <div class="field">
+                        <label for="person-last">"Last name"</label>
+                        <input id="person-last" prop:value=move || last_name.get() on:input=move |ev| last_name.set(event_target_value(&ev))/>
+                    </div>
+                </div>
+                <fieldset class="field">
+                    <legend>"Signs in with"</legend>
+                    <label class="check"><input type="radio" name="person-sign-in" prop:checked=move || sso_only.get() on:change=move |_| sso_only.set(true)/>"SSO only"</label>
+                    <label class="check"><input type="radio" name="person-sign-in" prop:checked=move || !sso_only.get() on:change=move |_| sso_only.set(false)/>"A password"</label>
+                    <Show when=move || !sso_only.get()>
+                        <label for="person-new-password">"Password (at least 8 characters)"</label>
+                        <input id="person-new-password" type="password" autocomplete="new-password" required
+                            prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                    </Show>
+                </fieldset>
+                <label class="toggle">
+                    <input type="checkbox" prop:checked=move || make_admin.get() on:change=move |ev| make_admin.set(event_target_checked(&ev))/>
+                    "Administrator"
+                </label>
+                <Show when=move || groups.with(|g| !g.is_empty())>
+                    <fieldset class="field">
+                        <legend>"Groups"</legend>
+                        <For each=move || groups.get() key=|g| g.id children=move |g: Group| {
+                            let id = g.id;
+                            view! {
+                                <label class="check">
+                                    <input type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&id))
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            chosen.update(|c| { c.retain(|x| *x != id); if on { c.push(id); } });
+                                        }/>
+                                    {g.name.clone()}
+                                </label>
+                            }
+                        }/>
+                    </fieldset>
+                </Show>
                 <button type="submit" class="primary">"Add person"</button>
             </form>
             <Show when=move || setting_password.with(Option::is_some)>
@@ -126,44 +203,66 @@ pub fn PeoplePage() -> impl IntoView {
                     </div>
                 </form>
             </Show>
-            <div class="card">
-                <label for="people-search">"Search people"</label>
-                <input id="people-search" type="search" on:input=move |ev| { query.set(event_target_value(&ev)); reload(); }/>
-                <p class="help">{move || page.with(|p| p.as_ref().map(|p| format!("{} people", p.total)))}</p>
-                <table class="list">
-                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Sign-in"</th><th scope="col">"Role"</th><th scope="col">"Actions"</th></tr></thead>
-                    <tbody>
-                        <For each=move || page.get().map(|p| p.data).unwrap_or_default()
-                            key=|u| (u.id, u.is_active, u.is_superuser, u.first_name.clone(), u.last_name.clone())
-                            children=move |user: User| {
-                                let id = user.id;
-                                let name = [user.first_name.clone(), user.last_name.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-                                let admin = user.is_superuser;
-                                let active = user.is_active;
-                                let email = user.email.clone();
-                                let email_too = user.email.clone();
-                                view! {
-                                    <tr class:inactive=!active>
-                                        <td>{name}</td>
-                                        <td>{user.email.clone()}</td>
-                                        <td>{user.sso_source.clone().map_or("password", |_| "SSO").to_owned()}</td>
-                                        <td>{if admin { "Admin" } else { "User" }}{if active { "" } else { " (deactivated)" }}</td>
-                                        <td>
-                                            <button type="button" on:click=move |_| change(id, UpdateUser { is_superuser: Some(!admin), ..Default::default() })>
-                                                {if admin { "Remove admin" } else { "Make admin" }}
-                                            </button>
-                                            <button type="button" class:danger=active on:click=move |_| change(id, UpdateUser { is_active: Some(!active), ..Default::default() })>
-                                                {if active { "Deactivate" } else { "Reactivate" }}
-                                            </button>
-                                            <button type="button" on:click=move |_| sign_out_everywhere(id, email.clone())>"Sign out everywhere"</button>
-                                            <button type="button" on:click=move |_| setting_password.set(Some((id, email_too.clone())))>"Set password"</button>
-                                        </td>
-                                    </tr>
-                                }
-                            }/>
-                    </tbody>
-                </table>
-            </div>
+            <section class="card" aria-label="People">
+                <div class="filters">
+                    <div class="field">
+                        <label for="people-search">"Search people"</label>
+                        <input id="people-search" type="search" placeholder="name or email"
+                            on:input=move |ev| { query.set(event_target_value(&ev)); reload(); }/>
+                    </div>
+                    <div class="field">
+                        <label for="people-status">"Show"</label>
+                        <select id="people-status" on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            let chosen = filters.iter().find(|(f, _)| f.as_str() == value).map_or(PeopleFilter::All, |(f, _)| *f);
+                            status.set(chosen);
+                            reload();
+                        }>
+                            {filters.iter().map(|(f, label)| view! { <option value=f.as_str()>{*label}</option> }).collect_view()}
+                        </select>
+                    </div>
+                </div>
+                <p class="help" data-testid="people-count">{move || page.with(|p| p.as_ref().map(|p| match p.total {
+                    0 => "No one matches. Clear the search or choose Everyone.".to_owned(),
+                    1 => "1 person".to_owned(),
+                    n => format!("{n} people"),
+                }))}</p>
+                <ul class="people-list">
+                    <For each=move || page.get().map(|p| p.data).unwrap_or_default()
+                        key=|u| (u.id, u.is_active, u.is_superuser, u.first_name.clone(), u.last_name.clone())
+                        children=move |user: User| {
+                            let id = user.id;
+                            let name = [user.first_name.clone(), user.last_name.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+                            let admin = user.is_superuser;
+                            let active = user.is_active;
+                            let email = user.email.clone();
+                            let email_too = user.email.clone();
+                            view! {
+                                <li class="person" class:inactive=!active data-testid="person">
+                                    <div class="who">
+                                        <strong>{if name.is_empty() { user.email.clone() } else { name }}</strong>
+                                        <span class="email">{user.email.clone()}</span>
+                                    </div>
+                                    <div class="badges">
+                                        <span class="badge">{user.sso_source.clone().map_or("Password", |_| "SSO").to_owned()}</span>
+                                        {admin.then(|| view! { <span class="badge strong">"Admin"</span> })}
+                                        {(!active).then(|| view! { <span class="badge bad">"Deactivated"</span> })}
+                                    </div>
+                                    <div class="actions">
+                                        <button type="button" on:click=move |_| change(id, UpdateUser { is_superuser: Some(!admin), ..Default::default() })>
+                                            {if admin { "Remove admin" } else { "Make admin" }}
+                                        </button>
+                                        <button type="button" class:danger=active on:click=move |_| change(id, UpdateUser { is_active: Some(!active), ..Default::default() })>
+                                            {if active { "Deactivate" } else { "Reactivate" }}
+                                        </button>
+                                        <button type="button" on:click=move |_| sign_out_everywhere(id, email.clone())>"Sign out everywhere"</button>
+                                        <button type="button" on:click=move |_| setting_password.set(Some((id, email_too.clone())))>"Set password"</button>
+                                    </div>
+                                </li>
+                            }
+                        }/>
+                </ul>
+            </section>
         </AdminLayout>
     }
 }

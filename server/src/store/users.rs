@@ -263,11 +263,18 @@ macro_rules! matching_search {
         concat!(
             "(LOWER(email) LIKE $1 OR LOWER(COALESCE(first_name, '')) LIKE $1 \
              OR LOWER(COALESCE(last_name, '')) LIKE $1) AND (",
-            $status, " = 'all' OR (", $status, " = 'active' AND is_active = 1) OR (",
-            $status, " = 'deactivated' AND is_active = 0) OR (",
-            $status, " = 'sso' AND sso_source IS NOT NULL) OR (",
-            $status, " = 'password' AND password_hash IS NOT NULL) OR (",
-            $status, " = 'admins' AND EXISTS (SELECT 1 FROM memberships a \
+            $status,
+            " = 'all' OR (",
+            $status,
+            " = 'active' AND is_active = 1) OR (",
+            $status,
+            " = 'deactivated' AND is_active = 0) OR (",
+            $status,
+            " = 'sso' AND sso_source IS NOT NULL) OR (",
+            $status,
+            " = 'password' AND password_hash IS NOT NULL) OR (",
+            $status,
+            " = 'admins' AND EXISTS (SELECT 1 FROM memberships a \
              WHERE a.user_id = users.id AND a.group_id = 2)))"
         )
     };

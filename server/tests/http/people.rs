@@ -334,35 +334,76 @@ async fn a_users_next_request_sees_every_change_at_once(server: Server) {
 
 async fn people_are_filtered_by_status(server: Server) {
     let admin = server.configured(json!({})).await;
-    let response = server.sso(&token(&claims("sso@example.com", json!({}))), &[]).await;
+    let response = server
+        .sso(&token(&claims("sso@example.com", json!({}))), &[])
+        .await;
     assert!(response.status().is_redirection());
     let (_, pw) = server
-        .post_json(&admin, "/api/user", &json!({"email": "pw@example.com", "password": "a long password"}))
+        .post_json(
+            &admin,
+            "/api/user",
+            &json!({"email": "pw@example.com", "password": "a long password"}),
+        )
         .await;
     let (_, gone) = server
-        .post_json(&admin, "/api/user", &json!({"email": "gone@example.com", "is_superuser": true}))
+        .post_json(
+            &admin,
+            "/api/user",
+            &json!({"email": "gone@example.com", "is_superuser": true}),
+        )
         .await;
     let id = gone["id"].as_i64().expect("id");
-    assert_eq!(server.send(reqwest::Method::DELETE, &admin, &format!("/api/user/{id}"), None).await.0, 200);
+    assert_eq!(
+        server
+            .send(
+                reqwest::Method::DELETE,
+                &admin,
+                &format!("/api/user/{id}"),
+                None
+            )
+            .await
+            .0,
+        200
+    );
     assert!(pw["id"].is_i64());
     let emails = |page: &Value| -> Vec<String> {
-        page["data"].as_array().expect("data").iter().map(|u| u["email"].as_str().unwrap_or_default().to_owned()).collect()
+        page["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|u| u["email"].as_str().unwrap_or_default().to_owned())
+            .collect()
     };
     for (status, expected) in [
-        ("all", vec!["admin@example.com", "sso@example.com", "pw@example.com", "gone@example.com"]),
-        ("active", vec!["admin@example.com", "sso@example.com", "pw@example.com"]),
+        (
+            "all",
+            vec![
+                "admin@example.com",
+                "sso@example.com",
+                "pw@example.com",
+                "gone@example.com",
+            ],
+        ),
+        (
+            "active",
+            vec!["admin@example.com", "sso@example.com", "pw@example.com"],
+        ),
         ("deactivated", vec!["gone@example.com"]),
         ("admins", vec!["admin@example.com", "gone@example.com"]),
         ("sso", vec!["sso@example.com"]),
         ("password", vec!["admin@example.com", "pw@example.com"]),
     ] {
-        let (code, page) = server.get_json(&admin, &format!("/api/user?status={status}")).await;
+        let (code, page) = server
+            .get_json(&admin, &format!("/api/user?status={status}"))
+            .await;
         assert_eq!(code, 200, "{status}: {page}");
         assert_eq!(emails(&page), expected, "{status}");
         assert_eq!(page["total"], expected.len(), "{status}");
     }
     // With a search, and past the last page (the total comes from the count).
-    let (_, page) = server.get_json(&admin, "/api/user?status=active&query=example&offset=10").await;
+    let (_, page) = server
+        .get_json(&admin, "/api/user?status=active&query=example&offset=10")
+        .await;
     assert_eq!(page["total"], 3);
     let (code, _) = server.get_json(&admin, "/api/user?status=everyone").await;
     assert_eq!(code, 400);
