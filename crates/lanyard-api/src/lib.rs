@@ -19,7 +19,7 @@ pub use audit::{
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use people::{
-    CreateGroup, CreateUser, Group, GroupId, PeopleFilter, UpdateGroup, UpdateUser, User, UserId,
+    AddMember, CreateGroup, CreateUser, Group, GroupDetail, GroupId, GroupMember, PeopleFilter, UpdateGroup, UpdateUser, User, UserId,
     UserPage,
 };
 pub use provisioning::{

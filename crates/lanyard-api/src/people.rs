@@ -182,3 +182,36 @@ impl PeopleFilter {
         }
     }
 }
+
+/// A group's member as its page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupMember {
+    /// User id.
+    pub id: UserId,
+    /// Email.
+    pub email: String,
+    /// First and last name, when known.
+    pub name: Option<String>,
+    /// Not deactivated.
+    pub is_active: bool,
+}
+
+/// `GET /api/permissions/group/{id}`: the group with its members, by email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupDetail {
+    /// The group.
+    pub group: Group,
+    /// Its members.
+    pub members: Vec<GroupMember>,
+}
+
+/// `POST /api/permissions/group/{id}/members`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    /// The user to add.
+    pub user_id: UserId,
+}

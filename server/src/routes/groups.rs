@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use lanyard_api::{CreateGroup, Group, UpdateGroup};
+use lanyard_api::{AddMember, CreateGroup, Group, GroupDetail, UpdateGroup};
 
 use crate::auth::Admin;
 use crate::error::AppError;
@@ -74,5 +74,47 @@ pub async fn clear(
     AppPath(id): AppPath<i64>,
 ) -> Result<StatusCode, AppError> {
     state.clear_group(id, &admin.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A group with its members.
+#[utoipa::path(get, path = "/api/permissions/group/{id}", tag = "people", operation_id = "groups_get", security(("session" = [])),
+    params(("id" = i64, Path, description = "The group's id.")),
+    responses((status = 200, description = "The group and its members.", body = GroupDetail),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
+pub async fn get(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppPath(id): AppPath<i64>,
+) -> Result<axum::Json<GroupDetail>, AppError> {
+    Ok(axum::Json(state.group_detail(id).await?))
+}
+
+/// Adds a member (not to "All Users", which holds everyone).
+#[utoipa::path(post, path = "/api/permissions/group/{id}/members", tag = "people", operation_id = "groups_add_member", security(("session" = [])),
+    params(("id" = i64, Path, description = "The group's id.")), request_body = AddMember,
+    responses((status = 204, description = "Added (or already a member)."),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
+pub async fn add_member(
+    State(state): State<AppState>,
+    admin: Admin,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<AddMember>,
+) -> Result<StatusCode, AppError> {
+    state.change_membership(id, body.user_id, true, &admin.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a member (not from "All Users"; not the last active administrator).
+#[utoipa::path(delete, path = "/api/permissions/group/{id}/members/{user_id}", tag = "people", operation_id = "groups_remove_member", security(("session" = [])),
+    params(("id" = i64, Path, description = "The group's id."), ("user_id" = i64, Path, description = "The member's user id.")),
+    responses((status = 204, description = "Removed (or was not a member)."),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    admin: Admin,
+    AppPath((id, user_id)): AppPath<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    state.change_membership(id, user_id, false, &admin.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

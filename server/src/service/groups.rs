@@ -1,6 +1,6 @@
 //! Groups (SPEC §4): create, rename, delete (leaving every mapping in the same transaction), clear.
 
-use lanyard_api::{AuditEvent, ErrorCode, Group, GroupId};
+use lanyard_api::{AuditEvent, ErrorCode, Group, GroupDetail, GroupId, GroupMember, UserId};
 use lanyard_core::people::group_name;
 use serde_json::json;
 
@@ -8,7 +8,7 @@ use super::Actor;
 use super::settings::ensure_custom_group;
 use crate::error::AppError;
 use crate::state::Service;
-use crate::store::{groups, settings};
+use crate::store::{ADMINISTRATORS, ALL_USERS, groups, scim, settings, users};
 
 impl Service {
     /// Every group with its member count, by name.
@@ -99,6 +99,74 @@ impl Service {
         groups::remove_all_members(&mut tx, id).await?;
         actor
             .audit(&mut tx, AuditEvent::GroupCleared, json!({"group": id}), now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A group with its members.
+    pub async fn group_detail(&self, id: GroupId) -> Result<GroupDetail, AppError> {
+        let mut conn = self.store.conn().await?;
+        let group = groups::list(&mut conn)
+            .await?
+            .into_iter()
+            .find(|g| g.id == id)
+            .ok_or(ErrorCode::NotFound)?;
+        let rows = scim::groups(&mut conn, Some(id)).await?;
+        let ids: Vec<i64> = rows
+            .first()
+            .map(|row| row.members.iter().map(|(user, _)| *user).collect())
+            .unwrap_or_default();
+        let mut members = Vec::with_capacity(ids.len());
+        for user in ids {
+            if let Some(row) = users::find_by_id(&mut conn, user).await? {
+                let name = [row.first_name.as_deref(), row.last_name.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .filter(|part| !part.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                members.push(GroupMember {
+                    id: row.id,
+                    email: row.email,
+                    name: (!name.is_empty()).then_some(name),
+                    is_active: row.is_active,
+                });
+            }
+        }
+        Ok(GroupDetail { group, members })
+    }
+
+    /// Adds (`add`) or removes a member; "All Users" keeps everyone (`builtin_group`) and
+    /// "Administrators" keeps an active member (`last_admin`).
+    pub async fn change_membership(
+        &self,
+        group: GroupId,
+        user: UserId,
+        add: bool,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
+        if group == ALL_USERS {
+            return Err(ErrorCode::BuiltinGroup.into());
+        }
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        groups::is_builtin(&mut tx, group).await?;
+        users::find_by_id(&mut tx, user)
+            .await?
+            .ok_or(ErrorCode::NotFound)?;
+        if add {
+            users::add_membership(&mut tx, user, group).await?;
+        } else {
+            users::remove_membership(&mut tx, user, group).await?;
+            if group == ADMINISTRATORS && users::active_admin_count(&mut tx).await? == 0 {
+                return Err(ErrorCode::LastAdmin.into());
+            }
+        }
+        let (added, removed) = if add { (vec![user], vec![]) } else { (vec![], vec![user]) };
+        let details = json!({"group": group, "added": added, "removed": removed});
+        actor
+            .audit(&mut tx, AuditEvent::GroupMembersChanged, details, now)
             .await?;
         tx.commit().await?;
         Ok(())
