@@ -122,3 +122,10 @@ pub async fn send_empty(method: &str, path: &str) -> Result<(), ApiError> {
     let response = builder.send().await.map_err(ApiError::network)?;
     into_result(response).await.map(|_| ())
 }
+
+/// `POST path` with a JSON body, answered without one (`204`).
+pub async fn post_empty<B: Serialize>(path: &str, body: &B) -> Result<(), ApiError> {
+    let request = with_body(Request::post(path), body).map_err(ApiError::network)?;
+    let response = request.send().await.map_err(ApiError::network)?;
+    into_result(response).await.map(|_| ())
+}

@@ -717,6 +717,37 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .await;
     b.find(lin.into()).await;
     b.shot("12-people-filtered").await;
+
+    // Groups: Analysts is mapped from the JWT group "analysts"; its members can be seen and changed.
+    b.click_link("Groups").await;
+    let analysts = "//li[@data-testid='group'][.//strong[normalize-space(.)='Analysts']]";
+    b.find(format!(
+        "{analysts}[.//span[normalize-space(.)='mapped from analysts']]"
+    ))
+    .await;
+    b.find(format!("{analysts}//button[normalize-space(.)='Members']"))
+        .await
+        .click()
+        .await
+        .expect("open");
+    b.find("//section[@data-testid='members']//li[contains(., 'grace@example.com')]".into())
+        .await;
+    b.find("//section[@data-testid='members']//li[contains(., 'lin@example.com')]".into())
+        .await;
+    b.find("//section[@data-testid='members']//li[contains(., 'lin@example.com')]//button[normalize-space(.)='Remove']".into())
+        .await
+        .click()
+        .await
+        .expect("remove");
+    b.see("lin@example.com removed.").await;
+    b.fill("Add a member by email", "lin@example.com").await;
+    b.click_button("Add").await;
+    b.see("lin@example.com added.").await;
+    b.find(format!(
+        "{analysts}[.//span[normalize-space(.)='2 members']]"
+    ))
+    .await;
+    b.shot("12-group-members").await;
     b.click_link("Authentication").await;
 
     // User provisioning: SCIM on, the token shown once; the IdP (here: this test, over HTTP) creates

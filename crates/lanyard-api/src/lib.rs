@@ -19,8 +19,8 @@ pub use audit::{
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use people::{
-    AddMember, CreateGroup, CreateUser, Group, GroupDetail, GroupId, GroupMember, PeopleFilter, UpdateGroup, UpdateUser, User, UserId,
-    UserPage,
+    AddMember, CreateGroup, CreateUser, Group, GroupDetail, GroupId, GroupMember, PeopleFilter,
+    UpdateGroup, UpdateUser, User, UserId, UserPage,
 };
 pub use provisioning::{
     ApiKeyCreated, ApiKeyView, CreateApiKey, EnableScim, ScimStatus, ScimToken,

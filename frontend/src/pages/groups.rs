@@ -1,6 +1,9 @@
-//! Admin › Groups: list with member counts, create, rename, delete (not the built-in groups).
+//! Admin › Groups: list with member counts and the JWT groups mapped to each, create, rename,
+//! delete (not the built-in groups), and a group's members — added by email, removed one by one.
 
-use lanyard_api::{CreateGroup, Group, UpdateGroup};
+use lanyard_api::{
+    AddMember, CreateGroup, Group, GroupDetail, JwtSettingsView, UpdateGroup, UserPage,
+};
 use leptos::prelude::*;
 
 use crate::api;
@@ -12,6 +15,11 @@ pub fn GroupsPage() -> impl IntoView {
     let groups = RwSignal::new(Vec::<Group>::new());
     let notice = RwSignal::new(None::<(NoticeKind, String)>);
     let new_name = RwSignal::new(String::new());
+    // JWT group name → lanyard group ids, to show "mapped from …" beside each group.
+    let mappings = RwSignal::new(std::collections::BTreeMap::<String, Vec<i64>>::new());
+    // The group whose members are open, and the email typed to add one.
+    let open = RwSignal::new(None::<GroupDetail>);
+    let new_member = RwSignal::new(String::new());
     let reload = move || {
         leptos::task::spawn_local(async move {
             match api::get::<Vec<Group>>("/api/permissions/group").await {
@@ -21,6 +29,84 @@ pub fn GroupsPage() -> impl IntoView {
         });
     };
     reload();
+    leptos::task::spawn_local(async move {
+        if let Ok(view) = api::get::<JwtSettingsView>("/api/setting/jwt").await {
+            mappings.set(view.jwt_group_mappings.into_iter().collect());
+        }
+    });
+    let show_members = move |id: i64| {
+        leptos::task::spawn_local(async move {
+            match api::get::<GroupDetail>(&format!("/api/permissions/group/{id}")).await {
+                Ok(detail) => open.set(Some(detail)),
+                Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
+            }
+        });
+    };
+    let refresh_open = move || {
+        if let Some(id) = open.with_untracked(|o| o.as_ref().map(|d| d.group.id)) {
+            show_members(id);
+        }
+        reload();
+    };
+    let add_member = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(group) = open.with_untracked(|o| o.as_ref().map(|d| d.group.id)) else {
+            return;
+        };
+        let email = new_member.get_untracked().trim().to_lowercase();
+        leptos::task::spawn_local(async move {
+            let path = format!(
+                "/api/user?limit=50&query={}",
+                js_sys::encode_uri_component(&email)
+            );
+            let found = api::get::<UserPage>(&path)
+                .await
+                .ok()
+                .and_then(|page| page.data.into_iter().find(|u| u.email == email));
+            let Some(user) = found else {
+                notice.set(Some((
+                    NoticeKind::Error,
+                    format!("No one has the email {email}."),
+                )));
+                return;
+            };
+            let path = format!("/api/permissions/group/{group}/members");
+            match api::post_empty(&path, &AddMember { user_id: user.id }).await {
+                Ok(()) => {
+                    notice.set(Some((NoticeKind::Success, format!("{email} added."))));
+                    new_member.set(String::new());
+                    refresh_open();
+                }
+                Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
+            }
+        });
+    };
+    let remove_member = move |group: i64, user: i64, email: String| {
+        leptos::task::spawn_local(async move {
+            match api::send_empty(
+                "DELETE",
+                &format!("/api/permissions/group/{group}/members/{user}"),
+            )
+            .await
+            {
+                Ok(()) => {
+                    notice.set(Some((NoticeKind::Success, format!("{email} removed."))));
+                    refresh_open();
+                }
+                Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
+            }
+        });
+    };
+    let mapped_from = move |id: i64| {
+        mappings.with(|m| {
+            let names: Vec<&str> = m
+                .iter()
+                .filter(|(_, ids)| ids.contains(&id))
+                .map(|(name, _)| name.as_str())
+                .collect();
+            (!names.is_empty()).then(|| format!("mapped from {}", names.join(", ")))
+        })
+    };
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(name) = valid_name(&new_name.get_untracked(), notice) else {
@@ -84,37 +170,83 @@ pub fn GroupsPage() -> impl IntoView {
     view! {
         <AdminLayout title="Groups">
             <Notice message=notice.into()/>
-            <form class="card inline-form" on:submit=create>
+            <form class="card add-row" on:submit=create>
                 <label for="group-name">"New group name"</label>
                 <input id="group-name" required prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/>
                 <button type="submit" class="primary">"Create group"</button>
             </form>
-            <table class="card list">
-                <thead><tr><th scope="col">"Group"</th><th scope="col">"Members"</th><th scope="col">"Actions"</th></tr></thead>
-                <tbody>
+            <section class="card" aria-label="Groups">
+                <ul class="group-list">
                     <For each=move || groups.get() key=|g| (g.id, g.name.clone(), g.member_count)
                         children=move |group: Group| {
                             let for_rename = group.clone();
                             let for_delete = group.clone();
+                            let id = group.id;
+                            let count = group.member_count;
                             view! {
-                                <tr>
-                                    <td>{group.name.clone()}</td>
-                                    <td>{group.member_count}</td>
-                                    <td>
+                                <li class="group" data-testid="group">
+                                    <div class="who">
+                                        <strong>{group.name.clone()}</strong>
+                                        <span class="help">{move || mapped_from(id)}</span>
+                                    </div>
+                                    <span class="count">{if count == 1 { "1 member".to_owned() } else { format!("{count} members") }}</span>
+                                    <div class="actions">
+                                        <button type="button" on:click=move |_| show_members(id)>"Members"</button>
                                         {if group.builtin {
-                                            view! { <span class="help">"Built in"</span> }.into_any()
+                                            view! { <span class="badge">"Built in"</span> }.into_any()
                                         } else {
                                             view! {
                                                 <button type="button" on:click=move |_| rename(for_rename.clone())>"Rename"</button>
                                                 <button type="button" class="danger" on:click=move |_| delete(for_delete.clone())>"Delete"</button>
                                             }.into_any()
                                         }}
-                                    </td>
-                                </tr>
+                                    </div>
+                                </li>
                             }
                         }/>
-                </tbody>
-            </table>
+                </ul>
+            </section>
+            {move || open.get().map(|detail| {
+                let group = detail.group.clone();
+                let gid = group.id;
+                let everyone = group.builtin && group.name == "All Users";
+                view! {
+                    <section class="card" aria-labelledby="members-title" data-testid="members">
+                        <div class="chart-head">
+                            <h2 id="members-title">{format!("Members of {}", group.name)}</h2>
+                            <button type="button" on:click=move |_| open.set(None)>"Close"</button>
+                        </div>
+                        {if everyone {
+                            view! { <p class="help">"Everyone is in All Users; people join it when they are added."</p> }.into_any()
+                        } else {
+                            view! {
+                                <form class="add-row" on:submit=add_member>
+                                    <label for="member-email">"Add a member by email"</label>
+                                    <input id="member-email" type="email" required prop:value=move || new_member.get()
+                                        on:input=move |ev| new_member.set(event_target_value(&ev))/>
+                                    <button type="submit" class="primary">"Add"</button>
+                                </form>
+                            }.into_any()
+                        }}
+                        {detail.members.is_empty().then(|| view! { <p class="help">"No members yet. Add people by email above, or map a JWT group to this one."</p> })}
+                        <ul class="people-list">
+                            {detail.members.into_iter().map(|member| {
+                                let email = member.email.clone();
+                                let uid = member.id;
+                                view! {
+                                    <li class="member">
+                                        <span>{member.name.clone().unwrap_or_else(|| member.email.clone())}</span>
+                                        <span class="email">{member.email.clone()}</span>
+                                        {(!everyone).then(|| view! {
+                                            <button type="button" on:click=move |_| remove_member(gid, uid, email.clone())>"Remove"</button>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                }
+            })}
         </AdminLayout>
     }
 }

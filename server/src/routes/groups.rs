@@ -101,7 +101,9 @@ pub async fn add_member(
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<AddMember>,
 ) -> Result<StatusCode, AppError> {
-    state.change_membership(id, body.user_id, true, &admin.actor()).await?;
+    state
+        .change_membership(id, body.user_id, true, &admin.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -115,6 +117,8 @@ pub async fn remove_member(
     admin: Admin,
     AppPath((id, user_id)): AppPath<(i64, i64)>,
 ) -> Result<StatusCode, AppError> {
-    state.change_membership(id, user_id, false, &admin.actor()).await?;
+    state
+        .change_membership(id, user_id, false, &admin.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -163,7 +163,11 @@ impl Service {
                 return Err(ErrorCode::LastAdmin.into());
             }
         }
-        let (added, removed) = if add { (vec![user], vec![]) } else { (vec![], vec![user]) };
+        let (added, removed) = if add {
+            (vec![user], vec![])
+        } else {
+            (vec![], vec![user])
+        };
         let details = json!({"group": group, "added": added, "removed": removed});
         actor
             .audit(&mut tx, AuditEvent::GroupMembersChanged, details, now)

@@ -411,37 +411,121 @@ async fn people_are_filtered_by_status(server: Server) {
 
 async fn group_members_are_listed_added_and_removed(server: Server) {
     let admin = server.setup_admin().await;
-    let (_, group) = server.post_json(&admin, "/api/permissions/group", &json!({"name": "Finance"})).await;
+    let (_, group) = server
+        .post_json(
+            &admin,
+            "/api/permissions/group",
+            &json!({"name": "Finance"}),
+        )
+        .await;
     let gid = group["id"].as_i64().expect("id");
-    let (_, kim) = server.post_json(&admin, "/api/user", &json!({"email": "kim@example.com", "first_name": "Kim"})).await;
+    let (_, kim) = server
+        .post_json(
+            &admin,
+            "/api/user",
+            &json!({"email": "kim@example.com", "first_name": "Kim"}),
+        )
+        .await;
     let kid = kim["id"].as_i64().expect("id");
-    let (status, _) = server.post_json(&admin, &format!("/api/permissions/group/{gid}/members"), &json!({"user_id": kid})).await;
+    let (status, _) = server
+        .post_json(
+            &admin,
+            &format!("/api/permissions/group/{gid}/members"),
+            &json!({"user_id": kid}),
+        )
+        .await;
     assert_eq!(status, 204);
-    let (status, detail) = server.get_json(&admin, &format!("/api/permissions/group/{gid}")).await;
+    let (status, detail) = server
+        .get_json(&admin, &format!("/api/permissions/group/{gid}"))
+        .await;
     assert_eq!(status, 200, "{detail}");
     assert_eq!(detail["group"]["name"], "Finance");
     assert_eq!(detail["group"]["member_count"], 1);
     assert_eq!(detail["members"][0]["email"], "kim@example.com");
     assert_eq!(detail["members"][0]["name"], "Kim");
     let (_, user) = server.get_json(&admin, "/api/user?query=kim").await;
-    assert!(user["data"][0]["group_ids"].as_array().expect("ids").contains(&json!(gid)));
+    assert!(
+        user["data"][0]["group_ids"]
+            .as_array()
+            .expect("ids")
+            .contains(&json!(gid))
+    );
     let path = format!("/api/permissions/group/{gid}/members/{kid}");
-    assert_eq!(server.send(reqwest::Method::DELETE, &admin, &path, None).await.0, 204);
-    let (_, detail) = server.get_json(&admin, &format!("/api/permissions/group/{gid}")).await;
+    assert_eq!(
+        server
+            .send(reqwest::Method::DELETE, &admin, &path, None)
+            .await
+            .0,
+        204
+    );
+    let (_, detail) = server
+        .get_json(&admin, &format!("/api/permissions/group/{gid}"))
+        .await;
     assert_eq!(detail["members"], json!([]));
     // Refusals: All Users holds everyone; the last admin stays; unknown group or user.
-    let (status, body) = server.post_json(&admin, "/api/permissions/group/1/members", &json!({"user_id": kid})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("builtin_group")));
+    let (status, body) = server
+        .post_json(
+            &admin,
+            "/api/permissions/group/1/members",
+            &json!({"user_id": kid}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("builtin_group"))
+    );
     let (_, me) = server.get_json(&admin, "/api/user/current").await;
     let me = me["id"].as_i64().expect("id");
-    let (status, body) = server.send(reqwest::Method::DELETE, &admin, &format!("/api/permissions/group/2/members/{me}"), None).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("last_admin")));
-    assert_eq!(server.get_json(&admin, "/api/user/current").await.1["is_superuser"], true, "nothing changed");
-    assert_eq!(server.post_json(&admin, "/api/permissions/group/999/members", &json!({"user_id": kid})).await.0, 404);
-    assert_eq!(server.post_json(&admin, &format!("/api/permissions/group/{gid}/members"), &json!({"user_id": 999})).await.0, 404);
-    assert_eq!(server.get_json(&admin, "/api/permissions/group/999").await.0, 404);
+    let (status, body) = server
+        .send(
+            reqwest::Method::DELETE,
+            &admin,
+            &format!("/api/permissions/group/2/members/{me}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("last_admin"))
+    );
+    assert_eq!(
+        server.get_json(&admin, "/api/user/current").await.1["is_superuser"],
+        true,
+        "nothing changed"
+    );
+    assert_eq!(
+        server
+            .post_json(
+                &admin,
+                "/api/permissions/group/999/members",
+                &json!({"user_id": kid})
+            )
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        server
+            .post_json(
+                &admin,
+                &format!("/api/permissions/group/{gid}/members"),
+                &json!({"user_id": 999})
+            )
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        server
+            .get_json(&admin, "/api/permissions/group/999")
+            .await
+            .0,
+        404
+    );
     // Audited.
-    let (_, audit) = server.get_json(&admin, "/api/audit?event=group_members_changed").await;
+    let (_, audit) = server
+        .get_json(&admin, "/api/audit?event=group_members_changed")
+        .await;
     assert_eq!(audit["total"], 2, "{audit}");
 }
 
