@@ -7,7 +7,7 @@
 //! tagged enums), it needs no wrapper router types in handlers (aide's `ApiRouter` needs its own
 //! extractor impls), and `utoipa-axum` ties the document to axum 0.8's routing.
 
-use lanyard_api::{ErrorBody, SsoSession, SsoStart};
+use lanyard_api::{ErrorBody, PeopleFilter, SsoSession, SsoStart};
 use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr, Response, ResponseBuilder};
@@ -22,7 +22,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
             `{\"error\": {\"code\", \"message\"}}` with a stable code (README: Error codes).",
         license(name = "MIT OR Apache-2.0")
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, PeopleFilter)),
     modifiers(&SessionCookie, &InternalErrors),
     tags(
         (name = "sso", description = "The SSO flow (SPEC §2)"),
