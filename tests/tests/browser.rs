@@ -603,6 +603,16 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .await
         .expect("text");
     assert!(groups.contains("Analysts"), "{groups}");
+    let attributes = b
+        .find("//*[@data-testid='me-attributes']".into())
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        !attributes.contains('{'),
+        "read as lines, not raw JSON: {attributes}"
+    );
     b.find("//section[@aria-labelledby='sessions-title']//li[contains(., 'This device')]".into())
         .await;
     b.shot("10-me").await;
@@ -953,6 +963,13 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .set_window_rect(0, 0, 1440, 1000)
         .await
         .expect("resize");
+    // The admin signed in with a password: no login attributes, said in words.
+    b.open("/me").await;
+    b.see("None: they come from your identity provider's token")
+        .await;
+    b.find("//header//a[normalize-space(.)='Admin']".into())
+        .await;
+    b.open("/admin/people").await;
     b.click_link("Authentication").await;
 
     // The mapping impact, before saving: Grace signed in with "analysts", so ticking Administrators

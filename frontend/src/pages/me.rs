@@ -20,21 +20,50 @@ pub fn MePage() -> impl IntoView {
             .flatten()
             .collect::<Vec<_>>()
             .join(" ");
-        let attributes = serde_json::to_string_pretty(&user.login_attributes).unwrap_or_default();
+        // Claims kept from the last SSO login: one line each, or a sentence when there are none.
+        let attributes: Vec<(String, String)> = user
+            .login_attributes
+            .iter()
+            .map(|(key, value)| {
+                let text = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                (key.clone(), text)
+            })
+            .collect();
         let groups = user.group_names.join(", ");
         view! {
+            <header class="topbar">
+                <span class="brand">"lanyard"</span>
+                <nav aria-label="Account">
+                    <Show when=move || session.is_admin()>
+                        <a href="/admin">"Admin"</a>
+                    </Show>
+                </nav>
+                <button type="button" class="link" on:click=sign_out>"Sign out"</button>
+            </header>
             <main class="page narrow">
                 <h1>"You are signed in"</h1>
                 <dl class="card facts">
                     <dt>"Name"</dt><dd data-testid="me-name">{if name.is_empty() { "—".to_owned() } else { name }}</dd>
                     <dt>"Email"</dt><dd data-testid="me-email">{user.email.clone()}</dd>
                     <dt>"Groups"</dt><dd data-testid="me-groups">{groups}</dd>
-                    <dt>"Login attributes"</dt><dd><pre>{attributes}</pre></dd>
+                    <dt>"Login attributes"</dt>
+                    <dd data-testid="me-attributes">{if attributes.is_empty() {
+                        let why = if user.sso_source.is_some() {
+                            "None: your identity provider's token carried no claims besides email, names and groups."
+                        } else {
+                            "None: they come from your identity provider's token when you sign in with SSO."
+                        };
+                        view! { <span class="help">{why}</span> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="attributes">
+                                {attributes.into_iter().map(|(key, value)| view! { <li><code>{key}</code>": "{value}</li> }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}</dd>
                 </dl>
-                <Show when=move || session.is_admin()>
-                    <p><a href="/admin/settings/authentication">"Admin settings"</a></p>
-                </Show>
-                <button type="button" on:click=sign_out>"Sign out"</button>
                 <YourSessions/>
                 {user.sso_source.is_none().then(|| view! { <ChangePasswordForm/> })}
             </main>

@@ -47,36 +47,58 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The demo IdP's look: lanyard's colours, so a demo reads as one product (inline: CSP allows inline
+/// styles, and this page has no build step).
+const DEMO_STYLE: &str = r#"<style>
+:root { --ink: #1d2430; --muted: #5b6576; --line: #d9dee7; --bg: #f5f7fa; --brand: #2f5bd3; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg);
+  line-height: 1.5; margin: 0; }
+header { background: #fff; border-bottom: 1px solid var(--line); padding: 0.75rem 1rem; font-weight: 700; color: #7a5c00; }
+main { max-width: 30rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
+h1 { font-size: 1.6rem; margin: 0 0 0.5rem; }
+h2 { font-size: 1.15rem; margin: 0 0 0.5rem; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.25rem; margin: 0 0 1rem; }
+.warning { background: #fff8e1; border: 1px solid #e6c44d; border-radius: 8px; padding: 0.5rem 0.75rem; }
+label { display: block; font-weight: 600; margin: 0.75rem 0 0.25rem; }
+input, select { width: 100%; font: inherit; padding: 0.5rem 0.6rem; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+button { font: inherit; padding: 0.45rem 0.9rem; border-radius: 6px; cursor: pointer; margin-top: 1rem;
+  border: 1px solid var(--brand); background: var(--brand); color: #fff; }
+button.secondary { background: #fff; color: var(--ink); border-color: var(--line); }
+p.help { color: var(--muted); font-size: 0.9rem; }
+a { color: var(--brand); }
+</style>"#;
+
 /// `GET /demo-idp`: the sign-in form.
 pub async fn form(Query(query): Query<DemoQuery>) -> Html<String> {
     let return_to = escape_html(query.return_to.as_deref().unwrap_or("/"));
     Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo identity provider</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 28rem; margin: 2rem auto; padding: 0 1rem">
-<h1>Demo identity provider</h1>
-<p><strong>For demos only.</strong> Whoever you type here is signed in to lanyard.</p>
-<form method="post" action="/demo-idp">
-<p><label for="email">Email</label><br><input id="email" name="email" type="email" required autocomplete="off"></p>
-<p><label for="first_name">First name</label><br><input id="first_name" name="first_name"></p>
-<p><label for="last_name">Last name</label><br><input id="last_name" name="last_name"></p>
-<p><label for="groups">Groups (comma-separated)</label><br><input id="groups" name="groups"></p>
-<p><label for="alg">Signature</label><br><select id="alg" name="alg">
+<meta name="viewport" content="width=device-width, initial-scale=1">{DEMO_STYLE}</head>
+<body><header>Demo identity provider</header><main>
+<h1>Sign in</h1>
+<p class="warning"><strong>For demos only.</strong> Whoever you type here is signed in to lanyard.</p>
+<form class="card" method="post" action="/demo-idp">
+<label for="email">Email</label><input id="email" name="email" type="email" required autocomplete="off">
+<label for="first_name">First name</label><input id="first_name" name="first_name">
+<label for="last_name">Last name</label><input id="last_name" name="last_name">
+<label for="groups">Groups (comma-separated)</label><input id="groups" name="groups">
+<label for="alg">Signature</label><select id="alg" name="alg">
 <option value="HS256">HS256 with lanyard's shared secret</option>
 <option value="EdDSA">EdDSA with this IdP's key (JWKS)</option>
 <option value="ES256">ES256 with this IdP's key (JWKS)</option>
 <option value="RS256">RS256 with this IdP's key (JWKS)</option>
-</select></p>
+</select>
 <input type="hidden" name="return_to" value="{return_to}">
-<p><button type="submit">Sign in</button></p>
+<button type="submit">Sign in</button>
 </form>
+<form class="card" method="post" action="/demo-idp/logout">
 <h2>Sign out everywhere</h2>
-<p>Signs this person out of every lanyard session, as an identity provider does with OpenID Connect
+<p class="help">Signs this person out of every lanyard session, as an identity provider does with OpenID Connect
 back-channel logout.</p>
-<form method="post" action="/demo-idp/logout">
-<p><label for="logout-email">Email</label><br><input id="logout-email" name="email" type="email" required autocomplete="off"></p>
-<p><button type="submit">Sign out everywhere</button></p>
-</form></body></html>"#
+<label for="logout-email">Email</label><input id="logout-email" name="email" type="email" required autocomplete="off">
+<button type="submit" class="secondary">Sign out everywhere</button>
+</form></main></body></html>"#
     ))
 }
 
@@ -163,11 +185,11 @@ pub async fn logout(
         .await?;
     Ok(Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out everywhere</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 28rem; margin: 2rem auto; padding: 0 1rem">
+<meta name="viewport" content="width=device-width, initial-scale=1">{DEMO_STYLE}</head>
+<body><header>Demo identity provider</header><main>
 <h1>Signed out everywhere</h1>
 <p>The demo identity provider sent lanyard a back-channel logout for {}: {} session(s) ended.</p>
-<p><a href="/login">Back to sign-in</a></p></body></html>"#,
+<p><a href="/login">Back to sign-in</a></p></main></body></html>"#,
         escape_html(&form.email),
         done.sessions_ended
     )))
