@@ -9,7 +9,7 @@ use leptos_router::path;
 use crate::api;
 use crate::pages::{
     ApiKeysPage, AuditPage, AuthenticationPage, GroupsPage, JwtSettingsPage, LoginPage, MePage,
-    NotFound, OverviewPage, PeoplePage, SetupPage,
+    NotFound, OverviewPage, PeoplePage, PersonPage, SetupPage,
 };
 
 /// What the server said about this browser's session.
@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/settings/authentication") view=AuthenticationPage/>
                     <Route path=path!("/admin/settings/authentication/jwt") view=JwtSettingsPage/>
                     <Route path=path!("/admin/people") view=PeoplePage/>
+                    <Route path=path!("/admin/people/:id") view=PersonPage/>
                     <Route path=path!("/admin/groups") view=GroupsPage/>
                     <Route path=path!("/admin/audit") view=AuditPage/>
                     <Route path=path!("/admin/api-keys") view=ApiKeysPage/>

@@ -728,6 +728,27 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.find(lin.into()).await;
     b.shot("12-people-filtered").await;
 
+    // Grace's own page: her groups, and no sessions (she was signed out everywhere above).
+    b.find("//select[@id='people-status']/option[normalize-space(.)='Everyone']".into())
+        .await
+        .click()
+        .await
+        .expect("filter");
+    b.click_link("Grace Hopper").await;
+    b.find("//h2[@data-testid='person-name'][normalize-space(.)='Grace Hopper']".into())
+        .await;
+    let person_url = b.driver.current_url().await.expect("url").path().to_owned();
+    assert!(person_url.starts_with("/admin/people/"), "{person_url}");
+    let groups = b
+        .find("//dd[@data-testid='person-groups']".into())
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(groups.contains("Analysts"), "{groups}");
+    b.see("No active sessions.").await;
+    b.shot("12-person").await;
+
     // Groups: Analysts is mapped from the JWT group "analysts"; its members can be seen and changed.
     b.click_link("Groups").await;
     let analysts = "//li[@data-testid='group'][.//strong[normalize-space(.)='Analysts']]";
@@ -913,6 +934,7 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         ("audit", "/admin/audit", "Audit log"),
         ("api-keys", "/admin/api-keys", "API keys"),
         ("me", "/me", "You are signed in"),
+        ("person", person_url.as_str(), "Person"),
     ];
     for (width, height) in [(1440, 1000), (360, 800)] {
         b.driver

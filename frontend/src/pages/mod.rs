@@ -9,6 +9,7 @@ mod login;
 mod me;
 mod overview;
 mod people;
+mod person;
 mod setup;
 
 pub use api_keys::ApiKeysPage;
@@ -20,6 +21,7 @@ pub use login::LoginPage;
 pub use me::MePage;
 pub use overview::OverviewPage;
 pub use people::PeoplePage;
+pub use person::PersonPage;
 pub use setup::SetupPage;
 
 use leptos::prelude::*;

@@ -4,6 +4,7 @@
 
 use lanyard_api::{CreateUser, Group, PeopleFilter, SessionsEnded, UpdateUser, User, UserPage};
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use crate::api;
 use crate::components::{AdminLayout, Notice, NoticeKind};
@@ -237,10 +238,11 @@ pub fn PeoplePage() -> impl IntoView {
                             let active = user.is_active;
                             let email = user.email.clone();
                             let email_too = user.email.clone();
+                            let shown_name = if name.is_empty() { user.email.clone() } else { name };
                             view! {
                                 <li class="person" class:inactive=!active data-testid="person">
                                     <div class="who">
-                                        <strong>{if name.is_empty() { user.email.clone() } else { name }}</strong>
+                                        <A href=format!("/admin/people/{id}")><strong>{shown_name}</strong></A>
                                         <span class="email">{user.email.clone()}</span>
                                     </div>
                                     <div class="badges">

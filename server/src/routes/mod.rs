@@ -51,7 +51,10 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(sessions::list, sessions::end_others))
         .routes(routes!(sessions::end_one))
         .routes(routes!(sessions::change_password))
-        .routes(routes!(sessions::end_user_sessions))
+        .routes(routes!(
+            sessions::user_sessions,
+            sessions::end_user_sessions
+        ))
         .routes(routes!(settings::get, settings::put))
         .routes(routes!(settings::test))
         .routes(routes!(settings::put_mappings))
@@ -64,7 +67,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(groups::remove_member))
         .routes(routes!(groups::clear))
         .routes(routes!(people::list, people::create))
-        .routes(routes!(people::update, people::deactivate))
+        .routes(routes!(people::get, people::update, people::deactivate))
         .routes(routes!(people::reactivate))
         .routes(routes!(audit::list))
         .routes(routes!(audit::export))

@@ -122,3 +122,16 @@ pub async fn reactivate(
             .await?,
     ))
 }
+
+/// `GET /api/user/{id}`: one person, for their page.
+#[utoipa::path(get, path = "/api/user/{id}", tag = "people", operation_id = "people_get", security(("session" = [])),
+    params(("id" = i64, Path, description = "The user.")),
+    responses((status = 200, description = "The user.", body = User),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
+pub async fn get(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppPath(id): AppPath<i64>,
+) -> Result<axum::Json<User>, AppError> {
+    Ok(axum::Json(state.get_user(id).await?))
+}

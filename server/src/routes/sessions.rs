@@ -80,3 +80,16 @@ pub async fn end_user_sessions(
     let sessions_ended = state.end_user_sessions(id, &admin.actor()).await?;
     Ok(axum::Json(SessionsEnded { sessions_ended }))
 }
+
+/// `GET /api/user/{id}/sessions`: a user's sessions, for their page in People.
+#[utoipa::path(get, path = "/api/user/{id}/sessions", tag = "people", operation_id = "people_sessions", security(("session" = [])),
+    params(("id" = i64, Path, description = "The user.")),
+    responses((status = 200, description = "The user's unexpired sessions, newest first (`current` is always false).", body = Vec<SessionView>),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
+pub async fn user_sessions(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppPath(id): AppPath<i64>,
+) -> Result<axum::Json<Vec<SessionView>>, AppError> {
+    Ok(axum::Json(state.user_sessions(id).await?))
+}

@@ -39,6 +39,11 @@ impl Service {
         Ok(UserPage { data, total })
     }
 
+    /// One user (`GET /api/user/:id`).
+    pub async fn get_user(&self, id: UserId) -> Result<User, AppError> {
+        load(&mut *self.store.conn().await?, id).await
+    }
+
     /// Creates a user with a password (or none, for SSO-only) and groups.
     pub async fn create_user(&self, body: CreateUser, actor: &Actor) -> Result<User, AppError> {
         let email = normalize_email(body.email.trim())?;
@@ -169,11 +174,11 @@ async fn ensure_groups_exist(tx: &mut Tx, ids: &[i64]) -> Result<(), AppError> {
     }
 }
 
-async fn load(tx: &mut Tx, id: UserId) -> Result<User, AppError> {
-    let user = users::find_by_id(tx, id)
+async fn load(conn: &mut sqlx::AnyConnection, id: UserId) -> Result<User, AppError> {
+    let user = users::find_by_id(conn, id)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    let groups = users::group_ids(tx, id).await?;
+    let groups = users::group_ids(conn, id).await?;
     Ok(to_wire(&user, groups))
 }
 

@@ -73,16 +73,33 @@ impl Service {
 
     /// `GET /api/session/list`: the caller's sessions, this one marked.
     pub async fn list_sessions(&self, me: &SignedIn) -> Result<Vec<SessionView>, AppError> {
+        self.sessions_of(me.user.id, Some(&me.token_hash)).await
+    }
+
+    /// A user's unexpired sessions for an admin (`GET /api/user/:id/sessions`); `not_found` for no
+    /// such user.
+    pub async fn user_sessions(&self, user: i64) -> Result<Vec<SessionView>, AppError> {
+        crate::store::users::find_by_id(&mut *self.store.conn().await?, user)
+            .await?
+            .ok_or(ErrorCode::NotFound)?;
+        self.sessions_of(user, None).await
+    }
+
+    async fn sessions_of(
+        &self,
+        user: i64,
+        current: Option<&str>,
+    ) -> Result<Vec<SessionView>, AppError> {
         let now = self.now();
         let mut conn = self.store.conn().await?;
         let used_since = self.used_since(now);
-        Ok(sessions::for_user(&mut conn, me.user.id, now)
+        Ok(sessions::for_user(&mut conn, user, now)
             .await?
             .into_iter()
             .filter(|row| row.last_seen.unwrap_or(row.created_at) >= used_since)
             .map(|row| SessionView {
                 id: public_id(&row.token_hash),
-                current: row.token_hash == me.token_hash,
+                current: current == Some(row.token_hash.as_str()),
                 created_at: rfc3339(row.created_at),
                 last_seen: row.last_seen.map(rfc3339),
                 client_ip: row.client_ip,

@@ -529,7 +529,36 @@ async fn group_members_are_listed_added_and_removed(server: Server) {
     assert_eq!(audit["total"], 2, "{audit}");
 }
 
+async fn a_persons_page_has_them_and_their_sessions(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let response = server
+        .sso(
+            &token(&claims("kate@example.com", json!({"department": "R&D"}))),
+            &[],
+        )
+        .await;
+    assert!(response.status().is_redirection());
+    let (_, page) = server.get_json(&admin, "/api/user?query=kate").await;
+    let id = page["data"][0]["id"].as_i64().expect("id");
+    let (status, kate) = server.get_json(&admin, &format!("/api/user/{id}")).await;
+    assert_eq!(status, 200, "{kate}");
+    assert_eq!(kate["email"], "kate@example.com");
+    assert_eq!(kate["sso_source"], "jwt");
+    let (status, sessions) = server
+        .get_json(&admin, &format!("/api/user/{id}/sessions"))
+        .await;
+    assert_eq!(status, 200, "{sessions}");
+    assert_eq!(sessions.as_array().map(Vec::len), Some(1));
+    assert_eq!(sessions[0]["current"], false);
+    assert_eq!(server.get_json(&admin, "/api/user/999").await.0, 404);
+    assert_eq!(
+        server.get_json(&admin, "/api/user/999/sessions").await.0,
+        404
+    );
+}
+
 on_both_backends!(
+    a_persons_page_has_them_and_their_sessions,
     group_members_are_listed_added_and_removed,
     people_are_filtered_by_status,
     a_users_next_request_sees_every_change_at_once,
