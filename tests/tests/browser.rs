@@ -956,7 +956,7 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
             let sizes = b
-                .eval("return [document.documentElement.scrollWidth, window.innerWidth]")
+                .eval("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
                 .await;
             let (scroll, inner) = (
                 sizes[0].as_i64().expect("width"),
@@ -964,10 +964,20 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
             );
             if scroll > inner {
                 b.shot(&format!("failure-{name}-{width}px")).await;
+                // Name the elements that stick out, innermost first, to say what to fix.
+                let wide = b
+                    .eval(
+                        "const w = document.documentElement.clientWidth; return [...document.querySelectorAll('body *')]\
+                         .filter(e => e.getBoundingClientRect().right > w + 0.5)\
+                         .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > w + 0.5))\
+                         .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))",
+                    )
+                    .await;
+                eprintln!("sticking out of {path} at {width} px: {wide}");
             }
             assert!(
                 scroll <= inner,
-                "{path} at {width} px scrolls sideways: {scroll} > {inner}"
+                "{path} at {width} px scrolls sideways: {scroll} > {inner} (the width beside the scroll bar)"
             );
             b.shot(&format!("w{width}-{name}")).await;
         }
