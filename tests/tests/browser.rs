@@ -180,6 +180,31 @@ impl Browser {
         panic!("no dialog opened");
     }
 
+    /// Asserts that nothing on the page scrolls sideways (its width is at most the width beside the
+    /// scroll bar), naming the elements that stick out when something does.
+    async fn fits(&self, what: &str) {
+        let sizes = self
+            .eval("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            .await;
+        let (scroll, inner) = (
+            sizes[0].as_i64().expect("width"),
+            sizes[1].as_i64().expect("width"),
+        );
+        if scroll > inner {
+            self.shot(&format!("failure-{what}")).await;
+            // Innermost elements first: they say what to fix.
+            let wide = self
+                .eval(
+                    "const w = document.documentElement.clientWidth; return [...document.querySelectorAll('body *')]\
+                     .filter(e => e.getBoundingClientRect().right > w + 0.5)\
+                     .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > w + 0.5))\
+                     .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))",
+                )
+                .await;
+            panic!("{what} scrolls sideways: {scroll} > {inner}; sticking out: {wide}");
+        }
+    }
+
     async fn shot(&self, name: &str) {
         tokio::time::sleep(Duration::from_millis(200)).await;
         self.driver
@@ -955,30 +980,7 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
                     .await;
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let sizes = b
-                .eval("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-                .await;
-            let (scroll, inner) = (
-                sizes[0].as_i64().expect("width"),
-                sizes[1].as_i64().expect("width"),
-            );
-            if scroll > inner {
-                b.shot(&format!("failure-{name}-{width}px")).await;
-                // Name the elements that stick out, innermost first, to say what to fix.
-                let wide = b
-                    .eval(
-                        "const w = document.documentElement.clientWidth; return [...document.querySelectorAll('body *')]\
-                         .filter(e => e.getBoundingClientRect().right > w + 0.5)\
-                         .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > w + 0.5))\
-                         .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))",
-                    )
-                    .await;
-                eprintln!("sticking out of {path} at {width} px: {wide}");
-            }
-            assert!(
-                scroll <= inner,
-                "{path} at {width} px scrolls sideways: {scroll} > {inner} (the width beside the scroll bar)"
-            );
+            b.fits(&format!("{name}-{width}px")).await;
             b.shot(&format!("w{width}-{name}")).await;
         }
     }
@@ -1060,6 +1062,20 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .expect("query");
     assert!(password_inputs.is_empty(), "the password form is hidden");
     b.shot("13-login-sso-only").await;
+
+    // The sign-in pages at 360 px too.
+    b.driver
+        .set_window_rect(0, 0, 360, 800)
+        .await
+        .expect("resize");
+    b.open("/login").await;
+    b.see("Sign in with SSO").await;
+    b.fits("login-360px").await;
+    b.shot("w360-login").await;
+    b.open("/demo-idp").await;
+    b.see("Demo identity provider").await;
+    b.fits("demo-idp-360px").await;
+    b.shot("w360-demo-idp").await;
 
     b.driver.quit().await.expect("quit");
 }
