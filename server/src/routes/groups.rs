@@ -11,7 +11,7 @@ use crate::extract::{AppJson, AppPath};
 use crate::state::AppState;
 
 /// Every group.
-#[utoipa::path(get, path = "/api/permissions/group", tag = "people", operation_id = "groups_list", security(("session" = [])),
+#[utoipa::path(get, path = "/api/permissions/group", tag = "people", operation_id = "groups_list", security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "Every group, by name.", body = Vec<Group>), crate::openapi::AdminOnly))]
 pub async fn list(
     State(state): State<AppState>,
@@ -21,7 +21,7 @@ pub async fn list(
 }
 
 /// Creates a group; `conflict` when the name is taken.
-#[utoipa::path(post, path = "/api/permissions/group", tag = "people", operation_id = "groups_create", security(("session" = [])), request_body = CreateGroup,
+#[utoipa::path(post, path = "/api/permissions/group", tag = "people", operation_id = "groups_create", security(("session" = []), ("api_key" = [])), request_body = CreateGroup,
     responses((status = 201, description = "Created.", body = Group),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn create(
@@ -34,7 +34,7 @@ pub async fn create(
 }
 
 /// Renames (not the built-in groups).
-#[utoipa::path(put, path = "/api/permissions/group/{id}", tag = "people", operation_id = "groups_rename", security(("session" = [])),
+#[utoipa::path(put, path = "/api/permissions/group/{id}", tag = "people", operation_id = "groups_rename", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The group.")), request_body = UpdateGroup,
     responses((status = 200, description = "Renamed.", body = Group),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
@@ -50,7 +50,7 @@ pub async fn rename(
 }
 
 /// Deletes (not the built-in groups) and removes the group from every mapping.
-#[utoipa::path(delete, path = "/api/permissions/group/{id}", tag = "people", operation_id = "groups_delete", security(("session" = [])),
+#[utoipa::path(delete, path = "/api/permissions/group/{id}", tag = "people", operation_id = "groups_delete", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The group.")),
     responses((status = 204, description = "Deleted, and removed from every mapping."),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
@@ -64,7 +64,7 @@ pub async fn delete(
 }
 
 /// Removes every member (not from the built-in groups).
-#[utoipa::path(put, path = "/api/permissions/group/{id}/clear", tag = "people", operation_id = "groups_clear", security(("session" = [])),
+#[utoipa::path(put, path = "/api/permissions/group/{id}/clear", tag = "people", operation_id = "groups_clear", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The group.")),
     responses((status = 204, description = "Every member removed."),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
@@ -78,7 +78,7 @@ pub async fn clear(
 }
 
 /// A group with its members.
-#[utoipa::path(get, path = "/api/permissions/group/{id}", tag = "people", operation_id = "groups_get", security(("session" = [])),
+#[utoipa::path(get, path = "/api/permissions/group/{id}", tag = "people", operation_id = "groups_get", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The group's id.")),
     responses((status = 200, description = "The group and its members.", body = GroupDetail),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
@@ -91,7 +91,7 @@ pub async fn get(
 }
 
 /// Adds a member (not to "All Users", which holds everyone).
-#[utoipa::path(post, path = "/api/permissions/group/{id}/members", tag = "people", operation_id = "groups_add_member", security(("session" = [])),
+#[utoipa::path(post, path = "/api/permissions/group/{id}/members", tag = "people", operation_id = "groups_add_member", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The group's id.")), request_body = AddMember,
     responses((status = 204, description = "Added (or already a member)."),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
@@ -108,7 +108,7 @@ pub async fn add_member(
 }
 
 /// Removes a member (not from "All Users"; not the last active administrator).
-#[utoipa::path(delete, path = "/api/permissions/group/{id}/members/{user_id}", tag = "people", operation_id = "groups_remove_member", security(("session" = [])),
+#[utoipa::path(delete, path = "/api/permissions/group/{id}/members/{user_id}", tag = "people", operation_id = "groups_remove_member", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The group's id."), ("user_id" = i64, Path, description = "The member's user id.")),
     responses((status = 204, description = "Removed (or was not a member)."),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]

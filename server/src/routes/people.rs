@@ -29,7 +29,7 @@ fn default_limit() -> i64 {
 }
 
 /// `GET /api/user?query=&limit=&offset=`: paged and searchable (email or name).
-#[utoipa::path(get, path = "/api/user", tag = "people", operation_id = "people_list", security(("session" = [])),
+#[utoipa::path(get, path = "/api/user", tag = "people", operation_id = "people_list", security(("session" = []), ("api_key" = [])),
     params(
         ("query" = Option<String>, Query, description = "Part of an email or name."),
         ("status" = Option<PeopleFilter>, Query, description = "Who: `all` (default), `active`, `deactivated`, `admins`, `sso`, `password`."),
@@ -51,7 +51,7 @@ pub async fn list(
 }
 
 /// `POST /api/user`.
-#[utoipa::path(post, path = "/api/user", tag = "people", operation_id = "people_create", security(("session" = [])), request_body = CreateUser,
+#[utoipa::path(post, path = "/api/user", tag = "people", operation_id = "people_create", security(("session" = []), ("api_key" = [])), request_body = CreateUser,
     responses((status = 201, description = "Created.", body = User),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn create(
@@ -64,7 +64,7 @@ pub async fn create(
 }
 
 /// `PUT /api/user/:id`: names, admin flag, groups, active.
-#[utoipa::path(put, path = "/api/user/{id}", tag = "people", operation_id = "people_update", security(("session" = [])),
+#[utoipa::path(put, path = "/api/user/{id}", tag = "people", operation_id = "people_update", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The user.")), request_body = UpdateUser,
     responses((status = 200, description = "Changed.", body = User),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
@@ -82,7 +82,7 @@ pub async fn update(
 }
 
 /// `DELETE /api/user/:id`: deactivates (the user's sessions stop working at once).
-#[utoipa::path(delete, path = "/api/user/{id}", tag = "people", operation_id = "people_deactivate", security(("session" = [])),
+#[utoipa::path(delete, path = "/api/user/{id}", tag = "people", operation_id = "people_deactivate", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The user.")),
     responses((status = 200, description = "Deactivated; their sessions stop working.", body = User),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
@@ -103,7 +103,7 @@ pub async fn deactivate(
 }
 
 /// `PUT /api/user/:id/reactivate`.
-#[utoipa::path(put, path = "/api/user/{id}/reactivate", tag = "people", operation_id = "people_reactivate", security(("session" = [])),
+#[utoipa::path(put, path = "/api/user/{id}/reactivate", tag = "people", operation_id = "people_reactivate", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The user.")),
     responses((status = 200, description = "Reactivated.", body = User),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
@@ -124,7 +124,7 @@ pub async fn reactivate(
 }
 
 /// `GET /api/user/{id}`: one person, for their page.
-#[utoipa::path(get, path = "/api/user/{id}", tag = "people", operation_id = "people_get", security(("session" = [])),
+#[utoipa::path(get, path = "/api/user/{id}", tag = "people", operation_id = "people_get", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The user.")),
     responses((status = 200, description = "The user.", body = User),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]

@@ -68,7 +68,7 @@ pub async fn change_password(
 }
 
 /// `DELETE /api/user/{id}/sessions`: an admin signs a user out everywhere.
-#[utoipa::path(delete, path = "/api/user/{id}/sessions", tag = "people", operation_id = "people_end_sessions", security(("session" = [])),
+#[utoipa::path(delete, path = "/api/user/{id}/sessions", tag = "people", operation_id = "people_end_sessions", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The user.")),
     responses((status = 200, description = "Every session of the user ended.", body = SessionsEnded),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
@@ -82,7 +82,7 @@ pub async fn end_user_sessions(
 }
 
 /// `GET /api/user/{id}/sessions`: a user's sessions, for their page in People.
-#[utoipa::path(get, path = "/api/user/{id}/sessions", tag = "people", operation_id = "people_sessions", security(("session" = [])),
+#[utoipa::path(get, path = "/api/user/{id}/sessions", tag = "people", operation_id = "people_sessions", security(("session" = []), ("api_key" = [])),
     params(("id" = i64, Path, description = "The user.")),
     responses((status = 200, description = "The user's unexpired sessions, newest first (`current` is always false).", body = Vec<SessionView>),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]

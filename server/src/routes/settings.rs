@@ -24,7 +24,7 @@ pub async fn get(State(state): State<AppState>, _admin: Admin) -> axum::Json<Jwt
 
 /// `PUT /api/setting/jwt`: a partial update, validated as a whole; nothing changes when invalid or
 /// when `version` is stale.
-#[utoipa::path(put, path = "/api/setting/jwt", tag = "settings", operation_id = "settings_put", security(("session" = [])), request_body = JwtSettingsPatch,
+#[utoipa::path(put, path = "/api/setting/jwt", tag = "settings", operation_id = "settings_put", security(("session" = []), ("api_key" = [])), request_body = JwtSettingsPatch,
     responses((status = 200, description = "Saved.", body = JwtSettingsView),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn put(
@@ -38,7 +38,7 @@ pub async fn put(
 }
 
 /// `PUT /api/setting/jwt/mappings`: the mappings modal's result, all or nothing.
-#[utoipa::path(put, path = "/api/setting/jwt/mappings", tag = "settings", operation_id = "settings_put_mappings", security(("session" = [])), request_body = SaveMappings,
+#[utoipa::path(put, path = "/api/setting/jwt/mappings", tag = "settings", operation_id = "settings_put_mappings", security(("session" = []), ("api_key" = [])), request_body = SaveMappings,
     responses((status = 200, description = "Everything saved, in one transaction.", body = JwtSettingsView),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound, crate::openapi::Conflict))]
 pub async fn put_mappings(
@@ -52,7 +52,7 @@ pub async fn put_mappings(
 }
 
 /// `POST /api/setting/jwt/mappings/preview`: what new mappings would do to every SSO user.
-#[utoipa::path(post, path = "/api/setting/jwt/mappings/preview", tag = "settings", operation_id = "settings_preview_mappings", security(("session" = [])), request_body = MappingsPreviewRequest,
+#[utoipa::path(post, path = "/api/setting/jwt/mappings/preview", tag = "settings", operation_id = "settings_preview_mappings", security(("session" = []), ("api_key" = [])), request_body = MappingsPreviewRequest,
     responses((status = 200, description = "Who would join and leave which group, and the groups that stop being mapped; nothing is changed.", body = MappingsImpact),
         crate::openapi::BadRequest, crate::openapi::AdminOnly))]
 pub async fn preview_mappings(
@@ -64,7 +64,7 @@ pub async fn preview_mappings(
 }
 
 /// `PUT /api/setting/enable-password-login`.
-#[utoipa::path(put, path = "/api/setting/enable-password-login", tag = "settings", operation_id = "settings_put_password_login", security(("session" = [])), request_body = EnablePasswordLogin,
+#[utoipa::path(put, path = "/api/setting/enable-password-login", tag = "settings", operation_id = "settings_put_password_login", security(("session" = []), ("api_key" = [])), request_body = EnablePasswordLogin,
     responses((status = 200, description = "Saved.", body = JwtSettingsView),
         crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::Conflict))]
 pub async fn put_password_login(
@@ -83,7 +83,7 @@ pub async fn put_password_login(
 }
 
 /// `POST /api/setting/jwt/test`: the verdict the SSO endpoint would reach, touching nothing.
-#[utoipa::path(post, path = "/api/setting/jwt/test", tag = "settings", operation_id = "settings_test", security(("session" = [])), request_body = TokenTestRequest,
+#[utoipa::path(post, path = "/api/setting/jwt/test", tag = "settings", operation_id = "settings_test", security(("session" = []), ("api_key" = [])), request_body = TokenTestRequest,
     responses((status = 200, description = "The verdict; nothing was changed.", body = Verdict),
         crate::openapi::BadRequest, crate::openapi::AdminOnly))]
 pub async fn test(
@@ -109,7 +109,7 @@ pub async fn test(
 
 /// `POST /api/setting/jwt/jwks/refresh`: fetch the JWK Set now.
 #[utoipa::path(post, path = "/api/setting/jwt/jwks/refresh", tag = "settings", operation_id = "settings_refresh_jwks",
-    security(("session" = [])),
+    security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "The JWK Set's status after the fetch (a failure is in `last_error`; the previous keys stay in use).", body = JwksStatus),
         crate::openapi::BadRequest, crate::openapi::AdminOnly))]
 pub async fn refresh_jwks(

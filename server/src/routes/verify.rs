@@ -127,7 +127,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 
 /// `POST /api/setting/assertion-key/rotate`.
 #[utoipa::path(post, path = "/api/setting/assertion-key/rotate", tag = "forward", operation_id = "verify_rotate",
-    security(("session" = [])),
+    security(("session" = []), ("api_key" = [])),
     responses((status = 200, description = "A new key signs from now on; the old one stays published for 10 minutes.", body = AssertionKey),
         crate::openapi::AdminOnly))]
 pub async fn rotate(
