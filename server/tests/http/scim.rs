@@ -800,6 +800,13 @@ async fn a_scim_deactivation_on_one_replica_ends_sessions_on_the_other() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let ann_on_b = ann_on_b.expect("signed in on B");
+    let response = a
+        .sso(
+            &super::support::token(&claims("ann@example.com", json!({"jti": "on-a"}))),
+            &[],
+        )
+        .await;
+    let ann_on_a = session_cookie(response.headers()).expect("signed in on A");
     assert_eq!(b.get_json(&ann_on_b, "/api/user/current").await.0, 200);
     let (_, _, _, list) = scim(
         &a,
@@ -822,7 +829,7 @@ async fn a_scim_deactivation_on_one_replica_ends_sessions_on_the_other() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(b.get_json(&ann_on_b, "/api/user/current").await.0, 401);
-    // And on A, where she also had a session.
+    assert_eq!(a.get_json(&ann_on_a, "/api/user/current").await.0, 401);
     let response = a
         .sso(
             &super::support::token(&claims("ann@example.com", json!({"jti": "second"}))),
