@@ -37,6 +37,9 @@ curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/se
     \"jwt_enabled\": true, \"jwt_identity_provider_uri\": \"https://idp.example.com/sso\",
     \"jwt_shared_secret\": \"$key\", \"jwt_max_age_seconds\": 3600}" >/dev/null
 cookie=$(awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$work/jar")
+# Idle: started, migrated, one admin signed in and the settings saved, no load yet.
+sleep 1
+idle_kib=$(awk '/VmRSS/ { print $2 }' "/proc/$server/status")
 
 # Enough fresh tokens for the run; the first users are created on their first login.
 target/release/examples/bench_tokens --key "$key" --count 300000 --users 1000 >"$work/tokens"
@@ -80,4 +83,4 @@ printf '| GET /auth/sso?jwt=… (login) | %s | %s | %s | %s | %.2f |\n' "$sso_rp
 printf '| GET /api/user/current (session) | %s | %s | %s | %s | %.2f |\n' "$cur_rps" "$cur_p50" "$cur_p99" "$cur_bad" "$(echo "$cur_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/verify (forward auth, with assertion) | %s | %s | %s | %s | %.2f |\n' "$ver_rps" "$ver_p50" "$ver_p99" "$ver_bad" "$(echo "$ver_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/sso?jwt=… (RS256 login, key ring) | %s | %s | %s | %s | %.2f |\n' "$rsa_rps" "$rsa_p50" "$rsa_p99" "$rsa_bad" "$(echo "$rsa_rps / $ceiling_rps" | bc -l)"
-printf 'peak RSS: %s MiB; users after the run: %s\n' "$((peak_kib / 1024))" "$users"
+printf 'idle RSS: %s MiB; peak RSS: %s MiB; users after the run: %s\n' "$((idle_kib / 1024))" "$((peak_kib / 1024))" "$users"
