@@ -52,6 +52,16 @@ pub struct Selection<'a> {
     pub until: Option<i64>,
 }
 
+/// The `WHERE` of a [`Selection`] (`$1` event, `$2` person, `$3` since, `$4` until), one text for
+/// the page and its count.
+macro_rules! selected {
+    () => {
+        "($1 IS NULL OR event = $1) \
+         AND ($2 IS NULL OR LOWER(COALESCE(actor_email, '') || ' ' || COALESCE(source, '') || ' ' || details) LIKE $2) \
+         AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4)"
+    };
+}
+
 /// One page of the selected entries, newest first, and how many are selected in all.
 pub async fn page(
     conn: &mut AnyConnection,
@@ -59,24 +69,21 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<AuditEntry>, i64), StoreError> {
-    let total: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE ($1 IS NULL OR event = $1) \
-         AND ($2 IS NULL OR LOWER(COALESCE(actor_email, '') || ' ' || COALESCE(source, '') || ' ' || details) LIKE $2) \
-         AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4)",
-    )
+    let total: i64 = sqlx::query_scalar(concat!(
+        "SELECT COUNT(*) FROM audit_log WHERE ",
+        selected!()
+    ))
     .bind(selection.event)
     .bind(selection.person.as_deref())
     .bind(selection.since)
     .bind(selection.until)
     .fetch_one(&mut *conn)
     .await?;
-    let rows = sqlx::query(
-        "SELECT id, at, event, actor_email, ip, details, source FROM audit_log \
-         WHERE ($1 IS NULL OR event = $1) \
-         AND ($2 IS NULL OR LOWER(COALESCE(actor_email, '') || ' ' || COALESCE(source, '') || ' ' || details) LIKE $2) \
-         AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) \
-         ORDER BY id DESC LIMIT $5 OFFSET $6",
-    )
+    let rows = sqlx::query(concat!(
+        "SELECT id, at, event, actor_email, ip, details, source FROM audit_log WHERE ",
+        selected!(),
+        " ORDER BY id DESC LIMIT $5 OFFSET $6"
+    ))
     .bind(selection.event)
     .bind(selection.person.as_deref())
     .bind(selection.since)
