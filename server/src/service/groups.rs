@@ -1,6 +1,6 @@
 //! Groups (SPEC §4): create, rename, delete (leaving every mapping in the same transaction), clear.
 
-use lanyard_api::{AuditEvent, ErrorCode, Group, GroupDetail, GroupId, GroupMember, UserId};
+use lanyard_api::{AuditEvent, ErrorCode, Group, GroupDetail, GroupId, UserId};
 use lanyard_core::people::group_name;
 use serde_json::json;
 
@@ -8,7 +8,7 @@ use super::Actor;
 use super::settings::ensure_custom_group;
 use crate::error::AppError;
 use crate::state::Service;
-use crate::store::{ADMINISTRATORS, ALL_USERS, groups, scim, settings, users};
+use crate::store::{ADMINISTRATORS, ALL_USERS, groups, settings, users};
 
 impl Service {
     /// Every group with its member count, by name.
@@ -112,28 +112,7 @@ impl Service {
             .into_iter()
             .find(|g| g.id == id)
             .ok_or(ErrorCode::NotFound)?;
-        let rows = scim::groups(&mut conn, Some(id)).await?;
-        let ids: Vec<i64> = rows
-            .first()
-            .map(|row| row.members.iter().map(|(user, _)| *user).collect())
-            .unwrap_or_default();
-        let mut members = Vec::with_capacity(ids.len());
-        for user in ids {
-            if let Some(row) = users::find_by_id(&mut conn, user).await? {
-                let name = [row.first_name.as_deref(), row.last_name.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .filter(|part| !part.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                members.push(GroupMember {
-                    id: row.id,
-                    email: row.email,
-                    name: (!name.is_empty()).then_some(name),
-                    is_active: row.is_active,
-                });
-            }
-        }
+        let members = groups::members(&mut conn, id).await?;
         Ok(GroupDetail { group, members })
     }
 

@@ -127,3 +127,36 @@ pub async fn sso_members(
         .collect::<Result<_, sqlx::Error>>()
         .map_err(StoreError::from)
 }
+
+/// A group's members as its page lists them, by email: one query.
+pub async fn members(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Vec<lanyard_api::GroupMember>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.email, u.first_name, u.last_name, u.is_active FROM memberships m \
+         JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 ORDER BY u.email",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let first: Option<String> = row.try_get("first_name")?;
+            let last: Option<String> = row.try_get("last_name")?;
+            let name = [first, last]
+                .into_iter()
+                .flatten()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            Ok(lanyard_api::GroupMember {
+                id: row.try_get("id")?,
+                email: row.try_get("email")?,
+                name: (!name.is_empty()).then_some(name),
+                is_active: row.try_get::<i64, _>("is_active")? != 0,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
