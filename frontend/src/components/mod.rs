@@ -3,6 +3,7 @@
 mod claim_rules;
 mod key_ring;
 mod layout;
+mod login_attributes;
 mod mappings_modal;
 mod notice;
 mod provisioning;
@@ -12,8 +13,9 @@ mod token_preview;
 pub use claim_rules::ClaimRulesEditor;
 pub use key_ring::KeyRingSection;
 pub use layout::AdminLayout;
+pub use login_attributes::login_attributes;
 pub use mappings_modal::MappingsModal;
 pub use notice::{Notice, NoticeKind};
-pub use provisioning::{ProvisioningCard, copy_text};
+pub use provisioning::{ProvisioningCard, confirmed, copy_text};
 pub use sessions::{ChangePasswordForm, YourSessions};
 pub use token_preview::TokenPreview;

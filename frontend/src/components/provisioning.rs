@@ -7,6 +7,11 @@ use leptos::prelude::*;
 use crate::api;
 use crate::components::{Notice, NoticeKind};
 
+/// Asks `question` in the browser's confirm dialog; whether the person said yes.
+pub fn confirmed(question: &str) -> bool {
+    web_sys::window().is_some_and(|w| w.confirm_with_message(question).unwrap_or(false))
+}
+
 /// Copies `text` to the clipboard; whether the browser let it.
 pub fn copy_text(text: &str) -> bool {
     web_sys::window().is_some_and(|window| {
@@ -38,8 +43,7 @@ pub fn ProvisioningCard() -> impl IntoView {
     let set_enabled = move |enabled: bool| {
         if !enabled {
             let question = "Turn SCIM off? The token stops working, and your identity provider can no longer create or deactivate people here.";
-            if !web_sys::window().is_some_and(|w| w.confirm_with_message(question).unwrap_or(false))
-            {
+            if !confirmed(question) {
                 return;
             }
         }
@@ -56,7 +60,7 @@ pub fn ProvisioningCard() -> impl IntoView {
     };
     let rotate = move |_| {
         let question = "Make a new token? The current one stops working at once: paste the new one into your identity provider.";
-        if !web_sys::window().is_some_and(|w| w.confirm_with_message(question).unwrap_or(false)) {
+        if !confirmed(question) {
             return;
         }
         leptos::task::spawn_local(async move {

@@ -5,7 +5,7 @@ use lanyard_api::{ApiKeyCreated, ApiKeyView, CreateApiKey, Group};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::{AdminLayout, Notice, NoticeKind, copy_text};
+use crate::components::{AdminLayout, Notice, NoticeKind, confirmed, copy_text};
 
 /// The API keys page.
 #[component]
@@ -79,7 +79,7 @@ pub fn ApiKeysPage() -> impl IntoView {
             "Replace the key \"{}\"? The current key stops working at once.",
             key.name
         );
-        if !web_sys::window().is_some_and(|w| w.confirm_with_message(&question).unwrap_or(false)) {
+        if !confirmed(&question) {
             return;
         }
         leptos::task::spawn_local(async move {
@@ -99,7 +99,7 @@ pub fn ApiKeysPage() -> impl IntoView {
             "Delete the key \"{}\"? Whatever uses it stops working at once.",
             key.name
         );
-        if !web_sys::window().is_some_and(|w| w.confirm_with_message(&question).unwrap_or(false)) {
+        if !confirmed(&question) {
             return;
         }
         leptos::task::spawn_local(async move {

@@ -7,7 +7,7 @@ use lanyard_api::{
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::{AdminLayout, Notice, NoticeKind};
+use crate::components::{AdminLayout, Notice, NoticeKind, confirmed};
 
 /// The groups page.
 #[component]
@@ -150,14 +150,11 @@ pub fn GroupsPage() -> impl IntoView {
         });
     };
     let delete = move |group: Group| {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
         let question = format!(
             "Delete the group \"{}\"? Its members lose it, and it leaves every mapping.",
             group.name
         );
-        if !window.confirm_with_message(&question).unwrap_or(false) {
+        if !confirmed(&question) {
             return;
         }
         leptos::task::spawn_local(async move {
