@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::app::use_session;
-use crate::components::{ChangePasswordForm, YourSessions};
+use crate::components::{ChangePasswordForm, YourSessions, login_attributes};
 
 /// The signed-in page.
 #[component]
@@ -20,17 +20,11 @@ pub fn MePage() -> impl IntoView {
             .flatten()
             .collect::<Vec<_>>()
             .join(" ");
-        // Claims kept from the last SSO login: one line each, or a sentence when there are none.
-        let attributes: Vec<(String, String)> = user
-            .login_attributes
-            .iter()
-            .map(|(key, value)| {
-                let text = value
-                    .as_str()
-                    .map_or_else(|| value.to_string(), str::to_owned);
-                (key.clone(), text)
-            })
-            .collect();
+        let no_attributes = if user.sso_source.is_some() {
+            "None: your identity provider's token carried no claims besides email, names and groups."
+        } else {
+            "None: they come from your identity provider's token when you sign in with SSO."
+        };
         let groups = user.group_names.join(", ");
         view! {
             <header class="topbar">
@@ -49,20 +43,7 @@ pub fn MePage() -> impl IntoView {
                     <dt>"Email"</dt><dd data-testid="me-email">{user.email.clone()}</dd>
                     <dt>"Groups"</dt><dd data-testid="me-groups">{groups}</dd>
                     <dt>"Login attributes"</dt>
-                    <dd data-testid="me-attributes">{if attributes.is_empty() {
-                        let why = if user.sso_source.is_some() {
-                            "None: your identity provider's token carried no claims besides email, names and groups."
-                        } else {
-                            "None: they come from your identity provider's token when you sign in with SSO."
-                        };
-                        view! { <span class="help">{why}</span> }.into_any()
-                    } else {
-                        view! {
-                            <ul class="attributes">
-                                {attributes.into_iter().map(|(key, value)| view! { <li><code>{key}</code>": "{value}</li> }).collect_view()}
-                            </ul>
-                        }.into_any()
-                    }}</dd>
+                    <dd data-testid="me-attributes">{login_attributes(&user.login_attributes, no_attributes)}</dd>
                 </dl>
                 <YourSessions/>
                 {user.sso_source.is_none().then(|| view! { <ChangePasswordForm/> })}

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api;
 use crate::audit_text::relative;
-use crate::components::{AdminLayout, Notice, NoticeKind};
+use crate::components::{AdminLayout, Notice, NoticeKind, login_attributes};
 
 /// The person page (`/admin/people/:id`).
 #[component]
@@ -86,9 +86,6 @@ pub fn PersonPage() -> impl IntoView {
                 });
                 let admin = u.is_superuser;
                 let active = u.is_active;
-                let attributes: Vec<(String, String)> = u.login_attributes.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-                    .collect();
                 view! {
                     <section class="card" aria-labelledby="person-title">
                         <h2 id="person-title" data-testid="person-name">{if name.is_empty() { u.email.clone() } else { name }}</h2>
@@ -102,11 +99,7 @@ pub fn PersonPage() -> impl IntoView {
                             <dt>"Groups"</dt><dd data-testid="person-groups">{group_names}</dd>
                             <dt>"Last sign-in"</dt><dd>{u.last_login.as_deref().map_or_else(|| "Never".to_owned(), |at| relative(at, now))}</dd>
                             <dt>"Login attributes"</dt>
-                            <dd>{if attributes.is_empty() {
-                                view! { <span class="help">"None"</span> }.into_any()
-                            } else {
-                                view! { <ul class="attributes">{attributes.into_iter().map(|(k, v)| view! { <li><code>{k}</code>": "{v}</li> }).collect_view()}</ul> }.into_any()
-                            }}</dd>
+                            <dd>{login_attributes(&u.login_attributes, "None")}</dd>
                         </dl>
                         <div class="actions">
                             <button type="button" on:click=move |_| change(UpdateUser { is_superuser: Some(!admin), ..Default::default() },
