@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Bring the database schema up to date, then exit.
     Migrate(DatabaseArgs),
     /// Write `.br` and `.gz` copies of the built SPA's files beside them, for `serve` to send to
@@ -99,6 +99,10 @@ pub struct ServeArgs {
     /// Also serve a demo identity provider at /demo-idp. For demos only: it signs any user in.
     #[arg(long, env = "LANYARD_DEMO_IDP")]
     pub demo_idp: bool,
+    /// On SIGTERM or Ctrl-C, stop accepting connections and give requests in flight this many
+    /// seconds to finish; then exit anyway.
+    #[arg(long, env = "LANYARD_SHUTDOWN_GRACE", default_value_t = 20)]
+    pub shutdown_grace: u64,
     /// Log format.
     #[arg(long, env = "LANYARD_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,

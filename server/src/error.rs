@@ -61,6 +61,7 @@ impl AppError {
             Self::Scim(error) if error.status == 404 => ErrorCode::NotFound,
             Self::Scim(error) if error.status == 409 => ErrorCode::Conflict,
             Self::Scim(_) => ErrorCode::InvalidRequest,
+            Self::Store(StoreError::Unavailable(_)) => ErrorCode::StorageUnavailable,
             Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -75,17 +76,26 @@ impl AppError {
     }
 
     fn log_if_internal(&self) {
-        if matches!(self, Self::Store(_) | Self::Internal(_)) {
-            tracing::error!(error = %self, "request failed");
+        match self {
+            // One line per refused request would flood the log during an outage; the health
+            // probe logs the outage's start and end once each.
+            Self::Store(StoreError::Unavailable(error)) => {
+                tracing::debug!(%error, "request refused: database unreachable");
+            }
+            Self::Store(_) | Self::Internal(_) => tracing::error!(error = %self, "request failed"),
+            _ => {}
         }
     }
 
     fn with_retry_after(&self, mut response: Response) -> Response {
-        if let Self::RateLimited { retry_after } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
-        }
+        let retry_after = match self {
+            Self::RateLimited { retry_after } => *retry_after,
+            Self::Store(StoreError::Unavailable(_)) => 1,
+            _ => return response,
+        };
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         response
     }
 
@@ -180,7 +190,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
             StatusCode::CONFLICT
         }
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        C::JwksUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        C::JwksUnavailable | C::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
 }

@@ -72,6 +72,9 @@ pub async fn serve(
             loop {
                 tick.tick().await;
                 rounds += 1;
+                if !state.store.reachable() {
+                    continue;
+                }
                 if let Err(error) = state.refresh_settings().await {
                     tracing::warn!(%error, "could not refresh settings");
                 }
@@ -109,10 +112,24 @@ pub async fn serve(
             }
         })
     };
+    // The database's health, every 250 ms: while it does not answer, requests that need it are
+    // refused at once (`503 storage_unavailable`) and recover by themselves when it does.
+    let probe = {
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let _ = store.probe().await;
+            }
+        })
+    };
     let app = routes::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     poller.abort();
+    probe.abort();
     result
 }

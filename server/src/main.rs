@@ -40,21 +40,39 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(options) => {
             let listen = options.listen;
+            let grace = std::time::Duration::from_secs(options.shutdown_grace);
             if options.demo_idp {
                 tracing::warn!(
                     "DEMO IdP ENABLED at /demo-idp: it signs ANYONE in. For demos only; never in production."
                 );
             }
-            let state = lanyard_server::prepare(options)
+            let state = lanyard_server::prepare(*options)
                 .await
                 .map_err(|e| e.to_string())?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             tracing::info!("lanyard listening on http://{listen}");
-            lanyard_server::serve(state, listener, shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())
+            let (signalled, on_signal) = tokio::sync::oneshot::channel();
+            let shutdown = async move {
+                shutdown_signal().await;
+                let _ = signalled.send(());
+            };
+            let grace_over = async move {
+                if on_signal.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+                tokio::time::sleep(grace).await;
+            };
+            tokio::select! {
+                served = lanyard_server::serve(state, listener, shutdown) => {
+                    served.map_err(|e| e.to_string())
+                }
+                () = grace_over => {
+                    tracing::warn!(seconds = grace.as_secs(), "grace period over: exiting with requests still open");
+                    Ok(())
+                }
+            }
         }
         Command::Precompress { dir } => {
             let report = lanyard_server::precompress::directory(&dir)

@@ -112,6 +112,8 @@ pub enum ErrorCode {
     AlreadySetUp,
     /// The settings changed since the version the change was made against.
     SettingsConflict,
+    /// The database cannot be reached right now; nothing was changed. Retry shortly.
+    StorageUnavailable,
     /// Something failed inside the server; details are in its log, never in the response.
     Internal,
 }
@@ -166,6 +168,7 @@ impl ErrorCode {
         Self::BuiltinGroup,
         Self::AlreadySetUp,
         Self::SettingsConflict,
+        Self::StorageUnavailable,
         Self::Internal,
     ];
 
@@ -219,6 +222,7 @@ impl ErrorCode {
             Self::BuiltinGroup => "builtin_group",
             Self::AlreadySetUp => "already_set_up",
             Self::SettingsConflict => "settings_conflict",
+            Self::StorageUnavailable => "storage_unavailable",
             Self::Internal => "internal",
         }
     }
@@ -310,6 +314,9 @@ impl ErrorCode {
             Self::AlreadySetUp => "An account already exists; sign in instead.",
             Self::SettingsConflict => {
                 "Someone else changed the settings since you loaded them; reload and make your change again."
+            }
+            Self::StorageUnavailable => {
+                "The database cannot be reached right now; nothing was changed. Try again shortly."
             }
             Self::Internal => "Something went wrong on the server.",
         }

@@ -20,12 +20,10 @@ pub async fn healthz() -> &'static str {
         (status = 503, description = "The database does not answer.", body = String, content_type = "text/plain"),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
+    // The probe logs when the database is lost and when it is back.
+    match state.store.probe().await {
         Ok(()) => (StatusCode::OK, "ready"),
-        Err(error) => {
-            tracing::warn!(%error, "database not reachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
-        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod assertion_keys;
 pub mod audit;
 pub mod groups;
+mod health;
 pub mod login_attempts;
 pub mod scim;
 mod session_cache;
@@ -31,6 +32,7 @@ pub use audit::AuditRecord;
 pub use session_cache::SignedInRow;
 pub use users::{NewUser, UserRow};
 
+use health::Health;
 use session_cache::SessionCache;
 
 /// Ids of the built-in groups, fixed by the first migration.
@@ -59,7 +61,11 @@ pub enum StoreError {
     /// The settings were saved by someone else since the version a change was based on.
     #[error("settings version conflict")]
     VersionConflict,
-    /// The database failed or could not be reached.
+    /// The database cannot be reached (connection refused or lost, pool timed out), or the last
+    /// health probe found it so: nothing was written.
+    #[error("database unreachable: {0}")]
+    Unavailable(String),
+    /// The database failed.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     /// Schema migration failed.
@@ -72,8 +78,26 @@ impl From<sqlx::Error> for StoreError {
         match &error {
             sqlx::Error::RowNotFound => Self::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            _ if unreachable(&error) => Self::Unavailable(error.to_string()),
             _ => Self::Database(error),
         }
+    }
+}
+
+/// Errors that say the database could not be talked to, as opposed to a statement it refused:
+/// I/O and TLS failures, an exhausted or closed pool, a crashed SQLite worker, and PostgreSQL's
+/// connection-exception (08) and shutdown (57P0x) classes.
+fn unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
     }
 }
 
@@ -97,6 +121,8 @@ pub struct Store {
     write_queue: Option<Arc<Mutex<()>>>,
     /// Signed-in users by session (SQLite only; see `session_cache`).
     session_cache: Option<Arc<SessionCache>>,
+    /// Whether the database answers (see `health`).
+    health: Arc<Health>,
 }
 
 impl Store {
@@ -140,6 +166,7 @@ impl Store {
             backend,
             write_queue: sqlite.then(|| Arc::new(Mutex::new(()))),
             session_cache: sqlite.then(|| Arc::new(SessionCache::default())),
+            health: Arc::new(Health::default()),
         })
     }
 
@@ -161,10 +188,50 @@ impl Store {
         self.backend
     }
 
-    /// `Ok` when the database answers (`/readyz`).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    /// `Ok` when the database answers a `SELECT 1` within [`health::PROBE_TIMEOUT`] (`/readyz`,
+    /// and the probe the server runs every 250 ms). Records the finding, so that requests are
+    /// refused at once while it is `Err`, and logs when the database is lost and when it is back.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        let ping = sqlx::query("SELECT 1").execute(&self.pool);
+        let outcome = match tokio::time::timeout(health::PROBE_TIMEOUT, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(StoreError::Unavailable(error.to_string())),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "no answer within {} ms",
+                health::PROBE_TIMEOUT.as_millis()
+            ))),
+        };
+        if self.health.set(outcome.is_ok()) {
+            match &outcome {
+                Ok(()) => tracing::info!("database reachable again"),
+                Err(error) => {
+                    tracing::error!(%error, "database unreachable: refusing requests that need it")
+                }
+            }
+        }
+        outcome
+    }
+
+    /// What the last [`Self::probe`] found.
+    pub fn reachable(&self) -> bool {
+        self.health.reachable()
+    }
+
+    /// Runs `operation` (acquiring a connection) unless the database is known to be unreachable,
+    /// and gives up on it as soon as a probe finds it so.
+    async fn guarded<T>(
+        &self,
+        operation: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, StoreError> {
+        let unreachable =
+            || StoreError::Unavailable("the health probe finds it unreachable".into());
+        if !self.health.reachable() {
+            return Err(unreachable());
+        }
+        tokio::select! {
+            result = operation => Ok(result?),
+            () = self.health.lost() => Err(unreachable()),
+        }
     }
 
     /// Starts a write transaction (one per login, so a failure leaves nothing behind), after the
@@ -172,7 +239,7 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         // A deferred BEGIN takes no SQLite lock, so the connection and the BEGIN are had before
         // queuing: only the writes and the COMMIT wait their turn.
-        let inner = self.pool.begin().await?;
+        let inner = self.guarded(self.pool.begin()).await?;
         let turn = match &self.write_queue {
             Some(queue) => Some(Arc::clone(queue).lock_owned().await),
             None => None,
@@ -283,6 +350,6 @@ impl Store {
 
     /// A pooled connection for reads (writes take a [`Tx`]).
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
-        Ok(self.pool.acquire().await?)
+        self.guarded(self.pool.acquire()).await
     }
 }

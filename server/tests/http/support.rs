@@ -66,6 +66,7 @@ impl Server {
             cookie_domain: None,
             static_dir: PathBuf::from("/nonexistent"),
             demo_idp: true,
+            shutdown_grace: 20,
             log_format: LogFormat::Pretty,
             session_max_age: 3600,
             session_idle_timeout: None,
