@@ -2,11 +2,18 @@
 # Server load benchmark: SSO logins, authenticated requests and forward-auth checks against /healthz
 # as the ceiling, on a fresh SQLite file, in one run. Prints the figures BENCHMARKS.md records. Traffic stays on 127.0.0.1;
 # each wrk run is bounded in time.
-#   scripts/bench-server.sh [connections=32] [seconds=10]
+#   scripts/bench-server.sh [--database-url postgres://USER@HOST:PORT/NAME] [connections=32] [seconds=10]
+# With --database-url, the PostgreSQL database NAME is dropped and created afresh for the run (through
+# the server's `postgres` database, with psql); without it, a fresh SQLite file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
+database_url=""
+if [ "${1:-}" = "--database-url" ]; then
+    database_url=$2
+    shift 2
+fi
 connections=${1:-32}
 seconds=${2:-10}
 threads=2
@@ -25,8 +32,16 @@ work=$(mktemp -d)
 cleanup() { [ -n "${server:-}" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
+backend=SQLite
+if [ -n "$database_url" ]; then
+    backend=PostgreSQL
+    name=${database_url##*/}
+    psql -q "${database_url%/*}/postgres" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
+else
+    database_url="sqlite://$work/bench.db"
+fi
 LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
-    target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/bench.db" \
+    target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "$database_url" \
     >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 50); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
@@ -76,7 +91,7 @@ read -r sso_rps sso_p50 sso_p99 sso_bad <<<"$(figures sso_login)"
 read -r cur_rps cur_p50 cur_p99 cur_bad <<<"$(figures current_user)"
 read -r ver_rps ver_p50 ver_p99 ver_bad <<<"$(figures verify)"
 read -r rsa_rps rsa_p50 rsa_p99 rsa_bad <<<"$(figures rs256_login)"
-say "summary ($connections connections, ${seconds}s each, $threads wrk threads, SQLite)"
+say "summary ($connections connections, ${seconds}s each, $threads wrk threads, $backend)"
 printf '| endpoint | requests/s | p50 | p99 | non-2xx/3xx | vs ceiling |\n|---|---|---|---|---|---|\n'
 printf '| GET /healthz (ceiling) | %s | %s | %s | %s | 1.00 |\n' "$ceiling_rps" "$ceiling_p50" "$ceiling_p99" "$ceiling_bad"
 printf '| GET /auth/sso?jwt=… (login) | %s | %s | %s | %s | %.2f |\n' "$sso_rps" "$sso_p50" "$sso_p99" "$sso_bad" "$(echo "$sso_rps / $ceiling_rps" | bc -l)"

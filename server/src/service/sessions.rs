@@ -67,7 +67,7 @@ impl Service {
             user_agent.as_deref(),
         )
         .await?;
-        tx.commit().await?;
+        tx.commit_keeping_caches().await?;
         Ok(())
     }
 

@@ -119,8 +119,11 @@ pub struct Store {
     /// growing steps (up to 100 ms). Queuing write transactions here instead makes the wait FIFO and
     /// sleep-free, which is what keeps login latency flat under load. PostgreSQL needs no such queue.
     write_queue: Option<Arc<Mutex<()>>>,
-    /// Signed-in users by session (SQLite only; see `session_cache`).
+    /// Signed-in users by session (see `session_cache`).
     session_cache: Option<Arc<SessionCache>>,
+    /// The PostgreSQL listener that keeps the cache in step with other replicas; aborted with the
+    /// last clone of the store.
+    _follower: Option<Arc<AbortOnDrop>>,
     /// Whether the database answers (see `health`).
     health: Arc<Health>,
 }
@@ -161,11 +164,19 @@ impl Store {
             .connect_with(options)
             .await?;
         let sqlite = backend == Backend::Sqlite;
+        let session_cache = Arc::new(SessionCache::new(sqlite));
+        let follower = (!sqlite).then(|| {
+            Arc::new(AbortOnDrop(tokio::spawn(session_cache::follow_postgres(
+                Arc::clone(&session_cache),
+                url.into_owned(),
+            ))))
+        });
         Ok(Self {
             pool,
             backend,
             write_queue: sqlite.then(|| Arc::new(Mutex::new(()))),
-            session_cache: sqlite.then(|| Arc::new(SessionCache::default())),
+            session_cache: Some(session_cache),
+            _follower: follower,
             health: Arc::new(Health::default()),
         })
     }
@@ -248,6 +259,7 @@ impl Store {
             inner,
             _turn: turn,
             session_cache: self.session_cache.clone(),
+            notify: self.backend == Backend::Postgres,
         })
     }
 
@@ -257,22 +269,46 @@ impl Store {
     }
 }
 
+/// A background task, aborted when this is dropped.
+#[derive(Debug)]
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A write transaction on the store; rolled back when dropped without [`Tx::commit`].
 pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<OwnedMutexGuard<()>>,
     session_cache: Option<Arc<SessionCache>>,
+    /// PostgreSQL: tell the other replicas' caches (delivered by PostgreSQL at commit).
+    notify: bool,
 }
 
 impl Tx {
-    /// Commits, makes every cached read older than this write unusable, then lets the next queued
-    /// writer in.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Commits, makes every cached read older than this write unusable (here and, on PostgreSQL,
+    /// on every replica), then lets the next queued writer in.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if self.notify {
+            sqlx::query(concat!("NOTIFY ", "lanyard_writes"))
+                .execute(&mut *self.inner)
+                .await?;
+        }
         let committed = self.inner.commit().await;
         if let Some(cache) = &self.session_cache {
             cache.invalidate();
         }
         Ok(committed?)
+    }
+
+    /// Commits a write that no signed-in read depends on (a session's last use, which only ever
+    /// moves forward), leaving every cache as it is: with one such write a minute per active
+    /// session, invalidating on each would leave little cached on a busy site.
+    pub async fn commit_keeping_caches(self) -> Result<(), StoreError> {
+        Ok(self.inner.commit().await?)
     }
 }
 

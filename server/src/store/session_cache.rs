@@ -1,15 +1,20 @@
-//! Signed-in users by session, kept in memory on SQLite so that an authenticated request does not
-//! wait for the database (two queries, each a round trip to sqlx's SQLite worker thread).
+//! Signed-in users by session, kept in memory so that an authenticated request does not wait for
+//! the database (two queries, each a round trip to sqlx's SQLite worker thread or to PostgreSQL).
 //!
-//! Correct because this process is the only writer that matters: every write transaction and every
-//! session delete bumps a generation, and an entry is used only while the generation it was read
-//! under is current, so no write is ever followed by a stale read. The one writer outside the
-//! process (`lanyard admin create` on the same file) is covered by a short lifetime. PostgreSQL gets
-//! no cache: replicas write behind each other's backs.
+//! Every write transaction bumps a generation, and an entry is used only while the generation it
+//! was read under is current, so no write is ever followed by a stale read in this process.
+//! On SQLite this process is the only writer that matters; the one outside it (`lanyard admin
+//! create` on the same file) is covered by a short lifetime. On PostgreSQL, replicas write behind
+//! each other's backs: every write transaction sends `NOTIFY lanyard_writes` as it commits, and
+//! [`follow_postgres`] bumps the generation when another replica's notification arrives. While
+//! that listener is not connected (start, outage) the cache is not used at all, and it starts
+//! empty each time it reconnects (notifications sent meanwhile are lost); the lifetime bounds a
+//! notification lost any other way.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use super::UserRow;
 
@@ -28,11 +33,66 @@ struct Entry {
     row: SignedInRow,
 }
 
+/// The channel every write transaction notifies on PostgreSQL.
+pub const CHANNEL: &str = "lanyard_writes";
+
 /// See the module documentation.
-#[derive(Default)]
 pub struct SessionCache {
     generation: AtomicU64,
+    /// False while writes elsewhere could go unnoticed (PostgreSQL without its listener).
+    live: AtomicBool,
     entries: RwLock<HashMap<String, Entry>>,
+}
+
+impl SessionCache {
+    /// A cache in use at once (SQLite), or only once [`follow_postgres`] listens.
+    pub fn new(live: bool) -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            live: AtomicBool::new(live),
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn set_live(&self, live: bool) {
+        // Whatever was read before a (re)connection may have missed a notification.
+        self.invalidate();
+        self.live.store(live, Ordering::Release);
+    }
+}
+
+/// Keeps `cache` in step with the other replicas on PostgreSQL at `url`: listens on [`CHANNEL`],
+/// and on every notification forgets what was read before it. Reconnects (every second) when the
+/// connection is lost; the cache is unused until it is back. Runs until aborted.
+pub async fn follow_postgres(cache: Arc<SessionCache>, url: String) {
+    let mut reported = false;
+    loop {
+        let listener = async {
+            let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match listener.await {
+            Ok(mut listener) => {
+                cache.set_live(true);
+                reported = false;
+                // `Ok(None)`: the connection was lost, and what was sent meanwhile with it.
+                while let Ok(Some(_)) = listener.try_recv().await {
+                    cache.invalidate();
+                }
+                cache.set_live(false);
+                tracing::warn!(
+                    "session cache: lost the PostgreSQL notifications; not used until back"
+                );
+            }
+            Err(error) if !reported => {
+                reported = true;
+                tracing::warn!(%error, "session cache: cannot listen for PostgreSQL notifications; not used until it can");
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// Shows the generation and size, never the sessions.
@@ -60,6 +120,9 @@ impl SessionCache {
 
     /// The cached user behind this session, if still good at `now`.
     pub fn get(&self, token_hash: &str, now: i64) -> Option<SignedInRow> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
         let generation = self.generation();
         let entries = self
             .entries
@@ -121,7 +184,7 @@ mod tests {
 
     #[test]
     fn an_entry_read_before_a_write_is_never_used_after_it() {
-        let cache = SessionCache::default();
+        let cache = SessionCache::new(true);
         let before = cache.generation();
         cache.put("h", before, 100, 1_000, row("Kate"));
         assert_eq!(cache.get("h", 100), Some(row("Kate")));
@@ -134,12 +197,29 @@ mod tests {
 
     #[test]
     fn entries_end_with_their_session_and_their_lifetime() {
-        let cache = SessionCache::default();
+        let cache = SessionCache::new(true);
         cache.put("h", cache.generation(), 100, 101, row("Kate"));
         assert!(cache.get("h", 100).is_some());
         assert_eq!(cache.get("h", 101), None, "the session expired");
         cache.put("h", cache.generation(), 100, 1_000, row("Kate"));
         assert!(cache.get("h", 101).is_some());
         assert_eq!(cache.get("h", 100 + LIFETIME), None, "the entry is too old");
+    }
+
+    #[test]
+    fn a_cache_that_is_not_live_is_not_used_and_starts_empty_when_it_is() {
+        let cache = SessionCache::new(false);
+        cache.put("h", cache.generation(), 100, 1_000, row("Kate"));
+        assert_eq!(cache.get("h", 100), None, "not listening yet");
+        cache.set_live(true);
+        assert_eq!(
+            cache.get("h", 100),
+            None,
+            "read before the listener: maybe stale"
+        );
+        cache.put("h", cache.generation(), 100, 1_000, row("Kate"));
+        assert!(cache.get("h", 100).is_some());
+        cache.set_live(false);
+        assert_eq!(cache.get("h", 100), None);
     }
 }

@@ -44,3 +44,81 @@ async fn two_replicas_on_one_postgresql_behave_as_one() {
     // The servers stop before their database is dropped.
     drop((a, b, database));
 }
+
+/// Each replica caches signed-in users (issue 15); a change on A reaches B's cache before B's
+/// very next request: sign-out, deactivation, and new groups.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_replica_is_seen_by_the_others_very_next_request() {
+    let Some(database) = TempDatabase::create().await else {
+        return;
+    };
+    let a = Server::start(database.url.clone()).await;
+    let b = Server::start(database.url.clone()).await;
+    let admin = a.configured(json!({})).await;
+    let sign_in = |email: &'static str, jti: &'static str| {
+        let a = &a;
+        async move {
+            let token = token(&claims(email, json!({"jti": jti})));
+            let response = a.sso(&token, &[]).await;
+            assert_eq!(response.status(), 302);
+            session_cookie(response.headers()).expect("a session")
+        }
+    };
+    // Twice on B: the second answer comes from B's cache.
+    let kate = sign_in("kate@example.com", "kate-1").await;
+    for _ in 0..2 {
+        assert_eq!(b.get_json(&kate, "/api/user/current").await.0, 200);
+    }
+    let (status, _) = a
+        .send(reqwest::Method::DELETE, &kate, "/api/session", None)
+        .await;
+    assert_eq!(status, 204, "Kate signs out on A");
+    assert_eq!(
+        b.get_json(&kate, "/api/user/current").await.0,
+        401,
+        "B refuses the ended session at once"
+    );
+
+    let bob = sign_in("bob@example.com", "bob-1").await;
+    let (_, me) = b.get_json(&bob, "/api/user/current").await;
+    let id = me["id"].as_i64().expect("id");
+    assert_eq!(b.get_json(&bob, "/api/user/current").await.0, 200);
+    let (_, group) = a
+        .post_json(
+            &admin,
+            "/api/permissions/group",
+            &json!({"name": "Finance"}),
+        )
+        .await;
+    let (status, _) = a
+        .put_json(
+            &admin,
+            &format!("/api/user/{id}"),
+            &json!({"group_ids": [1, group["id"]]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, me) = b.get_json(&bob, "/api/user/current").await;
+    assert!(
+        me.to_string().contains("Finance")
+            || me["group_ids"]
+                .to_string()
+                .contains(&group["id"].to_string()),
+        "B shows Bob's new group at once: {me}"
+    );
+    let (status, _) = a
+        .send(
+            reqwest::Method::DELETE,
+            &admin,
+            &format!("/api/user/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "Bob is deactivated on A");
+    assert_eq!(
+        b.get_json(&bob, "/api/user/current").await.0,
+        401,
+        "B refuses the deactivated user at once"
+    );
+    drop((a, b, database));
+}
