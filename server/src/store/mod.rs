@@ -248,12 +248,20 @@ impl Store {
     /// Starts a write transaction (one per login, so a failure leaves nothing behind), after the
     /// writers queued before it on SQLite.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        // A deferred BEGIN takes no SQLite lock, so the connection and the BEGIN are had before
-        // queuing: only the writes and the COMMIT wait their turn.
-        let inner = self.guarded(self.pool.begin()).await?;
-        let turn = match &self.write_queue {
-            Some(queue) => Some(Arc::clone(queue).lock_owned().await),
-            None => None,
+        // SQLite: the turn first, then `BEGIN IMMEDIATE`, which takes the write lock at once and so
+        // waits (busy_timeout) for one still held — by a dropped transaction whose ROLLBACK is
+        // queued on its connection's worker. A deferred BEGIN would start as a reader, and a reader
+        // that then writes while another connection holds the lock gets SQLITE_BUSY at once:
+        // SQLite never waits in that case, as waiting could deadlock.
+        let (turn, inner) = match &self.write_queue {
+            Some(queue) => {
+                let turn = Arc::clone(queue).lock_owned().await;
+                let inner = self
+                    .guarded(self.pool.begin_with("BEGIN IMMEDIATE"))
+                    .await?;
+                (Some(turn), inner)
+            }
+            None => (None, self.guarded(self.pool.begin()).await?),
         };
         Ok(Tx {
             inner,
@@ -387,5 +395,50 @@ impl Store {
     /// A pooled connection for reads (writes take a [`Tx`]).
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
         self.guarded(self.pool.acquire()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection;
+
+    /// The write lock held elsewhere — as by a dropped transaction whose ROLLBACK is still queued
+    /// on its connection (a refused request) — makes a writer that reads before it writes wait for
+    /// it, instead of failing at once with "database is locked".
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_waits_for_a_write_lock_held_elsewhere() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let mut holder = sqlx::AnyConnection::connect(&url).await.expect("connect");
+        holder.execute("BEGIN IMMEDIATE").await.expect("lock");
+        let writer = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut tx = store.begin().await?;
+                let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_groups")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO user_groups (name) VALUES ($1)")
+                    .bind("Finance")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        holder.execute("ROLLBACK").await.expect("unlock");
+        writer
+            .await
+            .expect("joined")
+            .expect("the writer waited for the lock and committed");
+        let finance: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM user_groups WHERE name = 'Finance'")
+                .fetch_one(&mut *store.conn().await.expect("conn"))
+                .await
+                .expect("count");
+        assert_eq!(finance, 1);
     }
 }
