@@ -148,6 +148,10 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            // A ping before handing out each pooled connection is one more round trip to sqlx's
+            // SQLite worker for every query, for a local file that cannot drop a connection.
+            // PostgreSQL keeps it: a connection there can die while idle.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
