@@ -120,7 +120,7 @@ pub struct Store {
     /// sleep-free, which is what keeps login latency flat under load. PostgreSQL needs no such queue.
     write_queue: Option<Arc<Mutex<()>>>,
     /// Signed-in users by session (see `session_cache`).
-    session_cache: Option<Arc<SessionCache>>,
+    session_cache: Arc<SessionCache>,
     /// The PostgreSQL listener that keeps the cache in step with other replicas; aborted with the
     /// last clone of the store.
     _follower: Option<Arc<AbortOnDrop>>,
@@ -179,7 +179,7 @@ impl Store {
             pool,
             backend,
             write_queue: sqlite.then(|| Arc::new(Mutex::new(()))),
-            session_cache: Some(session_cache),
+            session_cache,
             _follower: follower,
             health: Arc::new(Health::default()),
         })
@@ -270,7 +270,7 @@ impl Store {
         Ok(Tx {
             inner,
             _turn: turn,
-            session_cache: self.session_cache.clone(),
+            session_cache: Arc::clone(&self.session_cache),
             notify: self.backend == Backend::Postgres,
         })
     }
@@ -295,7 +295,7 @@ impl Drop for AbortOnDrop {
 pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<OwnedMutexGuard<()>>,
-    session_cache: Option<Arc<SessionCache>>,
+    session_cache: Arc<SessionCache>,
     /// PostgreSQL: tell the other replicas' caches (delivered by PostgreSQL at commit).
     notify: bool,
 }
@@ -310,9 +310,7 @@ impl Tx {
                 .await?;
         }
         let committed = self.inner.commit().await;
-        if let Some(cache) = &self.session_cache {
-            cache.invalidate();
-        }
+        self.session_cache.invalidate();
         Ok(committed?)
     }
 
@@ -374,14 +372,10 @@ impl Store {
         now: i64,
         used_since: i64,
     ) -> Result<Option<SignedInRow>, StoreError> {
-        if let Some(row) = self
-            .session_cache
-            .as_ref()
-            .and_then(|cache| cache.get(token_hash, now))
-        {
+        if let Some(row) = self.session_cache.get(token_hash, now) {
             return Ok(Some(row));
         }
-        let generation = self.session_cache.as_ref().map(|cache| cache.generation());
+        let generation = self.session_cache.generation();
         let mut conn = self.conn().await?;
         let Some((user, expires_at)) =
             users::by_session(&mut conn, token_hash, now, used_since).await?
@@ -390,9 +384,8 @@ impl Store {
         };
         let groups = users::groups(&mut conn, user.id).await?;
         let row = (user, groups);
-        if let (Some(cache), Some(generation)) = (&self.session_cache, generation) {
-            cache.put(token_hash, generation, now, expires_at, row.clone());
-        }
+        self.session_cache
+            .put(token_hash, generation, now, expires_at, row.clone());
         Ok(Some(row))
     }
 
