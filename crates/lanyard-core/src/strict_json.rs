@@ -137,14 +137,31 @@ impl<'de> de::Deserialize<'de> for BorrowedStr<'de> {
     }
 }
 
+/// A member of an object being read: its key, and whatever else the reader keeps.
+trait Keyed {
+    fn key(&self) -> &str;
+}
+
+impl Keyed for Cow<'_, str> {
+    fn key(&self) -> &str {
+        self
+    }
+}
+
+impl Keyed for (Cow<'_, str>, &RawValue) {
+    fn key(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Refuses a repeated key among `keys`: a linear scan for the few keys tokens have, a sort beyond.
-fn has_duplicates<K: AsRef<str>>(keys: &[K]) -> bool {
+fn has_duplicates<K: Keyed>(keys: &[K]) -> bool {
     if keys.len() <= 16 {
         keys.iter()
             .enumerate()
-            .any(|(i, a)| keys[..i].iter().any(|b| a.as_ref() == b.as_ref()))
+            .any(|(i, a)| keys[..i].iter().any(|b| a.key() == b.key()))
     } else {
-        let mut sorted: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
+        let mut sorted: Vec<&str> = keys.iter().map(Keyed::key).collect();
         sorted.sort_unstable();
         sorted.windows(2).any(|pair| pair[0] == pair[1])
     }
@@ -164,7 +181,11 @@ impl<'de> Visitor<'de> for TopLevel {
         let mut members: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::with_capacity(16);
         while let Some(BorrowedStr(key)) = map.next_key()? {
             let raw: &'de RawValue = map.next_value()?;
-            if matches!(raw.get().as_bytes().first(), Some(b'{' | b'[')) {
+            // Only an object can repeat a key: a nested value with no `{` anywhere in its text (an
+            // array of strings, say) has none to check, and skipping it saves a second parse.
+            if matches!(raw.get().as_bytes().first(), Some(b'{' | b'['))
+                && raw.get().as_bytes().contains(&b'{')
+            {
                 let mut nested = serde_json::Deserializer::from_str(raw.get());
                 Nested
                     .deserialize(&mut nested)
@@ -172,8 +193,7 @@ impl<'de> Visitor<'de> for TopLevel {
             }
             members.push((key, raw));
         }
-        let keys: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
-        if has_duplicates(&keys) {
+        if has_duplicates(&members) {
             return Err(de::Error::custom(DUPLICATE_MARKER));
         }
         Ok(RawObject { members })
