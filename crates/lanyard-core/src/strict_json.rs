@@ -43,7 +43,9 @@ pub(crate) enum Json<'a> {
 impl<'a> RawObject<'a> {
     /// Parses `bytes` as one JSON object, refusing duplicate keys anywhere inside it.
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, StrictJsonError> {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        // UTF-8 checked once here, rather than by serde_json value by value and string by string.
+        let text = std::str::from_utf8(bytes).map_err(|_| StrictJsonError::NotAnObject)?;
+        let mut deserializer = serde_json::Deserializer::from_str(text);
         deserializer
             .deserialize_map(TopLevel)
             .and_then(|object| deserializer.end().map(|()| object))
@@ -309,6 +311,8 @@ mod tests {
             br#"{"a":1} x"#,
             br#"{"a":1}{}"#,
             br#"{"a":[1,}"#,
+            b"{\"a\":\"\xff\"}",
+            b"{\"\xc3\":1}",
         ] {
             assert_eq!(parse(input).err(), Some(StrictJsonError::NotAnObject));
         }
