@@ -72,15 +72,26 @@ pub fn use_session() -> Session {
     expect_context::<Session>()
 }
 
-/// The whole app.
-#[component]
-pub fn App() -> impl IntoView {
+/// A new session, shared through context and loading.
+fn start_session() -> Session {
     let session = Session::new();
     provide_context(session);
     session.refresh();
+    session
+}
+
+/// What shows until the session has loaded.
+fn loading() -> impl IntoView {
+    view! { <p class="loading">"Loading…"</p> }
+}
+
+/// The whole app (the `lanyard-admin` module).
+#[component]
+pub fn App() -> impl IntoView {
+    let session = start_session();
     view! {
         <Router>
-            <Show when=move || session.loaded.get() fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Show when=move || session.loaded.get() fallback=loading>
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=Home/>
                     <Route path=path!("/login") view=LoginPage/>
@@ -98,6 +109,39 @@ pub fn App() -> impl IntoView {
             </Show>
         </Router>
     }
+}
+
+/// The account app (the `lanyard-account` module): the pages a visitor may see before or without the
+/// admin pages. Going to an admin page from here loads that page afresh, which brings the admin module
+/// (the page picks its module by path: `Trunk.toml`).
+#[component]
+pub fn AccountApp() -> impl IntoView {
+    let session = start_session();
+    view! {
+        <Router>
+            <Show when=move || session.loaded.get() fallback=loading>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=Home/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/setup") view=SetupPage/>
+                    <Route path=path!("/me") view=MePage/>
+                    <Route path=path!("/admin") view=LoadAdminApp/>
+                    <Route path=path!("/admin/*rest") view=LoadAdminApp/>
+                </Routes>
+            </Show>
+        </Router>
+    }
+}
+
+/// An admin path reached inside the account app: the address is already the admin page's, so loading
+/// it again brings the admin module.
+#[component]
+fn LoadAdminApp() -> impl IntoView {
+    if let Some(window) = web_sys::window() {
+        // A failed reload leaves the "Loading…" line; there is nothing better to show.
+        let _ = window.location().reload();
+    }
+    loading()
 }
 
 /// `/`: wherever this visitor belongs.

@@ -10,4 +10,4 @@ pub mod impact_text;
 mod pages;
 mod webcrypto;
 
-pub use app::App;
+pub use app::{AccountApp, App};

@@ -130,6 +130,20 @@ impl Browser {
             .await;
     }
 
+    /// The wasm modules this page has loaded (resource timing names, file names only).
+    async fn wasm_modules(&self) -> Vec<String> {
+        let names = self
+            .driver
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => e.name)\
+                 .filter(n => n.endsWith('.wasm')).map(n => n.split('/').pop());",
+                Vec::new(),
+            )
+            .await
+            .expect("resource entries");
+        serde_json::from_value(names.json().clone()).expect("names")
+    }
+
     async fn path_is(&self, expected: &str) {
         for _ in 0..100 {
             if self.driver.current_url().await.expect("url").path() == expected {
@@ -327,15 +341,23 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         "first load: largest contentful paint {} ms, {} bytes transferred ({} decoded)",
         load["lcp_ms"], load["transferred"], load["decoded"]
     );
+    // The first page is the account app alone: a visitor never downloads the admin pages.
+    let modules = b.wasm_modules().await;
+    assert!(
+        modules.len() == 1 && modules[0].starts_with("lanyard-account-"),
+        "{modules:?}"
+    );
     b.shot("01-setup").await;
     b.fill("First name", "Ada").await;
     b.fill("Email", ADMIN_EMAIL).await;
     b.fill("Password (at least 8 characters)", ADMIN_PASSWORD)
         .await;
     b.click_button("Create account").await;
-    // The overview is the landing page; with JWT off it says what to do first.
+    // The overview is the landing page; with JWT off it says what to do first. Reaching it loaded
+    // the page afresh with the admin app, and only that.
     b.path_is("/admin").await;
     b.see("JWT sign-in is off").await;
+    assert_eq!(b.wasm_modules().await, ["lanyard-admin_bg.wasm"]);
     b.find("//a[normalize-space(.)='Set up JWT sign-in']".into())
         .await;
     b.shot("02a-overview-empty").await;
