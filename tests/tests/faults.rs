@@ -14,14 +14,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{EncodingKey, Header};
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
-use sqlx::{Connection, Executor};
+use sqlx::Connection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
 use tokio::task::JoinSet;
 
 mod common;
+#[path = "common/postgres.rs"]
+mod postgres;
 use common::{free_port, wait_for_port};
+use postgres::TempDatabase;
 
 const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const ADMIN: &str = "admin@example.test";
@@ -400,21 +403,8 @@ async fn postgres_outage_answers_503_at_once_and_recovers_by_itself() {
         eprintln!("skipped: LANYARD_TEST_POSTGRES_URL is not set");
         return;
     };
-    sqlx::any::install_default_drivers();
-    let name = format!("lanyard_outage_{}", std::process::id());
-    let mut conn = <sqlx::AnyConnection as Connection>::connect(&admin_url)
-        .await
-        .expect("PostgreSQL answers");
-    let drop_db = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-    conn.execute(sqlx::AssertSqlSafe(drop_db.as_str()))
-        .await
-        .expect("drop");
-    conn.execute(sqlx::AssertSqlSafe(
-        format!("CREATE DATABASE {name}").as_str(),
-    ))
-    .await
-    .expect("create");
-    let postgres = url::Url::parse(&admin_url).expect("url");
+    let database = TempDatabase::create(&admin_url, "lanyard_outage").await;
+    let postgres = database.url.clone();
     let upstream = format!(
         "{}:{}",
         postgres.host_str().unwrap_or("127.0.0.1"),
@@ -422,7 +412,6 @@ async fn postgres_outage_answers_503_at_once_and_recovers_by_itself() {
     );
     let mut proxy = CuttableProxy::start(upstream).await;
     let mut through_proxy = postgres.clone();
-    through_proxy.set_path(&name);
     through_proxy.set_host(Some("127.0.0.1")).expect("host");
     through_proxy.set_port(Some(proxy.port)).expect("port");
 
@@ -552,9 +541,7 @@ async fn postgres_outage_answers_503_at_once_and_recovers_by_itself() {
     );
     assert!(log.contains("database unreachable"), "the outage is logged");
     assert!(log.contains("database reachable again"), "so is its end");
-    conn.execute(sqlx::AssertSqlSafe(drop_db.as_str()))
-        .await
-        .expect("drop");
+    database.drop().await;
 }
 
 /// Sends a login request's head (and not yet its body) on a connection of its own.

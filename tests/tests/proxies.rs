@@ -15,12 +15,14 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
-use sqlx::Executor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
 mod common;
+#[path = "common/postgres.rs"]
+mod postgres;
 use common::{free_port, wait_for_port};
+use postgres::TempDatabase;
 
 const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const ADMIN: &str = "admin@example.test";
@@ -507,24 +509,7 @@ async fn forward_auth_on_postgres() {
         eprintln!("skipped: LANYARD_TEST_POSTGRES_URL is not set");
         return;
     };
-    sqlx::any::install_default_drivers();
-    let name = format!("lanyard_proxies_{}", std::process::id());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
-        .await
-        .expect("PostgreSQL answers");
-    let drop_db = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-    conn.execute(sqlx::AssertSqlSafe(drop_db.as_str()))
-        .await
-        .expect("drop");
-    conn.execute(sqlx::AssertSqlSafe(
-        format!("CREATE DATABASE {name}").as_str(),
-    ))
-    .await
-    .expect("create");
-    let mut url = url::Url::parse(&admin_url).expect("url");
-    url.set_path(&name);
-    forward_auth_behind_nginx_and_caddy(url.into()).await;
-    conn.execute(sqlx::AssertSqlSafe(drop_db.as_str()))
-        .await
-        .expect("drop");
+    let database = TempDatabase::create(&admin_url, "lanyard_proxies").await;
+    forward_auth_behind_nginx_and_caddy(database.url.to_string()).await;
+    database.drop().await;
 }
