@@ -1,6 +1,7 @@
 //! Pieces shared by pages.
 
 mod claim_rules;
+mod group_checklist;
 mod key_ring;
 mod layout;
 mod login_attributes;
@@ -11,6 +12,7 @@ mod sessions;
 mod token_preview;
 
 pub use claim_rules::ClaimRulesEditor;
+pub use group_checklist::GroupChecklist;
 pub use key_ring::KeyRingSection;
 pub use layout::AdminLayout;
 pub use login_attributes::login_attributes;

@@ -5,7 +5,7 @@ use lanyard_api::{ApiKeyCreated, ApiKeyView, CreateApiKey, Group};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::{AdminLayout, Notice, NoticeKind, confirmed, copy_text};
+use crate::components::{AdminLayout, GroupChecklist, Notice, NoticeKind, confirmed, copy_text};
 
 /// The API keys page.
 #[component]
@@ -161,27 +161,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                     "Acts as an administrator"
                 </label>
                 <Show when=move || !is_admin.get()>
-                    <fieldset class="field">
-                        <legend>"Acts as a member of"</legend>
-                        <For each=move || groups.get() key=|g| g.id children=move |g: Group| {
-                            let id = g.id;
-                            view! {
-                                <label class="check">
-                                    <input type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&id))
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            chosen.update(|c| {
-                                                c.retain(|x| *x != id);
-                                                if on {
-                                                    c.push(id);
-                                                }
-                                            });
-                                        }/>
-                                    {g.name.clone()}
-                                </label>
-                            }
-                        }/>
-                    </fieldset>
+                    <GroupChecklist legend="Acts as a member of" groups=groups chosen=chosen/>
                 </Show>
                 <button type="submit" class="primary">"Create key"</button>
             </form>

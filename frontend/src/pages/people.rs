@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
-use crate::components::{AdminLayout, Notice, NoticeKind};
+use crate::components::{AdminLayout, GroupChecklist, Notice, NoticeKind};
 
 /// The people page.
 #[component]
@@ -173,22 +173,7 @@ pub fn PeoplePage() -> impl IntoView {
                     "Administrator"
                 </label>
                 <Show when=move || groups.with(|g| !g.is_empty())>
-                    <fieldset class="field">
-                        <legend>"Groups"</legend>
-                        <For each=move || groups.get() key=|g| g.id children=move |g: Group| {
-                            let id = g.id;
-                            view! {
-                                <label class="check">
-                                    <input type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&id))
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            chosen.update(|c| { c.retain(|x| *x != id); if on { c.push(id); } });
-                                        }/>
-                                    {g.name.clone()}
-                                </label>
-                            }
-                        }/>
-                    </fieldset>
+                    <GroupChecklist legend="Groups" groups=groups chosen=chosen/>
                 </Show>
                 <button type="submit" class="primary">"Add person"</button>
             </form>
