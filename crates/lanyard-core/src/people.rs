@@ -2,8 +2,9 @@
 //! nor deactivated, so the admin pages can never lock everyone out; what a password and a group name
 //! must be.
 
-use lanyard_api::ErrorCode;
+use lanyard_api::{ErrorCode, GroupId};
 
+use crate::groups::BuiltinGroups;
 use crate::settings::MAX_NAME_CHARS;
 
 /// Shortest password accepted for an account, in characters.
@@ -82,6 +83,30 @@ pub fn check_admin_change(
     }
 }
 
+/// Whether the members of `group` may change at all: "All Users" holds everyone, always
+/// (`builtin_group`). Checked before a change, by the admin API and by SCIM alike.
+pub fn check_members_may_change(group: GroupId, builtins: BuiltinGroups) -> Result<(), ErrorCode> {
+    if group == builtins.all_users {
+        Err(ErrorCode::BuiltinGroup)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether a change to the members of `group` leaves an active administrator, given how many there
+/// are once it is made (`last_admin` when none). Checked after the change, inside its transaction.
+pub fn check_admins_remain(
+    group: GroupId,
+    builtins: BuiltinGroups,
+    active_admins_after: i64,
+) -> Result<(), ErrorCode> {
+    if group == builtins.administrators && active_admins_after == 0 {
+        Err(ErrorCode::LastAdmin)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +138,30 @@ mod tests {
         assert!(group_name("a\u{7}b").is_err());
         assert!(group_name(&"g".repeat(256)).is_err());
         assert!(group_name(&"g".repeat(255)).is_ok());
+    }
+
+    #[test]
+    fn all_users_never_changes_and_administrators_keep_an_active_one() {
+        let builtins = BuiltinGroups {
+            all_users: 1,
+            administrators: 2,
+        };
+        assert_eq!(
+            check_members_may_change(1, builtins),
+            Err(ErrorCode::BuiltinGroup)
+        );
+        assert_eq!(check_members_may_change(2, builtins), Ok(()));
+        assert_eq!(check_members_may_change(7, builtins), Ok(()));
+        assert_eq!(
+            check_admins_remain(2, builtins, 0),
+            Err(ErrorCode::LastAdmin)
+        );
+        assert_eq!(check_admins_remain(2, builtins, 1), Ok(()));
+        assert_eq!(
+            check_admins_remain(7, builtins, 0),
+            Ok(()),
+            "only Administrators makes admins"
+        );
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Groups (SPEC §4): create, rename, delete (leaving every mapping in the same transaction), clear.
 
 use lanyard_api::{AuditEvent, ErrorCode, Group, GroupDetail, GroupId, UserId};
-use lanyard_core::people::group_name;
+use lanyard_core::people::{check_admins_remain, check_members_may_change, group_name};
 use serde_json::json;
 
 use super::Actor;
 use super::settings::ensure_custom_group;
 use crate::error::AppError;
 use crate::state::Service;
-use crate::store::{ADMINISTRATORS, ALL_USERS, groups, settings, users};
+use crate::store::{BUILTINS, groups, settings, users};
 
 impl Service {
     /// Every group with its member count, by name.
@@ -125,9 +125,7 @@ impl Service {
         add: bool,
         actor: &Actor,
     ) -> Result<(), AppError> {
-        if group == ALL_USERS {
-            return Err(ErrorCode::BuiltinGroup.into());
-        }
+        check_members_may_change(group, BUILTINS)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
         groups::is_builtin(&mut tx, group).await?;
@@ -138,9 +136,7 @@ impl Service {
             users::add_membership(&mut tx, user, group).await?;
         } else {
             users::remove_membership(&mut tx, user, group).await?;
-            if group == ADMINISTRATORS && users::active_admin_count(&mut tx).await? == 0 {
-                return Err(ErrorCode::LastAdmin.into());
-            }
+            check_admins_remain(group, BUILTINS, users::active_admin_count(&mut tx).await?)?;
         }
         let (added, removed) = if add {
             (vec![user], vec![])

@@ -4,7 +4,9 @@
 //! stays in "All Users", built-in groups keep their names, deactivation ends every session.
 
 use lanyard_api::AuditEvent;
-use lanyard_core::people::{AdminState, check_admin_change};
+use lanyard_core::people::{
+    AdminState, check_admin_change, check_admins_remain, check_members_may_change,
+};
 use lanyard_core::profile::normalize_email;
 use lanyard_core::scim::filter::{Attributes, Filter, GROUP_ATTRIBUTES, USER_ATTRIBUTES};
 use lanyard_core::scim::resources::{
@@ -18,7 +20,7 @@ use crate::auth::rfc3339;
 use crate::error::AppError;
 use crate::state::Service;
 use crate::store::scim::{self, ScimGroupRow, ScimUserRow, UserWrite};
-use crate::store::{ADMINISTRATORS, ALL_USERS, NewUser, StoreError, Tx, groups, sessions, users};
+use crate::store::{ADMINISTRATORS, BUILTINS, NewUser, StoreError, Tx, groups, sessions, users};
 
 /// What a list request asks for.
 #[derive(Debug, Clone, Copy)]
@@ -268,12 +270,7 @@ impl Service {
             },
             users::active_admin_count(&mut tx).await?,
         )
-        .map_err(|_| {
-            ScimError::bad(
-                ScimType::InvalidValue,
-                "This would leave no active administrator.",
-            )
-        })?;
+        .map_err(|_| no_admin_left())?;
         scim::write_user(&mut tx, number, &write_of(&input), now)
             .await
             .map_err(|e| conflict(e, "userName"))?;
@@ -489,13 +486,12 @@ async fn set_members(
     if added.is_empty() && removed.is_empty() {
         return Ok(());
     }
-    if group == ALL_USERS {
-        return Err(ScimError::bad(
+    check_members_may_change(group, BUILTINS).map_err(|_| {
+        ScimError::bad(
             ScimType::Mutability,
             "Everyone is in All Users: its members cannot change.",
         )
-        .into());
-    }
+    })?;
     let existing = scim::existing_users(tx, &added).await?;
     if let Some(missing) = added.iter().find(|id| !existing.contains(id)) {
         return Err(ScimError::bad(
@@ -510,13 +506,8 @@ async fn set_members(
     for &user in &removed {
         users::remove_membership(tx, user, group).await?;
     }
-    if group == ADMINISTRATORS && users::active_admin_count(tx).await? == 0 {
-        return Err(ScimError::bad(
-            ScimType::InvalidValue,
-            "This would leave no active administrator.",
-        )
-        .into());
-    }
+    check_admins_remain(group, BUILTINS, users::active_admin_count(tx).await?)
+        .map_err(|_| no_admin_left())?;
     let changed: Vec<i64> = added.iter().chain(&removed).copied().collect();
     scim::touch_users(tx, &changed, now).await?;
     let details = json!({"group": group, "added": added, "removed": removed});
@@ -524,4 +515,12 @@ async fn set_members(
         .audit(tx, AuditEvent::GroupMembersChanged, details, now)
         .await?;
     Ok(())
+}
+
+/// SCIM's words for `last_admin` (the same rule as the admin API's, from lanyard-core).
+fn no_admin_left() -> ScimError {
+    ScimError::bad(
+        ScimType::InvalidValue,
+        "This would leave no active administrator.",
+    )
 }
