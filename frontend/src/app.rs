@@ -85,29 +85,39 @@ fn loading() -> impl IntoView {
     view! { <p class="loading">"Loading…"</p> }
 }
 
-/// The whole app (the `lanyard-admin` module).
+/// The router, and the page once the session has loaded: what both apps wrap their routes in.
 #[component]
-pub fn App() -> impl IntoView {
+fn Frame(children: ChildrenFn) -> impl IntoView {
     let session = start_session();
     view! {
         <Router>
             <Show when=move || session.loaded.get() fallback=loading>
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=Home/>
-                    <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/setup") view=SetupPage/>
-                    <Route path=path!("/me") view=MePage/>
-                    <Route path=path!("/admin") view=OverviewPage/>
-                    <Route path=path!("/admin/settings/authentication") view=AuthenticationPage/>
-                    <Route path=path!("/admin/settings/authentication/jwt") view=JwtSettingsPage/>
-                    <Route path=path!("/admin/people") view=PeoplePage/>
-                    <Route path=path!("/admin/people/:id") view=PersonPage/>
-                    <Route path=path!("/admin/groups") view=GroupsPage/>
-                    <Route path=path!("/admin/audit") view=AuditPage/>
-                    <Route path=path!("/admin/api-keys") view=ApiKeysPage/>
-                </Routes>
+                {children()}
             </Show>
         </Router>
+    }
+}
+
+/// The whole app (the `lanyard-admin` module).
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Frame>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/") view=Home/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/setup") view=SetupPage/>
+                <Route path=path!("/me") view=MePage/>
+                <Route path=path!("/admin") view=OverviewPage/>
+                <Route path=path!("/admin/settings/authentication") view=AuthenticationPage/>
+                <Route path=path!("/admin/settings/authentication/jwt") view=JwtSettingsPage/>
+                <Route path=path!("/admin/people") view=PeoplePage/>
+                <Route path=path!("/admin/people/:id") view=PersonPage/>
+                <Route path=path!("/admin/groups") view=GroupsPage/>
+                <Route path=path!("/admin/audit") view=AuditPage/>
+                <Route path=path!("/admin/api-keys") view=ApiKeysPage/>
+            </Routes>
+        </Frame>
     }
 }
 
@@ -116,20 +126,17 @@ pub fn App() -> impl IntoView {
 /// (the page picks its module by path: `Trunk.toml`).
 #[component]
 pub fn AccountApp() -> impl IntoView {
-    let session = start_session();
     view! {
-        <Router>
-            <Show when=move || session.loaded.get() fallback=loading>
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=Home/>
-                    <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/setup") view=SetupPage/>
-                    <Route path=path!("/me") view=MePage/>
-                    <Route path=path!("/admin") view=LoadAdminApp/>
-                    <Route path=path!("/admin/*rest") view=LoadAdminApp/>
-                </Routes>
-            </Show>
-        </Router>
+        <Frame>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/") view=Home/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/setup") view=SetupPage/>
+                <Route path=path!("/me") view=MePage/>
+                <Route path=path!("/admin") view=LoadAdminApp/>
+                <Route path=path!("/admin/*rest") view=LoadAdminApp/>
+            </Routes>
+        </Frame>
     }
 }
 

@@ -320,13 +320,7 @@ async fn kill_9_in_the_middle_of_a_login_load_loses_no_answered_login() {
 
     // The same file, a new process: every answered login still has its session.
     let restarted = Lanyard::start(&bin, &url, &log, &[]).await;
-    let lost = lost_sessions(&restarted.base, &answered).await;
-    assert!(
-        lost.is_empty(),
-        "{} of {} answered logins lost their session: {lost:?}",
-        lost.len(),
-        answered.len()
-    );
+    assert_sessions_kept(&restarted.base, &answered).await;
     drop(restarted);
     sqlite_checks(&file).await;
 }
@@ -530,9 +524,9 @@ async fn postgres_outage_answers_503_at_once_and_recovers_by_itself() {
     database.drop().await;
 }
 
-/// The answered logins (email, session cookie) whose session the server at `base` does not know,
-/// each with what it answered instead; checked 32 at a time.
-async fn lost_sessions(base: &str, answered: &[(String, String)]) -> Vec<String> {
+/// Every answered login (email, session cookie) still has its session on the server at `base`;
+/// checked 32 at a time, and every one that does not is named with what the server said.
+async fn assert_sessions_kept(base: &str, answered: &[(String, String)]) {
     let http = client();
     let mut lost = Vec::new();
     for chunk in answered.chunks(32) {
@@ -548,7 +542,12 @@ async fn lost_sessions(base: &str, answered: &[(String, String)]) -> Vec<String>
             }
         }
     }
-    lost
+    assert!(
+        lost.is_empty(),
+        "{} of {} answered logins lost their session: {lost:?}",
+        lost.len(),
+        answered.len()
+    );
 }
 
 /// Sends a login request's head (and not yet its body) on a connection of its own.
@@ -658,13 +657,7 @@ async fn sigterm_under_load_finishes_what_is_in_flight_refuses_new_connections_a
     );
     let answered = answered.lock().expect("lock").clone();
     assert!(!answered.is_empty(), "the load was answered");
-    let lost = lost_sessions(&restarted.base, &answered).await;
-    assert!(
-        lost.is_empty(),
-        "{} of {} answered logins lost their session: {lost:?}",
-        lost.len(),
-        answered.len()
-    );
+    assert_sessions_kept(&restarted.base, &answered).await;
     let log = std::fs::read_to_string(&log).expect("log");
     assert!(
         log.contains("grace period over"),

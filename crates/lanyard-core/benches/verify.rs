@@ -13,37 +13,11 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use lanyard_api::{JwtKey, KeyAlg};
 use lanyard_core::jose::JoseVerifier;
 use lanyard_core::keys::KeyRing;
-use lanyard_core::settings::Settings;
 use lanyard_core::{verify_login, verify_login_with};
 use sha2::Sha256;
 
-const KEY: &str = "3f6a1c0e9b2d4f8a7c5e1b3d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b0d2f4a";
-const NOW: i64 = 1_800_000_000;
-const SITE: &str = "https://bi.example.com";
-
-fn claims() -> serde_json::Value {
-    serde_json::json!({
-        "email": "kate.bush@example.com",
-        "first_name": "Kate",
-        "last_name": "Bush",
-        "groups": ["analysts", "finance", "emea", "dashboards-editors", "all-staff"],
-        "department": "Finance",
-        "region": "EMEA",
-        "employee_id": "E-104233",
-        "iat": NOW - 5,
-        "exp": NOW + 120,
-        "jti": "0b7c1f3e-9a4d-4d2b-8e51-3c6f0a9d7e12",
-    })
-}
-
-fn token() -> String {
-    jsonwebtoken::encode(
-        &Header::default(),
-        &claims(),
-        &EncodingKey::from_secret(KEY.as_bytes()),
-    )
-    .expect("signs")
-}
+mod common;
+use common::{KEY, NOW, SITE, claims, settings, token};
 
 /// The public-key cases: algorithm, key ring entry, and the private key that signs.
 fn asymmetric() -> Vec<(&'static str, Algorithm, KeyAlg, &'static str, EncodingKey)> {
@@ -78,13 +52,7 @@ fn asymmetric() -> Vec<(&'static str, Algorithm, KeyAlg, &'static str, EncodingK
 fn bench(c: &mut Criterion) {
     let token = token();
     let signed = &token[..token.rfind('.').expect("three parts")];
-    let settings = Settings {
-        jwt_enabled: true,
-        jwt_identity_provider_uri: "https://idp.example.com/sso".into(),
-        jwt_shared_secret: KEY.into(),
-        jwt_group_sync: true,
-        ..Settings::default()
-    };
+    let settings = settings();
     assert!(
         verify_login(&token, &settings, SITE, NOW).is_ok(),
         "the benchmark token must pass"
