@@ -254,7 +254,9 @@ impl Service {
         actor
             .audit(&mut tx, AuditEvent::ApiKeyUsed, details, now)
             .await?;
-        tx.commit().await?;
+        // The key's last use and its audit row change nothing a signed-in read caches: an
+        // integration calling all day must not empty every user's cache entry on each call.
+        tx.commit_keeping_caches().await?;
         Ok(row)
     }
 }

@@ -315,8 +315,9 @@ impl Tx {
     }
 
     /// Commits a write that no signed-in read depends on (a session's last use, which only ever
-    /// moves forward), leaving every cache as it is: with one such write a minute per active
-    /// session, invalidating on each would leave little cached on a busy site.
+    /// moves forward; an API key's use and its audit row), leaving every cache as it is: with one
+    /// such write a minute per active session, invalidating on each would leave little cached on a
+    /// busy site.
     pub async fn commit_keeping_caches(self) -> Result<(), StoreError> {
         Ok(self.inner.commit().await?)
     }
