@@ -634,10 +634,9 @@ fn replay_key<'a>(claims: &RawObject<'a>, signed: &str, mode: ReplayProtection) 
             hasher.update(signed.as_bytes());
         }
     }
-    // Through a buffer: `hex::encode` builds its string a char at a time, a tenth of this function.
-    let mut hex = [0u8; 64];
-    hex::encode_to_slice(hasher.finalize(), &mut hex).ok()?;
-    String::from_utf8(hex.to_vec()).ok()
+    // Lower-case hex, as `hex::encode` wrote it; the digest's own formatting fills one buffer,
+    // where `hex::encode` builds its string a char at a time (a tenth of this function).
+    Some(format!("{:x}", hasher.finalize()))
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {

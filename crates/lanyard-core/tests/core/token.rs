@@ -538,6 +538,13 @@ fn replay_keys_follow_jti_when_present_and_the_mode_otherwise() {
             jti("idp2", "1", NOW - 10),
             "issuers are separate"
         );
+        // The stored form — lower-case hex of SHA-256 over `jti\0{iss}\0{jti}` — so that keys
+        // already in a database keep matching across versions.
+        let preimage = [b"jti\0".as_slice(), b"idp", b"\0", b"1"].concat();
+        assert_eq!(
+            jti("idp", "1", NOW - 10),
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&preimage))
+        );
     }
 }
 
