@@ -139,31 +139,16 @@ impl<'de> de::Deserialize<'de> for BorrowedStr<'de> {
     }
 }
 
-/// A member of an object being read: its key, and whatever else the reader keeps.
-trait Keyed {
-    fn key(&self) -> &str;
-}
-
-impl Keyed for Cow<'_, str> {
-    fn key(&self) -> &str {
-        self
-    }
-}
-
-impl Keyed for (Cow<'_, str>, &RawValue) {
-    fn key(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Refuses a repeated key among `keys`: a linear scan for the few keys tokens have, a sort beyond.
-fn has_duplicates<K: Keyed>(keys: &[K]) -> bool {
-    if keys.len() <= 16 {
-        keys.iter()
+/// Refuses a repeated key among `members` (`key` reads a member's): a linear scan for the few keys
+/// tokens have, a sort beyond.
+fn has_duplicates<M>(members: &[M], key: impl Fn(&M) -> &str) -> bool {
+    if members.len() <= 16 {
+        members
+            .iter()
             .enumerate()
-            .any(|(i, a)| keys[..i].iter().any(|b| a.key() == b.key()))
+            .any(|(i, a)| members[..i].iter().any(|b| key(a) == key(b)))
     } else {
-        let mut sorted: Vec<&str> = keys.iter().map(Keyed::key).collect();
+        let mut sorted: Vec<&str> = members.iter().map(key).collect();
         sorted.sort_unstable();
         sorted.windows(2).any(|pair| pair[0] == pair[1])
     }
@@ -195,7 +180,7 @@ impl<'de> Visitor<'de> for TopLevel {
             }
             members.push((key, raw));
         }
-        if has_duplicates(&members) {
+        if has_duplicates(&members, |(key, _)| key) {
             return Err(de::Error::custom(DUPLICATE_MARKER));
         }
         Ok(RawObject { members })
@@ -250,7 +235,7 @@ impl<'de> Visitor<'de> for Nested {
             map.next_value_seed(Nested)?;
             keys.push(key);
         }
-        if has_duplicates(&keys) {
+        if has_duplicates(&keys, |key| key) {
             return Err(de::Error::custom(DUPLICATE_MARKER));
         }
         Ok(())
