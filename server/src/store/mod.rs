@@ -305,7 +305,7 @@ impl Tx {
     /// on every replica), then lets the next queued writer in.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         if self.notify {
-            sqlx::query(concat!("NOTIFY ", "lanyard_writes"))
+            sqlx::query(concat!("NOTIFY ", session_cache::writes_channel!()))
                 .execute(&mut *self.inner)
                 .await?;
         }

@@ -33,8 +33,17 @@ struct Entry {
     row: SignedInRow,
 }
 
-/// The channel every write transaction notifies on PostgreSQL.
-pub const CHANNEL: &str = "lanyard_writes";
+/// The channel every write transaction notifies on PostgreSQL; a macro, so that the `NOTIFY`
+/// statement can be a literal (`concat!`) with the name written once.
+macro_rules! writes_channel {
+    () => {
+        "lanyard_writes"
+    };
+}
+pub(crate) use writes_channel;
+
+/// See [`writes_channel`].
+pub const CHANNEL: &str = writes_channel!();
 
 /// See the module documentation.
 pub struct SessionCache {
