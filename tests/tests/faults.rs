@@ -384,14 +384,13 @@ async fn postgres_outage_answers_503_at_once_and_recovers_by_itself() {
         return;
     };
     let database = TempDatabase::create(&admin_url, "lanyard_outage").await;
-    let postgres = database.url.clone();
     let upstream = format!(
         "{}:{}",
-        postgres.host_str().unwrap_or("127.0.0.1"),
-        postgres.port().unwrap_or(5432)
+        database.url.host_str().unwrap_or("127.0.0.1"),
+        database.url.port().unwrap_or(5432)
     );
     let mut proxy = CuttableProxy::start(upstream).await;
-    let mut through_proxy = postgres.clone();
+    let mut through_proxy = database.url.clone();
     through_proxy.set_host(Some("127.0.0.1")).expect("host");
     through_proxy.set_port(Some(proxy.port)).expect("port");
 
