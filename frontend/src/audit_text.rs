@@ -38,6 +38,7 @@ pub fn event_label(event: AuditEvent) -> &'static str {
         AuditEvent::ApiKeyRotated => "API key replaced",
         AuditEvent::ApiKeyDeleted => "API key deleted",
         AuditEvent::ApiKeyUsed => "API key used",
+        AuditEvent::CredentialsRefused => "Wrong SCIM token or API key",
         _ => "Other event",
     }
 }
@@ -106,6 +107,17 @@ pub fn describe(entry: &AuditEntry, groups: &BTreeMap<i64, String>) -> String {
     }
     if let Some(code) = text("code") {
         parts.push(format!("refused: {code}"));
+    }
+    if let Some(attempts) = d.get("attempts").and_then(Value::as_u64) {
+        let credential = match text("credential").as_deref() {
+            Some("scim") => "SCIM token",
+            _ => "API key",
+        };
+        let times = if attempts == 1 { "once" } else { "times" };
+        match attempts {
+            1 => parts.push(format!("wrong {credential} {times}")),
+            n => parts.push(format!("wrong {credential} {n} {times}")),
+        }
     }
     if let Some(joined) = names(&d["groups_added"], groups) {
         parts.push(format!("joined {joined}"));

@@ -106,6 +106,9 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "LANYARD_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+    /// Limits on connections: timeouts and how many are served at once.
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
     /// Session lifetime in seconds (default 14 days).
     #[arg(long, env = "LANYARD_SESSION_MAX_AGE", default_value_t = 14 * 24 * 3600)]
     pub session_max_age: i64,
@@ -119,6 +122,34 @@ pub struct ServeArgs {
     /// Password for LANYARD_ADMIN_EMAIL.
     #[arg(long, env = "LANYARD_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+}
+
+/// What one client may hold of the server: slow or idle connections are closed, and at most
+/// `max_connections` are served at once (the rest wait to be accepted), so descriptors are left for
+/// the database and sign-ins keep working.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Seconds a request's headers may take to arrive, counted from when the connection starts
+    /// waiting for a request — so also how long an idle keep-alive connection stays open.
+    #[arg(long, env = "LANYARD_HEADER_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+    /// Seconds a request's whole body may take to arrive, from its headers on.
+    #[arg(long, env = "LANYARD_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout: u64,
+    /// Connections served at once; more wait in the listen queue. Keep it well under the process's
+    /// open-file limit (`ulimit -n`): the database and the log need descriptors too.
+    #[arg(long, env = "LANYARD_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+}
+
+impl Default for ConnectionArgs {
+    fn default() -> Self {
+        Self {
+            header_timeout: 30,
+            body_timeout: 30,
+            max_connections: 512,
+        }
+    }
 }
 
 fn parse_cookie_domain(raw: &str) -> Result<String, String> {

@@ -128,6 +128,10 @@ impl AppError {
     pub fn into_scim_response(self) -> Response {
         use lanyard_core::scim::{CONTENT_TYPE, ScimError};
         self.log_if_internal();
+        let retry_after = match &self {
+            Self::RateLimited { retry_after } => Some(*retry_after),
+            _ => None,
+        };
         let error = match self {
             Self::Scim(error) => error,
             other => {
@@ -137,6 +141,11 @@ impl AppError {
         };
         let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
         let mut response = (status, axum::Json(error.to_json())).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
@@ -185,6 +194,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::SessionRequired
         | C::CrossSiteRequest => StatusCode::FORBIDDEN,
         C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::UriTooLong => StatusCode::URI_TOO_LONG,
         C::NotFound => StatusCode::NOT_FOUND,
         C::Conflict | C::LastAdmin | C::BuiltinGroup | C::AlreadySetUp | C::SettingsConflict => {
             StatusCode::CONFLICT

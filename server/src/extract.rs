@@ -23,8 +23,35 @@ where
             .map(|axum::Json(value)| Self(value))
             .map_err(|rejection| {
                 tracing::debug!(%rejection, "bad JSON body");
-                AppError::Code(ErrorCode::InvalidRequest)
+                body_error(rejection.status())
             })
+    }
+}
+
+/// A body's bytes (the SSO form and SCIM, which parse it themselves): too large is
+/// `request_too_large` (413), one that does not arrive in time `invalid_request`.
+pub struct AppBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for AppBytes {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(|rejection| {
+                tracing::debug!(%rejection, "body not read");
+                body_error(rejection.status())
+            })
+    }
+}
+
+/// The code for a body that could not be taken.
+fn body_error(status: axum::http::StatusCode) -> AppError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::Code(ErrorCode::RequestTooLarge)
+    } else {
+        AppError::Code(ErrorCode::InvalidRequest)
     }
 }
 

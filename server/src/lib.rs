@@ -15,8 +15,10 @@ pub mod metrics;
 pub mod openapi;
 pub mod passwords;
 pub mod precompress;
+pub mod refusals;
 pub mod routes;
 pub mod service;
+pub mod serving;
 pub mod session;
 pub mod state;
 pub mod store;
@@ -125,10 +127,8 @@ pub async fn serve(
             }
         })
     };
-    let app = routes::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = state.options.connections.clone();
+    let result = serving::serve(listener, routes::app(state), &limits, shutdown).await;
     poller.abort();
     probe.abort();
     result

@@ -90,6 +90,23 @@ impl RateLimiter {
 }
 
 impl Attempt<'_> {
+    /// The attempt never got an answer (the database failed): it does not count, and nothing
+    /// else changes.
+    pub fn withdrawn(self) {
+        let mut attempts = self
+            .limiter
+            .attempts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for key in &self.keys {
+            if let Some(times) = attempts.get_mut(key)
+                && let Some(position) = times.iter().position(|t| *t == self.started)
+            {
+                times.remove(position);
+            }
+        }
+    }
+
     /// The attempt succeeded: it no longer counts, and the first key's (the account's) earlier
     /// failures are forgotten.
     pub fn succeeded(self) {

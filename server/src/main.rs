@@ -70,7 +70,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
                 () = grace_over => {
                     tracing::warn!(seconds = grace.as_secs(), "grace period over: exiting with requests still open");
-                    Ok(())
+                    // Now, whatever a request is doing: returning would drop the runtime, which
+                    // waits for every task and blocking thread — a stuck one would hold the exit
+                    // forever. Every answered write is already committed.
+                    std::process::exit(0);
                 }
             }
         }

@@ -22,6 +22,12 @@ struct SignInLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusalLabels {
+    credential: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct JwksLabels {
     outcome: &'static str,
 }
@@ -42,6 +48,7 @@ pub struct Metrics {
     registry: Registry,
     sign_ins: Family<SignInLabels, Counter>,
     jwks_fetches: Family<JwksLabels, Counter>,
+    credential_refusals: Family<RefusalLabels, Counter>,
     latencies: Family<RouteLabels, Histogram, fn() -> Histogram>,
     /// Each route's histogram by its pattern, so recording a request allocates nothing once the
     /// route has been seen (the family is keyed by an owned label set).
@@ -63,6 +70,12 @@ impl Default for Metrics {
             "JWK Set fetches by outcome (success, or the error code)",
             jwks_fetches.clone(),
         );
+        let credential_refusals = Family::<RefusalLabels, Counter>::default();
+        registry.register(
+            "lanyard_credentials_refused",
+            "Refused SCIM tokens and API keys by credential and reason (invalid, throttled, disabled)",
+            credential_refusals.clone(),
+        );
         let latencies: Family<RouteLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(latency_histogram);
         registry.register_with_unit(
@@ -75,6 +88,7 @@ impl Default for Metrics {
             registry,
             sign_ins,
             jwks_fetches,
+            credential_refusals,
             latencies,
             by_route: RwLock::new(HashMap::new()),
         }
@@ -93,6 +107,14 @@ impl Metrics {
     pub fn jwks_fetch(&self, outcome: &'static str) {
         self.jwks_fetches
             .get_or_create(&JwksLabels { outcome })
+            .inc();
+    }
+
+    /// Counts one refused SCIM token or API key (`credential`), `reason` being `"invalid"`,
+    /// `"throttled"` or `"disabled"`.
+    pub fn credential_refused(&self, credential: &'static str, reason: &'static str) {
+        self.credential_refusals
+            .get_or_create(&RefusalLabels { credential, reason })
             .inc();
     }
 

@@ -71,7 +71,11 @@ pub fn bearer_from(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(|value| {
+            // RFC 7235 §2.1: the scheme is case-insensitive (`bearer`, `BEARER` are `Bearer`).
+            let (scheme, token) = value.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        })
         .map(|token| token.trim().to_owned())
         .filter(|token| !token.is_empty())
 }

@@ -58,6 +58,8 @@ pub struct Service {
     pub options: ServeArgs,
     /// Failed password logins, per account and per address.
     pub limiter: RateLimiter,
+    /// Refused SCIM tokens and API keys, per address.
+    pub refusals: crate::refusals::CredentialRefusals,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
     /// lanyard's own keys for forward-auth assertions.
@@ -106,6 +108,7 @@ impl AppState {
                 crate::limiter::MAX_FAILURES,
                 Duration::from_secs(crate::limiter::WINDOW_SECONDS),
             ),
+            refusals: crate::refusals::CredentialRefusals::default(),
             metrics: Metrics::default(),
             assertions: Assertions::default(),
             jwks: Jwks::default(),

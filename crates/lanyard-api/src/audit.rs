@@ -69,6 +69,10 @@ pub enum AuditEvent {
     ApiKeyDeleted,
     /// An API key authenticated a request (`details.method`, `path`).
     ApiKeyUsed,
+    /// Wrong SCIM tokens or API keys from one address (`details.credential`: `scim` or `api_key`;
+    /// `attempts`: how many were refused since the last such entry). At most one a minute per
+    /// address and credential; none while SCIM is off.
+    CredentialsRefused,
 }
 
 impl AuditEvent {
@@ -103,6 +107,7 @@ impl AuditEvent {
         Self::ApiKeyRotated,
         Self::ApiKeyDeleted,
         Self::ApiKeyUsed,
+        Self::CredentialsRefused,
     ];
 
     /// The stable wire string, e.g. `"settings_changed"`.
@@ -137,6 +142,7 @@ impl AuditEvent {
             Self::ApiKeyRotated => "api_key_rotated",
             Self::ApiKeyDeleted => "api_key_deleted",
             Self::ApiKeyUsed => "api_key_used",
+            Self::CredentialsRefused => "credentials_refused",
         }
     }
 

@@ -92,10 +92,17 @@ pub enum ErrorCode {
     SessionRequired,
     /// The session's user may not do this.
     Forbidden,
+    /// `/auth/verify`'s restriction query (`?group=`, `?admin=`) is not understood exactly: the
+    /// location lets no one through until the proxy's configuration is fixed.
+    InvalidRestriction,
 
     // --- the admin API (SPEC §4) ---
     /// The request body or parameters are not what the endpoint takes.
     InvalidRequest,
+    /// The request body is larger than the endpoint accepts.
+    RequestTooLarge,
+    /// The request's URL is longer than lanyard accepts.
+    UriTooLong,
     /// Settings failed validation; `fields` says which.
     InvalidSettings,
     /// An unsafe request from another origin.
@@ -159,7 +166,10 @@ impl ErrorCode {
         Self::InvalidApiKey,
         Self::SessionRequired,
         Self::Forbidden,
+        Self::InvalidRestriction,
         Self::InvalidRequest,
+        Self::RequestTooLarge,
+        Self::UriTooLong,
         Self::InvalidSettings,
         Self::CrossSiteRequest,
         Self::NotFound,
@@ -213,7 +223,10 @@ impl ErrorCode {
             Self::InvalidApiKey => "invalid_api_key",
             Self::SessionRequired => "session_required",
             Self::Forbidden => "forbidden",
+            Self::InvalidRestriction => "invalid_restriction",
             Self::InvalidRequest => "invalid_request",
+            Self::RequestTooLarge => "request_too_large",
+            Self::UriTooLong => "uri_too_long",
             Self::InvalidSettings => "invalid_settings",
             Self::CrossSiteRequest => "cross_site_request",
             Self::NotFound => "not_found",
@@ -304,7 +317,12 @@ impl ErrorCode {
                 "This call needs a signed-in administrator: API keys cannot manage credentials or act as a person."
             }
             Self::Forbidden => "You are not allowed to do this.",
+            Self::InvalidRestriction => {
+                "The location's restriction is not understood (only ?group=NAME, repeatable, and ?admin=true or ?admin=false are): no one is let through until the proxy's configuration is fixed."
+            }
             Self::InvalidRequest => "The request is not valid.",
+            Self::RequestTooLarge => "The request body is larger than this endpoint accepts.",
+            Self::UriTooLong => "The request's address is longer than lanyard accepts.",
             Self::InvalidSettings => "The settings are not valid; nothing was saved.",
             Self::CrossSiteRequest => "Requests from other sites are refused.",
             Self::NotFound => "Not found.",

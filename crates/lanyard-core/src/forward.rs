@@ -11,25 +11,62 @@ pub struct Restriction {
     pub admin_only: bool,
 }
 
+/// A restriction query lanyard does not understand exactly: the location then lets no one through
+/// (a typo or an empty template variable in a proxy's configuration must never drop the rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidRestriction {
+    /// The parameter's name as sent (at most 64 characters of it).
+    pub parameter: String,
+    /// What that parameter accepts.
+    pub accepts: &'static str,
+}
+
+impl std::fmt::Display for InvalidRestriction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "?{}: {}", self.parameter, self.accepts)
+    }
+}
+
 impl Restriction {
-    /// Reads the restriction from decoded query pairs; other parameters are ignored.
+    /// Reads the restriction from decoded query pairs. Only `group=NAME` (a non-blank name) and
+    /// `admin=true`/`admin=false` are understood, exactly as spelled; anything else — `admin=1`,
+    /// `admin=TRUE`, a bare `admin` or `group`, `group=`, `Group=…`, `group[]=…`, any other
+    /// parameter — is an [`InvalidRestriction`], never a looser rule.
     ///
     /// ```
     /// use lanyard_core::forward::Restriction;
-    /// let r = Restriction::from_pairs([("group", "Finance"), ("group", "Sales"), ("admin", "true")]);
+    /// let r = Restriction::parse([("group", "Finance"), ("group", "Sales"), ("admin", "true")]).unwrap();
     /// assert_eq!(r.groups, ["Finance", "Sales"]);
     /// assert!(r.admin_only);
+    /// assert!(Restriction::parse([("admin", "yes")]).is_err());
     /// ```
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    pub fn parse<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, InvalidRestriction> {
+        const GROUP: &str = "a group name (`?group=Finance`, repeatable)";
+        const ADMIN: &str = "`true` or `false`";
         let mut restriction = Self::default();
         for (name, value) in pairs {
+            let invalid = |accepts| InvalidRestriction {
+                parameter: name.chars().take(64).collect(),
+                accepts,
+            };
             match name {
-                "group" if !value.is_empty() => restriction.groups.push(value.to_owned()),
-                "admin" => restriction.admin_only |= value == "true",
-                _ => {}
+                "group" if !value.trim().is_empty() => restriction.groups.push(value.to_owned()),
+                "group" => return Err(invalid(GROUP)),
+                "admin" => match value {
+                    "true" => restriction.admin_only = true,
+                    "false" => {}
+                    _ => return Err(invalid(ADMIN)),
+                },
+                _ => {
+                    return Err(invalid(
+                        "nothing: only `group` and `admin` restrict a location",
+                    ));
+                }
             }
         }
-        restriction
+        Ok(restriction)
     }
 
     /// Whether a user in `groups` (names), an administrator or not, passes.
@@ -93,9 +130,12 @@ mod tests {
     #[test]
     fn restrictions_table() {
         let none = Restriction::default();
-        let admin = Restriction::from_pairs([("admin", "true")]);
-        let groups = Restriction::from_pairs([("group", "Finance"), ("group", "Sales")]);
-        let both = Restriction::from_pairs([("group", "Finance"), ("admin", "true")]);
+        let parse = |pairs: &[(&'static str, &'static str)]| {
+            Restriction::parse(pairs.iter().copied()).expect("understood")
+        };
+        let admin = parse(&[("admin", "true")]);
+        let groups = parse(&[("group", "Finance"), ("group", "Sales")]);
+        let both = parse(&[("group", "Finance"), ("admin", "true")]);
         for (restriction, user_groups, is_admin, expected) in [
             (&none, &["All Users"][..], false, true),
             (&admin, &["All Users"][..], false, false),
@@ -112,10 +152,29 @@ mod tests {
                 "{restriction:?} {user_groups:?} {is_admin}"
             );
         }
-        assert_eq!(
-            Restriction::from_pairs([("admin", "false"), ("group", ""), ("x", "y")]),
-            none
-        );
+        assert_eq!(parse(&[("admin", "false")]), none);
+        assert_eq!(parse(&[]), none);
+    }
+
+    #[test]
+    fn anything_not_understood_exactly_is_refused() {
+        for pairs in [
+            &[("admin", "TRUE")][..],
+            &[("admin", "True")],
+            &[("admin", "1")],
+            &[("admin", "yes")],
+            &[("admin", "")],
+            &[("group", "")],
+            &[("group", "  ")],
+            &[("Group", "Finance")],
+            &[("group[]", "Finance")],
+            &[("groups", "Finance")],
+            &[("group", "Finance"), ("x", "y")],
+            &[("admin", "true"), ("admin", "on")],
+        ] {
+            let refused = Restriction::parse(pairs.iter().copied());
+            assert!(refused.is_err(), "{pairs:?} must be refused");
+        }
     }
 
     #[test]

@@ -14,9 +14,11 @@
 //! - [`keys`]: public keys of the key ring — PEM/JWK parsing, fit to an algorithm, thumbprints.
 //! - [`forward`]: forward auth — location restrictions and identity header values.
 //! - [`scim`]: SCIM 2.0 — the filter language, PATCH, and SCIM resources ↔ users and groups.
+//! - [`audit`]: what the audit log may hold — secrets redacted, CSV cells safe for spreadsheets.
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod audit;
 pub mod claims;
 pub mod forward;
 pub mod groups;

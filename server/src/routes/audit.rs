@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use lanyard_api::{AuditFilter, AuditPage, AuditSummary};
+use lanyard_core::audit::spreadsheet_safe;
 use serde::Deserialize;
 
 use crate::auth::Admin;
@@ -54,7 +55,7 @@ pub async fn list(
 /// The selected entries (at most 10,000, newest first) as CSV.
 #[utoipa::path(get, path = "/api/audit/export.csv", tag = "audit", operation_id = "audit_export", security(("session" = []), ("api_key" = [])),
     params(AuditFilter),
-    responses((status = 200, description = "`at,event,actor,source,ip,details` (details as JSON), one row per entry.", content_type = "text/csv", body = String),
+    responses((status = 200, description = "`at,event,actor,source,ip,details` (details as JSON), one row per entry; a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'` so that no spreadsheet runs it as a formula.", content_type = "text/csv", body = String),
         crate::openapi::BadRequest, crate::openapi::AdminOnly))]
 pub async fn export(
     State(state): State<AppState>,
@@ -68,15 +69,24 @@ pub async fn export(
         .write_record(["at", "event", "actor", "source", "ip", "details"])
         .map_err(internal)?;
     for entry in &page.data {
+        let details = entry.details.to_string();
+        let cells = [
+            entry.at.as_str(),
+            entry.event.as_str(),
+            entry.actor_email.as_deref().unwrap_or_default(),
+            entry.source.as_deref().unwrap_or_default(),
+            entry.ip.as_deref().unwrap_or_default(),
+            &details,
+        ];
+        // Anyone can put text in the log (a username typed at sign-in, an IdP's email claim): no
+        // cell may run as a formula when the admin opens the file in a spreadsheet.
         writer
-            .write_record([
-                entry.at.as_str(),
-                entry.event.as_str(),
-                entry.actor_email.as_deref().unwrap_or_default(),
-                entry.source.as_deref().unwrap_or_default(),
-                entry.ip.as_deref().unwrap_or_default(),
-                &entry.details.to_string(),
-            ])
+            .write_record(
+                cells
+                    .map(spreadsheet_safe)
+                    .iter()
+                    .map(|cell| cell.as_bytes()),
+            )
             .map_err(internal)?;
     }
     let body = writer

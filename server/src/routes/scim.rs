@@ -2,7 +2,6 @@
 //! cookie, no same-origin rule), answered in `application/scim+json`, errors in SCIM's shape. Every
 //! request is audited with source "scim": writes by their use case, reads and refusals here.
 
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -13,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Client;
 use crate::error::AppError;
+use crate::extract::AppBytes;
 use crate::service::Actor;
 use crate::service::provisioning::SCIM_SOURCE;
 use crate::service::scim::ListQuery;
@@ -76,17 +76,18 @@ pub fn endpoint(state: &AppState, headers: &HeaderMap) -> Result<String, AppErro
     ))
 }
 
-/// The token check, and one audit entry per read or refusal (writes audit themselves).
+/// The token check, and one audit entry per authenticated read or refusal (writes audit
+/// themselves). A request without the right token is only counted ([`crate::refusals`]): anyone
+/// can send one, so it writes no entry of its own and does not count as the IdP's last request.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let actor = Actor::at(crate::auth::peer_ip_of(&request).map(|ip| ip.to_string()))
-        .as_source(SCIM_SOURCE.to_owned());
+    let path = crate::service::provisioning::audited_path(request.uri().path());
+    let actor = Actor::at(crate::auth::peer_ip_of(&request).map(|ip| ip.to_string()));
     let bearer = crate::session::bearer_from(request.headers());
-    let response = match state.scim_token_ok(bearer.as_deref()) {
-        Ok(()) => next.run(request).await,
-        Err(error) => Scim(Err(error)).into_response(),
-    };
+    if let Err(error) = state.authenticate_scim(bearer.as_deref(), &actor).await {
+        return Scim(Err(error)).into_response();
+    }
+    let response = next.run(request).await;
     let status = response.status();
     if method == Method::GET || !status.is_success() {
         let mut details =
@@ -95,7 +96,11 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             details["scim_type"] = json!(kind.as_str());
         }
         state
-            .audit_alone(&actor, AuditEvent::ScimRequest, details)
+            .audit_alone(
+                &actor.as_source(SCIM_SOURCE.to_owned()),
+                AuditEvent::ScimRequest,
+                details,
+            )
             .await;
     }
     response
@@ -103,8 +108,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 
 /// A JSON body, whatever its media type says (IdPs send `application/scim+json` or
 /// `application/json`); `invalidSyntax` when it is not JSON.
-fn json_body(body: &Bytes) -> Result<Value, AppError> {
-    serde_json::from_slice(body)
+fn json_body(body: Result<AppBytes, AppError>) -> Result<Value, AppError> {
+    let AppBytes(body) = body?;
+    serde_json::from_slice(&body)
         .map_err(|_| ScimError::bad(ScimType::InvalidSyntax, "The body is not valid JSON.").into())
 }
 
@@ -242,13 +248,13 @@ pub async fn create_user(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: Client,
-    body: Bytes,
+    body: Result<AppBytes, AppError>,
 ) -> Scim {
     Scim(
         async {
             let base = endpoint(&state, &headers)?;
             let user = state
-                .scim_create_user(&base, &json_body(&body)?, &scim_actor(client))
+                .scim_create_user(&base, &json_body(body)?, &scim_actor(client))
                 .await?;
             Ok((StatusCode::CREATED, Some(user)))
         }
@@ -291,7 +297,7 @@ pub async fn replace_user(
     headers: HeaderMap,
     client: Client,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<AppBytes, AppError>,
 ) -> Scim {
     ok(async {
         let base = endpoint(&state, &headers)?;
@@ -299,7 +305,7 @@ pub async fn replace_user(
             .scim_replace_user(
                 &base,
                 &id,
-                &json_body(&body)?,
+                &json_body(body)?,
                 if_match(&headers),
                 &scim_actor(client),
             )
@@ -323,7 +329,7 @@ pub async fn patch_user(
     headers: HeaderMap,
     client: Client,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<AppBytes, AppError>,
 ) -> Scim {
     ok(async {
         let base = endpoint(&state, &headers)?;
@@ -331,7 +337,7 @@ pub async fn patch_user(
             .scim_patch_user(
                 &base,
                 &id,
-                &json_body(&body)?,
+                &json_body(body)?,
                 if_match(&headers),
                 &scim_actor(client),
             )
@@ -408,13 +414,13 @@ pub async fn create_group(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: Client,
-    body: Bytes,
+    body: Result<AppBytes, AppError>,
 ) -> Scim {
     Scim(
         async {
             let base = endpoint(&state, &headers)?;
             let group = state
-                .scim_create_group(&base, &json_body(&body)?, &scim_actor(client))
+                .scim_create_group(&base, &json_body(body)?, &scim_actor(client))
                 .await?;
             Ok((StatusCode::CREATED, Some(group)))
         }
@@ -457,7 +463,7 @@ pub async fn replace_group(
     headers: HeaderMap,
     client: Client,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<AppBytes, AppError>,
 ) -> Scim {
     ok(async {
         let base = endpoint(&state, &headers)?;
@@ -465,7 +471,7 @@ pub async fn replace_group(
             .scim_replace_group(
                 &base,
                 &id,
-                &json_body(&body)?,
+                &json_body(body)?,
                 if_match(&headers),
                 &scim_actor(client),
             )
@@ -489,7 +495,7 @@ pub async fn patch_group(
     headers: HeaderMap,
     client: Client,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<AppBytes, AppError>,
 ) -> Scim {
     ok(async {
         let base = endpoint(&state, &headers)?;
@@ -497,7 +503,7 @@ pub async fn patch_group(
             .scim_patch_group(
                 &base,
                 &id,
-                &json_body(&body)?,
+                &json_body(body)?,
                 if_match(&headers),
                 &scim_actor(client),
             )

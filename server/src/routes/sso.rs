@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::Client;
 use crate::error::AppError;
+use crate::extract::AppBytes;
 use crate::service::{Actor, SsoLogin};
 use crate::session;
 use crate::state::AppState;
@@ -143,7 +144,7 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    handle(state, client, headers, query, Bytes::new()).await
+    handle(state, client, headers, query, Ok(AppBytes(Bytes::new()))).await
 }
 
 /// `POST /auth/sso` with a form (`application/x-www-form-urlencoded`) or JSON body.
@@ -169,7 +170,7 @@ pub async fn post(
     Client(client): Client,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: Result<AppBytes, AppError>,
 ) -> Response {
     handle(state, client, headers, query, body).await
 }
@@ -179,10 +180,12 @@ async fn handle(
     client: Actor,
     headers: HeaderMap,
     query: Option<String>,
-    body: Bytes,
+    body: Result<AppBytes, AppError>,
 ) -> Response {
     let mut json = wants_json(&headers);
-    let result = match SsoParams::parse(query.as_deref(), &headers, &body) {
+    let parsed =
+        body.and_then(|AppBytes(body)| SsoParams::parse(query.as_deref(), &headers, &body));
+    let result = match parsed {
         Ok(params) => {
             json |= params.json;
             respond(&state, &client, &headers, params, json).await

@@ -29,7 +29,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 #[utoipa::path(get, path = "/auth/verify", tag = "forward", operation_id = "verify_verify",
     params(
         ("group" = Option<Vec<String>>, Query, description = "Only members of one of these groups (repeatable)."),
-        ("admin" = Option<bool>, Query, description = "`true`: only administrators."),
+        ("admin" = Option<bool>, Query, description = "`true`: only administrators (`false`: no such rule). Any other value or parameter is `400 invalid_restriction`."),
     ),
     security((), ("session" = [])),
     responses(
@@ -37,6 +37,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
             `-Preferred-Username`, `-Groups` (each present, empty when there is no value) and `X-Lanyard-Assertion`."),
         (status = 302, description = "Not signed in, and the proxy sent `X-Forwarded-Proto`, `-Host` and `-Uri` for a client that \
             takes HTML: to `/auth/sso` with the original URL as `return_to`."),
+        (status = 400, description = "`invalid_restriction`: a query parameter other than `group=NAME` (non-blank) and `admin=true|false`; nobody is let through.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`forbidden`: signed in, but outside the location's groups or not an administrator.", body = ErrorBody),
     ))]
@@ -48,7 +49,13 @@ pub async fn verify(
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
-    let restriction = Restriction::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    // Checked before anything else: a location whose rule is not understood lets no one through,
+    // signed in or not, so the mistake shows at once instead of opening the location.
+    let restriction = Restriction::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|invalid| {
+            tracing::warn!(%invalid, "/auth/verify refused a restriction it does not understand");
+            AppError::Code(ErrorCode::InvalidRestriction)
+        })?;
     let token = session::token_from(&headers).or_else(|| session::bearer_from(&headers));
     let snapshot = state.settings();
     let site = state.site_url(&snapshot.settings, &headers)?;

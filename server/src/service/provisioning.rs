@@ -8,9 +8,12 @@ use lanyard_core::people::group_name;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
+use std::time::Instant;
+
 use super::Actor;
 use crate::auth::rfc3339;
 use crate::error::AppError;
+use crate::refusals::Credential;
 use crate::session;
 use crate::state::Service;
 use crate::store::api_keys::{self, ApiKeyRow, NewApiKey};
@@ -120,25 +123,68 @@ impl Service {
         Ok(())
     }
 
-    /// Whether `bearer` is the SCIM token (SCIM on), compared in constant time.
-    pub fn scim_token_ok(&self, bearer: Option<&str>) -> Result<(), AppError> {
+    /// Whether `bearer` is the SCIM token (SCIM on), compared in constant time. A wrong or missing
+    /// token is a refusal from `actor`'s address ([`Service::credential_refused`]); an address over
+    /// its refusals gets `429` without a check. While SCIM is off nothing is recorded but a count.
+    pub async fn authenticate_scim(
+        &self,
+        bearer: Option<&str>,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
         use lanyard_core::scim::ScimError;
         let snapshot = self.settings();
         if !snapshot.settings.scim_enabled {
+            self.metrics
+                .credential_refused(Credential::Scim.as_str(), "disabled");
             return Err(
                 ScimError::status(401, "SCIM provisioning is not enabled in lanyard.").into(),
             );
         }
-        match bearer {
-            Some(token) if secret_matches(token, &snapshot.settings.scim_token_hash) => Ok(()),
-            Some(_) => {
-                Err(ScimError::status(401, "The bearer token is not lanyard's SCIM token.").into())
+        let address = actor.ip.as_deref();
+        let attempt = match self
+            .refusals
+            .begin(Credential::Scim, address, Instant::now())
+        {
+            Ok(attempt) => attempt,
+            Err(retry_after) => {
+                self.credential_refused(Credential::Scim, actor, "throttled")
+                    .await;
+                return Err(AppError::RateLimited { retry_after });
             }
-            None => Err(ScimError::status(
-                401,
-                "Send the SCIM token as \"Authorization: Bearer …\".",
+        };
+        let refusal = match bearer {
+            Some(token) if secret_matches(token, &snapshot.settings.scim_token_hash) => {
+                attempt.succeeded();
+                return Ok(());
+            }
+            Some(_) => "The bearer token is not lanyard's SCIM token.",
+            None => "Send the SCIM token as \"Authorization: Bearer …\".",
+        };
+        drop(attempt);
+        self.credential_refused(Credential::Scim, actor, "invalid")
+            .await;
+        Err(ScimError::status(401, refusal).into())
+    }
+
+    /// Counts a refused credential in `/metrics` and, at most once a minute per address, writes
+    /// one `credentials_refused` entry saying how many were refused since the last one — never
+    /// the request's path, headers or credential.
+    pub(crate) async fn credential_refused(
+        &self,
+        credential: Credential,
+        actor: &Actor,
+        reason: &'static str,
+    ) {
+        self.metrics.credential_refused(credential.as_str(), reason);
+        let address = actor.ip.as_deref();
+        if let Some(attempts) = self.refusals.summary_due(credential, address, self.now()) {
+            let details = json!({"credential": credential.as_str(), "attempts": attempts});
+            self.audit_alone(
+                &Actor::at(actor.ip.clone()),
+                AuditEvent::CredentialsRefused,
+                details,
             )
-            .into()),
+            .await;
         }
     }
 
@@ -234,7 +280,9 @@ impl Service {
         Ok(())
     }
 
-    /// The key `presented` is, with its use recorded and audited; `invalid_api_key` when none.
+    /// The key `presented` is, with its use recorded and audited; `invalid_api_key` when none (a
+    /// refusal from `actor`'s address, see [`Service::credential_refused`]), `429` for an address
+    /// over its refusals.
     pub async fn use_api_key(
         &self,
         presented: &str,
@@ -242,15 +290,42 @@ impl Service {
         path: &str,
         actor: &Actor,
     ) -> Result<ApiKeyRow, AppError> {
+        let attempt =
+            match self
+                .refusals
+                .begin(Credential::ApiKey, actor.ip.as_deref(), Instant::now())
+            {
+                Ok(attempt) => attempt,
+                Err(retry_after) => {
+                    self.credential_refused(Credential::ApiKey, actor, "throttled")
+                        .await;
+                    return Err(AppError::RateLimited { retry_after });
+                }
+            };
         let hash = session::hash_token(presented);
-        let row = api_keys::find_by_hash(&mut *self.store.conn().await?, &hash)
-            .await?
-            .ok_or(ErrorCode::InvalidApiKey)?;
+        let found = api_keys::find_by_hash(&mut *self.store.conn().await?, &hash).await;
+        let row = match found {
+            Ok(Some(row)) => {
+                attempt.succeeded();
+                row
+            }
+            Ok(None) => {
+                drop(attempt);
+                self.credential_refused(Credential::ApiKey, actor, "invalid")
+                    .await;
+                return Err(ErrorCode::InvalidApiKey.into());
+            }
+            Err(error) => {
+                // The database failed, not the caller: not a refusal.
+                attempt.withdrawn();
+                return Err(error.into());
+            }
+        };
         let now = self.now();
         let mut tx = self.store.begin().await?;
         api_keys::touch(&mut tx, row.id, now).await?;
         let actor = actor.as_source(api_key_source(&row.name));
-        let details = json!({"api_key": row.id, "method": method, "path": path});
+        let details = json!({"api_key": row.id, "method": method, "path": audited_path(path)});
         actor
             .audit(&mut tx, AuditEvent::ApiKeyUsed, details, now)
             .await?;
@@ -258,6 +333,17 @@ impl Service {
         // integration calling all day must not empty every user's cache entry on each call.
         tx.commit_keeping_caches().await?;
         Ok(row)
+    }
+}
+
+/// At most this much of a request's path goes into an audit entry.
+const AUDITED_PATH_CHARS: usize = 256;
+
+/// A request path as an audit entry records it: at most [`AUDITED_PATH_CHARS`] characters, then "…".
+pub fn audited_path(path: &str) -> String {
+    match path.char_indices().nth(AUDITED_PATH_CHARS) {
+        Some((end, _)) => format!("{}…", &path[..end]),
+        None => path.to_owned(),
     }
 }
 

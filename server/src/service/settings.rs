@@ -201,12 +201,10 @@ pub(super) async fn ensure_custom_group(tx: &mut Tx, id: GroupId) -> Result<(), 
     }
 }
 
-/// The patch as the audit log records it: the key, if sent, only as "(changed)"; no version.
+/// The patch as the audit log records it: without the version. (Its secrets — the shared secret, a
+/// ring key's `secret` — become "(changed)" where every audit entry is written.)
 fn redacted(patch: &JwtSettingsPatch) -> serde_json::Value {
     let mut value = serde_json::to_value(patch).unwrap_or_default();
-    if let Some(secret) = value.get_mut("jwt_shared_secret") {
-        *secret = json!("(changed)");
-    }
     if let Some(fields) = value.as_object_mut() {
         fields.remove("version");
     }

@@ -1,6 +1,9 @@
-//! The audit log: who did what, when, from where. Secrets never reach it (callers pass redacted details).
+//! The audit log: who did what, when, from where. Secrets never reach it: [`record`] redacts every
+//! entry's details itself (lanyard-core's `redact_secrets`), whatever the caller passed, and reads
+//! redact again, so a row written by an older version is never served with a secret in it.
 
 use lanyard_api::{AuditEntry, AuditEvent};
+use lanyard_core::audit::redact_secrets;
 use sqlx::{AnyConnection, Row};
 
 use super::{StoreError, Tx};
@@ -16,14 +19,16 @@ pub struct AuditRecord<'a> {
     pub ip: Option<&'a str>,
     /// What acted when not a person (`"scim"`, `"api_key:<name>"`).
     pub source: Option<&'a str>,
-    /// Details as a JSON object (already redacted).
+    /// Details as a JSON object (secrets are redacted when it is written).
     pub details: serde_json::Value,
     /// Unix seconds.
     pub at: i64,
 }
 
-/// Writes an entry inside the caller's transaction.
+/// Writes an entry inside the caller's transaction, its details redacted.
 pub async fn record(tx: &mut Tx, entry: &AuditRecord<'_>) -> Result<(), StoreError> {
+    let mut details = entry.details.clone();
+    redact_secrets(&mut details);
     sqlx::query(
         "INSERT INTO audit_log (at, event, actor_email, ip, details, source) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -32,7 +37,7 @@ pub async fn record(tx: &mut Tx, entry: &AuditRecord<'_>) -> Result<(), StoreErr
     .bind(entry.event.as_str())
     .bind(entry.actor_email)
     .bind(entry.ip)
-    .bind(entry.details.to_string())
+    .bind(details.to_string())
     .bind(entry.source)
     .execute(&mut **tx)
     .await?;
@@ -107,7 +112,7 @@ pub async fn page(
             actor_email: row.try_get("actor_email")?,
             ip: row.try_get("ip")?,
             source: row.try_get("source")?,
-            details: serde_json::from_str(&details).unwrap_or_default(),
+            details: stored_details(&details),
         });
     }
     Ok((entries, total))
@@ -177,10 +182,57 @@ pub async fn last_of(
             .await?;
     let Some(row) = row else { return Ok(None) };
     let details: String = row.try_get("details")?;
-    Ok(Some((
-        row.try_get("at")?,
-        serde_json::from_str(&details).unwrap_or_default(),
-    )))
+    Ok(Some((row.try_get("at")?, stored_details(&details))))
+}
+
+/// Stored details as JSON, redacted again (a row may predate the redaction of some secret).
+fn stored_details(text: &str) -> serde_json::Value {
+    let mut details = serde_json::from_str(text).unwrap_or_default();
+    redact_secrets(&mut details);
+    details
+}
+
+/// How many rows the scrub reads at a time.
+const SCRUB_BATCH: i64 = 500;
+
+/// Rewrites every stored entry whose details hold a secret (written by a version before secrets
+/// were redacted at the write), a batch of rows at a time; returns how many rows changed. Only rows
+/// whose text names a secret field (`…secret":`, `"key":`, …) are read.
+pub async fn scrub_secrets(store: &super::Store) -> Result<u64, StoreError> {
+    let mut after = 0_i64;
+    let mut scrubbed = 0;
+    loop {
+        let rows = sqlx::query(
+            "SELECT id, details FROM audit_log WHERE id > $1 AND (details LIKE '%secret\"%' \
+             OR details LIKE '%password\"%' OR details LIKE '%token\"%' OR details LIKE '%\"key\"%' \
+             OR details LIKE '%\"jwt\"%' OR details LIKE '%session_id\"%' OR details LIKE '%code_verifier\"%') \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(SCRUB_BATCH)
+        .fetch_all(&mut *store.conn().await?)
+        .await?;
+        let Some(last) = rows.last() else {
+            return Ok(scrubbed);
+        };
+        after = last.try_get("id")?;
+        let mut tx = store.begin().await?;
+        for row in &rows {
+            let text: String = row.try_get("details")?;
+            let Ok(mut details) = serde_json::from_str::<serde_json::Value>(&text) else {
+                continue;
+            };
+            if redact_secrets(&mut details) {
+                sqlx::query("UPDATE audit_log SET details = $1 WHERE id = $2")
+                    .bind(details.to_string())
+                    .bind(row.try_get::<i64, _>("id")?)
+                    .execute(&mut *tx)
+                    .await?;
+                scrubbed += 1;
+            }
+        }
+        tx.commit().await?;
+    }
 }
 
 /// Active people and unexpired sessions (used since `used_since`).

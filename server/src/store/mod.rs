@@ -195,6 +195,31 @@ impl Store {
             Backend::Postgres => &POSTGRES,
         };
         migrator.run(&self.pool).await?;
+        self.run_data_fixes().await
+    }
+
+    /// The data fixes a migration left pending (`pending_data_fixes`), each deleted once it has run.
+    /// A name this version does not know (a newer one's) is left for that version. Each fix is
+    /// idempotent, so replicas starting together may both run it.
+    async fn run_data_fixes(&self) -> Result<(), StoreError> {
+        let pending: Vec<String> = sqlx::query_scalar("SELECT name FROM pending_data_fixes")
+            .fetch_all(&mut *self.conn().await?)
+            .await?;
+        for name in pending {
+            match name.as_str() {
+                "scrub_audit_secrets" => {
+                    let scrubbed = audit::scrub_secrets(self).await?;
+                    tracing::info!(scrubbed, "audit entries scrubbed of secrets");
+                }
+                _ => continue,
+            }
+            let mut tx = self.begin().await?;
+            sqlx::query("DELETE FROM pending_data_fixes WHERE name = $1")
+                .bind(&name)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
         Ok(())
     }
 

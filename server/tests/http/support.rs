@@ -68,6 +68,7 @@ impl Server {
             demo_idp: true,
             shutdown_grace: 20,
             log_format: LogFormat::Pretty,
+            connections: Default::default(),
             session_max_age: 3600,
             session_idle_timeout: None,
             admin_email: None,
