@@ -402,7 +402,7 @@ async fn one_proxy(proxy: &str, app: &str, sso: &str, upstream: &Mutex<Vec<Value
         .kid
         .expect("kid");
     let mut validation = Validation::new(Algorithm::EdDSA);
-    validation.set_issuer(&[format!("{sso}/")]);
+    validation.set_issuer(&[sso.as_str()]);
     validation.set_audience(&[app.trim_start_matches("http://")]);
     let claims = jsonwebtoken::decode::<Value>(
         assertion,

@@ -108,8 +108,30 @@ pub fn groups_header(groups: &[&str]) -> String {
     header
 }
 
-/// `X-Auth-Request-Preferred-Username`: the full name, or `""`, without control characters (which
-/// a header cannot carry). Non-ASCII letters stay; the server sends them as UTF-8 bytes.
+/// `X-Auth-Request-Email` and `-Preferred-Username`: one rule for every identity header — the value
+/// is ASCII. Printable ASCII but `%` stays as it is (so ASCII addresses and names read as before);
+/// every other byte of the UTF-8 text, and `%`, is percent-encoded, so `José` is `Jos%C3%A9`. An
+/// application decodes the value with any URL-decoding function.
+///
+/// ```
+/// use lanyard_core::forward::identity_header;
+/// assert_eq!(identity_header("ann@example.com"), "ann@example.com");
+/// assert_eq!(identity_header("José 100%"), "Jos%C3%A9 100%25");
+/// ```
+pub fn identity_header(text: &str) -> String {
+    let mut header = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if (byte == b' ' || byte.is_ascii_graphic()) && byte != b'%' {
+            header.push(char::from(byte));
+        } else {
+            header.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    header
+}
+
+/// The full name, or `""`, without control characters, as [`identity_header`] then encodes it for
+/// `X-Auth-Request-Preferred-Username`.
 pub fn display_name(first: Option<&str>, last: Option<&str>) -> String {
     let full = match (first, last) {
         (Some(first), Some(last)) => format!("{first} {last}"),
@@ -185,5 +207,8 @@ mod tests {
         assert_eq!(display_name(None, Some("Lovelace")), "Lovelace");
         assert_eq!(display_name(Some("A\r\nB"), None), "AB");
         assert_eq!(display_name(None, None), "");
+        assert_eq!(identity_header("Zoë Ünal"), "Zo%C3%AB %C3%9Cnal");
+        assert_eq!(identity_header("\u{7f}a"), "%7Fa");
+        assert!(identity_header("日本").is_ascii());
     }
 }

@@ -116,11 +116,11 @@ pub fn forwarded_url(proto: &str, host: &str, uri: &str) -> Option<String> {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
-    if !matches!(proto, "http" | "https")
-        || !plain_host
-        || !uri.starts_with('/')
-        || uri.starts_with("//")
-    {
+    // The path by §2.7's rule: a URL parser would turn `/\evil.com` into `//evil.com`.
+    let plain_path = uri.starts_with('/')
+        && !uri.starts_with("//")
+        && uri.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if !matches!(proto, "http" | "https") || !plain_host || !plain_path {
         return None;
     }
     Url::parse(&format!("{proto}://{host}{uri}"))

@@ -151,6 +151,11 @@ pub fn app(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(middleware::from_fn(limit_uri))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            transport_security,
+        ))
         .with_state(state)
 }
 
@@ -204,6 +209,55 @@ fn is_hashed(path: &str) -> bool {
             && rest[..16].bytes().all(|b| b.is_ascii_hexdigit())
             && matches!(rest.as_bytes()[16], b'_' | b'.')
     })
+}
+
+/// Longest path and query accepted: a 16 KiB token in `/auth/sso?jwt=…` and its `return_to` fit.
+const MAX_URI_BYTES: usize = 24 * 1024;
+
+/// `414 uri_too_long` for a longer URL, before anything reads it (a path is written to the log and
+/// the audit log, and a client must not choose how much).
+async fn limit_uri(request: Request, next: Next) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |path| path.as_str().len());
+    if length > MAX_URI_BYTES {
+        return AppError::Code(ErrorCode::UriTooLong).into_response();
+    }
+    next.run(request).await
+}
+
+/// With an `https` site URL, `Strict-Transport-Security` on every response; on every API and
+/// `/auth/` response `Cache-Control: no-store` unless the route chose otherwise, so no answer that
+/// carries a secret (an API key, the SCIM token, a session id) is kept by a cache.
+async fn transport_security(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let dynamic =
+        request.uri().path().starts_with("/api/") || request.uri().path().starts_with("/auth/");
+    let mut response = next.run(request).await;
+    let snapshot = state.settings();
+    let https = match &state.options.site_url {
+        Some(url) => url.scheme() == "https",
+        None => snapshot
+            .settings
+            .site_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://")),
+    };
+    let headers = response.headers_mut();
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    if dynamic && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// SCIM's token check and audit ([`scim::guard`]) for every path under `/api/scim/`.

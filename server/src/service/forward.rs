@@ -2,7 +2,7 @@
 //! assertion keys (made on first start, rotated by an admin, refreshed from the database).
 
 use lanyard_api::{AssertionKey, AuditEvent};
-use lanyard_core::forward::{Restriction, display_name, groups_header};
+use lanyard_core::forward::{Restriction, display_name, groups_header, identity_header};
 use lanyard_core::redirect::check_return_to;
 use serde_json::json;
 use url::Url;
@@ -89,7 +89,9 @@ impl Service {
             return Ok(ForwardAnswer::Forbidden);
         }
         let claims = AssertionClaims {
-            iss: request.site.as_str(),
+            // `site_url` exactly as written (SPEC §13): `https://sso.example.test`, which the Url
+            // type spells with a trailing slash.
+            iss: request.site.as_str().trim_end_matches('/'),
             aud: request.host,
             sub: user.id.to_string(),
             email: &user.email,
@@ -99,8 +101,11 @@ impl Service {
         };
         Ok(ForwardAnswer::Allow(Box::new(Identity {
             user: user.id.to_string(),
-            email: user.email.clone(),
-            name: display_name(user.first_name.as_deref(), user.last_name.as_deref()),
+            email: identity_header(&user.email),
+            name: identity_header(&display_name(
+                user.first_name.as_deref(),
+                user.last_name.as_deref(),
+            )),
             groups: groups_header(&names),
             assertion: session_hash
                 .as_deref()

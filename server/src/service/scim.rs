@@ -215,7 +215,7 @@ impl Service {
         actor: &Actor,
     ) -> Result<Value, AppError> {
         let operations = patch::parse(body, &USER_ATTRIBUTES)?;
-        self.write_user(base, id, if_match, actor, |current| {
+        self.write_user(base, id, if_match, actor, move |current| {
             let mut object = current.as_object().cloned().unwrap_or_default();
             patch::apply(&mut object, &operations, &USER_ATTRIBUTES)?;
             let after = Value::Object(object);
@@ -248,7 +248,7 @@ impl Service {
         id: &str,
         if_match: IfMatch<'_>,
         actor: &Actor,
-        change: impl FnOnce(&Value) -> Result<UserInput, ScimError>,
+        change: impl FnOnce(&Value) -> Result<UserInput, ScimError> + Send + 'static,
     ) -> Result<Value, AppError> {
         let number = parse_id(id, "user")?;
         let now = self.now();
@@ -257,7 +257,7 @@ impl Service {
         let row = rows.first().ok_or_else(|| not_found("user", id))?;
         let current = user_json(row, base);
         check_if_match(&current, if_match)?;
-        let input = change(&current)?;
+        let input = off_the_workers(current.clone(), change).await??;
         let is_admin = row.groups.iter().any(|(group, _)| *group == ADMINISTRATORS);
         check_admin_change(
             AdminState {
@@ -374,7 +374,7 @@ impl Service {
         actor: &Actor,
     ) -> Result<Value, AppError> {
         let operations = patch::parse(body, &GROUP_ATTRIBUTES)?;
-        self.write_group(base, id, if_match, actor, |current| {
+        self.write_group(base, id, if_match, actor, move |current| {
             let mut object = current.as_object().cloned().unwrap_or_default();
             patch::apply(&mut object, &operations, &GROUP_ATTRIBUTES)?;
             let after = Value::Object(object);
@@ -408,7 +408,7 @@ impl Service {
         id: &str,
         if_match: IfMatch<'_>,
         actor: &Actor,
-        change: impl FnOnce(&Value) -> Result<GroupInput, ScimError>,
+        change: impl FnOnce(&Value) -> Result<GroupInput, ScimError> + Send + 'static,
     ) -> Result<Value, AppError> {
         let number = parse_id(id, "group")?;
         let now = self.now();
@@ -417,7 +417,7 @@ impl Service {
         let row = rows.first().ok_or_else(|| not_found("group", id))?;
         let current = group_json(row, base);
         check_if_match(&current, if_match)?;
-        let input = change(&current)?;
+        let input = off_the_workers(current.clone(), change).await??;
         if row.builtin && input.name != row.name {
             return Err(ScimError::bad(
                 ScimType::Mutability,
@@ -523,4 +523,15 @@ fn no_admin_left() -> ScimError {
         ScimType::InvalidValue,
         "This would leave no active administrator.",
     )
+}
+
+/// Runs `change` on `current` on a blocking thread: a PATCH of many values is CPU work that must
+/// never hold an async worker (other requests, and shutdown, wait on those).
+async fn off_the_workers<T: Send + 'static>(
+    current: Value,
+    change: impl FnOnce(&Value) -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(move || change(&current))
+        .await
+        .map_err(|error| AppError::Internal(format!("a SCIM change failed: {error}")))
 }

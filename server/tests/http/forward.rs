@@ -83,7 +83,7 @@ async fn a_signed_in_request_gets_the_identity_headers_and_a_verifiable_assertio
         .expect("kid");
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_audience(&["app.example.com"]);
-    validation.set_issuer(&[server.url("/")]);
+    validation.set_issuer(&[server.base.as_str()]);
     let claims = jsonwebtoken::decode::<Value>(
         &assertion,
         &DecodingKey::from_jwk(jwks.find(&kid).expect("published")).expect("key"),

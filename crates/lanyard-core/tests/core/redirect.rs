@@ -150,6 +150,12 @@ fn forwarded_urls_are_built_only_from_plain_parts() {
         ("https", "", "/"),
         ("https", "app.example.com", "x"),
         ("https", "app.example.com", "//evil.net/"),
+        // §2.7: no backslash anywhere (a URL parser reads `/\` as `//`), ASCII only, no controls.
+        ("https", "app.example.com", "/\\evil.com"),
+        ("https", "app.example.com", "/a\\b"),
+        ("https", "app.example.com", "/caf\u{e9}"),
+        ("https", "app.example.com", "/a\r\nb"),
+        ("https", "app.example.com", "/a b"),
     ] {
         assert_eq!(
             forwarded_url(proto, host, uri),
