@@ -21,6 +21,7 @@ mod password;
 mod people;
 mod postgres;
 mod scim;
+mod security;
 mod sessions;
 mod settings;
 mod sso;
