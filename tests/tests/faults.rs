@@ -664,3 +664,84 @@ async fn sigterm_under_load_finishes_what_is_in_flight_refuses_new_connections_a
     );
     assert!(!log.contains("panicked"), "no panic:\n{log}");
 }
+
+/// Issue 22 item 6: a request stuck in CPU work when SIGTERM comes — a SCIM PATCH adding 90,000
+/// members, minutes of work — does not hold the process past the grace period (it once ran on
+/// an async worker, and the exit waited for it until `kill -9`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_the_process_at_the_grace_period_whatever_a_request_is_doing() {
+    let Ok(bin) = std::env::var("LANYARD_BIN") else {
+        eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
+        return;
+    };
+    let work = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", work.path().join("lanyard.db").display());
+    let log = work.path().join("server.log");
+    let grace = 2;
+    let mut server =
+        Lanyard::start(&bin, &url, &log, &["--shutdown-grace", &grace.to_string()]).await;
+    let admin = configure(&server.base).await;
+    let enabled: Value = admin
+        .put(format!("{}/api/setting/scim", server.base))
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .expect("scim on")
+        .json()
+        .await
+        .expect("json");
+    let scim_token = enabled["token"].as_str().expect("token").to_owned();
+    let group: Value = admin
+        .post(format!("{}/api/permissions/group", server.base))
+        .json(&json!({"name": "Everyone at once"}))
+        .send()
+        .await
+        .expect("group")
+        .json()
+        .await
+        .expect("json");
+    let members: Vec<Value> = (0..90_000)
+        .map(|i| json!({"value": (i + 1_000).to_string()}))
+        .collect();
+    let patch = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": members}]
+    });
+    let stuck = tokio::spawn(
+        reqwest::Client::new()
+            .patch(format!(
+                "{}/api/scim/v2/Groups/{}",
+                server.base, group["id"]
+            ))
+            .bearer_auth(scim_token)
+            .json(&patch)
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !stuck.is_finished(),
+        "the PATCH is still being worked on when the signal comes (else this tests nothing)"
+    );
+    let signalled_at = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.pid()])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(grace + 5), server.child.wait())
+        .await
+        .expect("the server exits at the grace period, whatever the request is doing")
+        .expect("wait");
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        signalled_at.elapsed() >= Duration::from_secs(grace - 1),
+        "the request was given the grace period"
+    );
+    let log = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        log.contains("grace period over"),
+        "the exit says why:\n{log}"
+    );
+    stuck.abort();
+}
