@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -70,7 +70,12 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let mut request = request.map(|body| Body::new(DeadlineBody::new(body_timeout, body)));
+            // Only a request with a body gets the body's deadline (a timer): a GET costs none.
+            let mut request = if request.body().is_end_stream() {
+                request.map(Body::new)
+            } else {
+                request.map(|body| Body::new(DeadlineBody::new(body_timeout, body)))
+            };
             request
                 .extensions_mut()
                 .insert(ConnectInfo::<SocketAddr>(peer));

@@ -27,11 +27,26 @@ impl std::fmt::Display for InvalidRestriction {
     }
 }
 
+/// A parameter name meant as a restriction but not spelled as one: `Group`, `group[]`, `groups`,
+/// `ADMIN`, `is_admin`, `admin-only` — any name whose letters, lower-cased, start or end with
+/// `group` or `admin`.
+fn looks_like_a_restriction(name: &str) -> bool {
+    let letters: String = name
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    ["group", "admin"]
+        .iter()
+        .any(|word| letters.starts_with(word) || letters.ends_with(word))
+}
+
 impl Restriction {
     /// Reads the restriction from decoded query pairs. Only `group=NAME` (a non-blank name) and
-    /// `admin=true`/`admin=false` are understood, exactly as spelled; anything else — `admin=1`,
-    /// `admin=TRUE`, a bare `admin` or `group`, `group=`, `Group=…`, `group[]=…`, any other
-    /// parameter — is an [`InvalidRestriction`], never a looser rule.
+    /// `admin=true`/`admin=false` are understood, exactly as spelled; anything else meant as a
+    /// restriction — `admin=1`, `admin=TRUE`, a bare `admin` or `group`, `group=`, `Group=…`,
+    /// `group[]=…`, `groups=…` — is an [`InvalidRestriction`], never a looser rule. Parameters that
+    /// name neither (an application's own query, passed on by a proxy) are ignored.
     ///
     /// ```
     /// use lanyard_core::forward::Restriction;
@@ -59,11 +74,14 @@ impl Restriction {
                     "false" => {}
                     _ => return Err(invalid(ADMIN)),
                 },
-                _ => {
+                other if looks_like_a_restriction(other) => {
                     return Err(invalid(
                         "nothing: only `group` and `admin` restrict a location",
                     ));
                 }
+                // Not a restriction at all: a proxy may pass the application's own query on
+                // (an nginx `rewrite` without a trailing `?` does).
+                _ => {}
             }
         }
         Ok(restriction)
@@ -175,6 +193,8 @@ mod tests {
             );
         }
         assert_eq!(parse(&[("admin", "false")]), none);
+        // An application's own query, passed on by a proxy, is no restriction.
+        assert_eq!(parse(&[("x", "1"), ("y", "2"), ("page", "admin")]), none);
         assert_eq!(parse(&[]), none);
     }
 
@@ -191,7 +211,9 @@ mod tests {
             &[("Group", "Finance")],
             &[("group[]", "Finance")],
             &[("groups", "Finance")],
-            &[("group", "Finance"), ("x", "y")],
+            &[("GROUPS[]", "Finance")],
+            &[("is_admin", "true")],
+            &[("Admin", "true")],
             &[("admin", "true"), ("admin", "on")],
         ] {
             let refused = Restriction::parse(pairs.iter().copied());

@@ -29,7 +29,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 #[utoipa::path(get, path = "/auth/verify", tag = "forward", operation_id = "verify_verify",
     params(
         ("group" = Option<Vec<String>>, Query, description = "Only members of one of these groups (repeatable)."),
-        ("admin" = Option<bool>, Query, description = "`true`: only administrators (`false`: no such rule). Any other value or parameter is `400 invalid_restriction`."),
+        ("admin" = Option<bool>, Query, description = "`true`: only administrators (`false`: no such rule). Any other value is `400 invalid_restriction`."),
     ),
     security((), ("session" = [])),
     responses(
@@ -37,7 +37,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
             `-Preferred-Username`, `-Groups` (each present, empty when there is no value) and `X-Lanyard-Assertion`."),
         (status = 302, description = "Not signed in, and the proxy sent `X-Forwarded-Proto`, `-Host` and `-Uri` for a client that \
             takes HTML: to `/auth/sso` with the original URL as `return_to`."),
-        (status = 400, description = "`invalid_restriction`: a query parameter other than `group=NAME` (non-blank) and `admin=true|false`; nobody is let through.", body = ErrorBody),
+        (status = 400, description = "`invalid_restriction`: a restriction not spelled exactly `group=NAME` (non-blank) or `admin=true|false` (any parameter whose name starts or ends with `group` or `admin`, in any case); nobody is let through. Other parameters are ignored.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`forbidden`: signed in, but outside the location's groups or not an administrator.", body = ErrorBody),
     ))]

@@ -261,7 +261,54 @@ async fn a_group_key_is_no_admin_and_a_deactivated_creator_leaves_keys_working(s
     );
 }
 
+/// README's plain statement (issue 22): an admin key is full admin power and what it does outlives
+/// it — an admin it makes keeps working after the key is deleted — and every such act is in the
+/// audit log under the key's name, which is how an admin finds it after a leak.
+async fn what_an_admin_key_does_outlives_it_and_is_audited_under_its_name(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let (_, created) = server
+        .post_json(
+            &admin,
+            "/api/api-key",
+            &json!({"name": "Leaky", "is_admin": true}),
+        )
+        .await;
+    let key = created["key"].as_str().expect("key").to_owned();
+    let body = json!({"email": "made-by-key@example.com", "password": "a password from a key",
+                      "is_superuser": true, "group_ids": []});
+    let (status, made) = with_key(&server, &key, Method::POST, "/api/user", Some(&body)).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["is_superuser"], true);
+    let (status, _) = server
+        .send(
+            Method::DELETE,
+            &admin,
+            &format!("/api/api-key/{}", created["api_key"]["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let signed_in = server
+        .http
+        .post(server.url("/api/session"))
+        .json(&json!({"username": "made-by-key@example.com", "password": "a password from a key"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(
+        signed_in.status(),
+        200,
+        "the admin the key made outlives the key"
+    );
+    let (_, page) = server
+        .get_json(&admin, "/api/audit?event=user_created&person=leaky")
+        .await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["data"][0]["source"], "api_key:Leaky");
+}
+
 on_both_backends!(
+    what_an_admin_key_does_outlives_it_and_is_audited_under_its_name,
     api_keys_act_as_admins_without_a_session,
     a_group_key_is_no_admin_and_a_deactivated_creator_leaves_keys_working,
 );

@@ -108,6 +108,12 @@ async fn forward_auth_refuses_restrictions_it_does_not_understand(server: Server
     assert_eq!(verify("?admin=true", Some(kate.clone())).await.0, 403);
     assert_eq!(verify("?admin=false", Some(kate.clone())).await.0, 200);
     assert_eq!(verify("?group=Finance", Some(kate.clone())).await.0, 403);
+    // An application's own query, passed on by a proxy, restricts nothing and refuses nothing.
+    assert_eq!(verify("?x=1&y=2", Some(kate.clone())).await.0, 200);
+    assert_eq!(
+        verify("?group=Finance&x=1", Some(kate.clone())).await.0,
+        403
+    );
     for query in [
         "?admin=TRUE",
         "?admin=True",
@@ -118,7 +124,8 @@ async fn forward_auth_refuses_restrictions_it_does_not_understand(server: Server
         "?group",
         "?Group=Finance",
         "?group[]=Finance",
-        "?group=Finance&x=1",
+        "?groups=Finance",
+        "?is_admin=true",
     ] {
         for cookie in [Some(kate.clone()), None] {
             let (status, user, code) = verify(query, cookie.clone()).await;
