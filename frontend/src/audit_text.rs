@@ -113,11 +113,10 @@ pub fn describe(entry: &AuditEntry, groups: &BTreeMap<i64, String>) -> String {
             Some("scim") => "SCIM token",
             _ => "API key",
         };
-        let times = if attempts == 1 { "once" } else { "times" };
-        match attempts {
-            1 => parts.push(format!("wrong {credential} {times}")),
-            n => parts.push(format!("wrong {credential} {n} {times}")),
-        }
+        parts.push(match attempts {
+            1 => format!("wrong {credential} once"),
+            n => format!("wrong {credential} {n} times"),
+        });
     }
     if let Some(joined) = names(&d["groups_added"], groups) {
         parts.push(format!("joined {joined}"));

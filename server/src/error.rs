@@ -128,24 +128,16 @@ impl AppError {
     pub fn into_scim_response(self) -> Response {
         use lanyard_core::scim::{CONTENT_TYPE, ScimError};
         self.log_if_internal();
-        let retry_after = match &self {
-            Self::RateLimited { retry_after } => Some(*retry_after),
-            _ => None,
-        };
-        let error = match self {
-            Self::Scim(error) => error,
+        let error = match &self {
+            Self::Scim(error) => error.clone(),
             other => {
                 let code = other.code();
                 ScimError::status(status_of(code).as_u16(), code.message())
             }
         };
         let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut response = (status, axum::Json(error.to_json())).into_response();
-        if let Some(seconds) = retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
+        let mut response =
+            self.with_retry_after((status, axum::Json(error.to_json())).into_response());
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));

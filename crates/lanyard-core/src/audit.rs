@@ -3,7 +3,7 @@
 //!
 //! The server passes every entry's details through [`redact_secrets`] at the one place it writes
 //! them, so a use case that forgets to redact cannot leak; the export passes every cell through
-//! [`spreadsheet_safe`].
+//! [`spreadsheet_safe`]; a request path is recorded as [`bounded_path`].
 
 use std::borrow::Cow;
 
@@ -93,6 +93,24 @@ pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
         _ => Cow::Borrowed(cell),
+    }
+}
+
+/// At most this many characters of a request's path go into an audit entry or a log line.
+pub const PATH_CHARS: usize = 256;
+
+/// A request path as the audit log and the request log record it: a client chooses its path, not
+/// how much of the log it fills — at most [`PATH_CHARS`] characters, then "…".
+///
+/// ```
+/// use lanyard_core::audit::bounded_path;
+/// assert_eq!(bounded_path("/api/user"), "/api/user");
+/// assert_eq!(bounded_path(&"A".repeat(1000)).chars().count(), 257);
+/// ```
+pub fn bounded_path(path: &str) -> String {
+    match path.char_indices().nth(PATH_CHARS) {
+        Some((end, _)) => format!("{}…", &path[..end]),
+        None => path.to_owned(),
     }
 }
 

@@ -307,7 +307,7 @@ async fn log_request(State(state): State<AppState>, request: Request, next: Next
     let started = Instant::now();
     let method = request.method().clone();
     // At most 256 characters of the path: a path is the client's to choose, a log line is not.
-    let path = crate::service::provisioning::audited_path(request.uri().path());
+    let path = lanyard_core::audit::bounded_path(request.uri().path());
     // The route's pattern, not the path, labels the metric: paths are unbounded, patterns are not.
     // (A MatchedPath is a shared string: cloning it allocates nothing.)
     let route = request.extensions().get::<MatchedPath>().cloned();

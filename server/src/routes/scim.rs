@@ -81,7 +81,7 @@ pub fn endpoint(state: &AppState, headers: &HeaderMap) -> Result<String, AppErro
 /// can send one, so it writes no entry of its own and does not count as the IdP's last request.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let path = crate::service::provisioning::audited_path(request.uri().path());
+    let path = lanyard_core::audit::bounded_path(request.uri().path());
     let actor = Actor::at(crate::auth::peer_ip_of(&request).map(|ip| ip.to_string()));
     let bearer = crate::session::bearer_from(request.headers());
     if let Err(error) = state.authenticate_scim(bearer.as_deref(), &actor).await {

@@ -92,7 +92,7 @@ impl Actor {
             details,
             at,
         };
-        Ok(audit::record(tx, &record).await?)
+        Ok(audit::record(tx, record).await?)
     }
 }
 

@@ -148,10 +148,8 @@ impl Service {
         } else {
             0
         };
-        let mut changes = serde_json::to_value(&body).unwrap_or_default();
-        if let Some(password) = changes.get_mut("password") {
-            *password = json!("(changed)");
-        }
+        // A new password becomes "(changed)" where every audit entry is written.
+        let changes = serde_json::to_value(&body).unwrap_or_default();
         let details = json!({
             "user": user.email, "user_id": id, "changes": changes, "sessions_ended": sessions_ended,
         });

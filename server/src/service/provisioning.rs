@@ -4,6 +4,7 @@
 use lanyard_api::{
     ApiKeyCreated, ApiKeyView, AuditEvent, CreateApiKey, ErrorCode, ScimStatus, ScimToken,
 };
+use lanyard_core::audit::bounded_path;
 use lanyard_core::people::group_name;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -13,6 +14,7 @@ use std::time::Instant;
 use super::Actor;
 use crate::auth::rfc3339;
 use crate::error::AppError;
+use crate::limiter::Attempt;
 use crate::refusals::Credential;
 use crate::session;
 use crate::state::Service;
@@ -140,18 +142,7 @@ impl Service {
                 ScimError::status(401, "SCIM provisioning is not enabled in lanyard.").into(),
             );
         }
-        let address = actor.ip.as_deref();
-        let attempt = match self
-            .refusals
-            .begin(Credential::Scim, address, Instant::now())
-        {
-            Ok(attempt) => attempt,
-            Err(retry_after) => {
-                self.credential_refused(Credential::Scim, actor, "throttled")
-                    .await;
-                return Err(AppError::RateLimited { retry_after });
-            }
-        };
+        let attempt = self.begin_credential_check(Credential::Scim, actor).await?;
         let refusal = match bearer {
             Some(token) if secret_matches(token, &snapshot.settings.scim_token_hash) => {
                 attempt.succeeded();
@@ -166,6 +157,27 @@ impl Service {
         Err(ScimError::status(401, refusal).into())
     }
 
+    /// Starts checking a `credential` from `actor`'s address: an attempt that counts as a refusal
+    /// unless it succeeds or is withdrawn, or `429` (itself a refusal) when the address has used
+    /// up its refusals.
+    async fn begin_credential_check(
+        &self,
+        credential: Credential,
+        actor: &Actor,
+    ) -> Result<Attempt<'_>, AppError> {
+        match self
+            .refusals
+            .begin(credential, actor.ip.as_deref(), Instant::now())
+        {
+            Ok(attempt) => Ok(attempt),
+            Err(retry_after) => {
+                self.credential_refused(credential, actor, "throttled")
+                    .await;
+                Err(AppError::RateLimited { retry_after })
+            }
+        }
+    }
+
     /// Counts a refused credential in `/metrics` and, at most once a minute per address, writes
     /// one `credentials_refused` entry saying how many were refused since the last one — never
     /// the request's path, headers or credential.
@@ -176,15 +188,13 @@ impl Service {
         reason: &'static str,
     ) {
         self.metrics.credential_refused(credential.as_str(), reason);
-        let address = actor.ip.as_deref();
-        if let Some(attempts) = self.refusals.summary_due(credential, address, self.now()) {
+        let due = self
+            .refusals
+            .summary_due(credential, actor.ip.as_deref(), self.now());
+        if let Some(attempts) = due {
             let details = json!({"credential": credential.as_str(), "attempts": attempts});
-            self.audit_alone(
-                &Actor::at(actor.ip.clone()),
-                AuditEvent::CredentialsRefused,
-                details,
-            )
-            .await;
+            self.audit_alone(actor, AuditEvent::CredentialsRefused, details)
+                .await;
         }
     }
 
@@ -290,18 +300,9 @@ impl Service {
         path: &str,
         actor: &Actor,
     ) -> Result<ApiKeyRow, AppError> {
-        let attempt =
-            match self
-                .refusals
-                .begin(Credential::ApiKey, actor.ip.as_deref(), Instant::now())
-            {
-                Ok(attempt) => attempt,
-                Err(retry_after) => {
-                    self.credential_refused(Credential::ApiKey, actor, "throttled")
-                        .await;
-                    return Err(AppError::RateLimited { retry_after });
-                }
-            };
+        let attempt = self
+            .begin_credential_check(Credential::ApiKey, actor)
+            .await?;
         let hash = session::hash_token(presented);
         let found = api_keys::find_by_hash(&mut *self.store.conn().await?, &hash).await;
         let row = match found {
@@ -325,7 +326,7 @@ impl Service {
         let mut tx = self.store.begin().await?;
         api_keys::touch(&mut tx, row.id, now).await?;
         let actor = actor.as_source(api_key_source(&row.name));
-        let details = json!({"api_key": row.id, "method": method, "path": audited_path(path)});
+        let details = json!({"api_key": row.id, "method": method, "path": bounded_path(path)});
         actor
             .audit(&mut tx, AuditEvent::ApiKeyUsed, details, now)
             .await?;
@@ -333,17 +334,6 @@ impl Service {
         // integration calling all day must not empty every user's cache entry on each call.
         tx.commit_keeping_caches().await?;
         Ok(row)
-    }
-}
-
-/// At most this much of a request's path goes into an audit entry.
-const AUDITED_PATH_CHARS: usize = 256;
-
-/// A request path as an audit entry records it: at most [`AUDITED_PATH_CHARS`] characters, then "…".
-pub fn audited_path(path: &str) -> String {
-    match path.char_indices().nth(AUDITED_PATH_CHARS) {
-        Some((end, _)) => format!("{}…", &path[..end]),
-        None => path.to_owned(),
     }
 }
 

@@ -26,8 +26,8 @@ pub struct AuditRecord<'a> {
 }
 
 /// Writes an entry inside the caller's transaction, its details redacted.
-pub async fn record(tx: &mut Tx, entry: &AuditRecord<'_>) -> Result<(), StoreError> {
-    let mut details = entry.details.clone();
+pub async fn record(tx: &mut Tx, entry: AuditRecord<'_>) -> Result<(), StoreError> {
+    let mut details = entry.details;
     redact_secrets(&mut details);
     sqlx::query(
         "INSERT INTO audit_log (at, event, actor_email, ip, details, source) \

@@ -188,16 +188,7 @@ async fn keys_come_from_the_jwk_set_and_a_new_kid_needs_one_refetch(server: Serv
         (200, String::new())
     );
 
-    let (_, metrics) = server.get_json("", "/metrics").await;
-    let metrics = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .unwrap_or_else(|_| metrics.to_string());
+    let (_, metrics) = server.get_text("/metrics").await;
     assert!(
         metrics.contains("lanyard_jwks_fetches_total{outcome=\"success\"}"),
         "{metrics}"

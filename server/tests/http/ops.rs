@@ -4,12 +4,6 @@ use serde_json::json;
 
 use crate::support::*;
 
-async fn text(server: &Server, path: &str) -> (u16, String) {
-    let response = server.http.get(server.url(path)).send().await.expect("get");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("body"))
-}
-
 /// The value of the metric line that starts with `series` (name and labels), if there is one.
 fn metric(text: &str, series: &str) -> Option<f64> {
     text.lines()
@@ -17,8 +11,8 @@ fn metric(text: &str, series: &str) -> Option<f64> {
 }
 
 async fn health_and_readiness_answer(server: Server) {
-    assert_eq!(text(&server, "/healthz").await, (200, "ok".to_owned()));
-    assert_eq!(text(&server, "/readyz").await, (200, "ready".to_owned()));
+    assert_eq!(server.get_text("/healthz").await, (200, "ok".to_owned()));
+    assert_eq!(server.get_text("/readyz").await, (200, "ready".to_owned()));
 }
 
 async fn metrics_count_sign_ins_by_outcome_and_time_requests_by_route(server: Server) {
@@ -28,9 +22,9 @@ async fn metrics_count_sign_ins_by_outcome_and_time_requests_by_route(server: Se
     assert_eq!(server.sso(&good, &[]).await.status(), 401, "replayed");
     assert_eq!(server.sso("not-a-token", &[]).await.status(), 400);
     let id_path = "/api/user/12345";
-    text(&server, id_path).await;
+    server.get_text(id_path).await;
 
-    let (status, metrics) = text(&server, "/metrics").await;
+    let (status, metrics) = server.get_text("/metrics").await;
     assert_eq!(status, 200);
     let sign_ins = |outcome: &str| {
         metric(

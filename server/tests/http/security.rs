@@ -215,15 +215,7 @@ async fn refused_scim_requests_cannot_flood_the_audit_log(server: Server) {
         card["last_request"].is_null(),
         "nothing authenticated: {card}"
     );
-    let metrics = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let (_, metrics) = server.get_text("/metrics").await;
     for line in [
         "lanyard_credentials_refused_total{credential=\"scim\",reason=\"disabled\"} 5",
         "lanyard_credentials_refused_total{credential=\"scim\",reason=\"invalid\"} 10",

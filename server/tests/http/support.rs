@@ -153,6 +153,13 @@ impl Server {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// `GET path` without credentials, and the answer as text (`/metrics`, `/healthz`, …).
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.http.get(self.url(path)).send().await.expect("get");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
     pub async fn get_json(&self, cookie: &str, path: &str) -> (u16, Value) {
         self.send(reqwest::Method::GET, cookie, path, None).await
     }
