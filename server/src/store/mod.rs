@@ -398,7 +398,8 @@ impl Store {
         now: i64,
         used_since: i64,
     ) -> Result<Option<SignedInRow>, StoreError> {
-        if let Some(row) = self.session_cache.get(token_hash, now) {
+        let read_started = std::time::Instant::now();
+        if let Some(row) = self.session_cache.get(token_hash, now, read_started) {
             return Ok(Some(row));
         }
         let generation = self.session_cache.generation();
@@ -410,8 +411,13 @@ impl Store {
         };
         let groups = users::groups(&mut conn, user.id).await?;
         let row = (user, groups);
-        self.session_cache
-            .put(token_hash, generation, now, expires_at, row.clone());
+        self.session_cache.put(
+            token_hash,
+            generation,
+            read_started,
+            expires_at,
+            row.clone(),
+        );
         Ok(Some(row))
     }
 

@@ -9,17 +9,20 @@
 //! [`follow_postgres`] bumps the generation when another replica's notification arrives. While
 //! that listener is not connected (start, outage) the cache is not used at all, and it starts
 //! empty each time it reconnects (notifications sent meanwhile are lost); the lifetime bounds a
-//! notification lost any other way.
+//! notification lost any other way — and any notification that is late: an entry is used for
+//! less than a second after the read that made it began, so a change made on another replica is
+//! honoured here within one second whatever happens to its notification (SPEC §7, wave 3).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::UserRow;
 
-/// How long an entry may be used, in seconds, whatever the generation.
-const LIFETIME: i64 = 2;
+/// How long an entry may be used, counted from the start of the read that made it, whatever the
+/// generation: SPEC §7's bound for a change on another replica.
+const LIFETIME: Duration = Duration::from_secs(1);
 /// Entries kept at most; the cache starts over when full.
 const CAPACITY: usize = 10_000;
 
@@ -28,7 +31,7 @@ pub type SignedInRow = (UserRow, Vec<(i64, String)>);
 
 struct Entry {
     generation: u64,
-    cached_at: i64,
+    read_started: Instant,
     session_expires_at: i64,
     row: SignedInRow,
 }
@@ -127,8 +130,9 @@ impl SessionCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The cached user behind this session, if still good at `now`.
-    pub fn get(&self, token_hash: &str, now: i64) -> Option<SignedInRow> {
+    /// The cached user behind this session, if still good at `now` (Unix seconds: the session's
+    /// expiry) and `at` (the entry's lifetime).
+    pub fn get(&self, token_hash: &str, now: i64, at: Instant) -> Option<SignedInRow> {
         if !self.live.load(Ordering::Acquire) {
             return None;
         }
@@ -140,16 +144,16 @@ impl SessionCache {
         let entry = entries.get(token_hash)?;
         let usable = entry.generation == generation
             && now < entry.session_expires_at
-            && now - entry.cached_at < LIFETIME;
+            && at.saturating_duration_since(entry.read_started) < LIFETIME;
         usable.then(|| entry.row.clone())
     }
 
-    /// Remembers what was read under `generation`.
+    /// Remembers what a read that began at `read_started`, under `generation`, found.
     pub fn put(
         &self,
         token_hash: &str,
         generation: u64,
-        now: i64,
+        read_started: Instant,
         session_expires_at: i64,
         row: SignedInRow,
     ) {
@@ -164,7 +168,7 @@ impl SessionCache {
             token_hash.to_owned(),
             Entry {
                 generation,
-                cached_at: now,
+                read_started,
                 session_expires_at,
                 row,
             },
@@ -194,41 +198,49 @@ mod tests {
     #[test]
     fn an_entry_read_before_a_write_is_never_used_after_it() {
         let cache = SessionCache::new(true);
+        let at = Instant::now();
         let before = cache.generation();
-        cache.put("h", before, 100, 1_000, row("Kate"));
-        assert_eq!(cache.get("h", 100), Some(row("Kate")));
+        cache.put("h", before, at, 1_000, row("Kate"));
+        assert_eq!(cache.get("h", 100, at), Some(row("Kate")));
         cache.invalidate();
-        assert_eq!(cache.get("h", 100), None);
+        assert_eq!(cache.get("h", 100, at), None);
         // A read that started before the write and finished after it is not used either.
-        cache.put("h", before, 100, 1_000, row("stale"));
-        assert_eq!(cache.get("h", 100), None);
+        cache.put("h", before, at, 1_000, row("stale"));
+        assert_eq!(cache.get("h", 100, at), None);
     }
 
     #[test]
-    fn entries_end_with_their_session_and_their_lifetime() {
+    fn entries_end_with_their_session_and_within_a_second_of_their_read() {
         let cache = SessionCache::new(true);
-        cache.put("h", cache.generation(), 100, 101, row("Kate"));
-        assert!(cache.get("h", 100).is_some());
-        assert_eq!(cache.get("h", 101), None, "the session expired");
-        cache.put("h", cache.generation(), 100, 1_000, row("Kate"));
-        assert!(cache.get("h", 101).is_some());
-        assert_eq!(cache.get("h", 100 + LIFETIME), None, "the entry is too old");
+        let read = Instant::now();
+        cache.put("h", cache.generation(), read, 101, row("Kate"));
+        assert!(cache.get("h", 100, read).is_some());
+        assert_eq!(cache.get("h", 101, read), None, "the session expired");
+        cache.put("h", cache.generation(), read, 1_000, row("Kate"));
+        let later = read + Duration::from_millis(999);
+        assert!(cache.get("h", 101, later).is_some());
+        assert_eq!(
+            cache.get("h", 101, read + LIFETIME),
+            None,
+            "a second after its read began, the entry is too old"
+        );
     }
 
     #[test]
     fn a_cache_that_is_not_live_is_not_used_and_starts_empty_when_it_is() {
         let cache = SessionCache::new(false);
-        cache.put("h", cache.generation(), 100, 1_000, row("Kate"));
-        assert_eq!(cache.get("h", 100), None, "not listening yet");
+        let at = Instant::now();
+        cache.put("h", cache.generation(), at, 1_000, row("Kate"));
+        assert_eq!(cache.get("h", 100, at), None, "not listening yet");
         cache.set_live(true);
         assert_eq!(
-            cache.get("h", 100),
+            cache.get("h", 100, at),
             None,
             "read before the listener: maybe stale"
         );
-        cache.put("h", cache.generation(), 100, 1_000, row("Kate"));
-        assert!(cache.get("h", 100).is_some());
+        cache.put("h", cache.generation(), at, 1_000, row("Kate"));
+        assert!(cache.get("h", 100, at).is_some());
         cache.set_live(false);
-        assert_eq!(cache.get("h", 100), None);
+        assert_eq!(cache.get("h", 100, at), None);
     }
 }
