@@ -90,21 +90,9 @@ impl RateLimiter {
 }
 
 impl Attempt<'_> {
-    /// The attempt never got an answer (the database failed): it does not count, and nothing
-    /// else changes.
-    pub fn withdrawn(self) {
-        self.take_back(false);
-    }
-
     /// The attempt succeeded: it no longer counts, and the first key's (the account's) earlier
     /// failures are forgotten.
     pub fn succeeded(self) {
-        self.take_back(true);
-    }
-
-    /// Removes this attempt's record under every key; with `forgive_first`, every record under
-    /// the first key.
-    fn take_back(self, forgive_first: bool) {
         let mut attempts = self
             .limiter
             .attempts
@@ -114,7 +102,7 @@ impl Attempt<'_> {
             let Some(times) = attempts.get_mut(key) else {
                 continue;
             };
-            if index == 0 && forgive_first {
+            if index == 0 {
                 times.clear();
             } else if let Some(position) = times.iter().position(|t| *t == self.started) {
                 times.remove(position);

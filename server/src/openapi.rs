@@ -184,7 +184,53 @@ pub fn finish(api: Document) -> serde_json::Value {
         }
     }
     rewrite_refs(&mut document);
+    document_credential_throttling(&mut document);
     document
+}
+
+/// Every operation an API key or the SCIM token may call can answer `429 rate_limited`: an address
+/// that sent too many wrong ones gets it for further wrong ones (`refusals.rs`). Added here, once,
+/// rather than on each route.
+fn document_credential_throttling(document: &mut serde_json::Value) {
+    use serde_json::json;
+    let Some(paths) = document
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(serde_json::Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let schemes: Vec<String> = operation["security"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_object)
+            .flat_map(|requirement| requirement.keys().cloned())
+            .collect();
+        let content = if schemes.iter().any(|scheme| scheme == "scim") {
+            json!({"application/scim+json": {"schema": {"type": "object"}}})
+        } else if schemes.iter().any(|scheme| scheme == "api_key") {
+            json!({"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}})
+        } else {
+            continue;
+        };
+        if let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            responses.entry("429").or_insert_with(|| {
+                json!({
+                    "description": "`rate_limited`: too many wrong credentials from this address; \
+                        `Retry-After` says when to try again (a right one still passes).",
+                    "content": content,
+                })
+            });
+        }
+    }
 }
 
 fn rewrite_refs(value: &mut serde_json::Value) {

@@ -1,8 +1,9 @@
 //! Refused machine credentials (SPEC §12): a wrong SCIM bearer token or `X-Api-Key`. Anyone can send
 //! them, so they must cost the server nothing lasting: each is counted in `/metrics`, each client
-//! address gets [`MAX_REFUSALS`] a minute (then `429` until the window passes, right credential or
-//! not), and the audit log gets at most one summary entry a minute per address and credential —
-//! how many were refused — never the request's path, headers or credential.
+//! address gets [`MAX_REFUSALS`] a minute (further wrong credentials from it get `429` until the
+//! window passes; a right one still passes, since behind a proxy every client shares one address),
+//! and the audit log gets at most one summary entry a minute per address and credential — how many
+//! were refused — never the request's path, headers or credential.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -65,8 +66,8 @@ fn key(credential: Credential, address: Option<&str>) -> String {
 }
 
 impl CredentialRefusals {
-    /// Starts checking a credential from `address`: an attempt that counts as a refusal unless it
-    /// succeeds, or the seconds to wait when the address has used up its refusals.
+    /// Counts a refusal from `address` (the returned record stays counted when dropped), or the
+    /// seconds to wait when the address has used up its refusals.
     pub fn begin(
         &self,
         credential: Credential,

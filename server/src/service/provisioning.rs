@@ -14,7 +14,6 @@ use std::time::Instant;
 use super::Actor;
 use crate::auth::rfc3339;
 use crate::error::AppError;
-use crate::limiter::Attempt;
 use crate::refusals::Credential;
 use crate::session;
 use crate::state::Service;
@@ -126,8 +125,8 @@ impl Service {
     }
 
     /// Whether `bearer` is the SCIM token (SCIM on), compared in constant time. A wrong or missing
-    /// token is a refusal from `actor`'s address ([`Service::credential_refused`]); an address over
-    /// its refusals gets `429` without a check. While SCIM is off nothing is recorded but a count.
+    /// token is a refusal from `actor`'s address (`429` once the address has used up its
+    /// refusals). While SCIM is off nothing is recorded but a count.
     pub async fn authenticate_scim(
         &self,
         bearer: Option<&str>,
@@ -142,38 +141,44 @@ impl Service {
                 ScimError::status(401, "SCIM provisioning is not enabled in lanyard.").into(),
             );
         }
-        let attempt = self.begin_credential_check(Credential::Scim, actor).await?;
         let refusal = match bearer {
             Some(token) if secret_matches(token, &snapshot.settings.scim_token_hash) => {
-                attempt.succeeded();
                 return Ok(());
             }
             Some(_) => "The bearer token is not lanyard's SCIM token.",
             None => "Send the SCIM token as \"Authorization: Bearer …\".",
         };
-        drop(attempt);
-        self.credential_refused(Credential::Scim, actor, "invalid")
-            .await;
-        Err(ScimError::status(401, refusal).into())
+        Err(self
+            .refuse_credential(
+                Credential::Scim,
+                actor,
+                ScimError::status(401, refusal).into(),
+            )
+            .await)
     }
 
-    /// Starts checking a `credential` from `actor`'s address: an attempt that counts as a refusal
-    /// unless it succeeds or is withdrawn, or `429` (itself a refusal) when the address has used
-    /// up its refusals.
-    async fn begin_credential_check(
+    /// A wrong `credential` from `actor`'s address: counted, and answered with `refusal` — or
+    /// with `429` once the address has used up its refusals (a right credential from the same
+    /// address still passes: behind a proxy every client shares one address).
+    async fn refuse_credential(
         &self,
         credential: Credential,
         actor: &Actor,
-    ) -> Result<Attempt<'_>, AppError> {
+        refusal: AppError,
+    ) -> AppError {
         match self
             .refusals
             .begin(credential, actor.ip.as_deref(), Instant::now())
         {
-            Ok(attempt) => Ok(attempt),
+            Ok(counted) => {
+                drop(counted);
+                self.credential_refused(credential, actor, "invalid").await;
+                refusal
+            }
             Err(retry_after) => {
                 self.credential_refused(credential, actor, "throttled")
                     .await;
-                Err(AppError::RateLimited { retry_after })
+                AppError::RateLimited { retry_after }
             }
         }
     }
@@ -291,8 +296,7 @@ impl Service {
     }
 
     /// The key `presented` is, with its use recorded and audited; `invalid_api_key` when none (a
-    /// refusal from `actor`'s address, see [`Service::credential_refused`]), `429` for an address
-    /// over its refusals.
+    /// refusal from `actor`'s address: `429` once the address has used up its refusals).
     pub async fn use_api_key(
         &self,
         presented: &str,
@@ -300,27 +304,12 @@ impl Service {
         path: &str,
         actor: &Actor,
     ) -> Result<ApiKeyRow, AppError> {
-        let attempt = self
-            .begin_credential_check(Credential::ApiKey, actor)
-            .await?;
         let hash = session::hash_token(presented);
-        let found = api_keys::find_by_hash(&mut *self.store.conn().await?, &hash).await;
-        let row = match found {
-            Ok(Some(row)) => {
-                attempt.succeeded();
-                row
-            }
-            Ok(None) => {
-                drop(attempt);
-                self.credential_refused(Credential::ApiKey, actor, "invalid")
-                    .await;
-                return Err(ErrorCode::InvalidApiKey.into());
-            }
-            Err(error) => {
-                // The database failed, not the caller: not a refusal.
-                attempt.withdrawn();
-                return Err(error.into());
-            }
+        let found = api_keys::find_by_hash(&mut *self.store.conn().await?, &hash).await?;
+        let Some(row) = found else {
+            return Err(self
+                .refuse_credential(Credential::ApiKey, actor, ErrorCode::InvalidApiKey.into())
+                .await);
         };
         let now = self.now();
         let mut tx = self.store.begin().await?;

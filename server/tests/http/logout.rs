@@ -225,9 +225,10 @@ async fn a_backchannel_logout_on_one_replica_ends_the_session_on_the_other() {
         post_logout(&a, &logout_token("kate-1", json!({}))).await,
         (200, String::new())
     );
+    // SPEC §7: every replica honours it within one second (at once when NOTIFY is on time).
     assert!(
-        !is_signed_in(&b, &on_b).await,
-        "B's very next request is refused"
+        !within_a_second(|| is_signed_in(&b, &on_b), |signed_in| !*signed_in).await,
+        "B refuses the session within a second"
     );
     drop((a, b, database));
 }

@@ -136,19 +136,3 @@ async fn a_change_on_one_replica_is_seen_by_the_others_very_next_request() {
     );
     drop((a, b, database));
 }
-
-/// Asks until `done` holds or SPEC §7's bound for replicas has passed — one second, plus a margin
-/// for the request itself — and gives the last answer either way.
-async fn within_a_second<T, F: std::future::Future<Output = T>>(
-    mut ask: impl FnMut() -> F,
-    done: impl Fn(&T) -> bool,
-) -> T {
-    let started = std::time::Instant::now();
-    loop {
-        let answer = ask().await;
-        if done(&answer) || started.elapsed() > Duration::from_millis(1_200) {
-            return answer;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}

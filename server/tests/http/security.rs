@@ -179,10 +179,11 @@ async fn refused_scim_requests_cannot_flood_the_audit_log(server: Server) {
         "SCIM off: nothing"
     );
 
-    let (status, _) = server
+    let (status, enabled) = server
         .put_json(&admin, "/api/setting/scim", &json!({"enabled": true}))
         .await;
     assert_eq!(status, 200);
+    let token = enabled["token"].as_str().expect("token").to_owned();
     let mut statuses = Vec::new();
     for _ in 0..30 {
         let response = scim(long_path.clone()).await.expect("scim");
@@ -223,6 +224,15 @@ async fn refused_scim_requests_cannot_flood_the_audit_log(server: Server) {
     ] {
         assert!(metrics.contains(line), "{line} in {metrics}");
     }
+    // The right token from the same address still passes (behind a proxy all clients share one).
+    let right = server
+        .http
+        .get(server.url("/api/scim/v2/Users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("scim");
+    assert_eq!(right.status(), 200);
 }
 
 /// Wrong `X-Api-Key` values leave a trace now, the same way: counted, throttled, summarised.
@@ -241,6 +251,22 @@ async fn refused_api_keys_are_counted_throttled_and_summarised(server: Server) {
     }
     assert_eq!(&statuses[..10], &[401; 10]);
     assert_eq!(&statuses[10..], &[429, 429]);
+    // The right key from the same address still passes.
+    let (_, created) = server
+        .post_json(
+            &admin,
+            "/api/api-key",
+            &json!({"name": "ci", "is_admin": true}),
+        )
+        .await;
+    let response = server
+        .http
+        .get(server.url("/api/user"))
+        .header("x-api-key", created["key"].as_str().expect("key"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
     let (_, page) = server
         .get_json(&admin, "/api/audit?event=credentials_refused")
         .await;

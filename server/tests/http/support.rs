@@ -330,3 +330,19 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// Asks until `done` holds or SPEC §7's bound for replicas has passed — one second, plus a margin
+/// for the request itself — and gives the last answer either way.
+pub async fn within_a_second<T, F: std::future::Future<Output = T>>(
+    mut ask: impl FnMut() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let started = std::time::Instant::now();
+    loop {
+        let answer = ask().await;
+        if done(&answer) || started.elapsed() > std::time::Duration::from_millis(1_200) {
+            return answer;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
