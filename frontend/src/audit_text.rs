@@ -106,7 +106,10 @@ pub fn describe(entry: &AuditEntry, groups: &BTreeMap<i64, String>) -> String {
         parts.push(user);
     }
     if let Some(code) = text("code") {
-        parts.push(format!("refused: {code}"));
+        match text("reason") {
+            Some(reason) => parts.push(format!("refused: {code} ({reason})")),
+            None => parts.push(format!("refused: {code}")),
+        }
     }
     if let Some(attempts) = d.get("attempts").and_then(Value::as_u64) {
         let credential = match text("credential").as_deref() {

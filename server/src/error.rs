@@ -13,6 +13,10 @@ pub enum AppError {
     /// A refusal with a stable code.
     #[error("{0}")]
     Code(ErrorCode),
+    /// A token refused by lanyard-core, with the reason when the code alone does not say what
+    /// failed (a sign-in rule's claim).
+    #[error("{}", .0.code)]
+    Refused(lanyard_core::token::Refusal),
     /// Settings failed validation.
     #[error("invalid settings")]
     Settings(Vec<FieldError>),
@@ -56,6 +60,7 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Code(code) => *code,
+            Self::Refused(refusal) => refusal.code,
             Self::Settings(_) => ErrorCode::InvalidSettings,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Scim(error) if error.status == 404 => ErrorCode::NotFound,
@@ -71,6 +76,10 @@ impl AppError {
             Self::Settings(fields) => {
                 ErrorBody::with_fields(ErrorCode::InvalidSettings, fields.clone())
             }
+            Self::Refused(refusal) => match &refusal.reason {
+                Some(reason) => ErrorBody::explained(refusal.code, reason),
+                None => ErrorBody::new(refusal.code),
+            },
             other => ErrorBody::new(other.code()),
         }
     }

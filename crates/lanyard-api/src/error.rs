@@ -386,6 +386,15 @@ impl ErrorBody {
         Self::with_fields(code, Vec::new())
     }
 
+    /// The body for `code` whose message goes on to say what failed: "The token's claims do not
+    /// meet a sign-in rule: the claim "tenant" is missing."
+    pub fn explained(code: ErrorCode, reason: &str) -> Self {
+        let mut body = Self::new(code);
+        let general = body.error.message.trim_end_matches('.');
+        body.error.message = format!("{general}: {}.", reason.trim_end_matches('.'));
+        body
+    }
+
     /// The body for `code` with per-field errors.
     pub fn with_fields(code: ErrorCode, fields: Vec<FieldError>) -> Self {
         Self {

@@ -318,6 +318,7 @@ pub fn inspect(input: InspectInput<'_>) -> Verdict {
             profile::map_claims(claims, names, input.settings.jwt_group_sync)
         })
         .err()
+        .map(|refusal| refusal.code)
     } else {
         first_failure(&checks)
     };

@@ -46,7 +46,7 @@ pub use lanyard_api::ErrorCode;
 use keys::{KeyRing, PublicKeyVerifier};
 use profile::{ClaimNames, Profile};
 use settings::Settings;
-use token::{Policy, VerifiedToken};
+use token::{Policy, Refusal, VerifiedToken};
 
 /// A token that passed every check, as the SSO endpoint uses it.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +64,8 @@ pub struct Login {
 }
 
 /// Everything the SSO endpoint checks before touching storage: the token against the settings, then
-/// its claims mapped to a profile. `site_url` is what `aud` must name.
+/// its claims mapped to a profile. `site_url` is what `aud` must name. A refusal compares equal to
+/// its code.
 ///
 /// ```
 /// use lanyard_core::{settings::Settings, verify_login, ErrorCode};
@@ -76,7 +77,7 @@ pub fn verify_login(
     settings: &Settings,
     site_url: &str,
     now: i64,
-) -> Result<Login, ErrorCode> {
+) -> Result<Login, Refusal> {
     verify_login_with(token, settings, &KeyRing::default(), None, site_url, now)
 }
 
@@ -89,7 +90,7 @@ pub fn verify_login_with(
     verifier: Option<&dyn PublicKeyVerifier>,
     site_url: &str,
     now: i64,
-) -> Result<Login, ErrorCode> {
+) -> Result<Login, Refusal> {
     let names = ClaimNames::from_settings(settings);
     let policy = Policy {
         keys,

@@ -48,7 +48,8 @@ pub fn verify_logout(
     };
     let (target, verified) = token::verify_with(token, &policy, now, |claims| {
         logout_target(claims, &settings.jwt_attribute_email)
-    })?;
+    })
+    .map_err(ErrorCode::from)?;
     let (subject, email) = target;
     Ok(Logout {
         subject,

@@ -28,6 +28,35 @@ pub const MAX_EXP_ONLY_LIFETIME: i64 = 600;
 
 /// A failed check: the code the SSO endpoint answers with and a sentence for the preview.
 pub(crate) type Failure = (ErrorCode, String);
+
+/// Why a token was refused: the stable code, and where the admin needs more than the code to act
+/// (a sign-in rule: which claim), a sentence that names it. The sentence never holds a claim's or
+/// a setting's value, so it may be shown to the user and logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The code the SSO endpoint answers with.
+    pub code: ErrorCode,
+    /// What failed, when the code alone does not say (today: the claim a rule is about).
+    pub reason: Option<String>,
+}
+
+impl From<ErrorCode> for Refusal {
+    fn from(code: ErrorCode) -> Self {
+        Self { code, reason: None }
+    }
+}
+
+impl From<Refusal> for ErrorCode {
+    fn from(refusal: Refusal) -> Self {
+        refusal.code
+    }
+}
+
+impl PartialEq<ErrorCode> for Refusal {
+    fn eq(&self, code: &ErrorCode) -> bool {
+        self.code == *code
+    }
+}
 /// The outcome of one check: what passed, or a [`Failure`].
 pub(crate) type CheckResult = Result<Passed, Failure>;
 
@@ -73,8 +102,17 @@ impl std::fmt::Display for Passed {
 }
 
 /// Drops a failure's sentence, keeping the code: what the SSO endpoint needs.
-fn first<T>(result: Result<T, Failure>) -> Result<T, ErrorCode> {
-    result.map_err(|(code, _)| code)
+fn first<T>(result: Result<T, Failure>) -> Result<T, Refusal> {
+    result.map_err(|(code, _)| Refusal::from(code))
+}
+
+/// Keeps a failure's sentence as the refusal's reason: for checks whose sentences name what an
+/// admin must fix and never a value.
+fn explained<T>(result: Result<T, Failure>) -> Result<T, Refusal> {
+    result.map_err(|(code, reason)| Refusal {
+        code,
+        reason: Some(reason),
+    })
 }
 
 fn fail(code: ErrorCode, detail: impl Into<String>) -> Failure {
@@ -167,7 +205,9 @@ pub struct VerifiedToken {
 /// assert_eq!(verify("not.a.jwt", &policy, 0).unwrap_err(), lanyard_api::ErrorCode::MalformedToken);
 /// ```
 pub fn verify(token: &str, policy: &Policy<'_>, now: i64) -> Result<VerifiedToken, ErrorCode> {
-    verify_with(token, policy, now, |_| Ok(())).map(|((), verified)| verified)
+    verify_with(token, policy, now, |_| Ok(()))
+        .map(|((), verified)| verified)
+        .map_err(ErrorCode::from)
 }
 
 /// [`verify`], then `map` over the verified claims. The claims borrow the decoded payload, which
@@ -177,7 +217,7 @@ pub(crate) fn verify_with<T>(
     policy: &Policy<'_>,
     now: i64,
     map: impl FnOnce(&RawObject<'_>) -> Result<T, ErrorCode>,
-) -> Result<(T, VerifiedToken), ErrorCode> {
+) -> Result<(T, VerifiedToken), Refusal> {
     let parts = first(split(token))?;
     let header_bytes = first(decode_segment(parts.header))?;
     let header = first(parse_object(&header_bytes))?;
@@ -195,7 +235,8 @@ pub(crate) fn verify_with<T>(
         policy.audiences,
     ))?;
     first(claims::check_issuer(&claims, policy.issuer))?;
-    first(claims::check_rules(&claims, policy.rules))?;
+    // The one failure whose sentence an admin needs: which rule's claim (SPEC §9).
+    explained(claims::check_rules(&claims, policy.rules))?;
     let mapped = map(&claims)?;
     let verified = VerifiedToken {
         replay_key: replay_key(&claims, parts.signed, policy.replay),

@@ -9,6 +9,7 @@ use lanyard_core::accounts::{Admission, admit};
 use lanyard_core::groups::{self, SyncInput};
 use lanyard_core::keys::KeyRing;
 use lanyard_core::settings::Settings;
+use lanyard_core::token::Refusal;
 use lanyard_core::{GroupContext, InspectInput, Login, inspect};
 use serde_json::json;
 
@@ -68,13 +69,20 @@ impl Service {
                 self.complete_sso(settings, &login, request, actor, now)
                     .await
             }
-            Err(code) => Err(code.into()),
+            Err(refusal) => Err(AppError::Refused(refusal)),
         };
         match &result {
             Ok(_) => self.metrics.sign_in("jwt", "success"),
             Err(error) => {
                 self.metrics.sign_in("jwt", error.code().as_str());
-                let details = json!({"code": error.code().as_str()});
+                let mut details = json!({"code": error.code().as_str()});
+                if let AppError::Refused(Refusal {
+                    reason: Some(reason),
+                    ..
+                }) = error
+                {
+                    details["reason"] = json!(reason);
+                }
                 self.audit_refusal(actor, AuditEvent::SsoLoginFailed, details)
                     .await;
             }
@@ -89,7 +97,7 @@ impl Service {
         snapshot: &SettingsSnapshot,
         site_url: &str,
         now: i64,
-    ) -> Result<Login, ErrorCode> {
+    ) -> Result<Login, Refusal> {
         let settings = &snapshot.settings;
         self.with_key_ring(snapshot, now, |ring| {
             lanyard_core::verify_login_with(
@@ -107,15 +115,19 @@ impl Service {
     /// Runs `verify` with the merged key ring. A `kid` the ring lacks, with a JWK Set configured,
     /// refetches the set (at most once a minute) and tries again; with no good copy of the set at
     /// all, the answer is `jwks_unavailable` rather than `unknown_key`.
-    pub(super) async fn with_key_ring<T>(
+    pub(super) async fn with_key_ring<T, E>(
         &self,
         snapshot: &SettingsSnapshot,
         now: i64,
-        verify: impl Fn(&KeyRing) -> Result<T, ErrorCode>,
-    ) -> Result<T, ErrorCode> {
+        verify: impl Fn(&KeyRing) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<ErrorCode> + PartialEq<ErrorCode>,
+    {
         let verified = verify(&self.key_ring(snapshot, now));
         let uri = &snapshot.settings.jwt_jwks_uri;
-        if !matches!(verified, Err(ErrorCode::UnknownKey)) || uri.is_empty() {
+        let unknown_key = matches!(&verified, Err(refused) if *refused == ErrorCode::UnknownKey);
+        if !unknown_key || uri.is_empty() {
             return verified;
         }
         if self.jwks.refresh_for_unknown_kid(uri, now).await {
@@ -127,7 +139,7 @@ impl Service {
                 });
         }
         if self.jwks.keys(uri, now).is_none() {
-            return Err(ErrorCode::JwksUnavailable);
+            return Err(ErrorCode::JwksUnavailable.into());
         }
         verify(&self.key_ring(snapshot, now))
     }

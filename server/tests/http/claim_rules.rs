@@ -75,43 +75,77 @@ async fn rules_issuer_and_audiences_decide_who_signs_in(server: Server) {
         }
         claims
     };
+    // (claims, status, code, the claim the message must name)
     let cases = [
         (
             with(json!({"iss": "https://evil.example/"})),
             401,
             "invalid_issuer",
+            None,
         ),
-        (with(json!({"iss": null})), 401, "invalid_issuer"),
-        (with(json!({"aud": null})), 401, "invalid_audience"),
-        (with(json!({"aud": "lanyard-dev"})), 401, "invalid_audience"),
+        (with(json!({"iss": null})), 401, "invalid_issuer", None),
+        (with(json!({"aud": null})), 401, "invalid_audience", None),
+        (
+            with(json!({"aud": "lanyard-dev"})),
+            401,
+            "invalid_audience",
+            None,
+        ),
         (
             with(json!({"realm_access": {"roles": ["viewer"]}})),
             403,
             "claim_rule_failed",
+            Some("/realm_access/roles"),
         ),
         (
             with(json!({"tenant": "SecretCorp-Initech"})),
             403,
             "claim_rule_failed",
+            Some("tenant"),
         ),
         (
             with(json!({"email_verified": "true"})),
             403,
             "claim_rule_failed",
+            Some("email_verified"),
         ),
-        (with(json!({"sub": null})), 403, "claim_rule_failed"),
+        (
+            with(json!({"sub": null})),
+            403,
+            "claim_rule_failed",
+            Some("sub"),
+        ),
     ];
-    for (claims, status, code) in cases {
+    for (claims, status, code, claim) in cases {
         let response = server.sso(&token(&claims), &[("response", "json")]).await;
         assert_eq!(response.status(), status, "{claims}");
         assert!(session_cookie(response.headers()).is_none(), "no session");
         let body: Value = response.json().await.expect("json");
         assert_eq!(body["error"]["code"], code, "{claims}");
+        let message = body["error"]["message"].as_str().expect("message");
+        if let Some(claim) = claim {
+            assert!(
+                message.contains(&format!("\"{claim}\"")),
+                "names the rule's claim: {message}"
+            );
+        }
         assert!(
             !body.to_string().contains("SecretCorp"),
             "never the value: {body}"
         );
     }
+    // The audit entry says which claim too, so an admin sees why users are refused.
+    let (_, audit) = server
+        .get_json(&admin, "/api/audit?event=sso_login_failed")
+        .await;
+    let reasons: Vec<&str> = audit["data"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|entry| entry["details"]["reason"].as_str())
+        .collect();
+    assert!(reasons.iter().any(|r| r.contains("\"tenant\"")), "{audit}");
+    assert!(!audit.to_string().contains("SecretCorp"), "{audit}");
     assert_eq!(
         user(&server, &admin, "ann@example.com").await,
         Value::Null,

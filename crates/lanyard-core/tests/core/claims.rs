@@ -27,7 +27,9 @@ fn with_rules(rules: Vec<ClaimRule>) -> Settings {
 }
 
 fn login(settings: &Settings, claims: &Value) -> Result<(), ErrorCode> {
-    verify_login(&sign(claims), settings, SITE, NOW).map(drop)
+    verify_login(&sign(claims), settings, SITE, NOW)
+        .map(drop)
+        .map_err(ErrorCode::from)
 }
 
 /// What the preview concludes for the same token and settings (the key is typed in, so the
@@ -203,6 +205,44 @@ fn a_failed_rule_names_the_claim_never_a_value() {
         "{}",
         check.detail
     );
+}
+
+#[test]
+fn the_sign_in_refusal_names_the_failing_rules_claim_never_a_value() {
+    let claims =
+        claims_with(json!({"tenant": "Top-Secret-Tenant", "realm_access": {"roles": ["x"]}}));
+    let settings = with_rules(vec![
+        rule("tenant", ClaimOp::Equals, Some(json!("Top-Secret-Tenant"))),
+        rule(
+            "/realm_access/roles",
+            ClaimOp::Contains,
+            Some(json!("Hidden-Expected-Role")),
+        ),
+    ]);
+    let refusal =
+        verify_login(&sign(&claims), &settings, SITE, NOW).expect_err("second rule fails");
+    assert_eq!(refusal.code, ErrorCode::ClaimRuleFailed);
+    let reason = refusal.reason.expect("a rule failure says which");
+    assert!(reason.contains("\"/realm_access/roles\""), "{reason}");
+    assert!(
+        !reason.contains("tenant"),
+        "names the failing rule only: {reason}"
+    );
+    assert!(
+        !reason.contains("Top-Secret") && !reason.contains("Hidden-Expected"),
+        "{reason}"
+    );
+
+    let missing = claims_with(json!({}));
+    let refusal = verify_login(&sign(&missing), &settings, SITE, NOW).expect_err("tenant missing");
+    assert_eq!(
+        refusal.reason.as_deref(),
+        Some("the claim \"tenant\" is missing")
+    );
+    // Other refusals need no more than their code.
+    let expired = claims_with(json!({"exp": NOW - 3600, "iat": NOW - 7200}));
+    let refusal = verify_login(&sign(&expired), &settings, SITE, NOW).expect_err("old");
+    assert_eq!(refusal.reason, None);
 }
 
 #[test]

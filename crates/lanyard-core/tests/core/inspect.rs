@@ -170,7 +170,9 @@ fn with_a_key_the_verdict_equals_the_sso_endpoints() {
         ),
         "a.b".to_owned(),
     ] {
-        let endpoint = verify_login(&token, &settings, SITE, NOW).err();
+        let endpoint = verify_login(&token, &settings, SITE, NOW)
+            .err()
+            .map(ErrorCode::from);
         assert_eq!(run(&token, &settings, Some(KEY)).error, endpoint, "{token}");
     }
 }

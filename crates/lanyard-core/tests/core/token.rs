@@ -33,7 +33,9 @@ fn login(token: &str) -> Result<(), ErrorCode> {
         jwt_group_sync: true,
         ..settings()
     };
-    verify_login(token, &settings, SITE, NOW).map(|_| ())
+    verify_login(token, &settings, SITE, NOW)
+        .map(|_| ())
+        .map_err(ErrorCode::from)
 }
 
 #[test]
@@ -468,7 +470,9 @@ fn hs384_and_hs512_are_accepted_with_a_long_enough_key() {
     assert!(verify_login(&hs384, &settings, SITE, NOW).is_ok());
     let hs512 = sign_with(Algorithm::HS512, &claims(), key48.as_bytes());
     assert_eq!(
-        verify_login(&hs512, &settings, SITE, NOW).map(|_| ()),
+        verify_login(&hs512, &settings, SITE, NOW)
+            .map(|_| ())
+            .map_err(ErrorCode::from),
         Err(ErrorCode::AlgNotAllowed)
     );
 }
