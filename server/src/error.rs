@@ -17,6 +17,15 @@ pub enum AppError {
     /// failed (a sign-in rule's claim).
     #[error("{}", .0.code)]
     Refused(lanyard_core::token::Refusal),
+    /// A body or parameter not of the endpoint's shape (`invalid_request`), with a message that
+    /// says where and what is accepted there.
+    #[error("invalid request")]
+    Invalid {
+        /// The whole sentence.
+        message: String,
+        /// The top-level field at fault, when there is one.
+        field: Option<FieldError>,
+    },
     /// Settings failed validation.
     #[error("invalid settings")]
     Settings(Vec<FieldError>),
@@ -61,6 +70,7 @@ impl AppError {
         match self {
             Self::Code(code) => *code,
             Self::Refused(refusal) => refusal.code,
+            Self::Invalid { .. } => ErrorCode::InvalidRequest,
             Self::Settings(_) => ErrorCode::InvalidSettings,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Scim(error) if error.status == 404 => ErrorCode::NotFound,
@@ -75,6 +85,14 @@ impl AppError {
         match self {
             Self::Settings(fields) => {
                 ErrorBody::with_fields(ErrorCode::InvalidSettings, fields.clone())
+            }
+            Self::Invalid { message, field } => {
+                let mut body = ErrorBody::with_fields(
+                    ErrorCode::InvalidRequest,
+                    field.iter().cloned().collect(),
+                );
+                body.error.message.clone_from(message);
+                body
             }
             Self::Refused(refusal) => match &refusal.reason {
                 Some(reason) => ErrorBody::explained(refusal.code, reason),

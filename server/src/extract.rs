@@ -3,7 +3,8 @@
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use lanyard_api::ErrorCode;
+use axum::http::{HeaderMap, header};
+use lanyard_api::{ErrorCode, FieldError};
 
 use crate::error::AppError;
 
@@ -18,13 +19,101 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        axum::Json::<T>::from_request(req, state)
-            .await
-            .map(|axum::Json(value)| Self(value))
-            .map_err(|rejection| {
-                tracing::debug!(%rejection, "bad JSON body");
-                body_error(rejection.status())
-            })
+        if !is_json(req.headers()) {
+            tracing::debug!("body without a JSON content type");
+            return Err(AppError::Invalid {
+                message: "The body must be JSON (Content-Type: application/json).".into(),
+                field: None,
+            });
+        }
+        let AppBytes(bytes) = AppBytes::from_request(req, state).await?;
+        parse_json(&bytes).map(Self)
+    }
+}
+
+/// What axum's `Json` takes: `application/json` or a `+json` type, parameters aside.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .get(.."application/".len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case("application/"))
+            && essence.to_ascii_lowercase().ends_with("+json")
+}
+
+/// Reads `T` from JSON, or says where and what is wrong: the path of the offending value
+/// (`jwt_claim_rules[0].op`) and what that place accepts, as the message and as a field error on
+/// the top-level field — never a value given under a secret's name.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        body_refusal(&path, error.inner())
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| body_refusal(".", &error))?;
+    Ok(value)
+}
+
+fn body_refusal(path: &str, error: &serde_json::Error) -> AppError {
+    tracing::debug!(path, "bad JSON body");
+    let what = if error.is_data() {
+        describe_data_error(path, &error.to_string())
+    } else {
+        // Syntax, or the body ended early: serde's words name a position, never a value.
+        format!("the body is not valid JSON ({error})")
+    };
+    let top = path
+        .split(['.', '['])
+        .next()
+        .filter(|name| !name.is_empty() && error.is_data());
+    let message = match top {
+        Some(_) => format!("The request is not valid: {path}: {what}."),
+        None => format!("The request is not valid: {what}."),
+    };
+    let field = top.map(|name| FieldError {
+        field: name.to_owned(),
+        code: data_error_code(&what).to_owned(),
+        message: format!("{path}: {what}."),
+    });
+    AppError::Invalid { message, field }
+}
+
+/// serde's sentence without the " at line 1 column 9" tail, and without the value given when the
+/// path runs through a secret's name ("invalid type: integer `5`, expected a string" keeps only
+/// "expected a string").
+fn describe_data_error(path: &str, serde_text: &str) -> String {
+    let text = serde_text
+        .rsplit_once(" at line ")
+        .map_or(serde_text, |(text, _)| text);
+    let secret = path
+        .split(['.', '[', ']'])
+        .any(lanyard_core::audit::is_secret_name);
+    if !secret {
+        return text.to_owned();
+    }
+    match text.split_once("expected ") {
+        Some((_, expected)) => format!("not a valid value; expected {expected}"),
+        None => "not a valid value".to_owned(),
+    }
+}
+
+fn data_error_code(what: &str) -> &'static str {
+    if what.starts_with("unknown field") {
+        "unknown_field"
+    } else if what.starts_with("missing field") {
+        "missing"
+    } else if what.starts_with("unknown variant") {
+        "unknown_value"
+    } else {
+        "invalid_value"
     }
 }
 

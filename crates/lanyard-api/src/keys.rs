@@ -92,8 +92,13 @@ pub struct JwtKey {
     /// unchanged, keeps the stored secret of the same `kid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
-    /// For RS/PS/ES/EdDSA: a PEM SubjectPublicKeyInfo or one JWK as JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// For RS/PS/ES/EdDSA: a PEM SubjectPublicKeyInfo, or one JWK — as JSON text or as the
+    /// object itself (kept as its JSON text).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text_or_jwk_object"
+    )]
     pub public_key: Option<String>,
     /// Unix seconds after which the key is retired: tokens it verifies are refused (`key_retired`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,6 +106,29 @@ pub struct JwtKey {
     /// A name for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+}
+
+/// A public key given as text (PEM, or a JWK's JSON), or a JWK pasted as an object: the object is
+/// kept as its JSON text, so both reach the same validation and the same field errors.
+fn text_or_jwk_object<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrObject {
+        Text(String),
+        Object(serde_json::Map<String, serde_json::Value>),
+    }
+    Ok(
+        match Option::<TextOrObject>::deserialize(deserializer).map_err(|_| {
+            serde::de::Error::custom("expected a PEM public key or a JWK (as text or an object)")
+        })? {
+            None => None,
+            Some(TextOrObject::Text(text)) => Some(text),
+            Some(TextOrObject::Object(jwk)) => Some(serde_json::Value::Object(jwk).to_string()),
+        },
+    )
 }
 
 impl std::fmt::Debug for JwtKey {

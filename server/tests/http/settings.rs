@@ -268,7 +268,126 @@ async fn the_dry_run_knows_replays_accounts_and_existing_memberships(server: Ser
     );
 }
 
+/// A body that does not fit the settings' shape says where and what that place accepts, instead of
+/// a bare "The request is not valid." (issue 23 item 2); nothing is saved.
+async fn a_malformed_settings_body_names_the_field_and_what_it_accepts(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let (_, before) = server.get_json(&admin, "/api/setting/jwt").await;
+    let rsa_key =
+        |kid: &str, alg: &str| json!({"kid": kid, "alg": alg, "public_key": RSA_2048_PEM});
+    // (body, the field error's field, its code, words the message must hold)
+    let cases = [
+        (
+            json!({"jwt_replay_protection": "none"}),
+            "jwt_replay_protection",
+            "unknown_value",
+            vec!["jwt_replay_protection", "`jti`", "`all`"],
+        ),
+        (
+            json!({"jwt_claim_rules": [{"claim": "dept", "op": "regex", "value": "x"}]}),
+            "jwt_claim_rules",
+            "unknown_value",
+            vec!["jwt_claim_rules[0].op", "`equals`", "`one_of`"],
+        ),
+        (
+            json!({"jwt_keys": [rsa_key("a", "RS256"), rsa_key("b", "none")]}),
+            "jwt_keys",
+            "unknown_value",
+            vec!["jwt_keys[1].alg", "`RS256`", "`EdDSA`"],
+        ),
+        (
+            json!({"jwt_enabeld": true}),
+            "jwt_enabeld",
+            "unknown_field",
+            vec!["jwt_enabeld", "`jwt_enabled`"],
+        ),
+        (
+            json!({"jwt_enabled": "yes"}),
+            "jwt_enabled",
+            "invalid_value",
+            vec!["jwt_enabled", "a boolean"],
+        ),
+        (
+            json!({"jwt_keys": [{"kid": "a", "alg": "RS256", "public_key": 5}]}),
+            "jwt_keys",
+            "invalid_value",
+            vec!["jwt_keys[0].public_key", "PEM", "JWK"],
+        ),
+    ];
+    for (body, field, code, words) in cases {
+        let (status, error) = server.put_json(&admin, "/api/setting/jwt", &body).await;
+        assert_eq!(status, 400, "{body}: {error}");
+        assert_eq!(error["error"]["code"], "invalid_request", "{body}");
+        let message = error["error"]["message"].as_str().expect("message");
+        for word in words {
+            assert!(message.contains(word), "{body}: {message} lacks {word}");
+        }
+        assert_eq!(error["error"]["fields"][0]["field"], field, "{error}");
+        assert_eq!(error["error"]["fields"][0]["code"], code, "{error}");
+    }
+
+    // A secret given in the wrong shape is never echoed.
+    let (status, error) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"jwt_shared_secret": 31415926535897932_i64}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(!error.to_string().contains("31415926535897932"), "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("jwt_shared_secret")
+    );
+
+    // A JWK pasted as an object is read as the same JWK as text: a weak one gets the same field
+    // error as its PEM.
+    let weak_jwk = lanyard_core::keys::PublicKey::parse(RSA_1024_PEM)
+        .expect("parses")
+        .to_jwk();
+    for public_key in [
+        json!(weak_jwk),
+        json!(weak_jwk.to_string()),
+        json!(RSA_1024_PEM),
+    ] {
+        let body = json!({"jwt_keys": [{"kid": "weak", "alg": "RS256", "public_key": public_key}]});
+        let (status, error) = server.put_json(&admin, "/api/setting/jwt", &body).await;
+        assert_eq!(
+            (status, error["error"]["code"].as_str()),
+            (400, Some("invalid_settings")),
+            "{error}"
+        );
+        assert_eq!(error["error"]["fields"][0]["field"], "jwt_keys", "{error}");
+        assert!(
+            error["error"]["fields"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("2048")),
+            "{error}"
+        );
+    }
+    // And a good one pasted as an object is saved and verifies as it would from PEM.
+    let good_jwk = lanyard_core::keys::PublicKey::parse(RSA_2048_PEM)
+        .expect("parses")
+        .to_jwk();
+    let body = json!({"jwt_keys": [{"kid": "good", "alg": "RS256", "public_key": good_jwk}]});
+    let (status, saved) = server.put_json(&admin, "/api/setting/jwt", &body).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["jwt_keys"][0]["kid"], "good", "{saved}");
+    let (_, after) = server.get_json(&admin, "/api/setting/jwt").await;
+    assert_eq!(
+        after["version"].as_i64(),
+        before["version"].as_i64().map(|v| v + 1)
+    );
+}
+
+const RSA_2048_PEM: &str = include_str!("keys/r2048.pem");
+const RSA_1024_PEM: &str = include_str!("../../../crates/lanyard-core/tests/core/keys/r1024.pem");
+
 on_both_backends!(
+    a_malformed_settings_body_names_the_field_and_what_it_accepts,
     the_key_is_never_returned_and_is_kept_when_omitted_or_masked,
     invalid_settings_report_every_field_and_change_nothing,
     admin_endpoints_need_an_admin_session,
