@@ -22,7 +22,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
-        Ok(Self(Actor::at(peer_ip(parts).map(|ip| ip.to_string()))))
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok());
+        Ok(Self(
+            Actor::at(peer_ip(parts).map(|ip| ip.to_string())).with_user_agent(user_agent),
+        ))
     }
 }
 
@@ -61,6 +67,7 @@ impl SignedIn {
             email: Some(self.user.email.clone()),
             ip: self.peer.map(|ip| ip.to_string()),
             source: None,
+            user_agent: None,
         }
     }
 

@@ -37,6 +37,9 @@ use crate::error::AppError;
 use crate::state::Service;
 use crate::store::{AuditRecord, Tx, audit};
 
+/// The longest `User-Agent` a session keeps.
+pub const MAX_USER_AGENT_CHARS: usize = 512;
+
 /// Who asks and from where: every audit entry records both (SPEC §4).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Actor {
@@ -46,6 +49,9 @@ pub struct Actor {
     pub ip: Option<String>,
     /// What acts when it is not a person (SPEC §12): `"scim"`, or `"api_key:<name>"`.
     pub source: Option<String>,
+    /// The client's `User-Agent` (at most 512 characters): a session records it when it is made,
+    /// so "Your sessions" names the device at once (SPEC §11). Never audited.
+    pub user_agent: Option<String>,
 }
 
 impl Actor {
@@ -55,7 +61,14 @@ impl Actor {
             email: None,
             ip,
             source: None,
+            user_agent: None,
         }
+    }
+
+    /// The same actor, with the client's `User-Agent` (cut to 512 characters).
+    pub fn with_user_agent(mut self, user_agent: Option<&str>) -> Self {
+        self.user_agent = user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect());
+        self
     }
 
     /// The same address, acting as `email`.
@@ -64,6 +77,7 @@ impl Actor {
             email: Some(email.to_owned()),
             ip: self.ip.clone(),
             source: self.source.clone(),
+            user_agent: self.user_agent.clone(),
         }
     }
 
@@ -73,6 +87,7 @@ impl Actor {
             email: None,
             ip: self.ip.clone(),
             source: Some(source),
+            user_agent: self.user_agent.clone(),
         }
     }
 

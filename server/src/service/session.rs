@@ -14,6 +14,7 @@ use crate::limiter::{Attempt, MAX_FAILURES, WINDOW_SECONDS};
 use crate::passwords;
 use crate::session;
 use crate::state::Service;
+use crate::store::sessions::NewSessionRow;
 use crate::store::{ADMINISTRATORS, Backend, NewUser, Store, Tx, login_attempts, sessions, users};
 
 /// A password attempt being counted under its account and its client address.
@@ -103,7 +104,7 @@ impl Service {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         users::touch_last_login(&mut tx, user.id, now).await?;
-        let session = self.create_session(&mut tx, user.id, now).await?;
+        let session = self.create_session(&mut tx, user.id, &actor, now).await?;
         actor
             .audit(&mut tx, AuditEvent::PasswordLogin, json!({}), now)
             .await?;
@@ -180,7 +181,7 @@ impl Service {
     pub async fn setup(&self, body: &FirstAdmin, actor: &Actor) -> Result<NewSession, AppError> {
         let now = self.now();
         let (mut tx, user) = create_first_admin_in(&self.store, body, now).await?;
-        let session = self.create_session(&mut tx, user, now).await?;
+        let session = self.create_session(&mut tx, user, actor, now).await?;
         actor
             .as_email(&fold_email(&body.email))
             .audit(&mut tx, AuditEvent::AdminCreated, json!({}), now)
@@ -201,16 +202,25 @@ impl Service {
         Ok(())
     }
 
-    /// Creates a session row for `user` inside `tx`.
+    /// Creates a session row for `user` inside `tx`, signed in by `client`.
     pub(crate) async fn create_session(
         &self,
         tx: &mut Tx,
         user: i64,
+        client: &Actor,
         now: i64,
     ) -> Result<NewSession, AppError> {
         let (token, hash) = session::new_token()?;
         let expires_at = now.saturating_add(self.options.session_max_age);
-        sessions::create(tx, &hash, user, now, expires_at).await?;
+        let row = NewSessionRow {
+            token_hash: &hash,
+            user,
+            now,
+            expires_at,
+            client_ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+        };
+        sessions::create(tx, row).await?;
         Ok(NewSession { token, expires_at })
     }
 }
@@ -223,11 +233,7 @@ pub async fn create_first_admin(
     now: i64,
 ) -> Result<i64, AppError> {
     let (mut tx, id) = create_first_admin_in(store, body, now).await?;
-    let actor = Actor {
-        email: Some(fold_email(&body.email)),
-        ip: None,
-        source: None,
-    };
+    let actor = Actor::default().as_email(&fold_email(&body.email));
     actor
         .audit(
             &mut tx,

@@ -6,7 +6,7 @@ use lanyard_api::{AuditEvent, ChangePassword, ErrorCode, SessionView, UserId};
 use lanyard_core::people::check_new_password;
 use serde_json::json;
 
-use super::Actor;
+use super::{Actor, MAX_USER_AGENT_CHARS};
 use crate::auth::{SignedIn, rfc3339};
 use crate::error::AppError;
 use crate::passwords;
@@ -56,7 +56,8 @@ impl Service {
             }
             uses.insert(token_hash.to_owned(), now);
         }
-        let user_agent = user_agent.map(|ua| ua.chars().take(512).collect::<String>());
+        let user_agent =
+            user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect::<String>());
         let client_ip = client_ip.map(|ip| ip.to_string());
         let mut tx = self.store.begin().await?;
         sessions::touch(

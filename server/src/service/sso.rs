@@ -17,6 +17,7 @@ use super::Actor;
 use crate::error::AppError;
 use crate::session;
 use crate::state::{Service, SettingsSnapshot};
+use crate::store::sessions::NewSessionRow;
 use crate::store::users::SsoLoginRecord;
 use crate::store::{ADMINISTRATORS, BUILTINS, NewUser, StoreError, Tx, sessions, users};
 use lanyard_core::jose::JoseVerifier;
@@ -222,7 +223,15 @@ impl Service {
             .await?;
         }
         let expires_at = now.saturating_add(self.options.session_max_age);
-        sessions::create(&mut tx, &token_hash, user, now, expires_at).await?;
+        let session = NewSessionRow {
+            token_hash: &token_hash,
+            user,
+            now,
+            expires_at,
+            client_ip: actor.ip.as_deref(),
+            user_agent: actor.user_agent.as_deref(),
+        };
+        sessions::create(&mut tx, session).await?;
         actor
             .as_email(&profile.email)
             .audit(&mut tx, AuditEvent::SsoLogin, details, now)

@@ -4,21 +4,38 @@ use sqlx::{AnyConnection, Row};
 
 use super::{StoreError, Tx};
 
-/// Creates a session for `user` under the hash of its token.
-pub async fn create(
-    tx: &mut Tx,
-    token_hash: &str,
-    user: i64,
-    now: i64,
-    expires_at: i64,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(token_hash)
-        .bind(user)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut **tx)
-        .await?;
+/// A session about to be stored: whose, until when, and where it was signed in from (so it is
+/// listed with its device before it is ever used again).
+#[derive(Debug, Clone, Copy)]
+pub struct NewSessionRow<'a> {
+    /// The SHA-256 of its token.
+    pub token_hash: &'a str,
+    /// Its user.
+    pub user: i64,
+    /// Created, Unix seconds.
+    pub now: i64,
+    /// Expires, Unix seconds.
+    pub expires_at: i64,
+    /// The client's address at sign-in.
+    pub client_ip: Option<&'a str>,
+    /// The client's `User-Agent` at sign-in.
+    pub user_agent: Option<&'a str>,
+}
+
+/// Creates a session under the hash of its token.
+pub async fn create(tx: &mut Tx, session: NewSessionRow<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, client_ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(session.token_hash)
+    .bind(session.user)
+    .bind(session.now)
+    .bind(session.expires_at)
+    .bind(session.client_ip)
+    .bind(session.user_agent)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -84,7 +101,9 @@ pub async fn for_user(
         .map_err(StoreError::from)
 }
 
-/// Records a use of the session: when, from where, with what browser.
+/// Records a use of the session: when, from where, with what browser. A use without an address
+/// or a `User-Agent` keeps the ones recorded before (SPEC §11: never listed without them when the
+/// sign-in had them).
 pub async fn touch(
     tx: &mut Tx,
     token_hash: &str,
@@ -93,7 +112,8 @@ pub async fn touch(
     user_agent: Option<&str>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE sessions SET last_seen = $1, client_ip = $2, user_agent = $3 WHERE token_hash = $4",
+        "UPDATE sessions SET last_seen = $1, client_ip = COALESCE($2, client_ip), \
+         user_agent = COALESCE($3, user_agent) WHERE token_hash = $4",
     )
     .bind(now)
     .bind(client_ip)

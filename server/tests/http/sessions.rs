@@ -257,7 +257,58 @@ async fn password_changes_end_the_other_sessions(server: Server) {
     assert_eq!(status, 403);
 }
 
+/// A session is listed with the address and browser it was signed in from before it is ever used
+/// again (SPEC §11): a phone that signed in and was put away is not "Unknown browser".
+async fn sessions_show_where_they_were_signed_in_from(server: Server) {
+    let setup = server.configured(json!({})).await;
+    let sso_from = |agent: &'static str| {
+        let server = &server;
+        async move {
+            let response = server
+                .http
+                .get(server.url("/auth/sso"))
+                .header("user-agent", agent)
+                .query(&[(
+                    "jwt",
+                    token(&claims("kate@example.com", json!({}))).as_str(),
+                )])
+                .send()
+                .await
+                .expect("sso");
+            session_cookie(response.headers()).expect("signed in")
+        }
+    };
+    let phone_cookie = sso_from("Phone/1.0").await;
+    let laptop = sso_from("Laptop/3.0").await;
+    // A use that sends no User-Agent (this client sends none) keeps the one recorded.
+    assert!(works(&server, &phone_cookie).await);
+    let list = sessions(&server, &laptop, "Laptop/3.0").await;
+    let phone = list
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the phone's session");
+    assert_eq!(phone["user_agent"], "Phone/1.0", "{list:?}");
+    assert_eq!(phone["client_ip"], "127.0.0.1", "{list:?}");
+
+    // Password sign-ins and the first admin's session (setup) too.
+    let tablet = password_session(&server, ADMIN_EMAIL, ADMIN_PASSWORD, "Tablet/2.0").await;
+    let desk = password_session(&server, ADMIN_EMAIL, ADMIN_PASSWORD, "Desk/4.0").await;
+    let list = sessions(&server, &desk, "Desk/4.0").await;
+    assert_eq!(list.len(), 3, "{list:?}");
+    let tablet_row = list
+        .iter()
+        .find(|s| s["user_agent"] == "Tablet/2.0")
+        .unwrap_or_else(|| panic!("the tablet's session by its browser: {list:?}"));
+    assert_eq!(tablet_row["client_ip"], "127.0.0.1");
+    assert!(
+        list.iter().all(|s| s["client_ip"] == "127.0.0.1"),
+        "the setup session too: {list:?}"
+    );
+    assert!(works(&server, &tablet).await && works(&server, &setup).await);
+}
+
 on_both_backends!(
+    sessions_show_where_they_were_signed_in_from,
     your_sessions_are_listed_and_can_be_ended,
     an_admin_signs_a_user_out_everywhere_and_deactivation_ends_sessions,
     password_changes_end_the_other_sessions,
