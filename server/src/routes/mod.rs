@@ -22,7 +22,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use lanyard_api::ErrorCode;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -106,6 +106,17 @@ pub fn app(state: AppState) -> Router {
             async move { axum::Json(document) }
         }),
     );
+    // Every path under the API's prefixes that names no endpoint: a 404 in the API's error shape
+    // (SCIM's under /api/scim/), never the SPA's HTML (SPEC §4).
+    for prefix in ["/api", "/auth", "/.well-known"] {
+        router = router
+            .route(prefix, any(no_such_endpoint))
+            .route(&format!("{prefix}/"), any(no_such_endpoint))
+            .route(&format!("{prefix}/{{*rest}}"), any(no_such_endpoint));
+    }
+    router = router
+        .route("/api/scim/", any(no_such_scim_endpoint))
+        .route("/api/scim/{*rest}", any(no_such_scim_endpoint));
     if state.options.demo_idp {
         router = router
             .route("/demo-idp", get(demo_idp::form).post(demo_idp::sign))
@@ -157,6 +168,18 @@ pub fn app(state: AppState) -> Router {
             transport_security,
         ))
         .with_state(state)
+}
+
+async fn no_such_endpoint() -> Response {
+    AppError::Code(ErrorCode::NotFound).into_response()
+}
+
+async fn no_such_scim_endpoint() -> Response {
+    AppError::Scim(lanyard_core::scim::ScimError::status(
+        404,
+        "No such SCIM endpoint: see GET /ResourceTypes for what this service provider offers.",
+    ))
+    .into_scim_response()
 }
 
 async fn no_spa() -> Html<&'static str> {
