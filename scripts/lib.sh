@@ -109,3 +109,54 @@ ensure_proxies() {
         return 1
     fi
 }
+
+# --- a throwaway lanyard for the conformance checkers (schemathesis, scim2-tester) ---
+
+# Starts `$1` (the lanyard binary) on a free loopback port with a fresh SQLite file and no SPA, waits
+# until it is ready, creates the first admin, and sets LANYARD_BASE, LANYARD_COOKIE (the admin's
+# session), LANYARD_WORK (its directory, with server.log) and LANYARD_PID. The caller stops it
+# with stop_lanyard (e.g. from an EXIT trap).
+start_lanyard() {
+    local bin=$1 port
+    LANYARD_WORK=$(mktemp -d)
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    LANYARD_BASE="http://127.0.0.1:$port"
+    "$bin" serve --listen "127.0.0.1:$port" --database-url "sqlite://$LANYARD_WORK/lanyard.db" \
+        --static-dir "$LANYARD_WORK/no-spa" >"$LANYARD_WORK/server.log" 2>&1 &
+    LANYARD_PID=$!
+    for _ in $(seq 50); do
+        curl -fsS "$LANYARD_BASE/readyz" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    LANYARD_COOKIE=$(curl -fsS -D - -o /dev/null -H 'content-type: application/json' \
+        -d '{"email":"admin@example.com","password":"correct horse battery"}' "$LANYARD_BASE/api/setup" |
+        tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \(lanyard\.SESSION=[^;]*\).*/\1/p')
+    [ -n "$LANYARD_COOKIE" ] || { echo "could not create the admin" >&2; return 1; }
+}
+
+stop_lanyard() {
+    [ -n "${LANYARD_PID:-}" ] && { kill "$LANYARD_PID" 2>/dev/null; wait "$LANYARD_PID" 2>/dev/null; }
+    [ -n "${LANYARD_WORK:-}" ] && rm -rf "$LANYARD_WORK"
+    return 0
+}
+
+# A virtualenv under target/ holding exactly `packages` (pinned "name==version"): nothing of it is
+# committed, and it is rebuilt only when the pins change.
+ensure_venv() {
+    local venv=$1; shift
+    local want="$*"
+    if [ "$(cat "$venv/.pins" 2>/dev/null)" != "$want" ]; then
+        say "pip install $want (into $venv)"
+        rm -rf "$venv"
+        if ! python3 -m venv "$venv" 2>/dev/null; then
+            # Debian splits venv support out of python3.
+            say "apt-get install python3-venv"
+            as_root apt-get update -qq
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+            rm -rf "$venv"
+            python3 -m venv "$venv"
+        fi
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"
+        echo "$want" >"$venv/.pins"
+    fi
+}

@@ -7,45 +7,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-SCHEMATHESIS_VERSION=4.32.5
-bin=${1:-target/debug/lanyard}
 venv=target/schemathesis-venv
-if [ "$("$venv/bin/st" --version 2>/dev/null)" != "st, version $SCHEMATHESIS_VERSION" ]; then
-    say "pip install schemathesis $SCHEMATHESIS_VERSION (into $venv)"
-    if ! python3 -m venv "$venv" 2>/dev/null; then
-        # Debian splits venv support out of python3.
-        say "apt-get install python3-venv"
-        as_root apt-get update -qq
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
-        rm -rf "$venv"
-        python3 -m venv "$venv"
-    fi
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-fi
+ensure_venv "$venv" "schemathesis==4.32.5"
 
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-"$bin" serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/lanyard.db" \
-    --static-dir "$work/no-spa" >"$work/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 50); do
-    curl -fsS "$base/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-
-# An admin session, and JWT SSO switched on so the SSO endpoints do more than refuse.
-cookie=$(curl -fsS -D - -o /dev/null -H 'content-type: application/json' \
-    -d '{"email":"admin@example.com","password":"correct horse battery"}' "$base/api/setup" |
-    tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \(lanyard\.SESSION=[^;]*\).*/\1/p')
-[ -n "$cookie" ] || { echo "could not create the admin" >&2; exit 1; }
+trap stop_lanyard EXIT
+start_lanyard "${1:-target/debug/lanyard}"
+base=$LANYARD_BASE
+cookie=$LANYARD_COOKIE
+# JWT SSO switched on so the SSO endpoints do more than refuse.
 curl -fsS -o /dev/null -X PUT -H "cookie: $cookie" -H 'content-type: application/json' "$base/api/setting/jwt" \
     -d '{"jwt_enabled":true,"jwt_identity_provider_uri":"https://idp.example.com/sso","jwt_shared_secret":"0123456789abcdef0123456789abcdef"}'
 
 say "schemathesis against $base/api/openapi.json"
 # Signing out, or an admin signing a user out everywhere, would end the session the rest of the run uses. On a failure, the server's own error
-# lines are shown too (they say what failed inside; never a secret), since its log goes with $work.
+# lines are shown too (they say what failed inside; never a secret).
 status=0
 "$venv/bin/st" run "$base/api/openapi.json" \
     --header "Cookie: $cookie" \
@@ -59,6 +34,6 @@ status=0
     --no-color || status=$?
 if [ "$status" -ne 0 ]; then
     echo "--- the server's errors during the run:" >&2
-    grep -iE 'error|panic' "$work/server.log" | tail -40 >&2 || true
+    grep -iE 'error|panic' "$LANYARD_WORK/server.log" | tail -40 >&2 || true
 fi
 exit "$status"

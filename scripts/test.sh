@@ -41,6 +41,8 @@ fi
 # The HTTP API against its own OpenAPI document, with generated requests (bounded: 30 examples per
 # operation, 60 s).
 bash scripts/schemathesis.sh target/debug/lanyard
+# SCIM against an independent conformance checker (scim2-tester), pinned.
+bash scripts/scim2-tester.sh target/debug/lanyard
 
 # cargo prints one summary per test binary, the last often a doc-test block with 0 tests; close with
 # the total so the run's last line says how many tests ran.

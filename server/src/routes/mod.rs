@@ -79,8 +79,11 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(provisioning::delete))
         .routes(routes!(scim::service_provider_config))
         .routes(routes!(scim::resource_types))
+        .routes(routes!(scim::resource_type))
         .routes(routes!(scim::schemas))
+        .routes(routes!(scim::schema))
         .routes(routes!(scim::list_users, scim::create_user))
+        .routes(routes!(scim::search_users))
         .routes(routes!(
             scim::get_user,
             scim::replace_user,
@@ -88,6 +91,7 @@ pub fn app(state: AppState) -> Router {
             scim::delete_user
         ))
         .routes(routes!(scim::list_groups, scim::create_group))
+        .routes(routes!(scim::search_groups))
         .routes(routes!(
             scim::get_group,
             scim::replace_group,
@@ -115,6 +119,7 @@ pub fn app(state: AppState) -> Router {
             .route(&format!("{prefix}/{{*rest}}"), any(no_such_endpoint));
     }
     router = router
+        .route("/api/scim/v2/.search", post(scim::search_all))
         .route("/api/scim/", any(no_such_scim_endpoint))
         .route("/api/scim/{*rest}", any(no_such_scim_endpoint));
     if state.options.demo_idp {

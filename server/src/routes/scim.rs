@@ -89,7 +89,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     }
     let response = next.run(request).await;
     let status = response.status();
-    if method == Method::GET || !status.is_success() {
+    // Reads (a search is one, though POSTed) are audited here; writes audit themselves.
+    let read = method == Method::GET || path.ends_with("/.search");
+    if read || !status.is_success() {
         let mut details =
             json!({"method": method.as_str(), "path": path, "status": status.as_u16()});
         if let Some(Refused(Some(kind))) = response.extensions().get::<Refused>() {
@@ -139,6 +141,52 @@ fn list_params(query: Option<&str>) -> Result<ListParams, AppError> {
         excluded: get("excludedAttributes"),
     })
 }
+
+/// A `POST /.search` body (RFC 7644 §3.4.3): the list query's parameters as a SearchRequest.
+fn search_params(body: Result<AppBytes, AppError>) -> Result<ListParams, AppError> {
+    let body = json_body(body)?;
+    let object = body.as_object().ok_or_else(|| {
+        ScimError::bad(ScimType::InvalidSyntax, "The body must be a JSON object.")
+    })?;
+    if !scim::get_ci(object, "schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|schemas| schemas.iter().any(|s| s == SEARCH_REQUEST_SCHEMA))
+    {
+        return Err(ScimError::bad(
+            ScimType::InvalidSyntax,
+            format!("schemas must hold {SEARCH_REQUEST_SCHEMA}"),
+        )
+        .into());
+    }
+    let text = |name: &str| -> Result<Option<String>, AppError> {
+        match scim::get_ci(object, name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(Value::Number(number)) => Ok(Some(number.to_string())),
+            // `attributes` and `excludedAttributes` are lists here; the query's form is one string.
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )),
+            Some(_) => Err(ScimError::bad(
+                ScimType::InvalidValue,
+                format!("{name} has the wrong type"),
+            )
+            .into()),
+        }
+    };
+    Ok(ListParams {
+        paging: Paging::from_query(text("startIndex")?.as_deref(), text("count")?.as_deref())?,
+        filter: text("filter")?.filter(|f| !f.trim().is_empty()),
+        attributes: text("attributes")?,
+        excluded: text("excludedAttributes")?,
+    })
+}
+
+const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
 fn projected(mut body: Value, params: &ListParams) -> Value {
     let (attributes, excluded) = (params.attributes.as_deref(), params.excluded.as_deref());
@@ -205,6 +253,50 @@ pub async fn schemas(State(state): State<AppState>, headers: HeaderMap) -> Scim 
     }))
 }
 
+/// `GET /api/scim/v2/ResourceTypes/{name}`: the `meta.location` of each entry of the list.
+#[utoipa::path(get, path = "/api/scim/v2/ResourceTypes/{name}", tag = "scim", operation_id = "scim_resource_type", security(("scim" = [])),
+    params(("name" = String, Path, description = "`User` or `Group`.")),
+    responses((status = 200, description = "The resource type.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 404, description = "No such resource type.", content_type = "application/scim+json", body = Object)))]
+pub async fn resource_type(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Scim {
+    ok(endpoint(&state, &headers).and_then(|base| {
+        discovery::resource_type(&base, &name).ok_or_else(|| {
+            ScimError::status(
+                404,
+                "No such resource type: this server has User and Group.",
+            )
+            .into()
+        })
+    }))
+}
+
+/// `GET /api/scim/v2/Schemas/{uri}`: the `meta.location` of each entry of the list.
+#[utoipa::path(get, path = "/api/scim/v2/Schemas/{uri}", tag = "scim", operation_id = "scim_schema", security(("scim" = [])),
+    params(("uri" = String, Path, description = "The schema's URI, e.g. `urn:ietf:params:scim:schemas:core:2.0:User`.")),
+    responses((status = 200, description = "The schema.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+        (status = 404, description = "No such schema.", content_type = "application/scim+json", body = Object)))]
+pub async fn schema(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(uri): Path<String>,
+) -> Scim {
+    ok(endpoint(&state, &headers).and_then(|base| {
+        discovery::schema(&base, &uri).ok_or_else(|| {
+            ScimError::status(
+                404,
+                "No such schema: see GET /Schemas for the two this server has.",
+            )
+            .into()
+        })
+    }))
+}
+
 /// `GET /api/scim/v2/Users`.
 #[utoipa::path(get, path = "/api/scim/v2/Users", tag = "scim", operation_id = "scim_users_list", security(("scim" = [])),
     params(
@@ -224,6 +316,43 @@ pub async fn list_users(
 ) -> Scim {
     ok(async {
         let params = list_params(query.as_deref())?;
+        let base = endpoint(&state, &headers)?;
+        let query = ListQuery {
+            filter: params.filter.as_deref(),
+            paging: params.paging,
+        };
+        Ok(projected(
+            state.scim_list_users(&base, query).await?,
+            &params,
+        ))
+    }
+    .await)
+}
+
+/// `POST /api/scim/v2/.search`: a search of several resource types at once, which RFC 7644 §3.4.3
+/// leaves optional: `501`, as §3.12 says for an operation not supported.
+pub async fn search_all() -> Scim {
+    Scim(Err(ScimError::status(
+        501,
+        "Searching several resource types at once is not supported: POST /Users/.search or \
+         /Groups/.search.",
+    )
+    .into()))
+}
+
+/// `POST /api/scim/v2/Users/.search`: `GET /Users` with its parameters in the body.
+#[utoipa::path(post, path = "/api/scim/v2/Users/.search", tag = "scim", operation_id = "scim_users_search", security(("scim" = [])),
+    request_body(content = Object, content_type = "application/scim+json", description = "A SearchRequest: `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`."),
+    responses((status = 200, description = "A ListResponse of Users.", content_type = "application/scim+json", body = Object),
+        (status = 400, description = "`invalidSyntax`, `invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
+pub async fn search_users(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<AppBytes, AppError>,
+) -> Scim {
+    ok(async {
+        let params = search_params(body)?;
         let base = endpoint(&state, &headers)?;
         let query = ListQuery {
             filter: params.filter.as_deref(),
@@ -390,6 +519,32 @@ pub async fn list_groups(
 ) -> Scim {
     ok(async {
         let params = list_params(query.as_deref())?;
+        let base = endpoint(&state, &headers)?;
+        let query = ListQuery {
+            filter: params.filter.as_deref(),
+            paging: params.paging,
+        };
+        Ok(projected(
+            state.scim_list_groups(&base, query).await?,
+            &params,
+        ))
+    }
+    .await)
+}
+
+/// `POST /api/scim/v2/Groups/.search`: `GET /Groups` with its parameters in the body.
+#[utoipa::path(post, path = "/api/scim/v2/Groups/.search", tag = "scim", operation_id = "scim_groups_search", security(("scim" = [])),
+    request_body(content = Object, content_type = "application/scim+json", description = "A SearchRequest: `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`."),
+    responses((status = 200, description = "A ListResponse of Groups.", content_type = "application/scim+json", body = Object),
+        (status = 400, description = "`invalidSyntax`, `invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
+        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
+pub async fn search_groups(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<AppBytes, AppError>,
+) -> Scim {
+    ok(async {
+        let params = search_params(body)?;
         let base = endpoint(&state, &headers)?;
         let query = ListQuery {
             filter: params.filter.as_deref(),

@@ -19,7 +19,7 @@ use super::Actor;
 use crate::auth::rfc3339;
 use crate::error::AppError;
 use crate::state::Service;
-use crate::store::scim::{self, ScimGroupRow, ScimUserRow, UserWrite};
+use crate::store::scim::{self, ScimGroupRow, ScimUserRow, UserLookup, UserWrite};
 use crate::store::{ADMINISTRATORS, BUILTINS, NewUser, StoreError, Tx, groups, sessions, users};
 
 /// What a list request asks for.
@@ -50,6 +50,7 @@ fn user_json(row: &ScimUserRow, base: &str) -> Value {
         &UserRecord {
             id: row.user.id,
             email: &row.user.email,
+            user_name: row.user_name.as_deref(),
             first_name: row.user.first_name.as_deref(),
             last_name: row.user.last_name.as_deref(),
             external_id: row.external_id.as_deref(),
@@ -121,14 +122,15 @@ impl Service {
             .map(|text| Filter::parse(text, &USER_ATTRIBUTES))
             .transpose()?;
         let pinned = filter.as_ref().and_then(Filter::pinned_email);
-        let rows = match pinned.map(normalize_email) {
-            // An email no user can have: nothing matches.
-            Some(Err(_)) => Vec::new(),
-            Some(Ok(email)) => {
-                scim::users(&mut *self.store.conn().await?, None, Some(&email)).await?
-            }
-            None => scim::users(&mut *self.store.conn().await?, None, None).await?,
+        let folded = pinned.map(normalize_email);
+        let lookup = match (pinned, &folded) {
+            (_, Some(Ok(email))) => UserLookup::Email(email),
+            // Not an email: a `userName` kept as given (`emails.value` then matches nobody,
+            // which the filter decides).
+            (Some(name), _) => UserLookup::UserName(name),
+            (None, _) => UserLookup::All,
         };
+        let rows = scim::users(&mut *self.store.conn().await?, lookup).await?;
         let resources = rows.iter().map(|row| user_json(row, base)).collect();
         Ok(filtered(
             resources,
@@ -142,7 +144,7 @@ impl Service {
     pub async fn scim_get_user(&self, base: &str, id: &str) -> Result<Value, AppError> {
         let number = parse_id(id, "user")?;
         let mut conn = self.store.conn().await?;
-        let row = scim::users(&mut conn, Some(number), None).await?;
+        let row = scim::users(&mut conn, UserLookup::Id(number)).await?;
         row.first()
             .map(|row| user_json(row, base))
             .ok_or_else(|| not_found("user", id))
@@ -175,13 +177,15 @@ impl Service {
             },
         )
         .await
-        .map_err(|e| conflict(e, "userName"))?;
-        scim::write_user(&mut tx, id, &write_of(&input), now).await?;
+        .map_err(|e| conflict(e, "userName (or the email it gives)"))?;
+        scim::write_user(&mut tx, id, &write_of(&input), now)
+            .await
+            .map_err(|e| conflict(e, "userName (or the email it gives)"))?;
         let details = json!({"user": input.email, "user_id": id, "active": input.active});
         actor
             .audit(&mut tx, AuditEvent::UserCreated, details, now)
             .await?;
-        let rows = scim::users(&mut tx, Some(id), None).await?;
+        let rows = scim::users(&mut tx, UserLookup::Id(id)).await?;
         tx.commit().await?;
         rows.first()
             .map(|row| user_json(row, base))
@@ -253,7 +257,7 @@ impl Service {
         let number = parse_id(id, "user")?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let rows = scim::users(&mut tx, Some(number), None).await?;
+        let rows = scim::users(&mut tx, UserLookup::Id(number)).await?;
         let row = rows.first().ok_or_else(|| not_found("user", id))?;
         let current = user_json(row, base);
         check_if_match(&current, if_match)?;
@@ -273,7 +277,7 @@ impl Service {
         .map_err(|_| no_admin_left())?;
         scim::write_user(&mut tx, number, &write_of(&input), now)
             .await
-            .map_err(|e| conflict(e, "userName"))?;
+            .map_err(|e| conflict(e, "userName (or the email it gives)"))?;
         let sessions_ended = if row.user.is_active && !input.active {
             sessions::delete_for_user(&mut tx, number).await?
         } else {
@@ -286,7 +290,7 @@ impl Service {
         actor
             .audit(&mut tx, AuditEvent::UserUpdated, details, now)
             .await?;
-        let rows = scim::users(&mut tx, Some(number), None).await?;
+        let rows = scim::users(&mut tx, UserLookup::Id(number)).await?;
         tx.commit().await?;
         rows.first()
             .map(|row| user_json(row, base))
@@ -456,6 +460,7 @@ fn write_of(input: &UserInput) -> UserWrite<'_> {
         first_name: input.first_name.as_deref(),
         last_name: input.last_name.as_deref(),
         external_id: input.external_id.as_deref(),
+        user_name: input.user_name.as_deref(),
         active: input.active,
     }
 }

@@ -14,6 +14,8 @@ pub struct ScimUserRow {
     pub user: UserRow,
     /// The IdP's id.
     pub external_id: Option<String>,
+    /// The SCIM `userName` when it is not the email.
+    pub user_name: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds (the creation time until the first change).
@@ -41,19 +43,39 @@ pub struct ScimGroupRow {
     pub members: Vec<(i64, String)>,
 }
 
-/// Users with their groups: one user (`only`), the one with an email, or all, by id.
+/// Which users a SCIM read wants.
+#[derive(Debug, Clone, Copy)]
+pub enum UserLookup<'a> {
+    /// Every user.
+    All,
+    /// The user with this id.
+    Id(i64),
+    /// The user with this (folded) email.
+    Email(&'a str),
+    /// The user whose SCIM `userName` (not an email) is this, in any letter case.
+    UserName(&'a str),
+}
+
+/// Users with their groups, by id.
 pub async fn users(
     conn: &mut AnyConnection,
-    only: Option<i64>,
-    email: Option<&str>,
+    lookup: UserLookup<'_>,
 ) -> Result<Vec<ScimUserRow>, StoreError> {
+    let (only, email, user_name) = match lookup {
+        UserLookup::All => (None, None, None),
+        UserLookup::Id(id) => (Some(id), None, None),
+        UserLookup::Email(email) => (None, Some(email), None),
+        UserLookup::UserName(name) => (None, None, Some(name)),
+    };
     let rows = sqlx::query(
         "SELECT id, email, first_name, last_name, password_hash, is_active, sso_source, \
-         login_attributes, last_login, external_id, created_at, updated_at FROM users \
-         WHERE ($1 IS NULL OR id = $1) AND ($2 IS NULL OR email = $2) ORDER BY id",
+         login_attributes, last_login, external_id, scim_user_name, created_at, updated_at \
+         FROM users WHERE ($1 IS NULL OR id = $1) AND ($2 IS NULL OR email = $2) \
+         AND ($3 IS NULL OR LOWER(scim_user_name) = LOWER($3)) ORDER BY id",
     )
     .bind(only)
     .bind(email)
+    .bind(user_name)
     .fetch_all(&mut *conn)
     .await?;
     if rows.is_empty() {
@@ -84,6 +106,7 @@ pub async fn users(
         out.push(ScimUserRow {
             groups: groups.remove(&user.id).unwrap_or_default(),
             external_id: row.try_get("external_id")?,
+            user_name: row.try_get("scim_user_name")?,
             created_at,
             updated_at: row
                 .try_get::<Option<i64>, _>("updated_at")?
@@ -150,11 +173,14 @@ pub struct UserWrite<'a> {
     pub last_name: Option<&'a str>,
     /// The IdP's id.
     pub external_id: Option<&'a str>,
+    /// The SCIM `userName` when it is not the email.
+    pub user_name: Option<&'a str>,
     /// Active.
     pub active: bool,
 }
 
-/// Writes a user's SCIM attributes; [`StoreError::Conflict`] when the email is another user's.
+/// Writes a user's SCIM attributes; [`StoreError::Conflict`] when the email or the `userName` is
+/// another user's.
 pub async fn write_user(
     tx: &mut Tx,
     id: i64,
@@ -163,7 +189,7 @@ pub async fn write_user(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE users SET email = $1, first_name = $2, last_name = $3, external_id = $4, \
-         is_active = $5, updated_at = $6 WHERE id = $7",
+         is_active = $5, updated_at = $6, scim_user_name = $8 WHERE id = $7",
     )
     .bind(user.email)
     .bind(user.first_name)
@@ -172,6 +198,7 @@ pub async fn write_user(
     .bind(flag(user.active))
     .bind(now)
     .bind(id)
+    .bind(user.user_name)
     .execute(&mut **tx)
     .await?;
     Ok(())

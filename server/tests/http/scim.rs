@@ -767,8 +767,237 @@ async fn a_scim_user_signs_in_through_sso_and_a_deactivation_ends_their_sessions
     assert_eq!(entry["details"]["sessions_ended"], 1);
 }
 
+/// RFC 7644 §4 in full (SPEC §12, wave 3): every list entry's `meta.location` answers its single
+/// resource, and a search may be POSTed.
+async fn discovery_resources_are_found_at_their_locations(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let token = enable_scim(&server, &admin).await;
+    for list in ["/ResourceTypes", "/Schemas"] {
+        let (_, _, _, body) = scim(&server, &token, Method::GET, list, None).await;
+        let entries = body["Resources"].as_array().expect("entries");
+        assert_eq!(entries.len(), 2, "{body}");
+        for entry in entries {
+            let location = entry["meta"]["location"].as_str().expect("location");
+            let path = location
+                .split("/api/scim/v2")
+                .nth(1)
+                .expect("under the endpoint");
+            let (status, content_type, _, single) =
+                scim(&server, &token, Method::GET, path, None).await;
+            assert_eq!(
+                (status, content_type.as_str()),
+                (200, "application/scim+json"),
+                "{path}"
+            );
+            assert_eq!(&single, entry, "{path}");
+        }
+    }
+    for path in [
+        "/ResourceTypes/Nope",
+        "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Nope",
+    ] {
+        let (status, _, _, body) = scim(&server, &token, Method::GET, path, None).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(body["status"], "404", "{body}");
+    }
+
+    // POST /.search is the list with its parameters in the body.
+    let search = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName eq \"admin@example.com\"",
+        "attributes": ["userName"],
+        "startIndex": 1, "count": 10,
+    });
+    let (status, _, _, found) = scim(
+        &server,
+        &token,
+        Method::POST,
+        "/Users/.search",
+        Some(&search),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["totalResults"], 1, "{found}");
+    assert_eq!(found["Resources"][0]["userName"], "admin@example.com");
+    assert!(
+        found["Resources"][0].get("name").is_none(),
+        "only what was asked: {found}"
+    );
+    let groups = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "displayName eq \"Administrators\"",
+    });
+    let (status, _, _, found) = scim(
+        &server,
+        &token,
+        Method::POST,
+        "/Groups/.search",
+        Some(&groups),
+    )
+    .await;
+    assert_eq!(
+        (status, found["totalResults"].as_i64()),
+        (200, Some(1)),
+        "{found}"
+    );
+    let (status, _, _, body) = scim(
+        &server,
+        &token,
+        Method::POST,
+        "/Users/.search",
+        Some(&json!({"filter": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["scimType"].as_str()),
+        (400, Some("invalidSyntax")),
+        "{body}"
+    );
+    // Several resource types at once is optional: 501, as RFC 7644 §3.12 says.
+    let (status, _, _, _) = scim(&server, &token, Method::POST, "/.search", Some(&search)).await;
+    assert_eq!(status, 501);
+}
+
+/// A `userName` that is not an email takes the email from `emails`, is returned as given, is
+/// found by a filter and is unique in any letter case (SPEC §12, wave 3).
+async fn a_user_name_that_is_not_an_email_is_kept_and_the_email_comes_from_emails(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let token = enable_scim(&server, &admin).await;
+    let body = |user_name: &str, emails: Value| {
+        json!({
+            "schemas": [USER],
+            "userName": user_name,
+            "name": {"givenName": "Barbara", "familyName": "Jensen"},
+            "emails": emails,
+        })
+    };
+    let (status, _, _, bjensen) = scim(
+        &server,
+        &token,
+        Method::POST,
+        "/Users",
+        Some(&body(
+            "bjensen",
+            json!([
+                {"value": "babs@home.example", "type": "home"},
+                {"value": "Barbara.Jensen@Example.com", "type": "work", "primary": true},
+            ]),
+        )),
+    )
+    .await;
+    assert_eq!(status, 201, "{bjensen}");
+    assert_eq!(bjensen["userName"], "bjensen");
+    assert_eq!(bjensen["emails"][0]["value"], "barbara.jensen@example.com");
+    let id = bjensen["id"].as_str().expect("id").to_owned();
+    // In lanyard, the person is their email: SSO signs them in by it.
+    let (_, people) = server.get_json(&admin, "/api/user").await;
+    assert!(
+        people.to_string().contains("barbara.jensen@example.com"),
+        "{people}"
+    );
+
+    let (status, _, _, found) = scim(
+        &server,
+        &token,
+        Method::GET,
+        "/Users?filter=userName%20eq%20%22BJensen%22",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, found["totalResults"].as_i64()),
+        (200, Some(1)),
+        "{found}"
+    );
+    assert_eq!(found["Resources"][0]["id"], id.as_str());
+
+    // Unique regardless of case; an email some user has is taken too.
+    for (user_name, emails) in [
+        ("BJENSEN", json!([{"value": "other@example.com"}])),
+        ("someone", json!([{"value": "barbara.jensen@example.com"}])),
+    ] {
+        let (status, _, _, error) = scim(
+            &server,
+            &token,
+            Method::POST,
+            "/Users",
+            Some(&body(user_name, emails)),
+        )
+        .await;
+        assert_eq!(
+            (status, error["scimType"].as_str()),
+            (409, Some("uniqueness")),
+            "{user_name}: {error}"
+        );
+    }
+    // Neither an email userName nor an email in emails: invalidValue naming userName.
+    let (status, _, _, error) = scim(
+        &server,
+        &token,
+        Method::POST,
+        "/Users",
+        Some(&body("nobody", json!([]))),
+    )
+    .await;
+    assert_eq!(
+        (status, error["scimType"].as_str()),
+        (400, Some("invalidValue"))
+    );
+    assert!(
+        error["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("userName")
+    );
+
+    // A PATCH of the primary address changes the email and keeps the userName.
+    let (status, _, _, patched) = scim(
+        &server,
+        &token,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        Some(&patch(json!([{
+            "op": "replace", "path": "emails",
+            "value": [{"value": "barbara@new.example", "type": "work", "primary": true}],
+        }]))),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["userName"], "bjensen");
+    assert_eq!(patched["emails"][0]["value"], "barbara@new.example");
+    // And a userName that is an email makes it the email again.
+    let (status, _, _, replaced) = scim(
+        &server,
+        &token,
+        Method::PUT,
+        &format!("/Users/{id}"),
+        Some(&body(
+            "babs@example.com",
+            json!([{"value": "ignored@example.com"}]),
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(replaced["userName"], "babs@example.com");
+    assert_eq!(replaced["emails"][0]["value"], "babs@example.com");
+    let (_, _, _, found) = scim(
+        &server,
+        &token,
+        Method::GET,
+        "/Users?filter=userName%20eq%20%22bjensen%22",
+        None,
+    )
+    .await;
+    assert_eq!(
+        found["totalResults"], 0,
+        "the old userName is free: {found}"
+    );
+}
+
 on_both_backends!(
     okta_and_entra_requests_get_the_answers_they_expect,
+    discovery_resources_are_found_at_their_locations,
+    a_user_name_that_is_not_an_email_is_kept_and_the_email_comes_from_emails,
     bad_requests_get_scim_errors_and_change_nothing,
     the_token_is_shown_once_rotated_and_ended,
     a_scim_user_signs_in_through_sso_and_a_deactivation_ends_their_sessions,

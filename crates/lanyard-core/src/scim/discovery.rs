@@ -64,8 +64,35 @@ fn multi(name: &str, mutability: &str, subs: &[(&str, &str)]) -> Value {
     })
 }
 
+/// `attribute` with its `$ref` sub-attribute naming the one resource type it refers to.
+fn with_reference_types(mut attribute: Value, resource_type: &str) -> Value {
+    if let Some(subs) = attribute["subAttributes"].as_array_mut() {
+        for sub in subs.iter_mut().filter(|sub| sub["name"] == "$ref") {
+            sub["referenceTypes"] = json!([resource_type]);
+        }
+    }
+    attribute
+}
+
 /// `GET /Schemas`: the attributes lanyard reads and returns.
 pub fn schemas(base: &str) -> Vec<Value> {
+    // Every lanyard user has an email: the userName when it is one, else from `emails` (SPEC §12).
+    // Declared required so a client that reads the schema always sends it.
+    let mut emails = multi(
+        "emails",
+        "readWrite",
+        &[
+            ("value", "string"),
+            ("type", "string"),
+            ("primary", "boolean"),
+        ],
+    );
+    emails["required"] = json!(true);
+    emails["subAttributes"][0]["required"] = json!(true);
+    emails["description"] = json!(
+        "The user's addresses: when userName is not an email address, the primary one (else the \
+         work one, else the first) is the user's email."
+    );
     let user = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
         "id": USER_SCHEMA, "name": "User", "description": "A person who can sign in",
@@ -83,8 +110,8 @@ pub fn schemas(base: &str) -> Vec<Value> {
             attribute("displayName", "string", "readOnly", false, false),
             attribute("externalId", "string", "readWrite", false, true),
             attribute("active", "boolean", "readWrite", false, false),
-            multi("emails", "readOnly", &[("value", "string"), ("type", "string"), ("primary", "boolean")]),
-            multi("groups", "readOnly", &[("value", "string"), ("display", "string"), ("$ref", "reference")]),
+            emails,
+            with_reference_types(multi("groups", "readOnly", &[("value", "string"), ("display", "string"), ("$ref", "reference")]), "Group"),
         ],
         "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}")},
     });
@@ -94,9 +121,23 @@ pub fn schemas(base: &str) -> Vec<Value> {
         "attributes": [
             attribute("displayName", "string", "readWrite", true, false),
             attribute("externalId", "string", "readWrite", false, true),
-            multi("members", "readWrite", &[("value", "string"), ("display", "string"), ("$ref", "reference"), ("type", "string")]),
+            // Only users are members: groups in groups are refused.
+            with_reference_types(multi("members", "readWrite", &[("value", "string"), ("display", "string"), ("$ref", "reference"), ("type", "string")]), "User"),
         ],
         "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{GROUP_SCHEMA}")},
     });
     vec![user, group]
+}
+
+/// `GET /ResourceTypes/{name}`: one of [`resource_types`] by its `id` (`User`, `Group`), as its
+/// `meta.location` names it.
+pub fn resource_type(base: &str, name: &str) -> Option<Value> {
+    resource_types(base)
+        .into_iter()
+        .find(|kind| kind["id"] == name)
+}
+
+/// `GET /Schemas/{uri}`: one of [`schemas`] by its URI `id`.
+pub fn schema(base: &str, uri: &str) -> Option<Value> {
+    schemas(base).into_iter().find(|schema| schema["id"] == uri)
 }

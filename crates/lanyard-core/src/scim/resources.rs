@@ -14,8 +14,10 @@ use crate::settings::MAX_NAME_CHARS;
 pub struct UserRecord<'a> {
     /// Id.
     pub id: i64,
-    /// Email (the `userName`).
+    /// Email (the `userName`, unless `user_name` says otherwise).
     pub email: &'a str,
+    /// The `userName` as the client gave it, when it is not an email address.
+    pub user_name: Option<&'a str>,
     /// First name.
     pub first_name: Option<&'a str>,
     /// Last name.
@@ -70,8 +72,7 @@ pub fn user_json(user: &UserRecord<'_>, base: &str) -> Value {
     let mut resource = json!({
         "schemas": [USER_SCHEMA],
         "id": user.id.to_string(),
-        "userName": user.email,
-        "name": name,
+        "userName": user.user_name.unwrap_or(user.email),
         "displayName": if formatted.is_empty() { user.email.to_owned() } else { formatted },
         "emails": [{"value": user.email, "type": "work", "primary": true}],
         "active": user.active,
@@ -81,8 +82,14 @@ pub fn user_json(user: &UserRecord<'_>, base: &str) -> Value {
             "$ref": format!("{base}/Groups/{id}"),
         })).collect::<Vec<_>>(),
     });
-    if let (Some(external), Some(object)) = (user.external_id, resource.as_object_mut()) {
-        object.insert("externalId".into(), json!(external));
+    if let Some(object) = resource.as_object_mut() {
+        if let Some(external) = user.external_id {
+            object.insert("externalId".into(), json!(external));
+        }
+        // No names: `name` is unassigned (absent), not an empty object (RFC 7643 §2.5).
+        if !name.is_empty() {
+            object.insert("name".into(), Value::Object(name));
+        }
     }
     with_meta(
         resource,
@@ -152,8 +159,10 @@ pub fn version(resource: &Value) -> Option<&str> {
 /// A user as a client asks for it (create or replace).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserInput {
-    /// Email, folded.
+    /// Email, folded: the `userName`, or when that is not an email address, taken from `emails`.
     pub email: String,
+    /// The `userName` as given, when it is not an email address.
+    pub user_name: Option<String>,
     /// First name.
     pub first_name: Option<String>,
     /// Last name.
@@ -245,8 +254,26 @@ pub fn user_input(body: &Value) -> Result<UserInput, ScimError> {
         Some(Value::String(name)) => name.trim(),
         _ => return Err(invalid("userName is required and must be a string")),
     };
-    let email = normalize_email(user_name)
-        .map_err(|_| invalid("userName must be one valid email address"))?;
+    let (email, user_name) = match normalize_email(user_name) {
+        Ok(email) => (email, None),
+        Err(_) => {
+            if user_name.is_empty()
+                || user_name.chars().count() > MAX_USER_NAME_CHARS
+                || user_name.chars().any(char::is_control)
+            {
+                return Err(invalid(
+                    "userName must be 1 to 255 characters without control characters",
+                ));
+            }
+            let email = email_from_emails(get_ci(object, "emails"))?.ok_or_else(|| {
+                invalid(
+                    "userName is not an email address and emails holds none: one of them must \
+                     be the user's email",
+                )
+            })?;
+            (email, Some(user_name.to_owned()))
+        }
+    };
     let (first_name, last_name) = match get_ci(object, "name") {
         None | Some(Value::Null) => (None, None),
         Some(Value::Object(name)) => (
@@ -269,11 +296,41 @@ pub fn user_input(body: &Value) -> Result<UserInput, ScimError> {
     }
     Ok(UserInput {
         email,
+        user_name,
         first_name,
         last_name,
         external_id: optional_text(object, "externalId", "externalId")?,
         active,
     })
+}
+
+/// The longest `userName` kept when it is not an email address.
+pub const MAX_USER_NAME_CHARS: usize = 255;
+
+/// The email `emails` gives a user whose `userName` is not one (SPEC §12): the `primary` entry,
+/// else the one of `type` `work`, else the first. `None` when the list is absent or empty.
+fn email_from_emails(emails: Option<&Value>) -> Result<Option<String>, ScimError> {
+    let Some(Value::Array(list)) = emails else {
+        return Ok(None);
+    };
+    let entries: Vec<&Map<String, Value>> = list.iter().filter_map(Value::as_object).collect();
+    let primary = entries.iter().find(|entry| {
+        get_ci(entry, "primary").is_some_and(|flag| boolean(flag, "primary").unwrap_or(false))
+    });
+    let work = entries.iter().find(|entry| {
+        get_ci(entry, "type")
+            .and_then(Value::as_str)
+            .is_some_and(|kind| kind.eq_ignore_ascii_case("work"))
+    });
+    let Some(chosen) = primary.or(work).or(entries.first()) else {
+        return Ok(None);
+    };
+    match get_ci(chosen, "value") {
+        Some(Value::String(value)) => normalize_email(value.trim())
+            .map(Some)
+            .map_err(|_| invalid("the email chosen from emails is not one valid email address")),
+        _ => Err(invalid("each of emails must have a value")),
+    }
 }
 
 /// Reads a Group body (`POST`, `PUT`, or the result of a `PATCH`).

@@ -13,6 +13,7 @@ fn alice() -> Value {
         &UserRecord {
             id: 7,
             email: "alice@example.com",
+            user_name: None,
             first_name: Some("Alice"),
             last_name: Some("Liddell"),
             external_id: Some("00u1abcd"),
@@ -335,6 +336,93 @@ fn user_bodies_are_checked() {
     assert!(group_input(&group(json!([{"value": "3", "type": "Group"}]))).is_err());
 }
 
+/// SPEC §12 (wave 3): a `userName` that is not an email is kept as given, the email coming from
+/// `emails` — the primary entry, else `type` `work`, else the first.
+#[test]
+fn a_user_name_that_is_not_an_email_takes_the_email_from_emails() {
+    let body = |user_name: &str, emails: Value| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            "emails": emails,
+        })
+    };
+    let read = |user_name: &str, emails: Value| {
+        user_input(&body(user_name, emails)).map(|input| (input.email, input.user_name))
+    };
+    let some = |email: &str, name: &str| Ok((email.to_owned(), Some(name.to_owned())));
+    let home = json!({"value": "Bob@Home.example", "type": "home"});
+    let work = json!({"value": "bob@work.example", "type": "Work"});
+    let primary = json!({"value": "bob@primary.example", "primary": "True"});
+    assert_eq!(
+        read("bjensen", json!([home, work, primary])),
+        some("bob@primary.example", "bjensen")
+    );
+    assert_eq!(
+        read("bjensen", json!([home, work])),
+        some("bob@work.example", "bjensen")
+    );
+    assert_eq!(
+        read("bjensen", json!([home])),
+        some("bob@home.example", "bjensen")
+    );
+    // An email userName is the email, whatever emails says.
+    assert_eq!(
+        read("Ann@Example.com", json!([work])),
+        Ok(("ann@example.com".to_owned(), None))
+    );
+    // Neither: invalidValue naming userName. A chosen entry that is no address: naming emails.
+    for (user_name, emails, names) in [
+        ("bjensen", json!([]), "userName"),
+        ("bjensen", Value::Null, "userName"),
+        (
+            "bjensen",
+            json!([{"value": "not-an-address", "primary": true}, work]),
+            "emails",
+        ),
+        ("", json!([work]), "userName"),
+        ("a\u{7}b", json!([work]), "userName"),
+    ] {
+        let error = read(user_name, emails).expect_err("refused");
+        assert_eq!(
+            error.scim_type,
+            Some(ScimType::InvalidValue),
+            "{user_name:?}"
+        );
+        assert!(
+            error.detail.contains(names),
+            "{user_name:?}: {}",
+            error.detail
+        );
+    }
+    let long = "x".repeat(256);
+    assert!(read(&long, json!([work])).is_err());
+
+    // Shown as given, with the email in emails.
+    let resource = user_json(
+        &UserRecord {
+            id: 3,
+            email: "bob@work.example",
+            user_name: Some("bjensen"),
+            first_name: None,
+            last_name: None,
+            external_id: None,
+            active: true,
+            groups: &[],
+            created: "2026-01-01T00:00:00Z",
+            last_modified: "2026-01-01T00:00:00Z",
+        },
+        "https://sso.example/api/scim/v2",
+    );
+    assert_eq!(resource["userName"], "bjensen");
+    assert_eq!(resource["emails"][0]["value"], "bob@work.example");
+    // And read back (a PATCH starts from the resource): the same user.
+    assert_eq!(
+        user_input(&resource).map(|input| (input.email, input.user_name)),
+        some("bob@work.example", "bjensen")
+    );
+}
+
 #[test]
 fn versions_change_exactly_when_the_resource_does() {
     let a = alice();
@@ -344,6 +432,7 @@ fn versions_change_exactly_when_the_resource_does() {
         &UserRecord {
             id: 7,
             email: "alice@example.com",
+            user_name: None,
             first_name: Some("Alice"),
             last_name: Some("Liddell"),
             external_id: Some("00u1abcd"),
@@ -390,7 +479,7 @@ proptest::proptest! {
         let asked = if upper { email.to_uppercase() } else { email.clone() };
         let groups = [];
         let resource = user_json(&UserRecord {
-            id: 1, email: &email, first_name: None, last_name: None, external_id: None, active: true,
+            id: 1, email: &email, user_name: None, first_name: None, last_name: None, external_id: None, active: true,
             groups: &groups, created: "2026-01-01T00:00:00Z", last_modified: "2026-01-01T00:00:00Z",
         }, "https://sso.example/api/scim/v2");
         let quoted = serde_json::to_string(&asked).expect("json");
