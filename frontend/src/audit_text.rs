@@ -168,6 +168,7 @@ pub fn describe(entry: &AuditEntry, groups: &BTreeMap<i64, String>) -> String {
             if ended == 1 { "" } else { "s" }
         ));
     }
+    parts.extend(mappings_change(d));
     if let (Some(method), Some(path)) = (text("method"), text("path")) {
         parts.push(format!("{method} {path}"));
     }
@@ -184,6 +185,83 @@ pub fn describe(entry: &AuditEntry, groups: &BTreeMap<i64, String>) -> String {
     parts.join(" · ")
 }
 
+/// What a "Group mappings changed" entry did, in the modal's words: mappings added, changed and
+/// removed (IdP group → lanyard groups, by the names they had then), members removed, groups
+/// deleted, and how many people the new mappings were applied to.
+fn mappings_change(d: &Value) -> Vec<String> {
+    let list = |key: &str| {
+        d.get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let str_of = |item: &Value, key: &str| {
+        item.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let groups_of = |item: &Value, key: &str| {
+        let names: Vec<&str> = item
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if names.is_empty() {
+            "no group".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    for item in list("mappings_added") {
+        parts.push(format!(
+            "mapped {} → {}",
+            str_of(&item, "idp_group"),
+            groups_of(&item, "groups")
+        ));
+    }
+    for item in list("mappings_changed") {
+        parts.push(format!(
+            "{} now → {} (was {})",
+            str_of(&item, "idp_group"),
+            groups_of(&item, "after"),
+            groups_of(&item, "before")
+        ));
+    }
+    for item in list("mappings_removed") {
+        parts.push(format!(
+            "unmapped {} (was → {})",
+            str_of(&item, "idp_group"),
+            groups_of(&item, "groups")
+        ));
+    }
+    for item in list("members_removed") {
+        let members = item.get("members").and_then(Value::as_u64).unwrap_or(0);
+        parts.push(format!(
+            "removed {} from {}",
+            count(members, "member", "members"),
+            str_of(&item, "group")
+        ));
+    }
+    for item in list("groups_deleted") {
+        let members = item.get("members").and_then(Value::as_u64).unwrap_or(0);
+        parts.push(format!(
+            "deleted group {} ({})",
+            str_of(&item, "group"),
+            count(members, "member", "members")
+        ));
+    }
+    if let Some(applied) = d.get("applied_to").and_then(Value::as_u64) {
+        parts.push(format!(
+            "applied now to {}",
+            count(applied, "person", "people")
+        ));
+    }
+    parts
+}
+
 /// "just now", "5 minutes ago", "3 hours ago", "2 days ago", or the date for older entries.
 pub fn relative(at: &str, now_ms: f64) -> String {
     let then = js_sys::Date::parse(at);
@@ -198,5 +276,39 @@ pub fn relative(at: &str, now_ms: f64) -> String {
         3_600..=86_399 => plural(seconds / 3_600, "hour"),
         86_400..=604_799 => plural(seconds / 86_400, "day"),
         _ => at.get(..10).unwrap_or(at).to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lanyard_api::{AuditEntry, AuditEvent};
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_mappings_change_says_what_it_did() {
+        let entry = AuditEntry {
+            id: 1,
+            at: "2026-12-04T10:00:00Z".into(),
+            event: AuditEvent::MappingsChanged,
+            actor_email: Some("admin@example.com".into()),
+            source: None,
+            ip: Some("127.0.0.1".into()),
+            details: json!({
+                "mappings_added": [{"idp_group": "eng", "groups": ["Engineering"]}],
+                "mappings_changed": [{"idp_group": "fin", "before": ["Finance"], "after": ["Finance", "Ops"]}],
+                "mappings_removed": [{"idp_group": "old", "groups": ["Legacy"]}],
+                "members_removed": [{"group": "Ops", "group_id": 9, "members": 1}],
+                "groups_deleted": [{"group": "Legacy", "group_id": 6, "members": 12}],
+                "applied_to": 3,
+            }),
+        };
+        assert_eq!(
+            describe(&entry, &BTreeMap::new()),
+            "mapped eng → Engineering · fin now → Finance, Ops (was Finance) · unmapped old \
+             (was → Legacy) · removed 1 member from Ops · deleted group Legacy (12 members) · \
+             applied now to 3 people"
+        );
     }
 }

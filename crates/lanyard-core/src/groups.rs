@@ -111,3 +111,50 @@ pub fn plan(input: SyncInput<'_>) -> SyncPlan {
         .collect();
     SyncPlan { add, remove, notes }
 }
+
+/// What saving new mappings changes, IdP group by IdP group (the audit log's "Group mappings
+/// changed" entry). Lists of lanyard groups are compared as sets; each list is sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MappingsDiff {
+    /// IdP groups mapped now that were not: the groups they map to.
+    pub added: Vec<(String, Vec<GroupId>)>,
+    /// IdP groups that map to other groups now: before and after.
+    pub changed: Vec<(String, Vec<GroupId>, Vec<GroupId>)>,
+    /// IdP groups no longer mapped: the groups they mapped to.
+    pub removed: Vec<(String, Vec<GroupId>)>,
+}
+
+impl MappingsDiff {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// The difference between the mappings `before` and `after` a save.
+pub fn diff_mappings(before: &GroupMappings, after: &GroupMappings) -> MappingsDiff {
+    let sorted = |ids: &[GroupId]| -> Vec<GroupId> {
+        ids.iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let mut diff = MappingsDiff::default();
+    for (idp_group, ids) in after {
+        match before.get(idp_group) {
+            None => diff.added.push((idp_group.clone(), sorted(ids))),
+            Some(old) if sorted(old) != sorted(ids) => {
+                diff.changed
+                    .push((idp_group.clone(), sorted(old), sorted(ids)));
+            }
+            Some(_) => {}
+        }
+    }
+    for (idp_group, ids) in before {
+        if !after.contains_key(idp_group) {
+            diff.removed.push((idp_group.clone(), sorted(ids)));
+        }
+    }
+    diff
+}

@@ -2,12 +2,13 @@
 //! document inside its transaction, checks the version the admin loaded, and writes the next version
 //! only if no one saved in between; the snapshot every request reads is swapped after the commit.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use lanyard_api::{
     AuditEvent, ErrorCode, FieldError, GroupId, JwksStatus, JwtSettingsPatch, JwtSettingsView,
     SaveMappings,
 };
+use lanyard_core::groups::diff_mappings;
 use serde_json::json;
 
 use super::{Actor, mappings};
@@ -135,11 +136,28 @@ impl Service {
         for &id in &touched {
             ensure_custom_group(&mut tx, id).await?;
         }
+        // Names as they were before any group is deleted: the audit entry must still say which.
+        let names: BTreeMap<GroupId, String> = groups::list(&mut tx)
+            .await?
+            .into_iter()
+            .map(|group| (group.id, group.name))
+            .collect();
+        let name_of = |id: &GroupId| {
+            names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| format!("group {id}"))
+        };
+        let mut members_removed = Vec::new();
         for &id in &body.remove_members_of {
-            groups::remove_all_members(&mut tx, id).await?;
+            let members = groups::remove_all_members(&mut tx, id).await?;
+            members_removed
+                .push(json!({"group": name_of(&id), "group_id": id, "members": members}));
         }
+        let mut groups_deleted = Vec::new();
         for &id in &body.delete_groups {
-            groups::delete(&mut tx, id).await?;
+            let members = groups::delete(&mut tx, id).await?;
+            groups_deleted.push(json!({"group": name_of(&id), "group_id": id, "members": members}));
         }
         let mut mappings = body.mappings.clone();
         for ids in mappings.values_mut() {
@@ -169,10 +187,21 @@ impl Service {
         } else {
             None
         };
+        let diff = diff_mappings(&current.jwt_group_mappings, &next.jwt_group_mappings);
+        let named = |ids: &[GroupId]| ids.iter().map(&name_of).collect::<Vec<_>>();
         let details = json!({
             "mappings": next.jwt_group_mappings,
-            "removed_members_of": body.remove_members_of,
-            "deleted_groups": body.delete_groups,
+            "mappings_added": diff.added.iter().map(|(idp, ids)| {
+                json!({"idp_group": idp, "groups": named(ids)})
+            }).collect::<Vec<_>>(),
+            "mappings_changed": diff.changed.iter().map(|(idp, before, after)| {
+                json!({"idp_group": idp, "before": named(before), "after": named(after)})
+            }).collect::<Vec<_>>(),
+            "mappings_removed": diff.removed.iter().map(|(idp, ids)| {
+                json!({"idp_group": idp, "groups": named(ids)})
+            }).collect::<Vec<_>>(),
+            "members_removed": members_removed,
+            "groups_deleted": groups_deleted,
             "applied_to": applied_to,
         });
         actor

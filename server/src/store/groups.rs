@@ -67,22 +67,23 @@ pub async fn rename(tx: &mut Tx, id: i64, name: &str) -> Result<(), StoreError> 
 }
 
 /// Deletes a group and its memberships.
-pub async fn delete(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
-    remove_all_members(tx, id).await?;
+pub async fn delete(tx: &mut Tx, id: i64) -> Result<u64, StoreError> {
+    let members = remove_all_members(tx, id).await?;
     sqlx::query("DELETE FROM user_groups WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    Ok(members)
 }
 
-/// Removes every member of a group (the mappings modal's "also remove all members").
-pub async fn remove_all_members(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM memberships WHERE group_id = $1")
+/// Removes every member of a group (the mappings modal's "also remove all members"); how many
+/// there were.
+pub async fn remove_all_members(tx: &mut Tx, id: i64) -> Result<u64, StoreError> {
+    let result = sqlx::query("DELETE FROM memberships WHERE group_id = $1")
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    Ok(result.rows_affected())
 }
 
 /// Every SSO user whose last login carried a groups claim, with their memberships: what the mapping

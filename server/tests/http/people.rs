@@ -557,8 +557,93 @@ async fn a_persons_page_has_them_and_their_sessions(server: Server) {
     );
 }
 
+/// "Group mappings changed" says what the save did: mappings added, changed and removed (by the
+/// groups' names then), members removed, groups deleted (issue 23 item 6).
+async fn a_mappings_change_is_audited_with_what_it_did(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let mut ids = std::collections::BTreeMap::new();
+    for name in ["Finance", "Sales", "Legacy", "Temp"] {
+        let (status, group) = server
+            .post_json(&admin, "/api/permissions/group", &json!({"name": name}))
+            .await;
+        assert_eq!(status, 201, "{group}");
+        ids.insert(name, group["id"].as_i64().expect("id"));
+    }
+    let (_, kim) = server
+        .post_json(&admin, "/api/user", &json!({"email": "kim@example.com"}))
+        .await;
+    for group in ["Legacy", "Temp"] {
+        let (status, _) = server
+            .post_json(
+                &admin,
+                &format!("/api/permissions/group/{}/members", ids[group]),
+                &json!({"user_id": kim["id"]}),
+            )
+            .await;
+        assert_eq!(status, 204);
+    }
+    let save = |body: serde_json::Value| {
+        let server = &server;
+        let admin = &admin;
+        async move {
+            let (_, view) = server.get_json(admin, "/api/setting/jwt").await;
+            let mut body = body;
+            body["version"] = view["version"].clone();
+            let (status, answer) = server
+                .put_json(admin, "/api/setting/jwt/mappings", &body)
+                .await;
+            assert_eq!(status, 200, "{answer}");
+        }
+    };
+    save(json!({"mappings": {
+        "fin": [ids["Finance"]], "old": [ids["Legacy"]], "tmp": [ids["Temp"]],
+    }}))
+    .await;
+    save(json!({
+        "mappings": {"fin": [ids["Sales"], ids["Finance"]], "new": [ids["Sales"]], "tmp": [ids["Temp"]]},
+        "remove_members_of": [ids["Legacy"]],
+        "delete_groups": [ids["Temp"]],
+    }))
+    .await;
+
+    let (_, audit) = server
+        .get_json(&admin, "/api/audit?event=mappings_changed&limit=1")
+        .await;
+    let details = &audit["data"][0]["details"];
+    assert_eq!(
+        details["mappings_added"],
+        json!([{"idp_group": "new", "groups": ["Sales"]}]),
+        "{details}"
+    );
+    assert_eq!(
+        details["mappings_changed"],
+        json!([
+            {"idp_group": "fin", "before": ["Finance"], "after": ["Finance", "Sales"]},
+            // The deleted group leaves its mapping (SPEC §10), and the entry still names it.
+            {"idp_group": "tmp", "before": ["Temp"], "after": []},
+        ]),
+        "{details}"
+    );
+    assert_eq!(
+        details["mappings_removed"],
+        json!([{"idp_group": "old", "groups": ["Legacy"]}]),
+        "{details}"
+    );
+    assert_eq!(
+        details["members_removed"],
+        json!([{"group": "Legacy", "group_id": ids["Legacy"], "members": 1}]),
+        "{details}"
+    );
+    assert_eq!(
+        details["groups_deleted"],
+        json!([{"group": "Temp", "group_id": ids["Temp"], "members": 1}]),
+        "{details}"
+    );
+}
+
 on_both_backends!(
     a_persons_page_has_them_and_their_sessions,
+    a_mappings_change_is_audited_with_what_it_did,
     group_members_are_listed_added_and_removed,
     people_are_filtered_by_status,
     a_users_next_request_sees_every_change_at_once,

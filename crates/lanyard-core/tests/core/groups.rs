@@ -137,3 +137,58 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_mappings_diff_names_what_was_added_changed_and_removed() {
+    use lanyard_core::groups::diff_mappings;
+    let before = mappings(&[
+        ("eng", &[3]),
+        ("fin", &[4, 5]),
+        ("old", &[6]),
+        ("same", &[7, 8]),
+    ]);
+    let after = mappings(&[
+        ("eng", &[3]),
+        ("fin", &[5, 9]),
+        ("new", &[10, 3]),
+        ("same", &[8, 7]),
+    ]);
+    let diff = diff_mappings(&before, &after);
+    assert_eq!(diff.added, vec![("new".to_owned(), vec![3, 10])]);
+    assert_eq!(
+        diff.changed,
+        vec![("fin".to_owned(), vec![4, 5], vec![5, 9])]
+    );
+    assert_eq!(diff.removed, vec![("old".to_owned(), vec![6])]);
+    assert!(
+        diff_mappings(&after, &after).is_empty(),
+        "order does not matter"
+    );
+}
+
+proptest! {
+    /// Applying the diff to `before` gives `after` (as sets): nothing is left out or invented.
+    #[test]
+    fn a_mappings_diff_turns_before_into_after(
+        before in proptest::collection::btree_map("[a-d]", proptest::collection::vec(1i64..6, 0..4), 0..5),
+        after in proptest::collection::btree_map("[a-d]", proptest::collection::vec(1i64..6, 0..4), 0..5),
+    ) {
+        let diff = lanyard_core::groups::diff_mappings(&before, &after);
+        let as_sets = |m: &GroupMappings| -> Vec<(String, BTreeSet<GroupId>)> {
+            m.iter().map(|(k, v)| (k.clone(), v.iter().copied().collect())).collect()
+        };
+        let mut rebuilt = before.clone();
+        for (key, _) in &diff.removed {
+            rebuilt.remove(key);
+        }
+        for (key, ids) in &diff.added {
+            prop_assert!(!before.contains_key(key));
+            rebuilt.insert(key.clone(), ids.clone());
+        }
+        for (key, old, new) in &diff.changed {
+            prop_assert_ne!(old, new);
+            rebuilt.insert(key.clone(), new.clone());
+        }
+        prop_assert_eq!(as_sets(&rebuilt), as_sets(&after));
+    }
+}
