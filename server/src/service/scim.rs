@@ -3,6 +3,8 @@
 //! this applies it with the admin API's rules: the last active administrator stays one, everyone
 //! stays in "All Users", built-in groups keep their names, deactivation ends every session.
 
+use std::collections::BTreeSet;
+
 use lanyard_api::AuditEvent;
 use lanyard_core::people::{
     AdminState, check_admin_change, check_admins_remain, check_members_may_change,
@@ -344,7 +346,9 @@ impl Service {
         actor
             .audit(&mut tx, AuditEvent::GroupCreated, details, now)
             .await?;
-        set_members(&mut tx, id, &[], &input.members, actor, now).await?;
+        MemberChange::new(id, &[], &input.members)?
+            .apply(&mut tx, actor, now)
+            .await?;
         let rows = scim::groups(&mut tx, Some(id)).await?;
         tx.commit().await?;
         rows.first()
@@ -364,7 +368,7 @@ impl Service {
         let number = parse_id(id, "group")?;
         resources::check_body_id(body, number)?;
         let input = resources::group_input(body)?;
-        self.write_group(base, id, if_match, actor, |_| Ok(input))
+        self.write_group(base, id, if_match, actor, move |_| Ok(input.clone()))
             .await
     }
 
@@ -378,6 +382,12 @@ impl Service {
         actor: &Actor,
     ) -> Result<Value, AppError> {
         let operations = patch::parse(body, &GROUP_ATTRIBUTES)?;
+        // Refused before the group (everyone, perhaps 100,000 people) is even read.
+        if parse_id(id, "group")? == BUILTINS.all_users
+            && operations.iter().any(|op| op.may_change("members"))
+        {
+            return Err(all_users_fixed().into());
+        }
         self.write_group(base, id, if_match, actor, move |current| {
             let mut object = current.as_object().cloned().unwrap_or_default();
             patch::apply(&mut object, &operations, &GROUP_ATTRIBUTES)?;
@@ -406,52 +416,97 @@ impl Service {
         self.delete_group(number, actor).await
     }
 
+    /// Reads the group, works out the change off the async workers and outside any transaction
+    /// (a PATCH of 50,000 members is real work, and sign-ins must not queue behind it), then
+    /// writes it in one short transaction — if the group is still as it was read; a change made
+    /// in between starts the whole request over.
     async fn write_group(
         &self,
         base: &str,
         id: &str,
         if_match: IfMatch<'_>,
         actor: &Actor,
-        change: impl FnOnce(&Value) -> Result<GroupInput, ScimError> + Send + 'static,
+        change: impl Fn(&Value) -> Result<GroupInput, ScimError> + Send + Sync + 'static,
     ) -> Result<Value, AppError> {
         let number = parse_id(id, "group")?;
-        let now = self.now();
-        let mut tx = self.store.begin().await?;
-        let rows = scim::groups(&mut tx, Some(number)).await?;
-        let row = rows.first().ok_or_else(|| not_found("group", id))?;
-        let current = group_json(row, base);
-        check_if_match(&current, if_match)?;
-        let input = off_the_workers(current.clone(), change).await??;
-        if row.builtin && input.name != row.name {
-            return Err(ScimError::bad(
-                ScimType::Mutability,
-                "The built-in groups cannot be renamed.",
+        let change = std::sync::Arc::new(change);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let (row, current) = {
+                let mut conn = self.store.conn().await?;
+                let rows = scim::groups(&mut conn, Some(number)).await?;
+                let row = rows
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| not_found("group", id))?;
+                let current = group_json(&row, base);
+                (row, current)
+            };
+            check_if_match(&current, if_match)?;
+            let change = std::sync::Arc::clone(&change);
+            let input = off_the_workers(current, move |current| change(current)).await??;
+            if row.builtin && input.name != row.name {
+                return Err(ScimError::bad(
+                    ScimType::Mutability,
+                    "The built-in groups cannot be renamed.",
+                )
+                .into());
+            }
+            let before: Vec<i64> = row.members.iter().map(|(user, _)| *user).collect();
+            let members = MemberChange::new(number, &before, &input.members)?;
+
+            let now = self.now();
+            let mut tx = self.store.begin().await?;
+            let unchanged =
+                scim::group_fingerprint(&mut tx, number).await? == Some(fingerprint(&row));
+            if !unchanged {
+                drop(tx);
+                if attempts < 3 {
+                    continue;
+                }
+                return Err(ScimError::status(
+                    409,
+                    "The group kept changing while this request was applied; try again.",
+                )
+                .into());
+            }
+            scim::write_group(
+                &mut tx,
+                number,
+                &input.name,
+                input.external_id.as_deref(),
+                now,
             )
-            .into());
+            .await
+            .map_err(|e| conflict(e, "displayName"))?;
+            if input.name != row.name {
+                let details = json!({"group": number, "name": input.name});
+                actor
+                    .audit(&mut tx, AuditEvent::GroupRenamed, details, now)
+                    .await?;
+            }
+            members.apply(&mut tx, actor, now).await?;
+            tx.commit().await?;
+            // Read back after the commit: the answer is the group as it is now.
+            let rows = scim::groups(&mut *self.store.conn().await?, Some(number)).await?;
+            return rows
+                .first()
+                .map(|row| group_json(row, base))
+                .ok_or_else(|| not_found("group", id));
         }
-        scim::write_group(
-            &mut tx,
-            number,
-            &input.name,
-            input.external_id.as_deref(),
-            now,
-        )
-        .await
-        .map_err(|e| conflict(e, "displayName"))?;
-        if input.name != row.name {
-            let details = json!({"group": number, "name": input.name});
-            actor
-                .audit(&mut tx, AuditEvent::GroupRenamed, details, now)
-                .await?;
-        }
-        let before: Vec<i64> = row.members.iter().map(|(user, _)| *user).collect();
-        set_members(&mut tx, number, &before, &input.members, actor, now).await?;
-        let rows = scim::groups(&mut tx, Some(number)).await?;
-        tx.commit().await?;
-        rows.first()
-            .map(|row| group_json(row, base))
-            .ok_or_else(|| not_found("group", id))
     }
+}
+
+/// What [`scim::group_fingerprint`] reads, from a group as it was read.
+fn fingerprint(row: &ScimGroupRow) -> (String, Option<String>, i64, i64) {
+    let ids = row.members.iter().map(|(user, _)| *user);
+    (
+        row.name.clone(),
+        row.external_id.clone(),
+        i64::try_from(row.members.len()).unwrap_or(i64::MAX),
+        ids.sum(),
+    )
 }
 
 fn write_of(input: &UserInput) -> UserWrite<'_> {
@@ -465,61 +520,71 @@ fn write_of(input: &UserInput) -> UserWrite<'_> {
     }
 }
 
-/// Makes `group`'s members `wanted` (from `before`), audited; every member must be a user,
-/// "All Users" keeps everyone, and "Administrators" keeps an active member.
-async fn set_members(
-    tx: &mut Tx,
+/// A change of a group's members, worked out from the members before and the members wanted
+/// (each a set: linear however many), and refused before anything is written when the group's
+/// members may not change ("All Users").
+struct MemberChange {
     group: i64,
-    before: &[i64],
-    wanted: &[i64],
-    actor: &Actor,
-    now: i64,
-) -> Result<(), AppError> {
-    let mut wanted = wanted.to_vec();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let added: Vec<i64> = wanted
-        .iter()
-        .copied()
-        .filter(|id| !before.contains(id))
-        .collect();
-    let removed: Vec<i64> = before
-        .iter()
-        .copied()
-        .filter(|id| !wanted.contains(id))
-        .collect();
-    if added.is_empty() && removed.is_empty() {
-        return Ok(());
+    added: Vec<i64>,
+    removed: Vec<i64>,
+}
+
+impl MemberChange {
+    fn new(group: i64, before: &[i64], wanted: &[i64]) -> Result<Self, AppError> {
+        let before: BTreeSet<i64> = before.iter().copied().collect();
+        let wanted: BTreeSet<i64> = wanted.iter().copied().collect();
+        let change = Self {
+            group,
+            added: wanted.difference(&before).copied().collect(),
+            removed: before.difference(&wanted).copied().collect(),
+        };
+        if !change.is_empty() {
+            check_members_may_change(group, BUILTINS).map_err(|_| all_users_fixed())?;
+        }
+        Ok(change)
     }
-    check_members_may_change(group, BUILTINS).map_err(|_| {
-        ScimError::bad(
-            ScimType::Mutability,
-            "Everyone is in All Users: its members cannot change.",
-        )
-    })?;
-    let existing = scim::existing_users(tx, &added).await?;
-    if let Some(missing) = added.iter().find(|id| !existing.contains(id)) {
-        return Err(ScimError::bad(
-            ScimType::InvalidValue,
-            format!("No user has id \"{missing}\"."),
-        )
-        .into());
+
+    fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
     }
-    for &user in &added {
-        users::add_membership(tx, user, group).await?;
+
+    /// Writes the change inside `tx`, set-based (one statement per thousand members), audited;
+    /// every added member must be a user, and "Administrators" keeps an active member.
+    async fn apply(&self, tx: &mut Tx, actor: &Actor, now: i64) -> Result<(), AppError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let existing: BTreeSet<i64> = scim::existing_users(tx, &self.added)
+            .await?
+            .into_iter()
+            .collect();
+        if let Some(missing) = self.added.iter().find(|id| !existing.contains(id)) {
+            return Err(ScimError::bad(
+                ScimType::InvalidValue,
+                format!("No user has id \"{missing}\"."),
+            )
+            .into());
+        }
+        scim::add_members(tx, self.group, &self.added).await?;
+        scim::remove_members(tx, self.group, &self.removed).await?;
+        check_admins_remain(self.group, BUILTINS, users::active_admin_count(tx).await?)
+            .map_err(|_| no_admin_left())?;
+        let changed: Vec<i64> = self.added.iter().chain(&self.removed).copied().collect();
+        scim::touch_users(tx, &changed, now).await?;
+        let details = json!({"group": self.group, "added": self.added, "removed": self.removed});
+        actor
+            .audit(tx, AuditEvent::GroupMembersChanged, details, now)
+            .await?;
+        Ok(())
     }
-    for &user in &removed {
-        users::remove_membership(tx, user, group).await?;
-    }
-    check_admins_remain(group, BUILTINS, users::active_admin_count(tx).await?)
-        .map_err(|_| no_admin_left())?;
-    let changed: Vec<i64> = added.iter().chain(&removed).copied().collect();
-    scim::touch_users(tx, &changed, now).await?;
-    let details = json!({"group": group, "added": added, "removed": removed});
-    actor
-        .audit(tx, AuditEvent::GroupMembersChanged, details, now)
-        .await?;
-    Ok(())
+}
+
+/// SCIM's words for All Users' fixed membership (lanyard-core's rule).
+fn all_users_fixed() -> ScimError {
+    ScimError::bad(
+        ScimType::Mutability,
+        "Everyone is in All Users: its members cannot change.",
+    )
 }
 
 /// SCIM's words for `last_admin` (the same rule as the admin API's, from lanyard-core).

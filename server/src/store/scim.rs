@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::{StoreError, Tx, UserRow, flag, users};
 
@@ -225,27 +225,110 @@ pub async fn write_group(
     Ok(())
 }
 
-/// Marks users changed (their groups changed).
+/// Ids per set-based statement: far below SQLite's and PostgreSQL's limits on bound parameters,
+/// large enough that a group of 50,000 members is 50 statements.
+const BATCH: usize = 1000;
+
+/// `$first, $first+1, …` for `count` parameters. The statements built with these hold nothing but
+/// numbered placeholders (every value is bound), which is why they are `AssertSqlSafe`.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Marks users changed (their groups changed): one statement per batch.
 pub async fn touch_users(tx: &mut Tx, ids: &[i64], now: i64) -> Result<(), StoreError> {
-    for &id in ids {
-        sqlx::query("UPDATE users SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+    for batch in ids.chunks(BATCH) {
+        let sql = format!(
+            "UPDATE users SET updated_at = $1 WHERE id IN ({})",
+            placeholders(2, batch.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now);
+        for id in batch {
+            query = query.bind(id);
+        }
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-/// Which of `ids` are users.
+/// Which of `ids` are users: one statement per batch.
 pub async fn existing_users(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
     let mut found = Vec::with_capacity(ids.len());
-    for &id in ids {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        found.extend(exists);
+    for batch in ids.chunks(BATCH) {
+        let sql = format!(
+            "SELECT id FROM users WHERE id IN ({})",
+            placeholders(1, batch.len())
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+        for id in batch {
+            query = query.bind(id);
+        }
+        found.extend(query.fetch_all(&mut *conn).await?);
     }
     Ok(found)
+}
+
+/// Makes `users` members of `group` (those who are stay so): one statement per batch.
+pub async fn add_members(tx: &mut Tx, group: i64, users: &[i64]) -> Result<(), StoreError> {
+    for batch in users.chunks(BATCH) {
+        let rows = (0..batch.len())
+            .map(|i| format!("(${}, $1)", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO memberships (user_id, group_id) VALUES {rows} ON CONFLICT DO NOTHING"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(group);
+        for user in batch {
+            query = query.bind(user);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Takes `users` out of `group`: one statement per batch.
+pub async fn remove_members(tx: &mut Tx, group: i64, users: &[i64]) -> Result<(), StoreError> {
+    for batch in users.chunks(BATCH) {
+        let sql = format!(
+            "DELETE FROM memberships WHERE group_id = $1 AND user_id IN ({})",
+            placeholders(2, batch.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(group);
+        for user in batch {
+            query = query.bind(user);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// A cheap fingerprint of a group's state: name, `externalId` and its members' count and id sum.
+/// A write computed from an earlier read of the group goes ahead only while this is unchanged.
+pub async fn group_fingerprint(
+    conn: &mut AnyConnection,
+    group: i64,
+) -> Result<Option<(String, Option<String>, i64, i64)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT g.name, g.external_id, \
+         (SELECT COUNT(*) FROM memberships m WHERE m.group_id = g.id) AS members, \
+         (SELECT CAST(COALESCE(SUM(m.user_id), 0) AS BIGINT) FROM memberships m WHERE m.group_id = g.id) AS id_sum \
+         FROM user_groups g WHERE g.id = $1",
+    )
+    .bind(group)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok((
+            row.try_get("name")?,
+            row.try_get("external_id")?,
+            row.try_get("members")?,
+            row.try_get("id_sum")?,
+        ))
+    })
+    .transpose()
+    .map_err(|error: sqlx::Error| StoreError::from(error))
 }

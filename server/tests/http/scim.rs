@@ -994,8 +994,163 @@ async fn a_user_name_that_is_not_an_email_is_kept_and_the_email_comes_from_email
     );
 }
 
+/// Issue 23 item 8: a group of 50,000 members is PATCHed in and out (linear work, set-based SQL,
+/// the change worked out before the write lock is taken), sign-ins keep working meanwhile, and a
+/// PATCH that must be refused is refused. Run in release with `--nocapture` it prints the times
+/// BENCHMARKS.md records; nothing here asserts a duration.
+async fn a_group_of_50_000_members_is_patched_in_and_out_while_people_sign_in(server: Server) {
+    const MEMBERS: i64 = 50_000;
+    let admin = server.configured(json!({})).await;
+    let scim_token = enable_scim(&server, &admin).await;
+    let (_, group) = server
+        .post_json(
+            &admin,
+            "/api/permissions/group",
+            &json!({"name": "Everyone at Acme"}),
+        )
+        .await;
+    let group_id = group["id"].as_i64().expect("id");
+
+    // 50,000 people, as an import would leave them (each in All Users).
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&server.database_url)
+        .await
+        .expect("database");
+    let numbers = if server.database_url.starts_with("sqlite") {
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000) SELECT i FROM n"
+    } else {
+        "SELECT i FROM generate_series(1, 50000) AS i"
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO users (email, created_at) SELECT 'person' || i || '@bulk.example', 0 FROM ({numbers}) AS numbers"
+    )))
+    .execute(&mut db)
+    .await
+    .expect("people");
+    sqlx::query(
+        "INSERT INTO memberships (user_id, group_id) SELECT id, 1 FROM users WHERE email LIKE '%@bulk.example'",
+    )
+    .execute(&mut db)
+    .await
+    .expect("all users");
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE email LIKE '%@bulk.example' ORDER BY id")
+            .fetch_all(&mut db)
+            .await
+            .expect("ids");
+    assert_eq!(ids.len() as i64, MEMBERS);
+    let members: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"value": id.to_string()}))
+        .collect();
+
+    // Sign-ins go on all the while; each one's wait is kept.
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let signing_in = {
+        let running = std::sync::Arc::clone(&running);
+        let http = server.http.clone();
+        let url = server.url("/auth/sso");
+        tokio::spawn(async move {
+            let mut waits = Vec::new();
+            let mut n = 0;
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let jwt = token(&claims(&format!("signer{n}@example.com"), json!({})));
+                let started = std::time::Instant::now();
+                let response = http
+                    .get(&url)
+                    .query(&[("jwt", jwt.as_str()), ("response", "json")])
+                    .send()
+                    .await
+                    .expect("sso");
+                assert_eq!(response.status(), 200, "a sign-in during provisioning");
+                waits.push(started.elapsed());
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            waits
+        })
+    };
+
+    let patch_members = |op: &'static str, members: Vec<Value>| {
+        let server = &server;
+        let token = &scim_token;
+        async move {
+            let started = std::time::Instant::now();
+            let (status, _, _, body) = scim(
+                server,
+                token,
+                Method::PATCH,
+                &format!("/Groups/{group_id}?excludedAttributes=members"),
+                Some(&patch(
+                    json!([{"op": op, "path": "members", "value": members}]),
+                )),
+            )
+            .await;
+            (status, body, started.elapsed())
+        }
+    };
+    let member_count = || {
+        let server = &server;
+        let admin = &admin;
+        async move {
+            let (_, group) = server
+                .get_json(admin, &format!("/api/permissions/group/{group_id}"))
+                .await;
+            group["members"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or(usize::MAX)
+        }
+    };
+
+    let (status, body, added_in) = patch_members("add", members.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(member_count().await, ids.len());
+    // Adding them again changes nothing.
+    let (status, body, _) = patch_members("add", members.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    // Entra ID's removal: the value list.
+    let (status, body, removed_in) = patch_members("remove", members.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(member_count().await, 0);
+
+    // All Users' members cannot change: refused, and nothing written.
+    let started = std::time::Instant::now();
+    let (status, _, _, refusal) = scim(
+        &server,
+        &scim_token,
+        Method::PATCH,
+        "/Groups/1",
+        Some(&patch(
+            json!([{"op": "remove", "path": "members", "value": members}]),
+        )),
+    )
+    .await;
+    let refused_in = started.elapsed();
+    assert_eq!(
+        (status, refusal["scimType"].as_str()),
+        (400, Some("mutability"))
+    );
+    let everyone: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE group_id = 1")
+        .fetch_one(&mut db)
+        .await
+        .expect("count");
+    assert!(everyone > MEMBERS, "nobody left All Users");
+
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    let waits = signing_in.await.expect("sign-ins");
+    assert!(!waits.is_empty());
+    let longest = waits.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "50,000 members: add {added_in:?}, remove {removed_in:?}, refused {refused_in:?}; \
+         {} sign-ins meanwhile, the longest took {longest:?}",
+        waits.len()
+    );
+}
+
 on_both_backends!(
     okta_and_entra_requests_get_the_answers_they_expect,
+    a_group_of_50_000_members_is_patched_in_and_out_while_people_sign_in,
     discovery_resources_are_found_at_their_locations,
     a_user_name_that_is_not_an_email_is_kept_and_the_email_comes_from_emails,
     bad_requests_get_scim_errors_and_change_nothing,

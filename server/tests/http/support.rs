@@ -19,6 +19,8 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery";
 pub struct Server {
     pub base: String,
     pub http: reqwest::Client,
+    /// The database it runs on (a test may fill it directly, as an import would).
+    pub database_url: String,
     // Dropped in this order: the server stops first, then its database goes.
     _stop: oneshot::Sender<()>,
     _dir: Option<tempfile::TempDir>,
@@ -75,6 +77,7 @@ impl Server {
             admin_password: None,
         };
         configure(&mut options);
+        let database_url = options.database.database_url.clone();
         let state = lanyard_server::prepare(options)
             .await
             .expect("server prepares");
@@ -93,6 +96,7 @@ impl Server {
         Self {
             base,
             http,
+            database_url,
             _stop: stop,
             _dir: None,
             _database: None,

@@ -491,3 +491,49 @@ proptest::proptest! {
         proptest::prop_assert!(!other.matches(&resource, &USER_ATTRIBUTES));
     }
 }
+
+#[test]
+fn an_operation_says_which_attribute_it_may_change() {
+    let ops =
+        |operations: Value| patch::parse(&patch_op(operations), &GROUP_ATTRIBUTES).expect("parses");
+    let touches = |operations: Value| ops(operations).iter().any(|op| op.may_change("members"));
+    assert!(touches(
+        json!([{"op": "add", "path": "members", "value": [{"value": "7"}]}])
+    ));
+    assert!(touches(
+        json!([{"op": "remove", "path": "members[value eq \"7\"]"}])
+    ));
+    assert!(touches(
+        json!([{"op": "Replace", "value": {"members": []}}])
+    ));
+    assert!(!touches(
+        json!([{"op": "replace", "path": "displayName", "value": "x"}])
+    ));
+    assert!(!touches(
+        json!([{"op": "replace", "value": {"displayName": "x"}}])
+    ));
+}
+
+/// A PATCH of tens of thousands of members is linear: adding them, adding them again (nothing
+/// changes) and removing them by value.
+#[test]
+fn large_member_patches_add_and_remove_every_member_once() {
+    let members: Vec<Value> = (0..20_000)
+        .map(|i| json!({"value": i.to_string()}))
+        .collect();
+    let added = patch_group(
+        group(json!([])),
+        json!([{"op": "add", "path": "members", "value": members}]),
+    );
+    assert_eq!(added.len(), 20_000);
+    let twice = patch_group(
+        group(json!(members)),
+        json!([{"op": "add", "path": "members", "value": members}]),
+    );
+    assert_eq!(twice.len(), 20_000, "no duplicates");
+    let removed = patch_group(
+        group(json!(members)),
+        json!([{"op": "remove", "path": "members", "value": members[..19_999]}]),
+    );
+    assert_eq!(removed, vec![19_999]);
+}
