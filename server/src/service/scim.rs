@@ -16,6 +16,7 @@ use lanyard_core::scim::resources::{
 };
 use lanyard_core::scim::{Paging, ScimError, ScimType, list_response, patch};
 use serde_json::{Value, json};
+use sqlx::AnyConnection;
 
 use super::Actor;
 use crate::auth::rfc3339;
@@ -336,6 +337,7 @@ impl Service {
         actor: &Actor,
     ) -> Result<Value, AppError> {
         let input = resources::group_input(body)?;
+        check_users_exist(&mut *self.store.conn().await?, &input.members).await?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let id = groups::create(&mut tx, &input.name)
@@ -455,6 +457,9 @@ impl Service {
             }
             let before: Vec<i64> = row.members.iter().map(|(user, _)| *user).collect();
             let members = MemberChange::new(number, &before, &input.members)?;
+            members
+                .check_members_exist(&mut *self.store.conn().await?)
+                .await?;
 
             let now = self.now();
             let mut tx = self.store.begin().await?;
@@ -548,22 +553,17 @@ impl MemberChange {
         self.added.is_empty() && self.removed.is_empty()
     }
 
+    /// `invalidValue` unless every added member is a user. Users are never deleted (SCIM's
+    /// `DELETE` deactivates), so this may run before the write transaction, keeping it short.
+    async fn check_members_exist(&self, conn: &mut AnyConnection) -> Result<(), AppError> {
+        check_users_exist(conn, &self.added).await
+    }
+
     /// Writes the change inside `tx`, set-based (one statement per thousand members), audited;
-    /// every added member must be a user, and "Administrators" keeps an active member.
+    /// "Administrators" keeps an active member. [`Self::check_members_exist`] came first.
     async fn apply(&self, tx: &mut Tx, actor: &Actor, now: i64) -> Result<(), AppError> {
         if self.is_empty() {
             return Ok(());
-        }
-        let existing: BTreeSet<i64> = scim::existing_users(tx, &self.added)
-            .await?
-            .into_iter()
-            .collect();
-        if let Some(missing) = self.added.iter().find(|id| !existing.contains(id)) {
-            return Err(ScimError::bad(
-                ScimType::InvalidValue,
-                format!("No user has id \"{missing}\"."),
-            )
-            .into());
         }
         scim::add_members(tx, self.group, &self.added).await?;
         scim::remove_members(tx, self.group, &self.removed).await?;
@@ -576,6 +576,19 @@ impl MemberChange {
             .audit(tx, AuditEvent::GroupMembersChanged, details, now)
             .await?;
         Ok(())
+    }
+}
+
+/// `invalidValue` unless every one of `ids` is a user.
+async fn check_users_exist(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), AppError> {
+    let existing: BTreeSet<i64> = scim::existing_users(conn, ids).await?.into_iter().collect();
+    match ids.iter().find(|id| !existing.contains(id)) {
+        Some(missing) => Err(ScimError::bad(
+            ScimType::InvalidValue,
+            format!("No user has id \"{missing}\"."),
+        )
+        .into()),
+        None => Ok(()),
     }
 }
 
