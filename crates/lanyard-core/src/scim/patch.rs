@@ -124,7 +124,24 @@ pub fn apply(
     operations: &[Operation],
     attributes: &Attributes,
 ) -> Result<(), ScimError> {
-    for operation in operations {
+    let mut next = 0;
+    while let Some(operation) = operations.get(next) {
+        next += 1;
+        if let Some((path, text)) = removal_by_value(operation) {
+            // Okta removes members one `members[value eq "…"]` operation each: a run of them is
+            // one pass over the elements, not one pass per operation.
+            let mut run = vec![(path, text)];
+            while let Some(same) = operations
+                .get(next)
+                .and_then(removal_by_value)
+                .filter(|(other, _)| same_attribute(&other.attr, &path.attr))
+            {
+                run.push(same);
+                next += 1;
+            }
+            remove_by_values(resource, &run, attributes);
+            continue;
+        }
         match (&operation.path, &operation.value) {
             (Some(path), value) => {
                 apply_at(resource, operation.kind, path, value.as_ref(), attributes)?
@@ -155,6 +172,80 @@ pub fn apply(
         }
     }
     Ok(())
+}
+
+/// A `remove` of exactly `attr[value eq "text"]`: its path and the text.
+fn removal_by_value(operation: &Operation) -> Option<(&PatchPath, &str)> {
+    let path = operation.path.as_ref()?;
+    if operation.kind != OpKind::Remove || path.sub.is_some() || path.attr.sub.is_some() {
+        return None;
+    }
+    match &path.filter {
+        Some(Filter::Compare(on, CompareOp::Eq, Value::String(text)))
+            if on.uri.is_none() && on.sub.is_none() && on.name.eq_ignore_ascii_case("value") =>
+        {
+            Some((path, text))
+        }
+        _ => None,
+    }
+}
+
+fn same_attribute(a: &super::filter::AttrPath, b: &super::filter::AttrPath) -> bool {
+    a.name.eq_ignore_ascii_case(&b.name)
+        && match (&a.uri, &b.uri) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        }
+}
+
+/// Removes every element the filters of `run` (all `value eq "…"` on one attribute) select, in one
+/// pass: the texts in a set, folded as the filter compares them. An element whose `value` is not
+/// text is left to the filters themselves, so the outcome is theirs exactly.
+fn remove_by_values(
+    resource: &mut Map<String, Value>,
+    run: &[(&PatchPath, &str)],
+    attributes: &Attributes,
+) {
+    let Some((first, _)) = run.first() else {
+        return;
+    };
+    let exact = attributes
+        .case_exact
+        .iter()
+        .any(|name| name.eq_ignore_ascii_case("value"));
+    let fold = |text: &str| {
+        if exact {
+            text.to_owned()
+        } else {
+            text.to_lowercase()
+        }
+    };
+    let wanted: HashSet<String> = run.iter().map(|(_, text)| fold(text)).collect();
+    let container = if is_core(first.attr.uri.as_deref(), attributes) {
+        resource
+    } else {
+        object_at(resource, first.attr.uri.as_deref().unwrap_or_default())
+    };
+    let Some(key) = key_ci(container, &first.attr.name) else {
+        return;
+    };
+    let Some(Value::Array(items)) = container.get_mut(&key) else {
+        return;
+    };
+    items.retain(|item| {
+        let value = match item {
+            Value::Object(element) => get_ci(element, "value"),
+            other => Some(other),
+        };
+        let selected = match value {
+            Some(Value::String(text)) => wanted.contains(&fold(text)),
+            // No value: equal to null, so no `eq "…"` selects it.
+            None => false,
+            Some(_) => run.iter().any(|(path, _)| path.selects(item, attributes)),
+        };
+        !selected
+    });
 }
 
 fn is_core(uri: Option<&str>, attributes: &Attributes) -> bool {

@@ -537,3 +537,41 @@ fn large_member_patches_add_and_remove_every_member_once() {
     );
     assert_eq!(removed, vec![19_999]);
 }
+
+use proptest::prelude::{Strategy, prop_assert_eq};
+
+proptest::proptest! {
+    /// A run of `members[value eq "…"]` removals (Okta's way) is done in one pass; what it removes
+    /// is exactly what the filters select, one by one.
+    #[test]
+    fn removals_by_value_remove_exactly_what_their_filters_select(
+        members in proptest::collection::vec(
+            proptest::prop_oneof![
+                "[aAbB7]{1,2}".prop_map(|v| json!({"value": v})),
+                (0i64..9).prop_map(|n| json!({"value": n})),
+                proptest::strategy::Just(json!({"display": "no value"})),
+                "[ab7]".prop_map(|v| json!(v)),
+            ],
+            0..12,
+        ),
+        removed in proptest::collection::vec("[aAbB7]{1,2}", 1..6),
+    ) {
+        let operations: Vec<Value> = removed
+            .iter()
+            .map(|v| json!({"op": "remove", "path": format!("members[value eq \"{v}\"]")}))
+            .collect();
+        let parsed = patch::parse(&patch_op(json!(operations)), &GROUP_ATTRIBUTES).expect("parses");
+        let expected: Vec<Value> = members
+            .iter()
+            .filter(|item| {
+                !parsed.iter().any(|op| {
+                    op.path.as_ref().expect("path").selects(item, &GROUP_ATTRIBUTES)
+                })
+            })
+            .cloned()
+            .collect();
+        let mut object = group(json!(members)).as_object().cloned().expect("object");
+        patch::apply(&mut object, &parsed, &GROUP_ATTRIBUTES).expect("applies");
+        prop_assert_eq!(&object["members"], &json!(expected));
+    }
+}
