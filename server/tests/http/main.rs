@@ -20,6 +20,7 @@ mod ops;
 mod password;
 mod people;
 mod postgres;
+mod schema;
 mod scim;
 mod security;
 mod sessions;
