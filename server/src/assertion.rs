@@ -14,7 +14,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::error::AppError;
+use crate::service::Error;
 use crate::store::assertion_keys::KeyRow;
 use lanyard_core::keys::PublicKey;
 
@@ -46,9 +46,9 @@ pub struct AssertionClaims<'a> {
 }
 
 /// A new key: a random seed, its public key and RFC 7638 thumbprint as the `kid`.
-pub fn generate(now: i64) -> Result<KeyRow, AppError> {
+pub fn generate(now: i64) -> Result<KeyRow, Error> {
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut seed).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
     let x = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
     Ok(KeyRow {
         kid: PublicKey::Ed25519 { x: x.to_vec() }.thumbprint(),

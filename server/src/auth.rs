@@ -5,14 +5,13 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use lanyard_api::{CurrentUser, ErrorCode};
+use lanyard_api::ErrorCode;
 
 use crate::error::AppError;
-use crate::service::Actor;
 use crate::service::provisioning::api_key_source;
+use crate::service::{Actor, Caller};
 use crate::session;
 use crate::state::AppState;
-use crate::store::{ADMINISTRATORS, UserRow};
 
 /// The client's address (the TCP peer), as every audit entry records it.
 #[derive(Debug, Clone, Default)]
@@ -48,66 +47,18 @@ fn peer_in(extensions: &axum::http::Extensions) -> Option<IpAddr> {
         .map(|ConnectInfo(peer)| peer.ip())
 }
 
-/// A request with a valid session of an active user.
+/// A request with a valid session of an active user: the [`Caller`].
 pub struct SignedIn {
-    /// The user.
-    pub user: UserRow,
-    /// Their groups: ids and names.
-    pub groups: Vec<(i64, String)>,
-    /// The hash of the session token (for sign-out).
-    pub token_hash: String,
-    /// The client's address (formatted only when an audit entry needs it).
-    pub peer: Option<IpAddr>,
+    /// Who, with their groups, session and address.
+    pub caller: Caller,
 }
 
-impl SignedIn {
-    /// The user, from the client's address: who the audit log names.
-    pub fn actor(&self) -> Actor {
-        Actor {
-            email: Some(self.user.email.clone()),
-            ip: self.peer.map(|ip| ip.to_string()),
-            source: None,
-            user_agent: None,
-        }
-    }
+impl std::ops::Deref for SignedIn {
+    type Target = Caller;
 
-    /// Whether the user is in "Administrators".
-    pub fn is_admin(&self) -> bool {
-        self.groups.iter().any(|(id, _)| *id == ADMINISTRATORS)
+    fn deref(&self) -> &Caller {
+        &self.caller
     }
-
-    /// The `GET /api/user/current` view.
-    pub fn view(&self) -> CurrentUser {
-        current_user(&self.user, &self.groups)
-    }
-}
-
-/// The wire view of a user with their groups.
-pub fn current_user(user: &UserRow, groups: &[(i64, String)]) -> CurrentUser {
-    let group_ids: Vec<i64> = groups.iter().map(|(id, _)| *id).collect();
-    CurrentUser {
-        id: user.id,
-        email: user.email.clone(),
-        first_name: user.first_name.clone(),
-        last_name: user.last_name.clone(),
-        is_superuser: groups.iter().any(|(id, _)| *id == ADMINISTRATORS),
-        group_ids,
-        group_names: groups.iter().map(|(_, name)| name.clone()).collect(),
-        login_attributes: serde_json::from_str(&user.login_attributes).unwrap_or_default(),
-        sso_source: user.sso_source.clone(),
-        last_login: user.last_login.map(rfc3339),
-    }
-}
-
-/// Unix seconds as RFC 3339.
-pub fn rfc3339(seconds: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(seconds)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 impl FromRequestParts<AppState> for SignedIn {
@@ -119,28 +70,16 @@ impl FromRequestParts<AppState> for SignedIn {
             return Err(ErrorCode::SessionRequired.into());
         }
         let token = session::token_from(&parts.headers).ok_or(ErrorCode::Unauthenticated)?;
-        let token_hash = session::hash_token(&token);
-        let now = state.now();
-        let (user, groups) = state
-            .store
-            .signed_in(&token_hash, now, state.used_since(now))
-            .await?
-            .ok_or(ErrorCode::Unauthenticated)?;
         let peer = peer_ip(parts);
         let user_agent = parts
             .headers
             .get(axum::http::header::USER_AGENT)
             .and_then(|value| value.to_str().ok());
-        // At most once a minute per session; a failure to record it never fails the request.
-        if let Err(error) = state.record_use(&token_hash, now, peer, user_agent).await {
-            tracing::warn!(%error, "could not record a session's use");
-        }
-        Ok(Self {
-            user,
-            groups,
-            token_hash,
-            peer,
-        })
+        let caller = state
+            .authenticate_session(&token, state.now(), peer, user_agent)
+            .await?
+            .ok_or(ErrorCode::Unauthenticated)?;
+        Ok(Self { caller })
     }
 }
 
@@ -190,7 +129,7 @@ impl FromRequestParts<AppState> for Admin {
         if signed_in.is_admin() {
             Ok(Self {
                 actor: signed_in.actor(),
-                session: Some(signed_in.token_hash),
+                session: Some(signed_in.caller.token_hash),
             })
         } else {
             Err(ErrorCode::Forbidden.into())

@@ -35,7 +35,7 @@ pub struct DemoKeys {
 
 fn seed() -> Result<[u8; 32], AppError> {
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut seed).map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
     Ok(seed)
 }
 
@@ -49,7 +49,7 @@ fn published(public: PublicKey, kid: &str, alg: &str) -> Value {
 }
 
 fn internal(error: impl std::fmt::Display) -> AppError {
-    AppError::Internal(error.to_string())
+    AppError::internal(error.to_string())
 }
 
 impl DemoKeys {

@@ -4,19 +4,16 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use lanyard_api::{ErrorBody, ErrorCode, FieldError};
 
-use crate::store::StoreError;
+use crate::service::Error;
 
-/// Everything a request can fail with.
+/// Everything a request can fail with: a use case's [`Error`], or a request the HTTP layer could
+/// not read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AppError {
-    /// A refusal with a stable code.
-    #[error("{0}")]
-    Code(ErrorCode),
-    /// A token refused by lanyard-core, with the reason when the code alone does not say what
-    /// failed (a sign-in rule's claim).
-    #[error("{}", .0.code)]
-    Refused(lanyard_core::token::Refusal),
+    /// What the use case said.
+    #[error(transparent)]
+    Service(#[from] Error),
     /// A body or parameter not of the endpoint's shape (`invalid_request`), with a message that
     /// says where and what is accepted there.
     #[error("invalid request")]
@@ -26,66 +23,43 @@ pub enum AppError {
         /// The top-level field at fault, when there is one.
         field: Option<FieldError>,
     },
-    /// Settings failed validation.
-    #[error("invalid settings")]
-    Settings(Vec<FieldError>),
-    /// Too many failures; retry after this many seconds.
-    #[error("rate limited")]
-    RateLimited {
-        /// Seconds until a retry can succeed.
-        retry_after: u64,
-    },
-    /// A SCIM request refused with SCIM's `status` and `scimType` (SPEC §12).
-    #[error("{0}")]
-    Scim(lanyard_core::scim::ScimError),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(StoreError),
-    /// Anything else that is our fault.
-    #[error("internal error: {0}")]
-    Internal(String),
 }
 
 impl From<ErrorCode> for AppError {
     fn from(code: ErrorCode) -> Self {
-        Self::Code(code)
+        Self::Service(Error::Code(code))
     }
 }
 
-impl From<StoreError> for AppError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Conflict => Self::Code(ErrorCode::Conflict),
-            StoreError::NotFound => Self::Code(ErrorCode::NotFound),
-            StoreError::Replayed => Self::Code(ErrorCode::TokenReplayed),
-            StoreError::VersionConflict => Self::Code(ErrorCode::SettingsConflict),
-            other => Self::Store(other),
-        }
+impl From<lanyard_core::scim::ScimError> for AppError {
+    fn from(error: lanyard_core::scim::ScimError) -> Self {
+        Self::Service(Error::Scim(error))
     }
 }
 
 impl AppError {
+    /// An error that is ours, with what to log.
+    pub fn internal(what: impl Into<String>) -> Self {
+        Self::Service(Error::Internal(what.into()))
+    }
+
     /// The stable code this error answers with.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Code(code) => *code,
-            Self::Refused(refusal) => refusal.code,
+            Self::Service(error) => error.code(),
             Self::Invalid { .. } => ErrorCode::InvalidRequest,
-            Self::Settings(_) => ErrorCode::InvalidSettings,
-            Self::RateLimited { .. } => ErrorCode::RateLimited,
-            Self::Scim(error) if error.status == 404 => ErrorCode::NotFound,
-            Self::Scim(error) if error.status == 409 => ErrorCode::Conflict,
-            Self::Scim(_) => ErrorCode::InvalidRequest,
-            Self::Store(StoreError::Unavailable(_)) => ErrorCode::StorageUnavailable,
-            Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
     fn body(&self) -> ErrorBody {
         match self {
-            Self::Settings(fields) => {
+            Self::Service(Error::Settings(fields)) => {
                 ErrorBody::with_fields(ErrorCode::InvalidSettings, fields.clone())
             }
+            Self::Service(Error::Refused(refusal)) => match &refusal.reason {
+                Some(reason) => ErrorBody::explained(refusal.code, reason),
+                None => ErrorBody::new(refusal.code),
+            },
             Self::Invalid { message, field } => {
                 let mut body = ErrorBody::with_fields(
                     ErrorCode::InvalidRequest,
@@ -94,10 +68,6 @@ impl AppError {
                 body.error.message.clone_from(message);
                 body
             }
-            Self::Refused(refusal) => match &refusal.reason {
-                Some(reason) => ErrorBody::explained(refusal.code, reason),
-                None => ErrorBody::new(refusal.code),
-            },
             other => ErrorBody::new(other.code()),
         }
     }
@@ -106,19 +76,22 @@ impl AppError {
         match self {
             // One line per refused request would flood the log during an outage; the health
             // probe logs the outage's start and end once each.
-            Self::Store(StoreError::Unavailable(error)) => {
+            Self::Service(error) if error.is_outage() => {
                 tracing::debug!(%error, "request refused: database unreachable");
             }
-            Self::Store(_) | Self::Internal(_) => tracing::error!(error = %self, "request failed"),
+            Self::Service(error) if error.code() == ErrorCode::Internal => {
+                tracing::error!(error = %self, "request failed");
+            }
             _ => {}
         }
     }
 
     fn with_retry_after(&self, mut response: Response) -> Response {
-        let retry_after = match self {
-            Self::RateLimited { retry_after } => *retry_after,
-            Self::Store(StoreError::Unavailable(_)) => 1,
-            _ => return response,
+        let Some(retry_after) = (match self {
+            Self::Service(error) => error.retry_after(),
+            Self::Invalid { .. } => None,
+        }) else {
+            return response;
         };
         response
             .headers_mut()
@@ -144,19 +117,13 @@ impl AppError {
     }
 }
 
-impl From<lanyard_core::scim::ScimError> for AppError {
-    fn from(error: lanyard_core::scim::ScimError) -> Self {
-        Self::Scim(error)
-    }
-}
-
 impl AppError {
     /// The error in SCIM's shape (RFC 7644 §3.12), as every `/api/scim/v2/` response is.
     pub fn into_scim_response(self) -> Response {
         use lanyard_core::scim::{CONTENT_TYPE, ScimError};
         self.log_if_internal();
         let error = match &self {
-            Self::Scim(error) => error.clone(),
+            Self::Service(Error::Scim(error)) => error.clone(),
             other => {
                 let code = other.code();
                 ScimError::status(status_of(code).as_u16(), code.message())

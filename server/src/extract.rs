@@ -31,6 +31,13 @@ where
     }
 }
 
+/// The request's `Host` header, when it is text.
+pub fn host(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+}
+
 /// What axum's `Json` takes: `application/json` or a `+json` type, parameters aside.
 fn is_json(headers: &HeaderMap) -> bool {
     let Some(value) = headers
@@ -138,9 +145,9 @@ impl<S: Send + Sync> FromRequest<S> for AppBytes {
 /// The code for a body that could not be taken.
 fn body_error(status: axum::http::StatusCode) -> AppError {
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::Code(ErrorCode::RequestTooLarge)
+        AppError::from(ErrorCode::RequestTooLarge)
     } else {
-        AppError::Code(ErrorCode::InvalidRequest)
+        AppError::from(ErrorCode::InvalidRequest)
     }
 }
 
@@ -160,7 +167,7 @@ where
             .map(|axum::extract::Path(value)| Self(value))
             .map_err(|rejection| {
                 tracing::debug!(%rejection, "bad path parameter");
-                AppError::Code(ErrorCode::InvalidRequest)
+                AppError::from(ErrorCode::InvalidRequest)
             })
     }
 }
@@ -181,7 +188,7 @@ where
             .map(|axum::extract::Query(value)| Self(value))
             .map_err(|rejection| {
                 tracing::debug!(%rejection, "bad query");
-                AppError::Code(ErrorCode::InvalidRequest)
+                AppError::from(ErrorCode::InvalidRequest)
             })
     }
 }

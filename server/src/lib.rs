@@ -6,6 +6,7 @@ pub mod assertion;
 pub mod auth;
 pub mod config;
 pub mod csp;
+pub mod dates;
 pub mod demo_keys;
 pub mod error;
 pub mod extract;

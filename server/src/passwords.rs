@@ -16,7 +16,7 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 
-use crate::error::AppError;
+use crate::service::Error;
 
 /// Blocks (1 KiB each) to reserve at least: just over 32 MiB.
 const ALWAYS_MAPPED_BLOCKS: usize = 33 * 1024;
@@ -82,14 +82,14 @@ fn matches(stored: &str, password: &[u8]) -> bool {
 }
 
 /// Hashes `password` with a fresh salt.
-pub async fn hash(password: String) -> Result<String, AppError> {
+pub async fn hash(password: String) -> Result<String, Error> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         phc_string(password.as_bytes(), &salt)
-            .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
+            .map_err(|e| Error::Internal(format!("hashing failed: {e}")))
     })
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(|e| Error::Internal(e.to_string()))?
 }
 
 /// Checks `password` against `stored`; with no stored hash it checks against a dummy one, so an

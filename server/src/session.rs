@@ -6,15 +6,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cookie::{Cookie, SameSite};
 use sha2::{Digest, Sha256};
 
-use crate::error::AppError;
+use crate::service::Error;
 
 /// The cookie's name.
 pub const COOKIE: &str = "lanyard.SESSION";
 
 /// A fresh 256-bit session token (base64url) and the SHA-256 hex that is stored for it.
-pub fn new_token() -> Result<(String, String), AppError> {
+pub fn new_token() -> Result<(String, String), Error> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
     let token = URL_SAFE_NO_PAD.encode(bytes);
     let hash = hash_token(&token);
     Ok((token, hash))
@@ -25,8 +25,8 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn header_value(cookie: &Cookie<'_>) -> Result<HeaderValue, AppError> {
-    HeaderValue::from_str(&cookie.to_string()).map_err(|e| AppError::Internal(e.to_string()))
+fn header_value(cookie: &Cookie<'_>) -> Result<HeaderValue, Error> {
+    HeaderValue::from_str(&cookie.to_string()).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Where the session cookie goes: `Secure` when the site is served over https, and the `Domain`
@@ -55,7 +55,7 @@ fn build<'a>(value: &'a str, max_age: i64, scope: CookieScope<'a>) -> Cookie<'a>
 
 /// The `Set-Cookie` value for a new session: `HttpOnly`, `SameSite=Lax`, `Path=/`, `Max-Age`, and the
 /// scope's `Secure` and `Domain`.
-pub fn cookie(token: &str, max_age: i64, scope: CookieScope<'_>) -> Result<HeaderValue, AppError> {
+pub fn cookie(token: &str, max_age: i64, scope: CookieScope<'_>) -> Result<HeaderValue, Error> {
     header_value(&build(token, max_age, scope))
 }
 

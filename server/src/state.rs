@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use axum::http::{HeaderMap, header};
 use lanyard_core::keys::KeyRing;
 use lanyard_core::settings::Settings;
 use url::Url;
@@ -14,10 +13,10 @@ use url::Url;
 use crate::assertion::Assertions;
 use crate::config::ServeArgs;
 use crate::demo_keys::DemoKeys;
-use crate::error::AppError;
 use crate::jwks::Jwks;
 use crate::limiter::RateLimiter;
 use crate::metrics::Metrics;
+use crate::service::Error;
 use crate::store::{Store, StoreError};
 
 /// The settings as last loaded, with the version they were stored under and their key ring
@@ -213,8 +212,8 @@ impl Service {
     }
 
     /// The site's base URL: the `--site-url` option, else the settings' `site_url`, else
-    /// `http://` + the request's Host.
-    pub fn site_url(&self, settings: &Settings, headers: &HeaderMap) -> Result<Url, AppError> {
+    /// `http://` + the request's `host` (its `Host` header).
+    pub fn site_url(&self, settings: &Settings, host: Option<&str>) -> Result<Url, Error> {
         if let Some(url) = &self.options.site_url {
             return Ok(url.clone());
         }
@@ -225,11 +224,8 @@ impl Service {
         {
             return Ok(url);
         }
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .ok_or(AppError::Code(lanyard_api::ErrorCode::InvalidRequest))?;
+        let host = host.ok_or(Error::Code(lanyard_api::ErrorCode::InvalidRequest))?;
         Url::parse(&format!("http://{host}/"))
-            .map_err(|_| AppError::Code(lanyard_api::ErrorCode::InvalidRequest))
+            .map_err(|_| Error::Code(lanyard_api::ErrorCode::InvalidRequest))
     }
 }

@@ -64,7 +64,7 @@ pub async fn export(
 ) -> Result<Response, AppError> {
     let page = state.audit_page(&filter, EXPORT_ROWS, 0).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let internal = |e: csv::Error| AppError::Internal(e.to_string());
+    let internal = |e: csv::Error| AppError::internal(e.to_string());
     writer
         .write_record(["at", "event", "actor", "source", "ip", "details"])
         .map_err(internal)?;
@@ -91,7 +91,7 @@ pub async fn export(
     }
     let body = writer
         .into_inner()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::internal(e.to_string()))?;
     Ok((
         [
             (

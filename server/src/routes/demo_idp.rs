@@ -43,7 +43,7 @@ pub struct DemoForm {
 pub async fn jwks(State(state): State<AppState>) -> Response {
     match &state.demo_keys {
         Some(keys) => axum::Json(keys.jwks()).into_response(),
-        None => AppError::Code(ErrorCode::NotFound).into_response(),
+        None => AppError::from(ErrorCode::NotFound).into_response(),
     }
 }
 
@@ -169,7 +169,7 @@ pub async fn logout(
     if !settings.jwt_issuer.is_empty() {
         claims.insert("iss".into(), json!(settings.jwt_issuer));
     }
-    let site = state.site_url(settings, &headers)?;
+    let site = state.site_url(settings, crate::extract::host(&headers))?;
     if !settings.jwt_audiences.is_empty() {
         claims.insert("aud".into(), json!(site.as_str()));
     }
@@ -231,5 +231,5 @@ fn sign_claims(
             jsonwebtoken::encode(&header, claims, &key.encoding)
         }
     }
-    .map_err(|e| AppError::Internal(e.to_string()))
+    .map_err(|e| AppError::internal(e.to_string()))
 }

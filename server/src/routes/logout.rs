@@ -8,7 +8,7 @@ use lanyard_api::{ErrorBody, ErrorCode};
 use serde::Deserialize;
 
 use crate::auth::Client;
-use crate::error::status_of;
+use crate::error::{AppError, status_of};
 use crate::state::AppState;
 
 /// The form body.
@@ -34,13 +34,15 @@ pub async fn backchannel(
     form: Result<Form<LogoutForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let result = match form {
-        Ok(Form(form)) => match state.site_url(&state.settings().settings, &headers) {
-            Ok(site) => state
-                .backchannel_logout(&form.logout_token, site.as_str(), &client)
-                .await
-                .map(drop),
-            Err(error) => Err(error),
-        },
+        Ok(Form(form)) => {
+            match state.site_url(&state.settings().settings, crate::extract::host(&headers)) {
+                Ok(site) => state
+                    .backchannel_logout(&form.logout_token, site.as_str(), &client)
+                    .await
+                    .map(drop),
+                Err(error) => Err(error),
+            }
+        }
         Err(_) => Err(ErrorCode::InvalidRequest.into()),
     };
     let mut response = match result {
@@ -49,7 +51,7 @@ pub async fn backchannel(
             // OpenID Connect Back-Channel Logout answers every refused token with 400; only the
             // server's own trouble (5xx) keeps its status.
             let status = status_of(error.code());
-            let mut response = error.into_response();
+            let mut response = AppError::from(error).into_response();
             if !status.is_server_error() {
                 *response.status_mut() = StatusCode::BAD_REQUEST;
             }

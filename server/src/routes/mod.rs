@@ -176,11 +176,11 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn no_such_endpoint() -> Response {
-    AppError::Code(ErrorCode::NotFound).into_response()
+    AppError::from(ErrorCode::NotFound).into_response()
 }
 
 async fn no_such_scim_endpoint() -> Response {
-    AppError::Scim(lanyard_core::scim::ScimError::status(
+    AppError::from(lanyard_core::scim::ScimError::status(
         404,
         "No such SCIM endpoint: see GET /ResourceTypes for what this service provider offers.",
     ))
@@ -250,7 +250,7 @@ async fn limit_uri(request: Request, next: Next) -> Response {
         .path_and_query()
         .map_or(0, |path| path.as_str().len());
     if length > MAX_URI_BYTES {
-        return AppError::Code(ErrorCode::UriTooLong).into_response();
+        return AppError::from(ErrorCode::UriTooLong).into_response();
     }
     next.run(request).await
 }
@@ -315,7 +315,7 @@ async fn same_origin(State(state): State<AppState>, request: Request, next: Next
         && let Some(origin) = request.headers().get(header::ORIGIN)
     {
         let snapshot = state.settings();
-        let site = state.site_url(&snapshot.settings, request.headers());
+        let site = state.site_url(&snapshot.settings, crate::extract::host(request.headers()));
         let same = match (
             origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()),
             site,
@@ -324,7 +324,7 @@ async fn same_origin(State(state): State<AppState>, request: Request, next: Next
             _ => false,
         };
         if !same {
-            return AppError::Code(ErrorCode::CrossSiteRequest).into_response();
+            return AppError::from(ErrorCode::CrossSiteRequest).into_response();
         }
     }
     next.run(request).await

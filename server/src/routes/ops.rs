@@ -21,9 +21,10 @@ pub async fn healthz() -> &'static str {
     ))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     // The probe logs when the database is lost and when it is back.
-    match state.store.probe().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
+    if state.ready().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
     }
 }
 

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use crate::auth::Client;
 use crate::error::AppError;
 use crate::extract::AppBytes;
-use crate::service::Actor;
 use crate::service::provisioning::SCIM_SOURCE;
 use crate::service::scim::ListQuery;
+use crate::service::{Actor, Error};
 use crate::state::AppState;
 
 /// A SCIM answer: a resource (with its `ETag`), a list, nothing (`204`), or a SCIM error.
@@ -51,7 +51,7 @@ impl IntoResponse for Scim {
             }
             Err(error) => {
                 let kind = match &error {
-                    AppError::Scim(e) => e.scim_type,
+                    AppError::Service(Error::Scim(e)) => e.scim_type,
                     _ => None,
                 };
                 let mut response = error.into_scim_response();
@@ -69,7 +69,7 @@ fn ok(body: Result<Value, AppError>) -> Scim {
 /// The SCIM base URL (`https://site/api/scim/v2`).
 pub fn endpoint(state: &AppState, headers: &HeaderMap) -> Result<String, AppError> {
     let snapshot = state.settings();
-    let site = state.site_url(&snapshot.settings, headers)?;
+    let site = state.site_url(&snapshot.settings, crate::extract::host(headers))?;
     Ok(format!(
         "{}/api/scim/v2",
         site.as_str().trim_end_matches('/')
@@ -85,7 +85,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let actor = Actor::at(crate::auth::peer_ip_of(&request).map(|ip| ip.to_string()));
     let bearer = crate::session::bearer_from(request.headers());
     if let Err(error) = state.authenticate_scim(bearer.as_deref(), &actor).await {
-        return Scim(Err(error)).into_response();
+        return Scim(Err(error.into())).into_response();
     }
     let response = next.run(request).await;
     let status = response.status();
@@ -439,6 +439,7 @@ pub async fn replace_user(
                 &scim_actor(client),
             )
             .await
+            .map_err(AppError::from)
     }
     .await)
 }
@@ -471,6 +472,7 @@ pub async fn patch_user(
                 &scim_actor(client),
             )
             .await
+            .map_err(AppError::from)
     }
     .await)
 }
@@ -631,6 +633,7 @@ pub async fn replace_group(
                 &scim_actor(client),
             )
             .await
+            .map_err(AppError::from)
     }
     .await)
 }
@@ -663,6 +666,7 @@ pub async fn patch_group(
                 &scim_actor(client),
             )
             .await
+            .map_err(AppError::from)
     }
     .await)
 }

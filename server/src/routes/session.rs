@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use lanyard_api::{
     CurrentUser, ErrorBody, FirstAdmin, PasswordLogin, SessionCreated, SessionProperties, SignedOut,
 };
-use lanyard_core::accounts::password_login_allowed;
 
 use crate::auth::{Client, SignedIn};
 use crate::error::AppError;
@@ -14,7 +13,6 @@ use crate::extract::AppJson;
 use crate::service::NewSession;
 use crate::session;
 use crate::state::AppState;
-use crate::store::users;
 
 /// `GET /api/session/properties`: public, no secrets.
 #[utoipa::path(get, path = "/api/session/properties", tag = "session", operation_id = "session_properties",
@@ -22,15 +20,7 @@ use crate::store::users;
 pub async fn properties(
     State(state): State<AppState>,
 ) -> Result<axum::Json<SessionProperties>, AppError> {
-    let snapshot = state.settings();
-    let sso_enabled = snapshot.settings.sso_ready();
-    let mut conn = state.store.conn().await?;
-    Ok(axum::Json(SessionProperties {
-        sso_enabled,
-        password_login_enabled: password_login_allowed(&snapshot.settings),
-        sso_url: sso_enabled.then(|| "/auth/sso".to_owned()),
-        needs_setup: users::count(&mut conn).await? == 0,
-    }))
+    Ok(axum::Json(state.session_properties().await?))
 }
 
 /// `GET /api/user/current`.
@@ -55,7 +45,7 @@ pub async fn sign_out(
         .sign_out(&signed_in.token_hash, &signed_in.actor())
         .await?;
     let snapshot = state.settings();
-    let removal = match state.site_url(&snapshot.settings, &headers) {
+    let removal = match state.site_url(&snapshot.settings, crate::extract::host(&headers)) {
         Ok(site) => session::removal_cookie(state.cookie_scope(&site)),
         Err(_) => session::removal_cookie(session::CookieScope::default()),
     };
@@ -113,7 +103,7 @@ fn session_response(
     session: NewSession,
 ) -> Result<Response, AppError> {
     let snapshot = state.settings();
-    let site = state.site_url(&snapshot.settings, headers)?;
+    let site = state.site_url(&snapshot.settings, crate::extract::host(headers))?;
     let cookie = session::cookie(
         &session.token,
         state.options.session_max_age,

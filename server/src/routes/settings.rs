@@ -12,6 +12,7 @@ use lanyard_core::settings::Settings;
 use crate::auth::Admin;
 use crate::error::AppError;
 use crate::extract::AppJson;
+use crate::service::Error;
 use crate::state::{AppState, SettingsSnapshot};
 
 /// `GET /api/setting/jwt`: everything but the key, with the version to send back.
@@ -97,10 +98,10 @@ pub async fn test(
         Some(patch) => current
             .settings
             .apply(patch, None)
-            .map_err(AppError::Settings)?,
+            .map_err(|fields| AppError::from(Error::Settings(fields)))?,
         None => current.settings.clone(),
     };
-    let site = state.site_url(&settings, &headers)?;
+    let site = state.site_url(&settings, crate::extract::host(&headers))?;
     let settings = SettingsSnapshot::new(settings, current.version);
     Ok(axum::Json(
         state.dry_run(&request, &settings, site.as_str()).await?,

@@ -92,9 +92,9 @@ fn is_json(headers: &HeaderMap) -> bool {
 fn json_body(body: &[u8]) -> Result<Vec<(&'static str, String)>, AppError> {
     let body: JsonBody = serde_json::from_slice(body).map_err(|error| {
         if error.to_string().starts_with("duplicate field") {
-            AppError::Code(ErrorCode::DuplicateParameter)
+            AppError::from(ErrorCode::DuplicateParameter)
         } else {
-            AppError::Code(ErrorCode::InvalidRequest)
+            AppError::from(ErrorCode::InvalidRequest)
         }
     })?;
     let token = body.token.map(|token| match token {
@@ -219,7 +219,7 @@ async fn respond(
     if !settings.sso_ready() {
         return Err(ErrorCode::SsoDisabled.into());
     }
-    let site = state.site_url(settings, headers)?;
+    let site = state.site_url(settings, crate::extract::host(headers))?;
     // Checked before anything is written (SPEC §2.7).
     let target = check_return_to(
         params.return_to.as_deref(),
@@ -229,7 +229,7 @@ async fn respond(
 
     let Some(token) = params.jwt else {
         let url = idp_redirect_url(&settings.jwt_identity_provider_uri, &target)
-            .map_err(|_| AppError::Code(ErrorCode::SsoDisabled))?;
+            .map_err(|_| AppError::from(ErrorCode::SsoDisabled))?;
         return Ok(if json {
             axum::Json(SsoStart {
                 url,
@@ -277,6 +277,6 @@ async fn respond(
 
 fn redirect(location: &str) -> Result<Response, AppError> {
     let location =
-        HeaderValue::from_str(location).map_err(|_| AppError::Code(ErrorCode::InvalidReturnTo))?;
+        HeaderValue::from_str(location).map_err(|_| AppError::from(ErrorCode::InvalidReturnTo))?;
     Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
 }

@@ -54,11 +54,11 @@ pub async fn verify(
     let restriction = Restriction::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|invalid| {
             tracing::warn!(%invalid, "/auth/verify refused a restriction it does not understand");
-            AppError::Code(ErrorCode::InvalidRestriction)
+            AppError::from(ErrorCode::InvalidRestriction)
         })?;
     let token = session::token_from(&headers).or_else(|| session::bearer_from(&headers));
     let snapshot = state.settings();
-    let site = state.site_url(&snapshot.settings, &headers)?;
+    let site = state.site_url(&snapshot.settings, crate::extract::host(&headers))?;
     let host = header_text(&headers, "x-forwarded-host")
         .or_else(|| header_text(&headers, "host"))
         .unwrap_or_default();
@@ -86,13 +86,13 @@ pub async fn verify(
         .await?;
     let mut response = match answer {
         ForwardAnswer::Allow(identity) => identity_response(&identity),
-        ForwardAnswer::Forbidden => AppError::Code(ErrorCode::Forbidden).into_response(),
+        ForwardAnswer::Forbidden => AppError::from(ErrorCode::Forbidden).into_response(),
         ForwardAnswer::Unauthenticated => {
-            AppError::Code(ErrorCode::Unauthenticated).into_response()
+            AppError::from(ErrorCode::Unauthenticated).into_response()
         }
         ForwardAnswer::SignIn(location) => match HeaderValue::from_str(&location) {
             Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
-            Err(_) => AppError::Code(ErrorCode::Unauthenticated).into_response(),
+            Err(_) => AppError::from(ErrorCode::Unauthenticated).into_response(),
         },
     };
     response

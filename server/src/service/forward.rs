@@ -7,12 +7,10 @@ use lanyard_core::redirect::check_return_to;
 use serde_json::json;
 use url::Url;
 
-use super::Actor;
+use super::{Actor, Error};
 use crate::assertion::{self, AssertionClaims};
-use crate::error::AppError;
-use crate::session;
 use crate::state::Service;
-use crate::store::{ADMINISTRATORS, StoreError, assertion_keys};
+use crate::store::{StoreError, assertion_keys};
 
 /// A request a proxy asks about.
 #[derive(Debug)]
@@ -62,29 +60,23 @@ pub enum ForwardAnswer {
 impl Service {
     /// Answers a proxy about one request. Reads only (the signed-in user comes from the session
     /// cache on SQLite), so it costs what an authenticated request costs.
-    pub async fn forward_auth(
-        &self,
-        request: ForwardRequest<'_>,
-    ) -> Result<ForwardAnswer, AppError> {
+    pub async fn forward_auth(&self, request: ForwardRequest<'_>) -> Result<ForwardAnswer, Error> {
         let now = self.now();
-        let session_hash = request.token.map(session::hash_token);
-        let signed_in = match &session_hash {
-            Some(hash) => {
-                self.store
-                    .signed_in(hash, now, self.used_since(now))
+        // A session used only through the proxy is in use too (the idle timeout); the address
+        // the proxy connects from is not the user's, so none is recorded.
+        let caller = match request.token {
+            Some(token) => {
+                self.authenticate_session(token, now, None, request.user_agent)
                     .await?
             }
             None => None,
         };
-        let (Some((user, groups)), Some(hash)) = (signed_in, &session_hash) else {
+        let Some(caller) = &caller else {
             return Ok(self.sign_in_answer(&request));
         };
-        // A session used only through the proxy is in use too (the idle timeout).
-        if let Err(error) = self.record_use(hash, now, None, request.user_agent).await {
-            tracing::warn!(%error, "could not record a session's use");
-        }
+        let (user, groups) = (&caller.user, &caller.groups);
         let names: Vec<&str> = groups.iter().map(|(_, name)| name.as_str()).collect();
-        let is_admin = groups.iter().any(|(id, _)| *id == ADMINISTRATORS);
+        let is_admin = caller.is_admin();
         if !request.restriction.allows(&names, is_admin) {
             return Ok(ForwardAnswer::Forbidden);
         }
@@ -107,9 +99,7 @@ impl Service {
                 user.last_name.as_deref(),
             )),
             groups: groups_header(&names),
-            assertion: session_hash
-                .as_deref()
-                .and_then(|hash| self.assertions.for_session(hash, &claims)),
+            assertion: self.assertions.for_session(&caller.token_hash, &claims),
         })))
     }
 
@@ -133,7 +123,7 @@ impl Service {
     }
 
     /// Makes the first assertion key when there is none (first start), then loads the keys.
-    pub async fn ensure_assertion_key(&self) -> Result<(), AppError> {
+    pub async fn ensure_assertion_key(&self) -> Result<(), Error> {
         let mut tx = self.store.begin().await?;
         if !assertion_keys::has_active(&mut tx).await? {
             assertion_keys::insert(&mut tx, &assertion::generate(self.now())?).await?;
@@ -153,7 +143,7 @@ impl Service {
 
     /// A new signing key; the old one stays published for 10 minutes, so assertions it signed
     /// still verify.
-    pub async fn rotate_assertion_key(&self, actor: &Actor) -> Result<AssertionKey, AppError> {
+    pub async fn rotate_assertion_key(&self, actor: &Actor) -> Result<AssertionKey, Error> {
         let now = self.now();
         let key = assertion::generate(now)?;
         let mut tx = self.store.begin().await?;

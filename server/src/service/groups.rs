@@ -5,19 +5,19 @@ use lanyard_core::people::{check_admins_remain, check_members_may_change, group_
 use serde_json::json;
 
 use super::Actor;
+use super::Error;
 use super::settings::ensure_custom_group;
-use crate::error::AppError;
 use crate::state::Service;
 use crate::store::{BUILTINS, groups, settings, users};
 
 impl Service {
     /// Every group with its member count, by name.
-    pub async fn list_groups(&self) -> Result<Vec<Group>, AppError> {
+    pub async fn list_groups(&self) -> Result<Vec<Group>, Error> {
         Ok(groups::list(&mut *self.store.conn().await?).await?)
     }
 
     /// Creates a group; `conflict` when the name is taken.
-    pub async fn create_group(&self, name: &str, actor: &Actor) -> Result<Group, AppError> {
+    pub async fn create_group(&self, name: &str, actor: &Actor) -> Result<Group, Error> {
         let name = group_name(name)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -45,7 +45,7 @@ impl Service {
         id: GroupId,
         name: &str,
         actor: &Actor,
-    ) -> Result<Group, AppError> {
+    ) -> Result<Group, Error> {
         let name = group_name(name)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -69,7 +69,7 @@ impl Service {
     }
 
     /// Deletes a group (not a built-in one) and removes it from every mapping, in one transaction.
-    pub async fn delete_group(&self, id: GroupId, actor: &Actor) -> Result<(), AppError> {
+    pub async fn delete_group(&self, id: GroupId, actor: &Actor) -> Result<(), Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         ensure_custom_group(&mut tx, id).await?;
@@ -92,7 +92,7 @@ impl Service {
     }
 
     /// Removes every member of a group (not a built-in one).
-    pub async fn clear_group(&self, id: GroupId, actor: &Actor) -> Result<(), AppError> {
+    pub async fn clear_group(&self, id: GroupId, actor: &Actor) -> Result<(), Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         ensure_custom_group(&mut tx, id).await?;
@@ -105,7 +105,7 @@ impl Service {
     }
 
     /// A group with its members.
-    pub async fn group_detail(&self, id: GroupId) -> Result<GroupDetail, AppError> {
+    pub async fn group_detail(&self, id: GroupId) -> Result<GroupDetail, Error> {
         let mut conn = self.store.conn().await?;
         let group = groups::list(&mut conn)
             .await?
@@ -124,7 +124,7 @@ impl Service {
         user: UserId,
         add: bool,
         actor: &Actor,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), Error> {
         check_members_may_change(group, BUILTINS)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;

@@ -8,7 +8,7 @@ use lanyard_core::logout::verify_logout;
 use serde_json::json;
 
 use super::Actor;
-use crate::error::AppError;
+use super::Error;
 use crate::state::Service;
 use crate::store::{StoreError, sessions, users};
 
@@ -31,7 +31,7 @@ impl Service {
         token: &str,
         site_url: &str,
         actor: &Actor,
-    ) -> Result<LoggedOut, AppError> {
+    ) -> Result<LoggedOut, Error> {
         let result = self.try_backchannel_logout(token, site_url, actor).await;
         if let Err(error) = &result {
             let details = json!({"code": error.code().as_str()});
@@ -46,7 +46,7 @@ impl Service {
         token: &str,
         site_url: &str,
         actor: &Actor,
-    ) -> Result<LoggedOut, AppError> {
+    ) -> Result<LoggedOut, Error> {
         let snapshot = self.settings();
         let settings = &snapshot.settings;
         let now = self.now();

@@ -11,7 +11,7 @@ use lanyard_core::impact::{impact, plan_all};
 use serde_json::json;
 
 use super::Actor;
-use crate::error::AppError;
+use super::Error;
 use crate::state::Service;
 use crate::store::{BUILTINS, Backend, Tx, groups, users};
 
@@ -21,7 +21,7 @@ impl Service {
     pub async fn preview_mappings(
         &self,
         body: &MappingsPreviewRequest,
-    ) -> Result<MappingsImpact, AppError> {
+    ) -> Result<MappingsImpact, Error> {
         let current = self.settings();
         let mut conn = self.store.conn().await?;
         let known = groups::ids(&mut conn).await?;
@@ -32,7 +32,7 @@ impl Service {
         current
             .settings
             .apply(&patch, Some(&known))
-            .map_err(AppError::Settings)?;
+            .map_err(Error::Settings)?;
         let members = groups::sso_members(&mut conn, self.store.backend()).await?;
         let counts: BTreeMap<i64, i64> = groups::list(&mut conn)
             .await?
@@ -59,7 +59,7 @@ pub(super) async fn apply_now(
     mappings: &GroupMappings,
     actor: &Actor,
     now: i64,
-) -> Result<usize, AppError> {
+) -> Result<usize, Error> {
     let members = groups::sso_members(tx, backend).await?;
     let admins = users::active_admin_count(tx).await?;
     let plans = plan_all(
@@ -96,11 +96,11 @@ pub(super) async fn apply_now(
 }
 
 /// `apply_now` applies what group sync would do, so it needs group sync on.
-pub(super) fn check_apply_now(group_sync: bool) -> Result<(), AppError> {
+pub(super) fn check_apply_now(group_sync: bool) -> Result<(), Error> {
     if group_sync {
         Ok(())
     } else {
-        Err(AppError::Settings(vec![FieldError {
+        Err(Error::Settings(vec![FieldError {
             field: "apply_now".into(),
             code: "requires_group_sync".into(),
             message: "Turn on \"Synchronize group memberships\" before applying mappings to current members."

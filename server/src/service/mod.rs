@@ -13,6 +13,8 @@
 //! | `forward` | `forward_auth`, `ensure_assertion_key`, `refresh_assertion_keys`, `rotate_assertion_key` |
 //! | `audit` | `audit_page` |
 
+mod caller;
+mod error;
 mod forward;
 mod groups;
 mod logout;
@@ -26,6 +28,9 @@ mod sessions;
 mod settings;
 mod sso;
 
+pub use crate::dates::rfc3339;
+pub use caller::{Caller, current_user};
+pub use error::Error;
 pub use forward::{ForwardAnswer, ForwardRequest, Identity};
 pub use logout::LoggedOut;
 pub use session::{NewSession, create_first_admin};
@@ -33,7 +38,6 @@ pub use sso::{SsoLogin, SsoSignedIn};
 
 use lanyard_api::{AuditEvent, AuditFilter, AuditPage, ErrorCode};
 
-use crate::error::AppError;
 use crate::state::Service;
 use crate::store::{AuditRecord, Tx, audit};
 
@@ -98,7 +102,7 @@ impl Actor {
         event: AuditEvent,
         details: serde_json::Value,
         at: i64,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), Error> {
         let record = AuditRecord {
             event,
             actor_email: self.email.as_deref(),
@@ -134,7 +138,7 @@ impl Service {
         let result = async {
             let mut tx = self.store.begin().await?;
             actor.audit(&mut tx, event, details, self.now()).await?;
-            Ok::<_, AppError>(tx.commit().await?)
+            Ok::<_, Error>(tx.commit().await?)
         };
         if let Err(error) = result.await {
             tracing::error!(%error, event = event.as_str(), "could not write an audit entry");
@@ -147,7 +151,7 @@ impl Service {
         filter: &AuditFilter,
         limit: i64,
         offset: i64,
-    ) -> Result<AuditPage, AppError> {
+    ) -> Result<AuditPage, Error> {
         let event = filter.event.map(AuditEvent::as_str);
         let selection = audit::Selection {
             event,
@@ -176,7 +180,7 @@ impl Service {
 }
 
 /// The first second (UTC) of a `YYYY-MM-DD` day; `invalid_request` for anything else.
-fn day_start(day: &str) -> Result<i64, AppError> {
+fn day_start(day: &str) -> Result<i64, Error> {
     let mut parts = day.trim().splitn(3, '-').map(str::parse::<i32>);
     let (Some(Ok(year)), Some(Ok(month)), Some(Ok(date))) =
         (parts.next(), parts.next(), parts.next())

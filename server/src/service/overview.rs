@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use lanyard_api::{AuditEvent, AuditSummary, SignInBucket, SsoFailure};
 
-use crate::auth::rfc3339;
-use crate::error::AppError;
+use super::Error;
+use super::rfc3339;
 use crate::state::Service;
 use crate::store::audit;
 
@@ -15,7 +15,7 @@ const DAY: i64 = 86_400;
 
 impl Service {
     /// The overview at this moment.
-    pub async fn audit_summary(&self) -> Result<AuditSummary, AppError> {
+    pub async fn audit_summary(&self) -> Result<AuditSummary, Error> {
         let now = self.now();
         let backend = self.store.backend();
         let mut conn = self.store.conn().await?;

@@ -9,8 +9,8 @@ use lanyard_core::profile::normalize_email;
 use serde_json::json;
 
 use super::Actor;
-use crate::auth::rfc3339;
-use crate::error::AppError;
+use super::Error;
+use super::rfc3339;
 use crate::passwords;
 use crate::state::Service;
 use crate::store::{ADMINISTRATORS, NewUser, Tx, UserRow, groups, sessions, users};
@@ -23,7 +23,7 @@ impl Service {
         status: PeopleFilter,
         limit: i64,
         offset: i64,
-    ) -> Result<UserPage, AppError> {
+    ) -> Result<UserPage, Error> {
         let (rows, total) = users::page(
             &mut *self.store.conn().await?,
             search.trim(),
@@ -40,12 +40,12 @@ impl Service {
     }
 
     /// One user (`GET /api/user/:id`).
-    pub async fn get_user(&self, id: UserId) -> Result<User, AppError> {
+    pub async fn get_user(&self, id: UserId) -> Result<User, Error> {
         load(&mut *self.store.conn().await?, id).await
     }
 
     /// Creates a user with a password (or none, for SSO-only) and groups.
-    pub async fn create_user(&self, body: CreateUser, actor: &Actor) -> Result<User, AppError> {
+    pub async fn create_user(&self, body: CreateUser, actor: &Actor) -> Result<User, Error> {
         let email = normalize_email(body.email.trim())?;
         let hash = match body.password {
             Some(password) => {
@@ -97,7 +97,7 @@ impl Service {
         body: UpdateUser,
         actor: &Actor,
         caller_session: Option<&str>,
-    ) -> Result<User, AppError> {
+    ) -> Result<User, Error> {
         let password_hash = match &body.password {
             Some(password) => {
                 check_new_password(password)?;
@@ -163,7 +163,7 @@ impl Service {
 }
 
 /// `invalid_request` when any of `ids` names no group.
-async fn ensure_groups_exist(tx: &mut Tx, ids: &[i64]) -> Result<(), AppError> {
+async fn ensure_groups_exist(tx: &mut Tx, ids: &[i64]) -> Result<(), Error> {
     let known = groups::ids(tx).await?;
     if ids.iter().all(|id| known.contains(id)) {
         Ok(())
@@ -172,7 +172,7 @@ async fn ensure_groups_exist(tx: &mut Tx, ids: &[i64]) -> Result<(), AppError> {
     }
 }
 
-async fn load(conn: &mut sqlx::AnyConnection, id: UserId) -> Result<User, AppError> {
+async fn load(conn: &mut sqlx::AnyConnection, id: UserId) -> Result<User, Error> {
     let user = users::find_by_id(conn, id)
         .await?
         .ok_or(ErrorCode::NotFound)?;

@@ -12,8 +12,8 @@ use subtle::ConstantTimeEq;
 use std::time::Instant;
 
 use super::Actor;
-use crate::auth::rfc3339;
-use crate::error::AppError;
+use super::Error;
+use super::rfc3339;
 use crate::refusals::Credential;
 use crate::session;
 use crate::state::Service;
@@ -28,7 +28,7 @@ const API_KEY_PREFIX: &str = "lanyard_";
 const SHOWN_CHARS: usize = API_KEY_PREFIX.len() + 6;
 
 /// A new random secret with `prefix`, and its stored hash.
-fn new_secret(prefix: &str) -> Result<(String, String), AppError> {
+fn new_secret(prefix: &str) -> Result<(String, String), Error> {
     let (token, _) = session::new_token()?;
     let secret = format!("{prefix}{token}");
     let hash = session::hash_token(&secret);
@@ -43,7 +43,7 @@ pub fn secret_matches(presented: &str, stored_hash: &str) -> bool {
 
 impl Service {
     /// SCIM's state; `endpoint` is the SCIM base URL.
-    pub async fn scim_status(&self, endpoint: String) -> Result<ScimStatus, AppError> {
+    pub async fn scim_status(&self, endpoint: String) -> Result<ScimStatus, Error> {
         let last = audit::last_at(&mut *self.store.conn().await?, SCIM_SOURCE).await?;
         Ok(ScimStatus {
             enabled: self.settings().settings.scim_enabled,
@@ -58,7 +58,7 @@ impl Service {
         enabled: bool,
         endpoint: String,
         actor: &Actor,
-    ) -> Result<ScimToken, AppError> {
+    ) -> Result<ScimToken, Error> {
         let current = self.settings().settings.clone();
         if current.scim_enabled == enabled {
             return Ok(ScimToken {
@@ -91,7 +91,7 @@ impl Service {
         &self,
         endpoint: String,
         actor: &Actor,
-    ) -> Result<ScimToken, AppError> {
+    ) -> Result<ScimToken, Error> {
         if !self.settings().settings.scim_enabled {
             return Err(ErrorCode::InvalidRequest.into());
         }
@@ -111,7 +111,7 @@ impl Service {
         token_hash: Option<&str>,
         event: AuditEvent,
         actor: &Actor,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let (mut next, version) = settings::load(&mut tx).await?;
@@ -131,7 +131,7 @@ impl Service {
         &self,
         bearer: Option<&str>,
         actor: &Actor,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), Error> {
         use lanyard_core::scim::ScimError;
         let snapshot = self.settings();
         if !snapshot.settings.scim_enabled {
@@ -164,8 +164,8 @@ impl Service {
         &self,
         credential: Credential,
         actor: &Actor,
-        refusal: AppError,
-    ) -> AppError {
+        refusal: Error,
+    ) -> Error {
         match self
             .refusals
             .begin(credential, actor.ip.as_deref(), Instant::now())
@@ -178,7 +178,7 @@ impl Service {
             Err(retry_after) => {
                 self.credential_refused(credential, actor, "throttled")
                     .await;
-                AppError::RateLimited { retry_after }
+                Error::RateLimited { retry_after }
             }
         }
     }
@@ -204,7 +204,7 @@ impl Service {
     }
 
     /// Every API key, by name.
-    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyView>, AppError> {
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyView>, Error> {
         let rows = api_keys::list(&mut *self.store.conn().await?).await?;
         Ok(rows.iter().map(key_view).collect())
     }
@@ -214,7 +214,7 @@ impl Service {
         &self,
         body: &CreateApiKey,
         actor: &Actor,
-    ) -> Result<ApiKeyCreated, AppError> {
+    ) -> Result<ApiKeyCreated, Error> {
         let name = group_name(&body.name)?;
         let mut group_ids: Vec<i64> = body.group_ids.clone();
         group_ids.sort_unstable();
@@ -260,7 +260,7 @@ impl Service {
     }
 
     /// Replaces key `id` with a new one (answered once); the old one stops working at once.
-    pub async fn rotate_api_key(&self, id: i64, actor: &Actor) -> Result<ApiKeyCreated, AppError> {
+    pub async fn rotate_api_key(&self, id: i64, actor: &Actor) -> Result<ApiKeyCreated, Error> {
         let (secret, hash) = new_secret(API_KEY_PREFIX)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -280,7 +280,7 @@ impl Service {
     }
 
     /// Deletes key `id`.
-    pub async fn delete_api_key(&self, id: i64, actor: &Actor) -> Result<(), AppError> {
+    pub async fn delete_api_key(&self, id: i64, actor: &Actor) -> Result<(), Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let row = api_keys::find(&mut tx, id)
@@ -303,7 +303,7 @@ impl Service {
         method: &str,
         path: &str,
         actor: &Actor,
-    ) -> Result<ApiKeyRow, AppError> {
+    ) -> Result<ApiKeyRow, Error> {
         let hash = session::hash_token(presented);
         let found = api_keys::find_by_hash(&mut *self.store.conn().await?, &hash).await?;
         let Some(row) = found else {

@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
 use super::Actor;
-use crate::auth::rfc3339;
-use crate::error::AppError;
+use super::Error;
+use super::rfc3339;
 use crate::state::Service;
 use crate::store::scim::{self, ScimGroupRow, ScimUserRow, UserLookup, UserWrite};
 use crate::store::{ADMINISTRATORS, BUILTINS, NewUser, StoreError, Tx, groups, sessions, users};
@@ -37,11 +37,11 @@ pub struct ListQuery<'a> {
 /// A write's preconditions: the `If-Match` header, when sent.
 pub type IfMatch<'a> = Option<&'a str>;
 
-fn not_found(kind: &str, id: &str) -> AppError {
+fn not_found(kind: &str, id: &str) -> Error {
     ScimError::status(404, format!("No {kind} has id \"{id}\".")).into()
 }
 
-fn conflict(error: StoreError, what: &str) -> AppError {
+fn conflict(error: StoreError, what: &str) -> Error {
     match error {
         StoreError::Conflict => ScimError::conflict(format!("{what} is already taken")).into(),
         other => other.into(),
@@ -81,7 +81,7 @@ fn group_json(row: &ScimGroupRow, base: &str) -> Value {
 }
 
 /// `412` when `if_match` is given and is not the resource's version (`*` matches any).
-fn check_if_match(resource: &Value, if_match: IfMatch<'_>) -> Result<(), AppError> {
+fn check_if_match(resource: &Value, if_match: IfMatch<'_>) -> Result<(), Error> {
     match if_match {
         Some(wanted)
             if wanted.trim() != "*" && Some(wanted.trim()) != resources::version(resource) =>
@@ -95,7 +95,7 @@ fn check_if_match(resource: &Value, if_match: IfMatch<'_>) -> Result<(), AppErro
     }
 }
 
-fn parse_id(id: &str, kind: &str) -> Result<i64, AppError> {
+fn parse_id(id: &str, kind: &str) -> Result<i64, Error> {
     id.parse().map_err(|_| not_found(kind, id))
 }
 
@@ -115,11 +115,7 @@ fn filtered(
 
 impl Service {
     /// `GET /Users`: filtered and paged; a filter pinning `userName` reads one row.
-    pub async fn scim_list_users(
-        &self,
-        base: &str,
-        query: ListQuery<'_>,
-    ) -> Result<Value, AppError> {
+    pub async fn scim_list_users(&self, base: &str, query: ListQuery<'_>) -> Result<Value, Error> {
         let filter = query
             .filter
             .map(|text| Filter::parse(text, &USER_ATTRIBUTES))
@@ -144,7 +140,7 @@ impl Service {
     }
 
     /// `GET /Users/{id}`.
-    pub async fn scim_get_user(&self, base: &str, id: &str) -> Result<Value, AppError> {
+    pub async fn scim_get_user(&self, base: &str, id: &str) -> Result<Value, Error> {
         let number = parse_id(id, "user")?;
         let mut conn = self.store.conn().await?;
         let row = scim::users(&mut conn, UserLookup::Id(number)).await?;
@@ -159,7 +155,7 @@ impl Service {
         base: &str,
         body: &Value,
         actor: &Actor,
-    ) -> Result<Value, AppError> {
+    ) -> Result<Value, Error> {
         let input = resources::user_input(body)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -192,7 +188,7 @@ impl Service {
         tx.commit().await?;
         rows.first()
             .map(|row| user_json(row, base))
-            .ok_or_else(|| AppError::Internal("created user vanished".into()))
+            .ok_or_else(|| Error::Internal("created user vanished".into()))
     }
 
     /// `PUT /Users/{id}`: the body replaces the user's SCIM attributes.
@@ -203,7 +199,7 @@ impl Service {
         body: &Value,
         if_match: IfMatch<'_>,
         actor: &Actor,
-    ) -> Result<Value, AppError> {
+    ) -> Result<Value, Error> {
         let number = parse_id(id, "user")?;
         resources::check_body_id(body, number)?;
         let input = resources::user_input(body)?;
@@ -220,7 +216,7 @@ impl Service {
         body: &Value,
         if_match: IfMatch<'_>,
         actor: &Actor,
-    ) -> Result<Value, AppError> {
+    ) -> Result<Value, Error> {
         let operations = patch::parse(body, &USER_ATTRIBUTES)?;
         self.write_user(base, id, if_match, actor, move |current| {
             let mut object = current.as_object().cloned().unwrap_or_default();
@@ -239,7 +235,7 @@ impl Service {
         id: &str,
         if_match: IfMatch<'_>,
         actor: &Actor,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), Error> {
         self.write_user(base, id, if_match, actor, |current| {
             let mut input = resources::user_input(current)?;
             input.active = false;
@@ -256,7 +252,7 @@ impl Service {
         if_match: IfMatch<'_>,
         actor: &Actor,
         change: impl FnOnce(&Value) -> Result<UserInput, ScimError> + Send + 'static,
-    ) -> Result<Value, AppError> {
+    ) -> Result<Value, Error> {
         let number = parse_id(id, "user")?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
@@ -301,11 +297,7 @@ impl Service {
     }
 
     /// `GET /Groups`: filtered and paged.
-    pub async fn scim_list_groups(
-        &self,
-        base: &str,
-        query: ListQuery<'_>,
-    ) -> Result<Value, AppError> {
+    pub async fn scim_list_groups(&self, base: &str, query: ListQuery<'_>) -> Result<Value, Error> {
         let filter = query
             .filter
             .map(|text| Filter::parse(text, &GROUP_ATTRIBUTES))
@@ -321,7 +313,7 @@ impl Service {
     }
 
     /// `GET /Groups/{id}`.
-    pub async fn scim_get_group(&self, base: &str, id: &str) -> Result<Value, AppError> {
+    pub async fn scim_get_group(&self, base: &str, id: &str) -> Result<Value, Error> {
         let number = parse_id(id, "group")?;
         let rows = scim::groups(&mut *self.store.conn().await?, Some(number)).await?;
         rows.first()
@@ -335,7 +327,7 @@ impl Service {
         base: &str,
         body: &Value,
         actor: &Actor,
-    ) -> Result<Value, AppError> {
+    ) -> Result<Value, Error> {
         let input = resources::group_input(body)?;
         check_users_exist(&mut *self.store.conn().await?, &input.members).await?;
         let now = self.now();
@@ -355,7 +347,7 @@ impl Service {
         tx.commit().await?;
         rows.first()
             .map(|row| group_json(row, base))
-            .ok_or_else(|| AppError::Internal("created group vanished".into()))
+            .ok_or_else(|| Error::Internal("created group vanished".into()))
     }
 
     /// `PUT /Groups/{id}`.
@@ -366,7 +358,7 @@ impl Service {
         body: &Value,
         if_match: IfMatch<'_>,
         actor: &Actor,
-    ) -> Result<Value, AppError> {
+    ) -> Result<Value, Error> {
         let number = parse_id(id, "group")?;
         resources::check_body_id(body, number)?;
         let input = resources::group_input(body)?;
@@ -382,7 +374,7 @@ impl Service {
         body: &Value,
         if_match: IfMatch<'_>,
         actor: &Actor,
-    ) -> Result<Value, AppError> {
+    ) -> Result<Value, Error> {
         let operations = patch::parse(body, &GROUP_ATTRIBUTES)?;
         // Refused before the group (everyone, perhaps 100,000 people) is even read.
         if parse_id(id, "group")? == BUILTINS.all_users
@@ -401,7 +393,7 @@ impl Service {
     }
 
     /// `DELETE /Groups/{id}`: not a built-in group; it leaves every mapping too.
-    pub async fn scim_delete_group(&self, id: &str, actor: &Actor) -> Result<(), AppError> {
+    pub async fn scim_delete_group(&self, id: &str, actor: &Actor) -> Result<(), Error> {
         let number = parse_id(id, "group")?;
         match groups::is_builtin(&mut *self.store.conn().await?, number).await {
             Ok(true) => {
@@ -429,7 +421,7 @@ impl Service {
         if_match: IfMatch<'_>,
         actor: &Actor,
         change: impl Fn(&Value) -> Result<GroupInput, ScimError> + Send + Sync + 'static,
-    ) -> Result<Value, AppError> {
+    ) -> Result<Value, Error> {
         let number = parse_id(id, "group")?;
         let change = std::sync::Arc::new(change);
         let mut attempts = 0;
@@ -535,7 +527,7 @@ struct MemberChange {
 }
 
 impl MemberChange {
-    fn new(group: i64, before: &[i64], wanted: &[i64]) -> Result<Self, AppError> {
+    fn new(group: i64, before: &[i64], wanted: &[i64]) -> Result<Self, Error> {
         let before: BTreeSet<i64> = before.iter().copied().collect();
         let wanted: BTreeSet<i64> = wanted.iter().copied().collect();
         let change = Self {
@@ -555,13 +547,13 @@ impl MemberChange {
 
     /// `invalidValue` unless every added member is a user. Users are never deleted (SCIM's
     /// `DELETE` deactivates), so this may run before the write transaction, keeping it short.
-    async fn check_members_exist(&self, conn: &mut AnyConnection) -> Result<(), AppError> {
+    async fn check_members_exist(&self, conn: &mut AnyConnection) -> Result<(), Error> {
         check_users_exist(conn, &self.added).await
     }
 
     /// Writes the change inside `tx`, set-based (one statement per thousand members), audited;
     /// "Administrators" keeps an active member. [`Self::check_members_exist`] came first.
-    async fn apply(&self, tx: &mut Tx, actor: &Actor, now: i64) -> Result<(), AppError> {
+    async fn apply(&self, tx: &mut Tx, actor: &Actor, now: i64) -> Result<(), Error> {
         if self.is_empty() {
             return Ok(());
         }
@@ -580,7 +572,7 @@ impl MemberChange {
 }
 
 /// `invalidValue` unless every one of `ids` is a user.
-async fn check_users_exist(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), AppError> {
+async fn check_users_exist(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), Error> {
     let existing: BTreeSet<i64> = scim::existing_users(conn, ids).await?.into_iter().collect();
     match ids.iter().find(|id| !existing.contains(id)) {
         Some(missing) => Err(ScimError::bad(
@@ -613,8 +605,8 @@ fn no_admin_left() -> ScimError {
 async fn off_the_workers<T: Send + 'static>(
     current: Value,
     change: impl FnOnce(&Value) -> T + Send + 'static,
-) -> Result<T, AppError> {
+) -> Result<T, Error> {
     tokio::task::spawn_blocking(move || change(&current))
         .await
-        .map_err(|error| AppError::Internal(format!("a SCIM change failed: {error}")))
+        .map_err(|error| Error::Internal(format!("a SCIM change failed: {error}")))
 }

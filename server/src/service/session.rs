@@ -2,14 +2,13 @@
 
 use std::time::Instant;
 
-use lanyard_api::{AuditEvent, ErrorCode, FirstAdmin};
-use lanyard_core::accounts::{PasswordAccount, check_password_login};
+use lanyard_api::{AuditEvent, ErrorCode, FirstAdmin, SessionProperties};
+use lanyard_core::accounts::{PasswordAccount, check_password_login, password_login_allowed};
 use lanyard_core::people::{MAX_PASSWORD_BYTES, check_new_password};
 use lanyard_core::profile::{MAX_EMAIL_BYTES, fold_email, normalize_email};
 use serde_json::json;
 
-use super::Actor;
-use crate::error::AppError;
+use super::{Actor, Error};
 use crate::limiter::{Attempt, MAX_FAILURES, WINDOW_SECONDS};
 use crate::passwords;
 use crate::session;
@@ -48,11 +47,11 @@ impl Service {
         username: &str,
         password: String,
         actor: &Actor,
-    ) -> Result<NewSession, AppError> {
+    ) -> Result<NewSession, Error> {
         let email = fold_email(username);
         let refused = |code: ErrorCode| {
             self.metrics.sign_in("password", code.as_str());
-            AppError::from(code)
+            Error::from(code)
         };
         if email.len() > MAX_EMAIL_BYTES || password.len() > MAX_PASSWORD_BYTES {
             return Err(refused(ErrorCode::InvalidCredentials));
@@ -62,7 +61,7 @@ impl Service {
             Err(retry_after) => {
                 self.metrics
                     .sign_in("password", ErrorCode::RateLimited.as_str());
-                return Err(AppError::RateLimited { retry_after });
+                return Err(Error::RateLimited { retry_after });
             }
         };
 
@@ -120,7 +119,7 @@ impl Service {
         &self,
         email: &str,
         ip: Option<&str>,
-    ) -> Result<Result<CountedAttempt<'_>, u64>, AppError> {
+    ) -> Result<Result<CountedAttempt<'_>, u64>, Error> {
         let account_key = format!("account:{email}");
         let ip_key = format!("ip:{}", ip.unwrap_or("unknown"));
         let keys = [account_key.as_str(), ip_key.as_str()];
@@ -139,10 +138,7 @@ impl Service {
     }
 
     /// [`Self::start_attempt`] in PostgreSQL.
-    async fn start_shared_attempt(
-        &self,
-        keys: &[&str],
-    ) -> Result<Result<Counter<'_>, u64>, AppError> {
+    async fn start_shared_attempt(&self, keys: &[&str]) -> Result<Result<Counter<'_>, u64>, Error> {
         let (id, _) = session::new_token()?;
         let mut tx = self.store.begin().await?;
         let started = login_attempts::begin(
@@ -161,10 +157,7 @@ impl Service {
     }
 
     /// The attempt succeeded: it no longer counts, and the account's failures are forgotten.
-    pub(super) async fn attempt_succeeded(
-        &self,
-        attempt: CountedAttempt<'_>,
-    ) -> Result<(), AppError> {
+    pub(super) async fn attempt_succeeded(&self, attempt: CountedAttempt<'_>) -> Result<(), Error> {
         match attempt.counter {
             Counter::InMemory(counted) => counted.succeeded(),
             Counter::Shared(id) => {
@@ -177,8 +170,27 @@ impl Service {
         Ok(())
     }
 
+    /// What the login page needs (public, no secrets): which ways to sign in are open, and
+    /// whether lanyard still waits for its first administrator.
+    pub async fn session_properties(&self) -> Result<SessionProperties, Error> {
+        let snapshot = self.settings();
+        let sso_enabled = snapshot.settings.sso_ready();
+        let mut conn = self.store.conn().await?;
+        Ok(SessionProperties {
+            sso_enabled,
+            password_login_enabled: password_login_allowed(&snapshot.settings),
+            sso_url: sso_enabled.then(|| "/auth/sso".to_owned()),
+            needs_setup: users::count(&mut conn).await? == 0,
+        })
+    }
+
+    /// Whether the database answers (`/readyz`); the probe logs when it is lost and when back.
+    pub async fn ready(&self) -> bool {
+        self.store.probe().await.is_ok()
+    }
+
     /// The first admin, only while there are no users, signed in at once (SPEC §5).
-    pub async fn setup(&self, body: &FirstAdmin, actor: &Actor) -> Result<NewSession, AppError> {
+    pub async fn setup(&self, body: &FirstAdmin, actor: &Actor) -> Result<NewSession, Error> {
         let now = self.now();
         let (mut tx, user) = create_first_admin_in(&self.store, body, now).await?;
         let session = self.create_session(&mut tx, user, actor, now).await?;
@@ -191,7 +203,7 @@ impl Service {
     }
 
     /// Ends the session with this token hash.
-    pub async fn sign_out(&self, token_hash: &str, actor: &Actor) -> Result<(), AppError> {
+    pub async fn sign_out(&self, token_hash: &str, actor: &Actor) -> Result<(), Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         sessions::delete(&mut tx, token_hash).await?;
@@ -209,7 +221,7 @@ impl Service {
         user: i64,
         client: &Actor,
         now: i64,
-    ) -> Result<NewSession, AppError> {
+    ) -> Result<NewSession, Error> {
         let (token, hash) = session::new_token()?;
         let expires_at = now.saturating_add(self.options.session_max_age);
         let row = NewSessionRow {
@@ -227,11 +239,7 @@ impl Service {
 
 /// Creates the first administrator (`lanyard admin create`, `LANYARD_ADMIN_EMAIL`); `already_set_up`
 /// when any user exists.
-pub async fn create_first_admin(
-    store: &Store,
-    body: &FirstAdmin,
-    now: i64,
-) -> Result<i64, AppError> {
+pub async fn create_first_admin(store: &Store, body: &FirstAdmin, now: i64) -> Result<i64, Error> {
     let (mut tx, id) = create_first_admin_in(store, body, now).await?;
     let actor = Actor::default().as_email(&fold_email(&body.email));
     actor
@@ -251,7 +259,7 @@ async fn create_first_admin_in(
     store: &Store,
     body: &FirstAdmin,
     now: i64,
-) -> Result<(Tx, i64), AppError> {
+) -> Result<(Tx, i64), Error> {
     let email = normalize_email(body.email.trim())?;
     check_new_password(&body.password)?;
     let hash = passwords::hash(body.password.clone()).await?;

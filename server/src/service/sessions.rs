@@ -6,9 +6,9 @@ use lanyard_api::{AuditEvent, ChangePassword, ErrorCode, SessionView, UserId};
 use lanyard_core::people::check_new_password;
 use serde_json::json;
 
+use super::Error;
 use super::{Actor, MAX_USER_AGENT_CHARS};
-use crate::auth::{SignedIn, rfc3339};
-use crate::error::AppError;
+use super::{Caller, rfc3339};
 use crate::passwords;
 use crate::state::Service;
 use crate::store::sessions::{self, public_id};
@@ -35,7 +35,7 @@ impl Service {
         now: i64,
         client_ip: Option<std::net::IpAddr>,
         user_agent: Option<&str>,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), Error> {
         let interval = self
             .options
             .session_idle_timeout
@@ -73,13 +73,13 @@ impl Service {
     }
 
     /// `GET /api/session/list`: the caller's sessions, this one marked.
-    pub async fn list_sessions(&self, me: &SignedIn) -> Result<Vec<SessionView>, AppError> {
+    pub async fn list_sessions(&self, me: &Caller) -> Result<Vec<SessionView>, Error> {
         self.sessions_of(me.user.id, Some(&me.token_hash)).await
     }
 
     /// A user's unexpired sessions for an admin (`GET /api/user/:id/sessions`); `not_found` for no
     /// such user.
-    pub async fn user_sessions(&self, user: i64) -> Result<Vec<SessionView>, AppError> {
+    pub async fn user_sessions(&self, user: i64) -> Result<Vec<SessionView>, Error> {
         crate::store::users::find_by_id(&mut *self.store.conn().await?, user)
             .await?
             .ok_or(ErrorCode::NotFound)?;
@@ -90,7 +90,7 @@ impl Service {
         &self,
         user: i64,
         current: Option<&str>,
-    ) -> Result<Vec<SessionView>, AppError> {
+    ) -> Result<Vec<SessionView>, Error> {
         let now = self.now();
         let mut conn = self.store.conn().await?;
         let used_since = self.used_since(now);
@@ -113,7 +113,7 @@ impl Service {
     /// `DELETE /api/session/list/:id`: ends one of the caller's other sessions (`not_found` for any
     /// other id; `invalid_request` for this very session, which `DELETE /api/session` signs out
     /// of, clearing its cookie too).
-    pub async fn end_session(&self, me: &SignedIn, id: &str) -> Result<(), AppError> {
+    pub async fn end_session(&self, me: &Caller, id: &str) -> Result<(), Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let target = sessions::for_user(&mut tx, me.user.id, now)
@@ -138,7 +138,7 @@ impl Service {
     }
 
     /// `DELETE /api/session/list`: ends every session of the caller but this one.
-    pub async fn end_other_sessions(&self, me: &SignedIn) -> Result<u64, AppError> {
+    pub async fn end_other_sessions(&self, me: &Caller) -> Result<u64, Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let ended = sessions::delete_others(&mut tx, me.user.id, &me.token_hash).await?;
@@ -155,7 +155,7 @@ impl Service {
     }
 
     /// `DELETE /api/user/:id/sessions`: an admin ends every session of a user ("Sign out everywhere").
-    pub async fn end_user_sessions(&self, id: UserId, actor: &Actor) -> Result<u64, AppError> {
+    pub async fn end_user_sessions(&self, id: UserId, actor: &Actor) -> Result<u64, Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let user = users::find_by_id(&mut tx, id)
@@ -176,9 +176,9 @@ impl Service {
     /// guess the password.
     pub async fn change_own_password(
         &self,
-        me: &SignedIn,
+        me: &Caller,
         body: ChangePassword,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), Error> {
         let Some(stored) = me.user.password_hash.clone() else {
             return Err(ErrorCode::Forbidden.into());
         };
@@ -186,7 +186,7 @@ impl Service {
         let ip = me.peer.map(|ip| ip.to_string());
         let attempt = match self.start_attempt(&me.user.email, ip.as_deref()).await? {
             Ok(attempt) => attempt,
-            Err(retry_after) => return Err(AppError::RateLimited { retry_after }),
+            Err(retry_after) => return Err(Error::RateLimited { retry_after }),
         };
         if !passwords::verify(Some(stored), body.old_password).await {
             return Err(ErrorCode::InvalidCredentials.into());

@@ -11,8 +11,8 @@ use lanyard_api::{
 use lanyard_core::groups::diff_mappings;
 use serde_json::json;
 
+use super::Error;
 use super::{Actor, mappings};
-use crate::error::AppError;
 use crate::state::Service;
 use crate::store::{Tx, groups, settings};
 
@@ -26,14 +26,14 @@ impl Service {
         &self,
         patch: &JwtSettingsPatch,
         actor: &Actor,
-    ) -> Result<JwtSettingsView, AppError> {
+    ) -> Result<JwtSettingsView, Error> {
         let probed = self.probe_jwks(patch).await?;
         let mut tries = 0;
         let saved = loop {
             tries += 1;
             match self.try_save_settings(patch, actor).await {
                 // Without a version, a conflict can only be a save that slipped in between.
-                Err(AppError::Code(ErrorCode::SettingsConflict))
+                Err(Error::Code(ErrorCode::SettingsConflict))
                     if patch.version.is_none() && tries < UNVERSIONED_RETRIES => {}
                 other => break other,
             }
@@ -50,7 +50,7 @@ impl Service {
     async fn probe_jwks(
         &self,
         patch: &JwtSettingsPatch,
-    ) -> Result<Option<(String, lanyard_core::keys::JwkSet)>, AppError> {
+    ) -> Result<Option<(String, lanyard_core::keys::JwkSet)>, Error> {
         let Some(uri) = patch.jwt_jwks_uri.as_deref().filter(|uri| !uri.is_empty()) else {
             return Ok(None);
         };
@@ -62,7 +62,7 @@ impl Service {
         current
             .settings
             .apply(patch, None)
-            .map_err(AppError::Settings)?;
+            .map_err(Error::Settings)?;
         match self.jwks.probe(uri).await {
             Ok(set) => {
                 self.metrics.jwks_fetch("success");
@@ -70,7 +70,7 @@ impl Service {
             }
             Err(error) => {
                 self.metrics.jwks_fetch(error.code);
-                Err(AppError::Settings(vec![FieldError {
+                Err(Error::Settings(vec![FieldError {
                     field: "jwt_jwks_uri".into(),
                     code: error.code.into(),
                     message: format!("The JWK Set cannot be used: {}.", error.message),
@@ -80,7 +80,7 @@ impl Service {
     }
 
     /// Fetches the JWK Set now (`POST /api/setting/jwt/jwks/refresh`) and reports its status.
-    pub async fn refresh_jwks(&self) -> Result<JwksStatus, AppError> {
+    pub async fn refresh_jwks(&self) -> Result<JwksStatus, Error> {
         let uri = self.settings().settings.jwt_jwks_uri.clone();
         if uri.is_empty() {
             return Err(ErrorCode::InvalidRequest.into());
@@ -95,7 +95,7 @@ impl Service {
         &self,
         patch: &JwtSettingsPatch,
         actor: &Actor,
-    ) -> Result<JwtSettingsView, AppError> {
+    ) -> Result<JwtSettingsView, Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let (current, version) = settings::load(&mut tx).await?;
@@ -103,7 +103,7 @@ impl Service {
         let known = groups::ids(&mut tx).await?;
         let next = current
             .apply(patch, Some(&known))
-            .map_err(AppError::Settings)?;
+            .map_err(Error::Settings)?;
         let saved = settings::save(&mut tx, &next, version).await?;
         let details = json!({ "changes": redacted(patch) });
         actor
@@ -122,7 +122,7 @@ impl Service {
         &self,
         body: &SaveMappings,
         actor: &Actor,
-    ) -> Result<JwtSettingsView, AppError> {
+    ) -> Result<JwtSettingsView, Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let (current, version) = settings::load(&mut tx).await?;
@@ -170,7 +170,7 @@ impl Service {
         let known = groups::ids(&mut tx).await?;
         let next = current
             .apply(&patch, Some(&known))
-            .map_err(AppError::Settings)?;
+            .map_err(Error::Settings)?;
         let saved = settings::save(&mut tx, &next, version).await?;
         let applied_to = if body.apply_now {
             mappings::check_apply_now(next.jwt_group_sync)?;
@@ -214,7 +214,7 @@ impl Service {
 }
 
 /// `settings_conflict` when the admin's version is not the stored one.
-fn check_version(expected: Option<i64>, stored: i64) -> Result<(), AppError> {
+fn check_version(expected: Option<i64>, stored: i64) -> Result<(), Error> {
     match expected {
         Some(expected) if expected != stored => Err(ErrorCode::SettingsConflict.into()),
         _ => Ok(()),
@@ -222,7 +222,7 @@ fn check_version(expected: Option<i64>, stored: i64) -> Result<(), AppError> {
 }
 
 /// `builtin_group` for the two built-in groups, `not_found` for a group that does not exist.
-pub(super) async fn ensure_custom_group(tx: &mut Tx, id: GroupId) -> Result<(), AppError> {
+pub(super) async fn ensure_custom_group(tx: &mut Tx, id: GroupId) -> Result<(), Error> {
     if groups::is_builtin(tx, id).await? {
         Err(ErrorCode::BuiltinGroup.into())
     } else {

@@ -14,7 +14,7 @@ use lanyard_core::{GroupContext, InspectInput, Login, inspect};
 use serde_json::json;
 
 use super::Actor;
-use crate::error::AppError;
+use super::Error;
 use crate::session;
 use crate::state::{Service, SettingsSnapshot};
 use crate::store::sessions::NewSessionRow;
@@ -58,7 +58,7 @@ impl Service {
         &self,
         request: SsoLogin<'_>,
         actor: &Actor,
-    ) -> Result<SsoSignedIn, AppError> {
+    ) -> Result<SsoSignedIn, Error> {
         let snapshot = self.settings();
         let settings = &snapshot.settings;
         let now = self.now();
@@ -70,14 +70,14 @@ impl Service {
                 self.complete_sso(settings, &login, request, actor, now)
                     .await
             }
-            Err(refusal) => Err(AppError::Refused(refusal)),
+            Err(refusal) => Err(Error::Refused(refusal)),
         };
         match &result {
             Ok(_) => self.metrics.sign_in("jwt", "success"),
             Err(error) => {
                 self.metrics.sign_in("jwt", error.code().as_str());
                 let mut details = json!({"code": error.code().as_str()});
-                if let AppError::Refused(Refusal {
+                if let Error::Refused(Refusal {
                     reason: Some(reason),
                     ..
                 }) = error
@@ -152,7 +152,7 @@ impl Service {
         request: SsoLogin<'_>,
         actor: &Actor,
         now: i64,
-    ) -> Result<SsoSignedIn, AppError> {
+    ) -> Result<SsoSignedIn, Error> {
         let profile = &login.profile;
         let (token, token_hash) = session::new_token()?;
         let mut tx = self.store.begin().await?;
@@ -255,7 +255,7 @@ impl Service {
         browser_session: Option<&str>,
         login: &Login,
         now: i64,
-    ) -> Result<SsoSignedIn, AppError> {
+    ) -> Result<SsoSignedIn, Error> {
         let Some(cookie) = browser_session else {
             return Err(ErrorCode::TokenReplayed.into());
         };
@@ -280,7 +280,7 @@ impl Service {
         request: &TokenTestRequest,
         snapshot: &SettingsSnapshot,
         site_url: &str,
-    ) -> Result<Verdict, AppError> {
+    ) -> Result<Verdict, Error> {
         let now = self.now();
         let settings = &snapshot.settings;
         let ring = self.key_ring(snapshot, now);
@@ -364,7 +364,7 @@ async fn sync_groups(
     user: i64,
     token_groups: Option<&[String]>,
     details: &mut serde_json::Value,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let current: BTreeSet<i64> = users::group_ids(tx, user).await?.into_iter().collect();
     let is_last_active_admin =
         current.contains(&ADMINISTRATORS) && users::active_admin_count(tx).await? <= 1;

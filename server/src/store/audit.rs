@@ -107,7 +107,7 @@ pub async fn page(
         let details: String = row.try_get("details")?;
         entries.push(AuditEntry {
             id: row.try_get("id")?,
-            at: crate::auth::rfc3339(row.try_get("at")?),
+            at: crate::dates::rfc3339(row.try_get("at")?),
             event,
             actor_email: row.try_get("actor_email")?,
             ip: row.try_get("ip")?,
