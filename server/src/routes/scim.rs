@@ -188,6 +188,36 @@ fn search_params(body: Result<AppBytes, AppError>) -> Result<ListParams, AppErro
 
 const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
+/// Which resources a list or search is of.
+#[derive(Debug, Clone, Copy)]
+enum Listed {
+    Users,
+    Groups,
+}
+
+/// A list (`GET`) or search (`POST /.search`) of Users or Groups, with its parameters read.
+async fn listed(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: Result<ListParams, AppError>,
+    kind: Listed,
+) -> Scim {
+    ok(async {
+        let params = params?;
+        let base = endpoint(state, headers)?;
+        let query = ListQuery {
+            filter: params.filter.as_deref(),
+            paging: params.paging,
+        };
+        let list = match kind {
+            Listed::Users => state.scim_list_users(&base, query).await?,
+            Listed::Groups => state.scim_list_groups(&base, query).await?,
+        };
+        Ok(projected(list, &params))
+    }
+    .await)
+}
+
 fn projected(mut body: Value, params: &ListParams) -> Value {
     let (attributes, excluded) = (params.attributes.as_deref(), params.excluded.as_deref());
     match body.get_mut("Resources").and_then(Value::as_array_mut) {
@@ -314,19 +344,13 @@ pub async fn list_users(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Scim {
-    ok(async {
-        let params = list_params(query.as_deref())?;
-        let base = endpoint(&state, &headers)?;
-        let query = ListQuery {
-            filter: params.filter.as_deref(),
-            paging: params.paging,
-        };
-        Ok(projected(
-            state.scim_list_users(&base, query).await?,
-            &params,
-        ))
-    }
-    .await)
+    listed(
+        &state,
+        &headers,
+        list_params(query.as_deref()),
+        Listed::Users,
+    )
+    .await
 }
 
 /// `POST /api/scim/v2/.search`: a search of several resource types at once, which RFC 7644 §3.4.3
@@ -351,19 +375,7 @@ pub async fn search_users(
     headers: HeaderMap,
     body: Result<AppBytes, AppError>,
 ) -> Scim {
-    ok(async {
-        let params = search_params(body)?;
-        let base = endpoint(&state, &headers)?;
-        let query = ListQuery {
-            filter: params.filter.as_deref(),
-            paging: params.paging,
-        };
-        Ok(projected(
-            state.scim_list_users(&base, query).await?,
-            &params,
-        ))
-    }
-    .await)
+    listed(&state, &headers, search_params(body), Listed::Users).await
 }
 
 /// `POST /api/scim/v2/Users`.
@@ -519,19 +531,13 @@ pub async fn list_groups(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Scim {
-    ok(async {
-        let params = list_params(query.as_deref())?;
-        let base = endpoint(&state, &headers)?;
-        let query = ListQuery {
-            filter: params.filter.as_deref(),
-            paging: params.paging,
-        };
-        Ok(projected(
-            state.scim_list_groups(&base, query).await?,
-            &params,
-        ))
-    }
-    .await)
+    listed(
+        &state,
+        &headers,
+        list_params(query.as_deref()),
+        Listed::Groups,
+    )
+    .await
 }
 
 /// `POST /api/scim/v2/Groups/.search`: `GET /Groups` with its parameters in the body.
@@ -545,19 +551,7 @@ pub async fn search_groups(
     headers: HeaderMap,
     body: Result<AppBytes, AppError>,
 ) -> Scim {
-    ok(async {
-        let params = search_params(body)?;
-        let base = endpoint(&state, &headers)?;
-        let query = ListQuery {
-            filter: params.filter.as_deref(),
-            paging: params.paging,
-        };
-        Ok(projected(
-            state.scim_list_groups(&base, query).await?,
-            &params,
-        ))
-    }
-    .await)
+    listed(&state, &headers, search_params(body), Listed::Groups).await
 }
 
 /// `POST /api/scim/v2/Groups`.
