@@ -6,13 +6,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lanyard_api::{ErrorBody, ErrorCode, SsoSession, SsoStart};
-use lanyard_core::redirect::{check_return_to, idp_redirect_url};
 use serde::Deserialize;
 
 use crate::auth::Client;
 use crate::error::AppError;
 use crate::extract::AppBytes;
-use crate::service::{Actor, SsoLogin};
+use crate::service::{Actor, SsoOutcome, SsoRequest};
 use crate::session;
 use crate::state::AppState;
 
@@ -214,40 +213,31 @@ async fn respond(
     params: SsoParams,
     json: bool,
 ) -> Result<Response, AppError> {
-    let snapshot = state.settings();
-    let settings = &snapshot.settings;
-    if !settings.sso_ready() {
-        return Err(ErrorCode::SsoDisabled.into());
-    }
-    let site = state.site_url(settings, crate::extract::host(headers))?;
-    // Checked before anything is written (SPEC §2.7).
-    let target = check_return_to(
-        params.return_to.as_deref(),
-        &site,
-        state.options.cookie_domain.as_deref(),
-    )?;
-
-    let Some(token) = params.jwt else {
-        let url = idp_redirect_url(&settings.jwt_identity_provider_uri, &target)
-            .map_err(|_| AppError::from(ErrorCode::SsoDisabled))?;
-        return Ok(if json {
-            axum::Json(SsoStart {
-                url,
-                method: "jwt".into(),
-            })
-            .into_response()
-        } else {
-            redirect(&url)?
-        });
-    };
-
     let browser_session = session::token_from(headers);
-    let request = SsoLogin {
-        token: &token,
-        site_url: site.as_str(),
+    let request = SsoRequest {
+        token: params.jwt.as_deref(),
+        return_to: params.return_to.as_deref(),
+        host: crate::extract::host(headers),
         browser_session: browser_session.as_deref(),
     };
-    let signed_in = state.sso_login(request, client).await?;
+    let (signed_in, target, site) = match state.sso(request, client).await? {
+        SsoOutcome::ToIdentityProvider(url) => {
+            return if json {
+                Ok(axum::Json(SsoStart {
+                    url,
+                    method: "jwt".into(),
+                })
+                .into_response())
+            } else {
+                redirect(&url)
+            };
+        }
+        SsoOutcome::SignedIn {
+            session,
+            target,
+            site,
+        } => (session, target, site),
+    };
     let cookie = signed_in
         .new_session
         .then(|| {

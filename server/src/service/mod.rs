@@ -34,7 +34,7 @@ pub use error::Error;
 pub use forward::{ForwardAnswer, ForwardRequest, Identity};
 pub use logout::LoggedOut;
 pub use session::{NewSession, create_first_admin};
-pub use sso::{SsoLogin, SsoSignedIn};
+pub use sso::{SsoOutcome, SsoRequest, SsoSignedIn};
 
 use lanyard_api::{AuditEvent, AuditFilter, AuditPage, ErrorCode};
 

@@ -8,10 +8,12 @@ use lanyard_api::{
 use lanyard_core::accounts::{Admission, admit};
 use lanyard_core::groups::{self, SyncInput};
 use lanyard_core::keys::KeyRing;
+use lanyard_core::redirect::{check_return_to, idp_redirect_url};
 use lanyard_core::settings::Settings;
 use lanyard_core::token::Refusal;
 use lanyard_core::{GroupContext, InspectInput, Login, inspect};
 use serde_json::json;
+use url::Url;
 
 use super::Actor;
 use super::Error;
@@ -22,16 +24,43 @@ use crate::store::users::SsoLoginRecord;
 use crate::store::{ADMINISTRATORS, BUILTINS, NewUser, StoreError, Tx, sessions, users};
 use lanyard_core::jose::JoseVerifier;
 
-/// A sign-in with a token, as `/auth/sso` received it.
+/// A request to `/auth/sso`, as it came.
 #[derive(Debug, Clone, Copy)]
-pub struct SsoLogin<'a> {
-    /// The JWT.
-    pub token: &'a str,
-    /// The site's base URL (what `aud` must name).
-    pub site_url: &'a str,
+pub struct SsoRequest<'a> {
+    /// The JWT; without one the browser is sent to the IdP.
+    pub token: Option<&'a str>,
+    /// Where to go afterwards (checked before anything else is done, SPEC §2.7).
+    pub return_to: Option<&'a str>,
+    /// The request's `Host` (the site's URL when none is configured).
+    pub host: Option<&'a str>,
     /// The session cookie the browser sent, if any: never reused as the new session (no fixation),
     /// only recognised when it is the session this very token created.
     pub browser_session: Option<&'a str>,
+}
+
+/// What `/auth/sso` does with a request.
+#[derive(Debug)]
+pub enum SsoOutcome {
+    /// No token: go to the IdP, at this URL (which carries `return_to`).
+    ToIdentityProvider(String),
+    /// Signed in; then go to `target`, on `site` (the session cookie's scope).
+    SignedIn {
+        /// The session.
+        session: SsoSignedIn,
+        /// The checked `return_to`.
+        target: String,
+        /// The site's base URL.
+        site: Url,
+    },
+}
+
+/// A sign-in with a token.
+#[derive(Debug, Clone, Copy)]
+struct SsoLogin<'a> {
+    token: &'a str,
+    /// The site's base URL (what `aud` must name).
+    site_url: &'a str,
+    browser_session: Option<&'a str>,
 }
 
 /// A signed-in browser.
@@ -51,19 +80,52 @@ pub struct SsoSignedIn {
 }
 
 impl Service {
+    /// `/auth/sso` (SPEC §2), on one reading of the settings: SSO must be on, `return_to` safe
+    /// (checked before anything is written); without a token the way to the IdP, with one the
+    /// sign-in.
+    pub async fn sso(&self, request: SsoRequest<'_>, actor: &Actor) -> Result<SsoOutcome, Error> {
+        let snapshot = self.settings();
+        let settings = &snapshot.settings;
+        if !settings.sso_ready() {
+            return Err(ErrorCode::SsoDisabled.into());
+        }
+        let site = self.site_url(settings, request.host)?;
+        let target = check_return_to(
+            request.return_to,
+            &site,
+            self.options.cookie_domain.as_deref(),
+        )?;
+        let Some(token) = request.token else {
+            let url = idp_redirect_url(&settings.jwt_identity_provider_uri, &target)
+                .map_err(|_| Error::Code(ErrorCode::SsoDisabled))?;
+            return Ok(SsoOutcome::ToIdentityProvider(url));
+        };
+        let login = SsoLogin {
+            token,
+            site_url: site.as_str(),
+            browser_session: request.browser_session,
+        };
+        let session = self.sso_login(&snapshot, login, actor).await?;
+        Ok(SsoOutcome::SignedIn {
+            session,
+            target,
+            site,
+        })
+    }
+
     /// Verifies the token (lanyard-core) and signs its user in: replay record, account, names,
     /// login attributes, group sync, session and audit entry in one transaction, so a refusal at any
     /// step leaves nothing behind. Refusals are counted and audited.
-    pub async fn sso_login(
+    async fn sso_login(
         &self,
+        snapshot: &SettingsSnapshot,
         request: SsoLogin<'_>,
         actor: &Actor,
     ) -> Result<SsoSignedIn, Error> {
-        let snapshot = self.settings();
         let settings = &snapshot.settings;
         let now = self.now();
         let verified = self
-            .verify_token(request.token, &snapshot, request.site_url, now)
+            .verify_token(request.token, snapshot, request.site_url, now)
             .await;
         let result = match verified {
             Ok(login) => {
