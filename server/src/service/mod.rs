@@ -4,7 +4,7 @@
 //!
 //! | area | methods |
 //! |---|---|
-//! | `sso` | `sso_login`, `dry_run` |
+//! | `sso` | `sso` (the IdP redirect or the sign-in), `dry_run` |
 //! | `session` | `password_login`, `setup`, `create_first_admin`, `sign_out` |
 //! | `settings` | `save_settings`, `save_mappings` |
 //! | `mappings` | `preview_mappings` (and `apply_now` inside `save_mappings`) |
