@@ -188,6 +188,24 @@ fn search_params(body: Result<AppBytes, AppError>) -> Result<ListParams, AppErro
 
 const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
+/// A discovery list (`ResourceTypes`, `Schemas`): short, so every entry on one page.
+fn whole_list(entries: Vec<Value>) -> Value {
+    let total = entries.len();
+    list_response(
+        entries,
+        total,
+        Paging {
+            start_index: 1,
+            count: total,
+        },
+    )
+}
+
+/// The one discovery entry asked for, or SCIM's `404` saying what there is.
+fn discovered(entry: Option<Value>, missing: &str) -> Result<Value, AppError> {
+    entry.ok_or_else(|| ScimError::status(404, missing).into())
+}
+
 /// Which resources a list or search is of.
 #[derive(Debug, Clone, Copy)]
 enum Listed {
@@ -250,18 +268,7 @@ pub async fn service_provider_config(State(state): State<AppState>, headers: Hea
     responses((status = 200, description = "User and Group.", content_type = "application/scim+json", body = Object),
         (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
 pub async fn resource_types(State(state): State<AppState>, headers: HeaderMap) -> Scim {
-    ok(endpoint(&state, &headers).map(|base| {
-        let types = discovery::resource_types(&base);
-        let total = types.len();
-        list_response(
-            types,
-            total,
-            Paging {
-                start_index: 1,
-                count: total,
-            },
-        )
-    }))
+    ok(endpoint(&state, &headers).map(|base| whole_list(discovery::resource_types(&base))))
 }
 
 /// `GET /api/scim/v2/Schemas`.
@@ -269,18 +276,7 @@ pub async fn resource_types(State(state): State<AppState>, headers: HeaderMap) -
     responses((status = 200, description = "The User and Group schemas (the attributes lanyard reads).", content_type = "application/scim+json", body = Object),
         (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
 pub async fn schemas(State(state): State<AppState>, headers: HeaderMap) -> Scim {
-    ok(endpoint(&state, &headers).map(|base| {
-        let schemas = discovery::schemas(&base);
-        let total = schemas.len();
-        list_response(
-            schemas,
-            total,
-            Paging {
-                start_index: 1,
-                count: total,
-            },
-        )
-    }))
+    ok(endpoint(&state, &headers).map(|base| whole_list(discovery::schemas(&base))))
 }
 
 /// `GET /api/scim/v2/ResourceTypes/{name}`: the `meta.location` of each entry of the list.
@@ -295,13 +291,10 @@ pub async fn resource_type(
     Path(name): Path<String>,
 ) -> Scim {
     ok(endpoint(&state, &headers).and_then(|base| {
-        discovery::resource_type(&base, &name).ok_or_else(|| {
-            ScimError::status(
-                404,
-                "No such resource type: this server has User and Group.",
-            )
-            .into()
-        })
+        discovered(
+            discovery::resource_type(&base, &name),
+            "No such resource type: this server has User and Group.",
+        )
     }))
 }
 
@@ -317,13 +310,10 @@ pub async fn schema(
     Path(uri): Path<String>,
 ) -> Scim {
     ok(endpoint(&state, &headers).and_then(|base| {
-        discovery::schema(&base, &uri).ok_or_else(|| {
-            ScimError::status(
-                404,
-                "No such schema: see GET /Schemas for the two this server has.",
-            )
-            .into()
-        })
+        discovered(
+            discovery::schema(&base, &uri),
+            "No such schema: see GET /Schemas for the two this server has.",
+        )
     }))
 }
 

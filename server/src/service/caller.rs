@@ -38,24 +38,19 @@ impl Caller {
 
     /// The `GET /api/user/current` view.
     pub fn view(&self) -> CurrentUser {
-        current_user(&self.user, &self.groups)
-    }
-}
-
-/// The wire view of a user with their groups.
-pub fn current_user(user: &UserRow, groups: &[(i64, String)]) -> CurrentUser {
-    let group_ids: Vec<i64> = groups.iter().map(|(id, _)| *id).collect();
-    CurrentUser {
-        id: user.id,
-        email: user.email.clone(),
-        first_name: user.first_name.clone(),
-        last_name: user.last_name.clone(),
-        is_superuser: groups.iter().any(|(id, _)| *id == ADMINISTRATORS),
-        group_ids,
-        group_names: groups.iter().map(|(_, name)| name.clone()).collect(),
-        login_attributes: serde_json::from_str(&user.login_attributes).unwrap_or_default(),
-        sso_source: user.sso_source.clone(),
-        last_login: user.last_login.map(rfc3339),
+        let user = &self.user;
+        CurrentUser {
+            id: user.id,
+            email: user.email.clone(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            is_superuser: self.is_admin(),
+            group_ids: self.groups.iter().map(|(id, _)| *id).collect(),
+            group_names: self.groups.iter().map(|(_, name)| name.clone()).collect(),
+            login_attributes: serde_json::from_str(&user.login_attributes).unwrap_or_default(),
+            sso_source: user.sso_source.clone(),
+            last_login: user.last_login.map(rfc3339),
+        }
     }
 }
 

@@ -29,7 +29,7 @@ mod settings;
 mod sso;
 
 pub use crate::dates::rfc3339;
-pub use caller::{Caller, current_user};
+pub use caller::Caller;
 pub use error::Error;
 pub use forward::{ForwardAnswer, ForwardRequest, Identity};
 pub use logout::LoggedOut;

@@ -449,9 +449,9 @@ impl Service {
             }
             let before: Vec<i64> = row.members.iter().map(|(user, _)| *user).collect();
             let members = MemberChange::new(number, &before, &input.members)?;
-            members
-                .check_members_exist(&mut *self.store.conn().await?)
-                .await?;
+            // Users are never deleted (SCIM's `DELETE` deactivates), so this may be checked
+            // before the write transaction, keeping it short.
+            check_users_exist(&mut *self.store.conn().await?, &members.added).await?;
 
             let now = self.now();
             let mut tx = self.store.begin().await?;
@@ -545,14 +545,8 @@ impl MemberChange {
         self.added.is_empty() && self.removed.is_empty()
     }
 
-    /// `invalidValue` unless every added member is a user. Users are never deleted (SCIM's
-    /// `DELETE` deactivates), so this may run before the write transaction, keeping it short.
-    async fn check_members_exist(&self, conn: &mut AnyConnection) -> Result<(), Error> {
-        check_users_exist(conn, &self.added).await
-    }
-
     /// Writes the change inside `tx`, set-based (one statement per thousand members), audited;
-    /// "Administrators" keeps an active member. [`Self::check_members_exist`] came first.
+    /// "Administrators" keeps an active member. [`check_users_exist`] came first.
     async fn apply(&self, tx: &mut Tx, actor: &Actor, now: i64) -> Result<(), Error> {
         if self.is_empty() {
             return Ok(());
