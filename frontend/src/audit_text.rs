@@ -58,28 +58,8 @@ pub fn actor(entry: &AuditEntry) -> String {
 
 /// A setting's name as the JWT page labels it.
 fn setting_label(key: &str) -> String {
-    match key {
-        "jwt_enabled" => "JWT on/off",
-        "jwt_identity_provider_uri" => "Identity Provider URI",
-        "jwt_shared_secret" => "signing key",
-        "jwt_attribute_email" => "email attribute",
-        "jwt_attribute_firstname" => "first name attribute",
-        "jwt_attribute_lastname" => "last name attribute",
-        "jwt_attribute_groups" => "groups attribute",
-        "jwt_group_sync" => "group sync",
-        "jwt_group_mappings" => "group mappings",
-        "jwt_user_provisioning" => "user provisioning",
-        "enable_password_login" => "password login",
-        "jwt_keys" => "keys",
-        "jwt_jwks_uri" => "JWKS URI",
-        "jwt_issuer" => "issuer",
-        "jwt_audiences" => "audiences",
-        "jwt_claim_rules" => "sign-in rules",
-        "jwt_logout_uri" => "logout URL",
-        "site_url" => "site URL",
-        other => return other.replace('_', " "),
-    }
-    .to_owned()
+    lanyard_api::SettingField::parse(key)
+        .map_or_else(|| key.replace('_', " "), |field| field.label().to_owned())
 }
 
 fn names(ids: &Value, groups: &BTreeMap<i64, String>) -> Option<String> {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use lanyard_api::{
     ClaimOp, ClaimRule, FieldError, GroupId, GroupMappings, JwtKey, JwtSettingsPatch,
-    JwtSettingsView, ReplayProtection,
+    JwtSettingsView, ReplayProtection, SettingField,
 };
 use lanyard_core::keys::{KeyMaterial, KeyRing, PublicKey, RingKey};
 use lanyard_core::settings::Settings;
@@ -338,7 +338,7 @@ fn parse_number(text: &str) -> i64 {
 }
 
 /// The first error for `field`, for showing under it.
-pub fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError> {
+pub fn error_for(errors: &[FieldError], field: SettingField) -> Option<&FieldError> {
     errors.iter().find(|e| e.field == field)
 }
 
@@ -396,7 +396,7 @@ mod tests {
         let fields: Vec<_> = form
             .errors(&saved(), None)
             .into_iter()
-            .map(|e| (e.field, e.code))
+            .map(|e| (e.field.to_string(), e.code))
             .collect();
         assert_eq!(
             fields,
@@ -440,7 +440,7 @@ mod tests {
         form.mappings.insert("x".into(), vec![9]);
         let errors = form.errors(&saved(), Some(&BTreeSet::from([1, 2])));
         assert_eq!(
-            error_for(&errors, "jwt_group_mappings").map(|e| e.code.as_str()),
+            error_for(&errors, SettingField::JwtGroupMappings).map(|e| e.code.as_str()),
             Some("unknown_group")
         );
     }
@@ -496,7 +496,7 @@ mod tests {
         );
         let errors = form.errors(&saved(), None);
         assert_eq!(
-            error_for(&errors, "jwt_claim_rules").map(|e| e.code.as_str()),
+            error_for(&errors, SettingField::JwtClaimRules).map(|e| e.code.as_str()),
             Some("value_required")
         );
     }

@@ -86,7 +86,7 @@ fn body_refusal(path: &str, error: &serde_json::Error) -> AppError {
         None => format!("The request is not valid: {what}."),
     };
     let field = top.map(|name| FieldError {
-        field: name.to_owned(),
+        field: name.into(),
         code: data_error_code(&what).to_owned(),
         message: format!("{path}: {what}."),
     });

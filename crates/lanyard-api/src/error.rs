@@ -351,12 +351,102 @@ impl std::fmt::Display for ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
-    /// The settings key, e.g. `"jwt_identity_provider_uri"`.
-    pub field: String,
+    /// The field: a setting (`"jwt_identity_provider_uri"`), or another field of the request body.
+    pub field: FieldName,
     /// A stable code for the rule that failed, e.g. `"not_absolute_url"`.
     pub code: String,
     /// What is wrong, in words fit to show under the field.
     pub message: String,
+}
+
+/// Which field a [`FieldError`] is about: one of the settings, or (for a body that is not the
+/// settings) the field's name as sent. On the wire it is the name either way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FieldName {
+    /// A setting.
+    Setting(crate::SettingField),
+    /// Another field, by its name as sent (`apply_now`, or an unknown field's name).
+    Other(String),
+}
+
+impl FieldName {
+    /// The name as on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Setting(field) => field.as_str(),
+            Self::Other(name) => name,
+        }
+    }
+}
+
+impl From<crate::SettingField> for FieldName {
+    fn from(field: crate::SettingField) -> Self {
+        Self::Setting(field)
+    }
+}
+
+impl From<&str> for FieldName {
+    fn from(name: &str) -> Self {
+        crate::SettingField::parse(name).map_or_else(|| Self::Other(name.to_owned()), Self::Setting)
+    }
+}
+
+impl PartialEq<crate::SettingField> for FieldName {
+    fn eq(&self, other: &crate::SettingField) -> bool {
+        *self == Self::Setting(*other)
+    }
+}
+
+impl std::fmt::Display for FieldName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for FieldName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|name| Self::from(name.as_str()))
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for FieldName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::ToSchema;
+        utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(utoipa::openapi::Ref::from_schema_name(
+                crate::SettingField::name(),
+            ))
+            .item(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .description(Some("Another field of the request body, by its name as sent.")),
+            )
+            .description(Some("A setting, or another field of the request body."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for FieldName {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((
+            <crate::SettingField as utoipa::ToSchema>::name().into(),
+            crate::SettingField::schema(),
+        ));
+    }
 }
 
 /// The body of every error response: `{"error": {"code": …, "message": …}}`.

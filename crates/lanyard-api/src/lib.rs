@@ -11,12 +11,13 @@ mod people;
 mod provisioning;
 mod session;
 mod settings;
+mod settings_table;
 mod verdict;
 
 pub use audit::{
     AuditEntry, AuditEvent, AuditFilter, AuditPage, AuditSummary, SignInBucket, SsoFailure,
 };
-pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError};
+pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError, FieldName};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use people::{
     AddMember, CreateGroup, CreateUser, Group, GroupDetail, GroupId, GroupMember, PeopleFilter,
@@ -30,7 +31,7 @@ pub use session::{
     SessionView, SessionsEnded, SignedOut, SsoSession, SsoStart,
 };
 pub use settings::{
-    AssertionKey, ClaimOp, ClaimRule, EnablePasswordLogin, GroupImpact, GroupMappings,
+    AssertionKey, AuditedKey, Changed, JwtSettingsChanges, SettingField, ClaimOp, ClaimRule, EnablePasswordLogin, GroupImpact, GroupMappings,
     JwtSettingsPatch, JwtSettingsView, MappingsImpact, MappingsPreviewRequest, ReplayProtection,
     SaveMappings, TokenTestRequest, UnmappedGroup, UserImpact,
 };

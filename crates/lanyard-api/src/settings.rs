@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{JwksStatus, JwtKey, JwtKeyView};
+use crate::keys::JwtKey;
 use crate::people::GroupId;
 
 /// JWT group name → ids of lanyard groups. Ordered, so the same mappings always serialise the same.
@@ -57,144 +57,122 @@ pub struct ClaimRule {
     pub value: Option<serde_json::Value>,
 }
 
-/// What `GET /api/setting/jwt` answers: every setting, with the key replaced by whether it is set and a hint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct JwtSettingsView {
-    /// Whether JWT SSO is on.
-    pub jwt_enabled: bool,
-    /// Where users are sent to sign in.
-    pub jwt_identity_provider_uri: String,
-    /// Whether a signing key is stored.
-    pub jwt_shared_secret_set: bool,
-    /// `"…"` and the key's last two characters, or `""` when no key is stored.
-    pub jwt_shared_secret_hint: String,
-    /// Claim holding the email.
-    pub jwt_attribute_email: String,
-    /// Claim holding the first name.
-    pub jwt_attribute_firstname: String,
-    /// Claim holding the last name.
-    pub jwt_attribute_lastname: String,
-    /// Claim holding the groups.
-    pub jwt_attribute_groups: String,
-    /// Whether group memberships follow the token.
-    pub jwt_group_sync: bool,
-    /// JWT group name → lanyard group ids.
-    pub jwt_group_mappings: GroupMappings,
-    /// Whether unknown users are created on first SSO login.
-    pub jwt_user_provisioning: bool,
-    /// Oldest accepted `iat`, in seconds.
-    pub jwt_max_age_seconds: i64,
-    /// Leeway for clocks, in seconds.
-    pub jwt_clock_skew_seconds: i64,
-    /// Whether password login is allowed.
-    pub enable_password_login: bool,
-    /// The site's base URL, when set; otherwise it is derived from each request.
-    pub site_url: Option<String>,
-    /// Which tokens are accepted only once.
-    pub jwt_replay_protection: ReplayProtection,
-    /// The key ring (SPEC §8), secrets masked.
-    pub jwt_keys: Vec<JwtKeyView>,
-    /// A JWK Set URL the server fetches keys from (`""`: none).
-    pub jwt_jwks_uri: String,
-    /// How long fetched keys are used before the set is fetched again, seconds.
-    pub jwt_jwks_cache_seconds: i64,
-    /// The JWK Set as this server last fetched it; `None` without `jwt_jwks_uri`.
-    #[serde(default)]
-    pub jwks: Option<JwksStatus>,
-    /// The `iss` every token must carry; `""` accepts any (SPEC §9).
-    pub jwt_issuer: String,
-    /// Accepted audiences besides the site's URL; when non-empty, `aud` is required (SPEC §9).
-    pub jwt_audiences: Vec<String>,
-    /// Sign-in rules, all of which must hold (SPEC §9).
-    pub jwt_claim_rules: Vec<ClaimRule>,
-    /// Where an SSO user's browser goes after signing out here, so the IdP signs them out too;
-    /// `""` for nowhere (SPEC §11).
-    pub jwt_logout_uri: String,
-    /// The stored settings' version: send it back with a change, and a change made meanwhile by
-    /// someone else is refused (`settings_conflict`) instead of being overwritten.
-    pub version: i64,
+crate::jwt_settings!(wire);
+
+/// A secret in an audit record: that it was sent, never what it was (`"(changed)"` on the wire).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Changed;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Changed {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .enum_values(Some([Changed::TEXT]))
+            .description(Some("A secret was sent; its value is never recorded."))
+            .into()
+    }
 }
 
-/// The body of `PUT /api/setting/jwt`: a partial update. Absent fields keep their value; unknown fields
-/// are refused so a typo never silently does nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Changed {}
+
+impl Changed {
+    /// What a secret reads as in the audit log.
+    pub const TEXT: &'static str = "(changed)";
+}
+
+impl Serialize for Changed {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(Self::TEXT)
+    }
+}
+
+impl<'de> Deserialize<'de> for Changed {
+    /// Any value reads as "changed": older entries were redacted where they were written.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Changed)
+    }
+}
+
+/// A ring key as a `settings_changed` entry records it: its secret only as [`Changed`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct JwtSettingsPatch {
-    /// See [`JwtSettingsView::jwt_enabled`].
+pub struct AuditedKey {
+    /// The key id.
+    pub kid: String,
+    /// Its algorithm.
+    pub alg: crate::KeyAlg,
+    /// Whether a secret was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_enabled: Option<bool>,
-    /// See [`JwtSettingsView::jwt_identity_provider_uri`].
+    pub secret: Option<Changed>,
+    /// The public key as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_identity_provider_uri: Option<String>,
-    /// The new signing key. Absent, or the masked hint sent back unchanged: the stored key is kept.
-    /// `""` removes the key (allowed only while JWT SSO is off).
+    pub public_key: Option<String>,
+    /// When it retires (Unix seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_shared_secret: Option<String>,
-    /// See [`JwtSettingsView::jwt_attribute_email`].
+    pub not_after: Option<i64>,
+    /// Its name for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_attribute_email: Option<String>,
-    /// See [`JwtSettingsView::jwt_attribute_firstname`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_attribute_firstname: Option<String>,
-    /// See [`JwtSettingsView::jwt_attribute_lastname`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_attribute_lastname: Option<String>,
-    /// See [`JwtSettingsView::jwt_attribute_groups`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_attribute_groups: Option<String>,
-    /// See [`JwtSettingsView::jwt_group_sync`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_group_sync: Option<bool>,
-    /// See [`JwtSettingsView::jwt_group_mappings`]. Replaces all mappings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_group_mappings: Option<GroupMappings>,
-    /// See [`JwtSettingsView::jwt_user_provisioning`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_user_provisioning: Option<bool>,
-    /// See [`JwtSettingsView::jwt_max_age_seconds`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_max_age_seconds: Option<i64>,
-    /// See [`JwtSettingsView::jwt_clock_skew_seconds`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_clock_skew_seconds: Option<i64>,
-    /// See [`JwtSettingsView::enable_password_login`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enable_password_login: Option<bool>,
-    /// See [`JwtSettingsView::site_url`]. `""` clears it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_url: Option<String>,
-    /// See [`JwtSettingsView::jwt_replay_protection`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_replay_protection: Option<ReplayProtection>,
-    /// The whole key ring (replaces it); an HMAC key's secret absent or sent back masked is kept.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_keys: Option<Vec<JwtKey>>,
-    /// See [`JwtSettingsView::jwt_jwks_uri`]. Fetched on save: an unreachable or unusable set is a
-    /// field error and nothing is saved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_jwks_uri: Option<String>,
-    /// See [`JwtSettingsView::jwt_jwks_cache_seconds`] (60..=86400).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_jwks_cache_seconds: Option<i64>,
-    /// See [`JwtSettingsView::jwt_issuer`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_issuer: Option<String>,
-    /// See [`JwtSettingsView::jwt_audiences`]. Replaces the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_audiences: Option<Vec<String>>,
-    /// See [`JwtSettingsView::jwt_claim_rules`]. Replaces the rules (at most 20).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_claim_rules: Option<Vec<ClaimRule>>,
-    /// See [`JwtSettingsView::jwt_logout_uri`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_logout_uri: Option<String>,
-    /// The version these changes were made against ([`JwtSettingsView::version`]). When it is no
-    /// longer current the save is refused with `409 settings_conflict`; absent, the change applies
-    /// to whatever is stored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
+    pub label: Option<String>,
+}
+
+/// A setting's audited value: as sent.
+pub(crate) fn same<T: Clone>(value: &T) -> T {
+    value.clone()
+}
+
+/// A secret's audited value: that it changed.
+pub(crate) fn changed(_secret: &str) -> Changed {
+    Changed
+}
+
+/// The key ring as audited: each secret only as [`Changed`].
+pub(crate) fn keys_audited(keys: &[JwtKey]) -> Vec<AuditedKey> {
+    keys.iter()
+        .map(|key| AuditedKey {
+            kid: key.kid.clone(),
+            alg: key.alg,
+            secret: key.secret.as_ref().map(|_| Changed),
+            public_key: key.public_key.clone(),
+            not_after: key.not_after,
+            label: key.label.clone(),
+        })
+        .collect()
+}
+
+impl Serialize for SettingField {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for SettingField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown setting `{name}`")))
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for SettingField {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .enum_values(Some(SettingField::ALL.iter().map(|field| field.as_str())))
+            .description(Some("A setting's name."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for SettingField {}
+
+impl std::fmt::Display for SettingField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The body of `PUT /api/setting/enable-password-login`.

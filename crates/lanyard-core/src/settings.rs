@@ -4,13 +4,11 @@
 use std::collections::BTreeSet;
 
 use lanyard_api::{
-    ClaimRule, FieldError, GroupId, GroupMappings, JwtKey, JwtKeyView, JwtSettingsPatch,
-    JwtSettingsView, KeyStatus, ReplayProtection,
+    FieldError, GroupId, JwtKey, JwtKeyView, JwtSettingsPatch, KeyStatus, SettingField,
 };
 
 use crate::claims;
 use crate::keys::{PublicKey, min_secret_bytes, valid_kid};
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Shortest signing key accepted, in bytes (RFC 8725 §3.5: an HMAC key is never a password).
@@ -26,89 +24,74 @@ pub const MAX_KEYS: usize = 20;
 /// Bounds of `jwt_jwks_cache_seconds`.
 pub const JWKS_CACHE_RANGE: std::ops::RangeInclusive<i64> = 60..=86_400;
 
-/// The stored settings document. `Debug` never prints the signing key.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Settings {
-    /// JWT SSO on or off.
-    pub jwt_enabled: bool,
-    /// Where users are sent to sign in.
-    pub jwt_identity_provider_uri: String,
-    /// The HMAC key's bytes, as the admin typed them.
-    pub jwt_shared_secret: String,
-    /// Claim holding the email.
-    pub jwt_attribute_email: String,
-    /// Claim holding the first name.
-    pub jwt_attribute_firstname: String,
-    /// Claim holding the last name.
-    pub jwt_attribute_lastname: String,
-    /// Claim holding the groups.
-    pub jwt_attribute_groups: String,
-    /// Whether group memberships follow the token.
-    pub jwt_group_sync: bool,
-    /// JWT group name → lanyard group ids.
-    pub jwt_group_mappings: GroupMappings,
-    /// Whether unknown users are created on first login.
-    pub jwt_user_provisioning: bool,
-    /// Oldest accepted `iat`, in seconds.
-    pub jwt_max_age_seconds: i64,
-    /// Clock leeway, in seconds.
-    pub jwt_clock_skew_seconds: i64,
-    /// Whether password login is allowed.
-    pub enable_password_login: bool,
-    /// The site's base URL; `None` means "derive it from the request".
-    pub site_url: Option<String>,
-    /// Which tokens are accepted only once.
-    pub jwt_replay_protection: ReplayProtection,
-    /// The key ring (SPEC §8): keys selected by `kid`, each bound to one algorithm.
-    pub jwt_keys: Vec<JwtKey>,
-    /// A JWK Set URL the server fetches keys from; `""` for none.
-    pub jwt_jwks_uri: String,
-    /// How long fetched keys are used before the set is fetched again, seconds.
-    pub jwt_jwks_cache_seconds: i64,
-    /// The `iss` every token must carry; `""` for any (SPEC §9).
-    pub jwt_issuer: String,
-    /// Audiences accepted besides the site's URL; non-empty makes `aud` required (SPEC §9).
-    pub jwt_audiences: Vec<String>,
-    /// Sign-in rules, all of which must hold (SPEC §9).
-    pub jwt_claim_rules: Vec<ClaimRule>,
-    /// The IdP's logout URL an SSO user is sent to after signing out; `""` for none (SPEC §11).
-    pub jwt_logout_uri: String,
-    /// SCIM provisioning on or off (SPEC §12); changed only through `PUT /api/setting/scim`.
-    pub scim_enabled: bool,
-    /// The SHA-256 (hex) of the SCIM bearer token; `""` for none. Never in any view.
-    pub scim_token_hash: String,
+lanyard_api::jwt_settings!(document);
+
+// The functions the settings table (lanyard-api's `jwt_settings!`) names for each row's view and
+// patch.
+
+/// A view field that shows the stored value.
+fn copied<T: Clone>(stored: &T, _now: i64) -> T {
+    stored.clone()
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            jwt_enabled: false,
-            jwt_identity_provider_uri: String::new(),
-            jwt_shared_secret: String::new(),
-            jwt_attribute_email: "email".into(),
-            jwt_attribute_firstname: "first_name".into(),
-            jwt_attribute_lastname: "last_name".into(),
-            jwt_attribute_groups: "groups".into(),
-            jwt_group_sync: false,
-            jwt_group_mappings: GroupMappings::new(),
-            jwt_user_provisioning: true,
-            jwt_max_age_seconds: 180,
-            jwt_clock_skew_seconds: 30,
-            enable_password_login: true,
-            site_url: None,
-            jwt_replay_protection: ReplayProtection::Jti,
-            jwt_keys: Vec::new(),
-            jwt_jwks_uri: String::new(),
-            jwt_jwks_cache_seconds: 900,
-            jwt_issuer: String::new(),
-            jwt_audiences: Vec::new(),
-            jwt_claim_rules: Vec::new(),
-            jwt_logout_uri: String::new(),
-            scim_enabled: false,
-            scim_token_hash: String::new(),
+/// Whether a secret is stored.
+fn secret_set(stored: &str, _now: i64) -> bool {
+    !stored.is_empty()
+}
+
+/// A stored secret's masked hint.
+fn secret_hint(stored: &str, _now: i64) -> String {
+    mask_secret(stored)
+}
+
+/// The ring as the view shows it: secrets masked, each key's status at `now`.
+fn key_views(stored: &[JwtKey], now: i64) -> Vec<JwtKeyView> {
+    stored.iter().map(|key| key_view(key, now)).collect()
+}
+
+    /// `key` as written, with the stored secret of the same `kid` and algorithm kept when the secret
+    /// is absent or is that secret's masked hint sent back.
+fn keep_stored_secret(current: &[JwtKey], key: &JwtKey) -> JwtKey {
+        let stored = current
+            .iter()
+            .find(|stored| stored.kid == key.kid && stored.alg == key.alg)
+            .and_then(|stored| stored.secret.as_deref());
+        let mut key = key.clone();
+        if let Some(stored) = stored
+            && key
+                .secret
+                .as_deref()
+                .is_none_or(|secret| secret == mask_secret(stored))
+        {
+            key.secret = Some(stored.to_owned());
         }
+        key
     }
+
+/// A patch value replaces the stored one.
+fn replace<T: Clone>(next: &mut T, _current: &T, sent: &T) {
+    next.clone_from(sent);
+}
+
+/// A secret is replaced unless the masked hint of the stored one was sent back.
+fn keep_secret(next: &mut String, current: &str, sent: &str) {
+    if sent != mask_secret(current) {
+        sent.clone_into(next);
+    }
+}
+
+/// `""` clears an optional text; anything else sets it.
+fn clear_if_empty(next: &mut Option<String>, _current: &Option<String>, sent: &String) {
+    *next = (!sent.is_empty()).then(|| sent.clone());
+}
+
+/// The ring as sent, each HMAC key keeping its stored secret when the secret is absent or sent
+/// back masked.
+fn keep_stored_key_secrets(next: &mut Vec<JwtKey>, current: &[JwtKey], sent: &[JwtKey]) {
+    *next = sent
+        .iter()
+        .map(|key| keep_stored_secret(current, key))
+        .collect();
 }
 
 impl std::fmt::Debug for Settings {
@@ -150,38 +133,6 @@ pub fn generate_secret(random: [u8; 32]) -> String {
 }
 
 impl Settings {
-    /// The view `GET /api/setting/jwt` returns: everything but the secrets, with the version the
-    /// settings are stored under; keys show whether they are retired at `now`.
-    pub fn view(&self, version: i64, now: i64) -> JwtSettingsView {
-        JwtSettingsView {
-            jwt_enabled: self.jwt_enabled,
-            jwt_identity_provider_uri: self.jwt_identity_provider_uri.clone(),
-            jwt_shared_secret_set: !self.jwt_shared_secret.is_empty(),
-            jwt_shared_secret_hint: mask_secret(&self.jwt_shared_secret),
-            jwt_attribute_email: self.jwt_attribute_email.clone(),
-            jwt_attribute_firstname: self.jwt_attribute_firstname.clone(),
-            jwt_attribute_lastname: self.jwt_attribute_lastname.clone(),
-            jwt_attribute_groups: self.jwt_attribute_groups.clone(),
-            jwt_group_sync: self.jwt_group_sync,
-            jwt_group_mappings: self.jwt_group_mappings.clone(),
-            jwt_user_provisioning: self.jwt_user_provisioning,
-            jwt_max_age_seconds: self.jwt_max_age_seconds,
-            jwt_clock_skew_seconds: self.jwt_clock_skew_seconds,
-            enable_password_login: self.enable_password_login,
-            site_url: self.site_url.clone(),
-            jwt_replay_protection: self.jwt_replay_protection,
-            jwt_keys: self.jwt_keys.iter().map(|key| key_view(key, now)).collect(),
-            jwt_jwks_uri: self.jwt_jwks_uri.clone(),
-            jwt_jwks_cache_seconds: self.jwt_jwks_cache_seconds,
-            jwks: None,
-            jwt_issuer: self.jwt_issuer.clone(),
-            jwt_audiences: self.jwt_audiences.clone(),
-            jwt_claim_rules: self.jwt_claim_rules.clone(),
-            jwt_logout_uri: self.jwt_logout_uri.clone(),
-            version,
-        }
-    }
-
     /// These settings with `patch` applied, then validated as a whole.
     ///
     /// Absent fields keep their value. The key is kept when the patch omits it or sends the masked hint
@@ -192,101 +143,12 @@ impl Settings {
         patch: &JwtSettingsPatch,
         known_groups: Option<&BTreeSet<GroupId>>,
     ) -> Result<Settings, Vec<FieldError>> {
-        let mut next = self.clone();
-        let keep = |current: &mut String, new: &Option<String>| {
-            if let Some(value) = new {
-                current.clone_from(value);
-            }
-        };
-        if let Some(value) = patch.jwt_enabled {
-            next.jwt_enabled = value;
-        }
-        keep(
-            &mut next.jwt_identity_provider_uri,
-            &patch.jwt_identity_provider_uri,
-        );
-        if let Some(secret) = &patch.jwt_shared_secret
-            && *secret != mask_secret(&self.jwt_shared_secret)
-        {
-            next.jwt_shared_secret.clone_from(secret);
-        }
-        keep(&mut next.jwt_attribute_email, &patch.jwt_attribute_email);
-        keep(
-            &mut next.jwt_attribute_firstname,
-            &patch.jwt_attribute_firstname,
-        );
-        keep(
-            &mut next.jwt_attribute_lastname,
-            &patch.jwt_attribute_lastname,
-        );
-        keep(&mut next.jwt_attribute_groups, &patch.jwt_attribute_groups);
-        if let Some(value) = patch.jwt_group_sync {
-            next.jwt_group_sync = value;
-        }
-        if let Some(value) = &patch.jwt_group_mappings {
-            next.jwt_group_mappings.clone_from(value);
-        }
-        if let Some(value) = patch.jwt_user_provisioning {
-            next.jwt_user_provisioning = value;
-        }
-        if let Some(value) = patch.jwt_max_age_seconds {
-            next.jwt_max_age_seconds = value;
-        }
-        if let Some(value) = patch.jwt_clock_skew_seconds {
-            next.jwt_clock_skew_seconds = value;
-        }
-        if let Some(value) = patch.enable_password_login {
-            next.enable_password_login = value;
-        }
-        if let Some(value) = patch.jwt_replay_protection {
-            next.jwt_replay_protection = value;
-        }
-        keep(&mut next.jwt_jwks_uri, &patch.jwt_jwks_uri);
-        if let Some(value) = patch.jwt_jwks_cache_seconds {
-            next.jwt_jwks_cache_seconds = value;
-        }
-        keep(&mut next.jwt_issuer, &patch.jwt_issuer);
-        keep(&mut next.jwt_logout_uri, &patch.jwt_logout_uri);
-        if let Some(value) = &patch.jwt_audiences {
-            next.jwt_audiences.clone_from(value);
-        }
-        if let Some(value) = &patch.jwt_claim_rules {
-            next.jwt_claim_rules.clone_from(value);
-        }
-        if let Some(keys) = &patch.jwt_keys {
-            next.jwt_keys = keys
-                .iter()
-                .map(|key| self.keep_stored_secret(key))
-                .collect();
-        }
-        if let Some(value) = &patch.site_url {
-            next.site_url = (!value.is_empty()).then(|| value.clone());
-        }
+        let mut next = self.apply_fields(patch);
         if !next.jwt_enabled && self.jwt_enabled {
             next.enable_password_login = true;
         }
         next.validate(known_groups)?;
         Ok(next)
-    }
-
-    /// `key` as written, with the stored secret of the same `kid` and algorithm kept when the secret
-    /// is absent or is that secret's masked hint sent back.
-    fn keep_stored_secret(&self, key: &JwtKey) -> JwtKey {
-        let stored = self
-            .jwt_keys
-            .iter()
-            .find(|stored| stored.kid == key.kid && stored.alg == key.alg)
-            .and_then(|stored| stored.secret.as_deref());
-        let mut key = key.clone();
-        if let Some(stored) = stored
-            && key
-                .secret
-                .as_deref()
-                .is_none_or(|secret| secret == mask_secret(stored))
-        {
-            key.secret = Some(stored.to_owned());
-        }
-        key
     }
 
     /// Every rule of SPEC §1, all fields at once. `Ok` means the document may be stored.
@@ -295,7 +157,7 @@ impl Settings {
         known_groups: Option<&BTreeSet<GroupId>>,
     ) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut fail = |field: &str, code: &str, message: &str| {
+        let mut fail = |field: SettingField, code: &str, message: &str| {
             errors.push(FieldError {
                 field: field.into(),
                 code: code.into(),
@@ -307,12 +169,12 @@ impl Settings {
         if let Some((code, message)) =
             uri_problem.filter(|_| !self.jwt_identity_provider_uri.is_empty())
         {
-            fail("jwt_identity_provider_uri", code, message);
+            fail(SettingField::JwtIdentityProviderUri, code, message);
         }
         let secret_len = self.jwt_shared_secret.len();
         if secret_len > 0 && secret_len < MIN_SECRET_BYTES {
             fail(
-                "jwt_shared_secret",
+                SettingField::JwtSharedSecret,
                 "too_short",
                 "The signing key must be at least 32 bytes; use Generate key for a strong one.",
             );
@@ -320,24 +182,24 @@ impl Settings {
         if self.jwt_enabled {
             if self.jwt_identity_provider_uri.is_empty() {
                 fail(
-                    "jwt_identity_provider_uri",
+                    SettingField::JwtIdentityProviderUri,
                     "required",
                     "Enter the identity provider's URI before enabling JWT.",
                 );
             }
             if secret_len == 0 && self.jwt_keys.is_empty() && self.jwt_jwks_uri.is_empty() {
                 fail(
-                    "jwt_shared_secret",
+                    SettingField::JwtSharedSecret,
                     "required",
                     "Enter or generate a signing key (or add a key or a JWKS URI) before enabling JWT.",
                 );
             }
         }
         for (field, value) in [
-            ("jwt_attribute_email", &self.jwt_attribute_email),
-            ("jwt_attribute_firstname", &self.jwt_attribute_firstname),
-            ("jwt_attribute_lastname", &self.jwt_attribute_lastname),
-            ("jwt_attribute_groups", &self.jwt_attribute_groups),
+            (SettingField::JwtAttributeEmail, &self.jwt_attribute_email),
+            (SettingField::JwtAttributeFirstname, &self.jwt_attribute_firstname),
+            (SettingField::JwtAttributeLastname, &self.jwt_attribute_lastname),
+            (SettingField::JwtAttributeGroups, &self.jwt_attribute_groups),
         ] {
             if let Some((code, message)) = check_claim_name(value) {
                 fail(field, code, message);
@@ -346,13 +208,13 @@ impl Settings {
         for (name, ids) in &self.jwt_group_mappings {
             if name.trim().is_empty() {
                 fail(
-                    "jwt_group_mappings",
+                    SettingField::JwtGroupMappings,
                     "empty_group_name",
                     "A JWT group name cannot be empty.",
                 );
             } else if name.chars().count() > MAX_NAME_CHARS {
                 fail(
-                    "jwt_group_mappings",
+                    SettingField::JwtGroupMappings,
                     "group_name_too_long",
                     "A JWT group name can be at most 255 characters.",
                 );
@@ -361,7 +223,7 @@ impl Settings {
                 && ids.iter().any(|id| !known.contains(id))
             {
                 fail(
-                    "jwt_group_mappings",
+                    SettingField::JwtGroupMappings,
                     "unknown_group",
                     "A mapping points to a group that does not exist.",
                 );
@@ -369,21 +231,21 @@ impl Settings {
         }
         if !MAX_AGE_RANGE.contains(&self.jwt_max_age_seconds) {
             fail(
-                "jwt_max_age_seconds",
+                SettingField::JwtMaxAgeSeconds,
                 "out_of_range",
                 "The maximum token age must be between 1 and 86400 seconds.",
             );
         }
         if !CLOCK_SKEW_RANGE.contains(&self.jwt_clock_skew_seconds) {
             fail(
-                "jwt_clock_skew_seconds",
+                SettingField::JwtClockSkewSeconds,
                 "out_of_range",
                 "The clock skew must be between 0 and 300 seconds.",
             );
         }
         if !self.enable_password_login && !self.jwt_enabled {
             fail(
-                "enable_password_login",
+                SettingField::EnablePasswordLogin,
                 "requires_sso",
                 "Password login can be turned off only while JWT SSO is enabled.",
             );
@@ -391,35 +253,35 @@ impl Settings {
         if let Some(site_url) = &self.site_url
             && let Some((code, message)) = check_http_url(site_url)
         {
-            fail("site_url", code, message);
+            fail(SettingField::SiteUrl, code, message);
         }
 
         if !self.jwt_jwks_uri.is_empty()
             && let Some((code, message)) = check_jwks_uri(&self.jwt_jwks_uri)
         {
-            fail("jwt_jwks_uri", code, message);
+            fail(SettingField::JwtJwksUri, code, message);
         }
         if !JWKS_CACHE_RANGE.contains(&self.jwt_jwks_cache_seconds) {
             fail(
-                "jwt_jwks_cache_seconds",
+                SettingField::JwtJwksCacheSeconds,
                 "out_of_range",
                 "The JWKS cache time must be between 60 and 86400 seconds.",
             );
         }
         for (code, message) in check_keys(&self.jwt_keys) {
-            fail("jwt_keys", code, &message);
+            fail(SettingField::JwtKeys, code, &message);
         }
         if !self.jwt_logout_uri.is_empty()
             && let Some((code, message)) = check_http_url(&self.jwt_logout_uri)
         {
-            fail("jwt_logout_uri", code, message);
+            fail(SettingField::JwtLogoutUri, code, message);
         }
         if let Some((code, message)) = claims::check_identifier(&self.jwt_issuer, "issuer") {
-            fail("jwt_issuer", code, &message);
+            fail(SettingField::JwtIssuer, code, &message);
         }
         if self.jwt_audiences.len() > claims::MAX_AUDIENCES {
             fail(
-                "jwt_audiences",
+                SettingField::JwtAudiences,
                 "too_many_audiences",
                 "At most 20 accepted audiences.",
             );
@@ -431,11 +293,11 @@ impl Settings {
                 claims::check_identifier(audience, "audience")
             };
             if let Some((code, message)) = problem {
-                fail("jwt_audiences", code, &message);
+                fail(SettingField::JwtAudiences, code, &message);
             }
         }
         for (code, message) in claims::rule_problems(&self.jwt_claim_rules) {
-            fail("jwt_claim_rules", code, &message);
+            fail(SettingField::JwtClaimRules, code, &message);
         }
 
         // Several mappings may fail the same way; one message per field and code is enough.

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use lanyard_api::{ErrorCode, FieldError, Group, JwtSettingsView, ReplayProtection};
+use lanyard_api::{
+    ErrorCode, FieldError, Group, JwtSettingsView, ReplayProtection, SettingField,
+};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use wasm_bindgen::JsCast;
@@ -61,7 +63,7 @@ pub fn JwtSettingsPage() -> impl IntoView {
     let can_save = move || dirty.get() && errors.with(Vec::is_empty);
     warn_before_leaving(dirty);
 
-    let field_error = move |field: &'static str| {
+    let field_error = move |field: SettingField| {
         Signal::derive(move || {
             errors
                 .with(|e| error_for(e, field).map(|e| e.message.clone()))
@@ -222,17 +224,17 @@ pub fn JwtSettingsPage() -> impl IntoView {
                         <input type="checkbox" role="switch" prop:checked=enabled on:change=set_enabled/>
                         "Enable JWT authentication"
                     </label>
-                    <FieldErrorText error=field_error("jwt_enabled")/>
+                    <FieldErrorText error=field_error(SettingField::JwtEnabled)/>
 
                     <h2 id="jwt-connection">"Connection"</h2>
                     <TextField id="jwt-idp-uri" label="Identity Provider URI"
                         help="Where users are sent to sign in. It receives a return_to parameter."
                         value=text(|f| f.idp_uri.clone()) on_input=edit(|f, v| f.idp_uri = v)
-                        error=field_error("jwt_identity_provider_uri")/>
+                        error=field_error(SettingField::JwtIdentityProviderUri)/>
                     <TextField id="jwt-logout-uri" label="Identity provider logout URL (optional)"
                         help="Where SSO users go after signing out here, so they are signed out at the identity provider too."
                         value=text(|f| f.logout_uri.clone()) on_input=edit(|f, v| f.logout_uri = v)
-                        error=field_error("jwt_logout_uri")/>
+                        error=field_error(SettingField::JwtLogoutUri)/>
 
                     <label for="jwt-key">"String used by the JWT signing key"</label>
                     <p class="help" id="jwt-key-help">{key_hint}</p>
@@ -247,18 +249,18 @@ pub fn JwtSettingsPage() -> impl IntoView {
                         <button type="button" on:click=generate>"Generate key"</button>
                         <button type="button" on:click=copy prop:disabled=move || text(|f| f.new_secret.clone()).get().is_empty()>"Copy"</button>
                     </div>
-                    <FieldErrorText error=field_error("jwt_shared_secret")/>
+                    <FieldErrorText error=field_error(SettingField::JwtSharedSecret)/>
 
                     <h2 id="jwt-attributes">"User attribute configuration (optional)"</h2>
                     <TextField id="jwt-attr-email" label="Email attribute" help="The claim holding the user's email."
                         value=text(|f| f.attr_email.clone()) on_input=edit(|f, v| f.attr_email = v)
-                        error=field_error("jwt_attribute_email")/>
+                        error=field_error(SettingField::JwtAttributeEmail)/>
                     <TextField id="jwt-attr-first" label="First name attribute" help=""
                         value=text(|f| f.attr_firstname.clone()) on_input=edit(|f, v| f.attr_firstname = v)
-                        error=field_error("jwt_attribute_firstname")/>
+                        error=field_error(SettingField::JwtAttributeFirstname)/>
                     <TextField id="jwt-attr-last" label="Last name attribute" help=""
                         value=text(|f| f.attr_lastname.clone()) on_input=edit(|f, v| f.attr_lastname = v)
-                        error=field_error("jwt_attribute_lastname")/>
+                        error=field_error(SettingField::JwtAttributeLastname)/>
 
                     <h2 id="jwt-groups">"Group schema"</h2>
                     <label class="toggle">
@@ -267,10 +269,10 @@ pub fn JwtSettingsPage() -> impl IntoView {
                     </label>
                     <TextField id="jwt-attr-groups" label="Group attribute" help="The claim holding the user's groups."
                         value=text(|f| f.attr_groups.clone()) on_input=edit(|f, v| f.attr_groups = v)
-                        error=field_error("jwt_attribute_groups")/>
+                        error=field_error(SettingField::JwtAttributeGroups)/>
                     <p class="help">{mapping_summary}</p>
                     <button type="button" on:click=move |_| modal_open.set(true)>"Edit mappings"</button>
-                    <FieldErrorText error=field_error("jwt_group_mappings")/>
+                    <FieldErrorText error=field_error(SettingField::JwtGroupMappings)/>
 
                     <h2 id="jwt-rules">"Sign-in rules"</h2>
                     <label class="toggle">
@@ -279,10 +281,10 @@ pub fn JwtSettingsPage() -> impl IntoView {
                     </label>
                     <TextField id="jwt-max-age" label="Maximum token age (seconds)" help="Tokens issued longer ago are refused."
                         value=text(|f| f.max_age.clone()) on_input=edit(|f, v| f.max_age = v)
-                        error=field_error("jwt_max_age_seconds")/>
+                        error=field_error(SettingField::JwtMaxAgeSeconds)/>
                     <TextField id="jwt-skew" label="Allowed clock skew (seconds)" help=""
                         value=text(|f| f.clock_skew.clone()) on_input=edit(|f, v| f.clock_skew = v)
-                        error=field_error("jwt_clock_skew_seconds")/>
+                        error=field_error(SettingField::JwtClockSkewSeconds)/>
                     <label for="jwt-replay">"Replay protection"</label>
                     <p class="help" id="jwt-replay-help">"Tokens with a jti are always accepted once. Identity providers that sign no jti (Metabase's examples) need the first choice: two sign-ins in the same second give identical tokens."</p>
                     <select id="jwt-replay" aria-describedby="jwt-replay-help" prop:value=replay on:change=set_replay>
@@ -292,14 +294,14 @@ pub fn JwtSettingsPage() -> impl IntoView {
                     <TextField id="jwt-issuer" label="Required issuer (iss)"
                         help="When set, a token must carry exactly this \"iss\". Leave empty to accept any."
                         value=text(|f| f.issuer.clone()) on_input=edit(|f, v| f.issuer = v)
-                        error=field_error("jwt_issuer")/>
+                        error=field_error(SettingField::JwtIssuer)/>
                     <label for="jwt-audiences">"Accepted audiences (aud)"</label>
                     <p class="help" id="jwt-audiences-help">"One per line. When any are listed, a token must name one of them or this site's URL in \"aud\"."</p>
                     <textarea id="jwt-audiences" rows="3" spellcheck="false" aria-describedby="jwt-audiences-help"
                         prop:value=text(|f| f.audiences.clone())
                         on:input=move |ev| edit(|f, v| f.audiences = v)(event_target_value(&ev))></textarea>
-                    <FieldErrorText error=field_error("jwt_audiences")/>
-                    <ClaimRulesEditor form=form error=field_error("jwt_claim_rules")/>
+                    <FieldErrorText error=field_error(SettingField::JwtAudiences)/>
+                    <ClaimRulesEditor form=form error=field_error(SettingField::JwtClaimRules)/>
                 </form>
                 <KeyRingSection saved=saved notice=notice conflict=conflict/>
                 <TokenPreview form=form saved=saved groups=groups/>

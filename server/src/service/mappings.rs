@@ -101,7 +101,7 @@ pub(super) fn check_apply_now(group_sync: bool) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::Settings(vec![FieldError {
-            field: "apply_now".into(),
+            field: lanyard_api::FieldName::Other("apply_now".into()),
             code: "requires_group_sync".into(),
             message: "Turn on \"Synchronize group memberships\" before applying mappings to current members."
                 .into(),

@@ -71,7 +71,7 @@ impl Service {
             Err(error) => {
                 self.metrics.jwks_fetch(error.code);
                 Err(Error::Settings(vec![FieldError {
-                    field: "jwt_jwks_uri".into(),
+                    field: lanyard_api::SettingField::JwtJwksUri.into(),
                     code: error.code.into(),
                     message: format!("The JWK Set cannot be used: {}.", error.message),
                 }]))
@@ -105,7 +105,7 @@ impl Service {
             .apply(patch, Some(&known))
             .map_err(Error::Settings)?;
         let saved = settings::save(&mut tx, &next, version).await?;
-        let details = json!({ "changes": redacted(patch) });
+        let details = json!({ "changes": patch.audited() });
         actor
             .audit(&mut tx, AuditEvent::SettingsChanged, details, now)
             .await?;
@@ -228,14 +228,4 @@ pub(super) async fn ensure_custom_group(tx: &mut Tx, id: GroupId) -> Result<(), 
     } else {
         Ok(())
     }
-}
-
-/// The patch as the audit log records it: without the version. (Its secrets — the shared secret, a
-/// ring key's `secret` — become "(changed)" where every audit entry is written.)
-fn redacted(patch: &JwtSettingsPatch) -> serde_json::Value {
-    let mut value = serde_json::to_value(patch).unwrap_or_default();
-    if let Some(fields) = value.as_object_mut() {
-        fields.remove("version");
-    }
-    value
 }
