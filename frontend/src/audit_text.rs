@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use lanyard_api::{AuditEntry, AuditEvent};
-use serde_json::Value;
+use lanyard_api::{
+    AuditEntry, AuditEvent, AuditRecord, AuditSource, Credential, GroupId, MappingsChanged,
+    SessionsEndedDetails as SessionsEnded, SettingField, UserChanges,
+};
 
 /// What the event is, for a person.
 pub fn event_label(event: AuditEvent) -> &'static str {
@@ -47,146 +49,186 @@ pub fn event_label(event: AuditEvent) -> &'static str {
 pub fn actor(entry: &AuditEntry) -> String {
     match (&entry.actor_email, &entry.source) {
         (Some(email), _) => email.clone(),
-        (None, Some(source)) if source == "scim" => "SCIM".into(),
-        (None, Some(source)) => match source.strip_prefix("api_key:") {
-            Some(name) => format!("API key {name}"),
-            None => source.clone(),
-        },
+        (None, Some(AuditSource::Scim)) => "SCIM".into(),
+        (None, Some(AuditSource::ApiKey(name))) => format!("API key {name}"),
         (None, None) => String::new(),
     }
 }
 
-/// A setting's name as the JWT page labels it.
-fn setting_label(key: &str) -> String {
-    lanyard_api::SettingField::parse(key)
-        .map_or_else(|| key.replace('_', " "), |field| field.label().to_owned())
-}
-
-fn names(ids: &Value, groups: &BTreeMap<i64, String>) -> Option<String> {
-    let list: Vec<String> = ids
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_i64)
-        .map(|id| {
-            groups
-                .get(&id)
-                .cloned()
-                .unwrap_or_else(|| format!("group {id}"))
-        })
-        .collect();
-    (!list.is_empty()).then(|| list.join(", "))
-}
-
 /// The entry's details as a sentence ("joined Finance · left Sales"); `groups` names group ids.
+/// Details this version cannot read are left out.
 pub fn describe(entry: &AuditEntry, groups: &BTreeMap<i64, String>) -> String {
-    let d = &entry.details;
-    let text = |key: &str| d.get(key).and_then(Value::as_str).map(str::to_owned);
+    entry
+        .record()
+        .map(|record| sentence(&record, groups).join(" · "))
+        .unwrap_or_default()
+}
+
+/// What one record says, part by part: one arm per event, so a new event cannot be forgotten.
+fn sentence(record: &AuditRecord, groups: &BTreeMap<i64, String>) -> Vec<String> {
+    let group_name = |id: &GroupId| {
+        groups
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("group {id}"))
+    };
     let mut parts = Vec::new();
-    if let Some(user) = text("user") {
-        parts.push(user);
-    }
-    if let Some(code) = text("code") {
-        match text("reason") {
-            Some(reason) => parts.push(format!("refused: {code} ({reason})")),
-            None => parts.push(format!("refused: {code}")),
+    match record {
+        AuditRecord::SsoLogin(signed_in) => parts.extend(joined_and_left(
+            signed_in.groups_added.as_deref().unwrap_or_default(),
+            signed_in.groups_removed.as_deref().unwrap_or_default(),
+            &group_name,
+        )),
+        AuditRecord::SsoLoginFailed(refused)
+        | AuditRecord::PasswordLoginFailed(refused)
+        | AuditRecord::BackchannelLogoutFailed(refused) => parts.push(match &refused.reason {
+            Some(reason) => format!("refused: {} ({reason})", refused.code),
+            None => format!("refused: {}", refused.code),
+        }),
+        AuditRecord::PasswordLogin(_)
+        | AuditRecord::SignedOut(_)
+        | AuditRecord::AdminCreated(_)
+        | AuditRecord::AssertionKeyRotated(_)
+        | AuditRecord::ScimEnabled(_)
+        | AuditRecord::ScimDisabled(_)
+        | AuditRecord::ScimTokenRotated(_) => {}
+        AuditRecord::SettingsChanged(changed) => {
+            let fields: Vec<&str> = changed
+                .changes
+                .fields()
+                .into_iter()
+                .map(SettingField::label)
+                .collect();
+            parts.extend(changed_fields(&fields));
+        }
+        AuditRecord::MappingsChanged(change) => parts.extend(mappings_change(change)),
+        AuditRecord::GroupCreated(group) | AuditRecord::GroupRenamed(group) => {
+            parts.push(group.name.clone());
+        }
+        AuditRecord::GroupDeleted(group) | AuditRecord::GroupCleared(group) => {
+            parts.push(group_name(&group.group));
+        }
+        AuditRecord::UserCreated(created) => parts.push(created.user.clone()),
+        AuditRecord::UserUpdated(updated) => {
+            parts.push(updated.user.clone());
+            if let Some(changes) = &updated.changes {
+                parts.extend(changed_fields(&user_fields(changes)));
+            }
+            parts.extend(sessions_ended(updated.sessions_ended));
+        }
+        AuditRecord::MappingsApplied(applied) => parts.extend(joined_and_left(
+            &applied.groups_added,
+            &applied.groups_removed,
+            &group_name,
+        )),
+        AuditRecord::BackchannelLogout(logout) => {
+            parts.extend(sessions_ended(logout.sessions_ended));
+        }
+        AuditRecord::SessionEnded(SessionsEnded::OfUser {
+            user,
+            sessions_ended: ended,
+            ..
+        }) => {
+            parts.push(user.clone());
+            parts.extend(sessions_ended(*ended));
+        }
+        AuditRecord::SessionEnded(SessionsEnded::Others {
+            sessions_ended: ended,
+            ..
+        }) => parts.extend(sessions_ended(*ended)),
+        AuditRecord::SessionEnded(SessionsEnded::One { .. }) => {}
+        AuditRecord::PasswordChanged(changed) => {
+            parts.extend(sessions_ended(changed.sessions_ended));
+        }
+        AuditRecord::ScimRequest(request) => {
+            parts.push(format!("{} {}", request.method, request.path));
+            if request.status >= 400 {
+                let kind = request
+                    .scim_type
+                    .as_ref()
+                    .map(|kind| format!(" {kind}"))
+                    .unwrap_or_default();
+                parts.push(format!("answered {}{kind}", request.status));
+            }
+        }
+        AuditRecord::GroupMembersChanged(members) => {
+            parts.push(group_name(&members.group));
+            for (verb, count) in [
+                ("added", members.added.len()),
+                ("removed", members.removed.len()),
+            ] {
+                if count > 0 {
+                    let people = if count == 1 { "person" } else { "people" };
+                    parts.push(format!("{verb} {count} {people}"));
+                }
+            }
+        }
+        AuditRecord::ApiKeyCreated(key) => parts.push(key.name.clone()),
+        AuditRecord::ApiKeyRotated(key) | AuditRecord::ApiKeyDeleted(key) => {
+            parts.push(key.name.clone());
+        }
+        AuditRecord::ApiKeyUsed(used) => parts.push(format!("{} {}", used.method, used.path)),
+        AuditRecord::CredentialsRefused(refused) => {
+            let credential = match refused.credential {
+                Credential::Scim => "SCIM token",
+                Credential::ApiKey => "API key",
+            };
+            parts.push(match refused.attempts {
+                1 => format!("wrong {credential} once"),
+                n => format!("wrong {credential} {n} times"),
+            });
         }
     }
-    if let Some(attempts) = d.get("attempts").and_then(Value::as_u64) {
-        let credential = match text("credential").as_deref() {
-            Some("scim") => "SCIM token",
-            _ => "API key",
-        };
-        parts.push(match attempts {
-            1 => format!("wrong {credential} once"),
-            n => format!("wrong {credential} {n} times"),
-        });
+    parts
+}
+
+/// "joined Finance, Ops" and "left Sales", each only when there is one.
+fn joined_and_left(
+    added: &[GroupId],
+    removed: &[GroupId],
+    group_name: &dyn Fn(&GroupId) -> String,
+) -> Vec<String> {
+    let names = |ids: &[GroupId]| ids.iter().map(group_name).collect::<Vec<_>>().join(", ");
+    let mut parts = Vec::new();
+    if !added.is_empty() {
+        parts.push(format!("joined {}", names(added)));
     }
-    if let Some(joined) = names(&d["groups_added"], groups) {
-        parts.push(format!("joined {joined}"));
+    if !removed.is_empty() {
+        parts.push(format!("left {}", names(removed)));
     }
-    if let Some(left) = names(&d["groups_removed"], groups) {
-        parts.push(format!("left {left}"));
-    }
-    if let Some(changes) = d.get("changes").and_then(Value::as_object) {
-        let fields: Vec<String> = changes
-            .iter()
-            .filter(|(key, value)| !value.is_null() && key.as_str() != "version")
-            .map(|(key, _)| setting_label(key))
-            .collect();
-        if !fields.is_empty() {
-            parts.push(format!("changed: {}", fields.join(", ")));
-        }
-    }
-    if let Some(group) = d.get("group").and_then(Value::as_i64) {
-        let name = text("name")
-            .or_else(|| groups.get(&group).cloned())
-            .unwrap_or_else(|| format!("group {group}"));
-        parts.push(name);
-    } else if let Some(name) = text("name") {
-        parts.push(name);
-    }
-    for (key, verb) in [("added", "added"), ("removed", "removed")] {
-        if let Some(count) = d
-            .get(key)
-            .and_then(Value::as_array)
-            .map(Vec::len)
-            .filter(|n| *n > 0)
-        {
-            parts.push(format!(
-                "{verb} {count} {}",
-                if count == 1 { "person" } else { "people" }
-            ));
-        }
-    }
-    if let Some(ended) = d
-        .get("sessions_ended")
-        .and_then(Value::as_u64)
-        .filter(|n| *n > 0)
-    {
-        parts.push(format!(
-            "{ended} session{} ended",
-            if ended == 1 { "" } else { "s" }
-        ));
-    }
-    parts.extend(mappings_change(d));
-    if let (Some(method), Some(path)) = (text("method"), text("path")) {
-        parts.push(format!("{method} {path}"));
-    }
-    if let Some(status) = d
-        .get("status")
-        .and_then(Value::as_u64)
-        .filter(|s| *s >= 400)
-    {
-        let kind = text("scim_type")
-            .map(|k| format!(" {k}"))
-            .unwrap_or_default();
-        parts.push(format!("answered {status}{kind}"));
-    }
-    parts.join(" · ")
+    parts
+}
+
+/// "changed: issuer, keys", when anything changed.
+fn changed_fields(labels: &[&str]) -> Option<String> {
+    (!labels.is_empty()).then(|| format!("changed: {}", labels.join(", ")))
+}
+
+/// "3 sessions ended", when any did.
+fn sessions_ended(ended: u64) -> Option<String> {
+    (ended > 0).then(|| format!("{ended} session{} ended", if ended == 1 { "" } else { "s" }))
+}
+
+/// What an admin changed about a person, by the field's name.
+fn user_fields(changes: &UserChanges) -> Vec<&'static str> {
+    [
+        (changes.first_name.is_some(), "first name"),
+        (changes.last_name.is_some(), "last name"),
+        (changes.is_superuser.is_some(), "is superuser"),
+        (changes.is_active.is_some(), "is active"),
+        (changes.group_ids.is_some(), "group ids"),
+        (changes.password.is_some(), "password"),
+    ]
+    .into_iter()
+    .filter_map(|(changed, label)| changed.then_some(label))
+    .collect()
 }
 
 /// What a "Group mappings changed" entry did, in the modal's words: mappings added, changed and
 /// removed (IdP group → lanyard groups, by the names they had then), members removed, groups
 /// deleted, and how many people the new mappings were applied to.
-fn mappings_change(d: &Value) -> Vec<String> {
-    let list = |key: &str| {
-        d.get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let str_of = |item: &Value, key: &str| {
-        item.get(key)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    let groups_of = |item: &Value, key: &str| {
-        let names: Vec<&str> = item
-            .get(key)
-            .and_then(Value::as_array)
-            .map(|names| names.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+fn mappings_change(change: &MappingsChanged) -> Vec<String> {
+    let groups_of = |names: &[String]| {
         if names.is_empty() {
             "no group".to_owned()
         } else {
@@ -195,45 +237,43 @@ fn mappings_change(d: &Value) -> Vec<String> {
     };
     let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut parts = Vec::new();
-    for item in list("mappings_added") {
+    for mapping in &change.mappings_added {
         parts.push(format!(
             "mapped {} → {}",
-            str_of(&item, "idp_group"),
-            groups_of(&item, "groups")
+            mapping.idp_group,
+            groups_of(&mapping.groups)
         ));
     }
-    for item in list("mappings_changed") {
+    for mapping in &change.mappings_changed {
         parts.push(format!(
             "{} now → {} (was {})",
-            str_of(&item, "idp_group"),
-            groups_of(&item, "after"),
-            groups_of(&item, "before")
+            mapping.idp_group,
+            groups_of(&mapping.after),
+            groups_of(&mapping.before)
         ));
     }
-    for item in list("mappings_removed") {
+    for mapping in &change.mappings_removed {
         parts.push(format!(
             "unmapped {} (was → {})",
-            str_of(&item, "idp_group"),
-            groups_of(&item, "groups")
+            mapping.idp_group,
+            groups_of(&mapping.groups)
         ));
     }
-    for item in list("members_removed") {
-        let members = item.get("members").and_then(Value::as_u64).unwrap_or(0);
+    for group in &change.members_removed {
         parts.push(format!(
             "removed {} from {}",
-            count(members, "member", "members"),
-            str_of(&item, "group")
+            count(group.members, "member", "members"),
+            group.group
         ));
     }
-    for item in list("groups_deleted") {
-        let members = item.get("members").and_then(Value::as_u64).unwrap_or(0);
+    for group in &change.groups_deleted {
         parts.push(format!(
             "deleted group {} ({})",
-            str_of(&item, "group"),
-            count(members, "member", "members")
+            group.group,
+            count(group.members, "member", "members")
         ));
     }
-    if let Some(applied) = d.get("applied_to").and_then(Value::as_u64) {
+    if let Some(applied) = change.applied_to {
         parts.push(format!(
             "applied now to {}",
             count(applied, "person", "people")

@@ -20,24 +20,8 @@ pub const SUMMARY_SECONDS: i64 = 60;
 /// Addresses remembered for summaries before old ones are forgotten (bounds memory under a flood).
 const MAX_ADDRESSES: usize = 100_000;
 
-/// Which credential was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Credential {
-    /// The SCIM bearer token.
-    Scim,
-    /// An `X-Api-Key`.
-    ApiKey,
-}
-
-impl Credential {
-    /// The label in `/metrics` and in the audit summary.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Scim => "scim",
-            Self::ApiKey => "api_key",
-        }
-    }
-}
+/// Which credential was refused (its `as_str` is the label in `/metrics` and the audit summary).
+pub use lanyard_api::Credential;
 
 /// Refusals since the last summary, and when that was written.
 #[derive(Debug, Clone, Copy, Default)]

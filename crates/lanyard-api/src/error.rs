@@ -426,7 +426,9 @@ impl utoipa::PartialSchema for FieldName {
             .item(
                 utoipa::openapi::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::Type::String)
-                    .description(Some("Another field of the request body, by its name as sent.")),
+                    .description(Some(
+                        "Another field of the request body, by its name as sent.",
+                    )),
             )
             .description(Some("A setting, or another field of the request body."))
             .into()

@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod audit_record;
 mod error;
 mod keys;
 mod people;
@@ -14,8 +15,14 @@ mod settings;
 mod settings_table;
 mod verdict;
 
-pub use audit::{
-    AuditEntry, AuditEvent, AuditFilter, AuditPage, AuditSummary, SignInBucket, SsoFailure,
+pub use audit::{AuditEntry, AuditFilter, AuditPage, AuditSummary, SignInBucket, SsoFailure};
+pub use audit_record::{
+    AdminCreated, AdminSource, ApiKeyCreated as ApiKeyCreatedDetails, ApiKeyNamed, ApiKeyUsed,
+    AuditEvent, AuditRecord, AuditSource, BackchannelLogout, Credential, CredentialsRefused,
+    GroupMembersCount, GroupNamed, GroupRef, KeyRotated, MappingChanged, MappingNamed,
+    MappingsApplied, MappingsChanged, MembersChanged, Nothing, PasswordChanged, Refused,
+    ScimRequest, SessionsEnded as SessionsEndedDetails, SettingsChanged, SignInMethod, SignedIn,
+    UserChanges, UserCreated, UserUpdated,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError, FieldName};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
@@ -31,8 +38,9 @@ pub use session::{
     SessionView, SessionsEnded, SignedOut, SsoSession, SsoStart,
 };
 pub use settings::{
-    AssertionKey, AuditedKey, Changed, JwtSettingsChanges, SettingField, ClaimOp, ClaimRule, EnablePasswordLogin, GroupImpact, GroupMappings,
-    JwtSettingsPatch, JwtSettingsView, MappingsImpact, MappingsPreviewRequest, ReplayProtection,
-    SaveMappings, TokenTestRequest, UnmappedGroup, UserImpact,
+    AssertionKey, AuditedKey, Changed, ClaimOp, ClaimRule, EnablePasswordLogin, GroupImpact,
+    GroupMappings, JwtSettingsChanges, JwtSettingsPatch, JwtSettingsView, MappingsImpact,
+    MappingsPreviewRequest, ReplayProtection, SaveMappings, SettingField, TokenTestRequest,
+    UnmappedGroup, UserImpact,
 };
 pub use verdict::{Check, CheckName, CheckOutcome, GroupChanges, ProfileView, Verdict};

@@ -49,24 +49,24 @@ fn key_views(stored: &[JwtKey], now: i64) -> Vec<JwtKeyView> {
     stored.iter().map(|key| key_view(key, now)).collect()
 }
 
-    /// `key` as written, with the stored secret of the same `kid` and algorithm kept when the secret
-    /// is absent or is that secret's masked hint sent back.
+/// `key` as written, with the stored secret of the same `kid` and algorithm kept when the secret
+/// is absent or is that secret's masked hint sent back.
 fn keep_stored_secret(current: &[JwtKey], key: &JwtKey) -> JwtKey {
-        let stored = current
-            .iter()
-            .find(|stored| stored.kid == key.kid && stored.alg == key.alg)
-            .and_then(|stored| stored.secret.as_deref());
-        let mut key = key.clone();
-        if let Some(stored) = stored
-            && key
-                .secret
-                .as_deref()
-                .is_none_or(|secret| secret == mask_secret(stored))
-        {
-            key.secret = Some(stored.to_owned());
-        }
-        key
+    let stored = current
+        .iter()
+        .find(|stored| stored.kid == key.kid && stored.alg == key.alg)
+        .and_then(|stored| stored.secret.as_deref());
+    let mut key = key.clone();
+    if let Some(stored) = stored
+        && key
+            .secret
+            .as_deref()
+            .is_none_or(|secret| secret == mask_secret(stored))
+    {
+        key.secret = Some(stored.to_owned());
     }
+    key
+}
 
 /// A patch value replaces the stored one.
 fn replace<T: Clone>(next: &mut T, _current: &T, sent: &T) {
@@ -81,8 +81,8 @@ fn keep_secret(next: &mut String, current: &str, sent: &str) {
 }
 
 /// `""` clears an optional text; anything else sets it.
-fn clear_if_empty(next: &mut Option<String>, _current: &Option<String>, sent: &String) {
-    *next = (!sent.is_empty()).then(|| sent.clone());
+fn clear_if_empty(next: &mut Option<String>, _current: &Option<String>, sent: &str) {
+    *next = (!sent.is_empty()).then(|| sent.to_owned());
 }
 
 /// The ring as sent, each HMAC key keeping its stored secret when the secret is absent or sent
@@ -197,8 +197,14 @@ impl Settings {
         }
         for (field, value) in [
             (SettingField::JwtAttributeEmail, &self.jwt_attribute_email),
-            (SettingField::JwtAttributeFirstname, &self.jwt_attribute_firstname),
-            (SettingField::JwtAttributeLastname, &self.jwt_attribute_lastname),
+            (
+                SettingField::JwtAttributeFirstname,
+                &self.jwt_attribute_firstname,
+            ),
+            (
+                SettingField::JwtAttributeLastname,
+                &self.jwt_attribute_lastname,
+            ),
             (SettingField::JwtAttributeGroups, &self.jwt_attribute_groups),
         ] {
             if let Some((code, message)) = check_claim_name(value) {

@@ -4,9 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use lanyard_api::{
-    ErrorCode, FieldError, Group, JwtSettingsView, ReplayProtection, SettingField,
-};
+use lanyard_api::{ErrorCode, FieldError, Group, JwtSettingsView, ReplayProtection, SettingField};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use wasm_bindgen::JsCast;

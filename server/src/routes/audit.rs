@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use lanyard_api::{AuditFilter, AuditPage, AuditSummary};
+use lanyard_api::{AuditFilter, AuditPage, AuditSource, AuditSummary};
 use lanyard_core::audit::spreadsheet_safe;
 use serde::Deserialize;
 
@@ -70,11 +70,16 @@ pub async fn export(
         .map_err(internal)?;
     for entry in &page.data {
         let details = entry.details.to_string();
+        let source = entry
+            .source
+            .as_ref()
+            .map(AuditSource::to_wire)
+            .unwrap_or_default();
         let cells = [
             entry.at.as_str(),
             entry.event.as_str(),
             entry.actor_email.as_deref().unwrap_or_default(),
-            entry.source.as_deref().unwrap_or_default(),
+            &source,
             entry.ip.as_deref().unwrap_or_default(),
             &details,
         ];

@@ -6,14 +6,13 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use lanyard_api::AuditEvent;
+use lanyard_api::{AuditSource, ScimRequest};
 use lanyard_core::scim::{self, Paging, ScimError, ScimType, discovery, list_response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::auth::Client;
 use crate::error::AppError;
 use crate::extract::AppBytes;
-use crate::service::provisioning::SCIM_SOURCE;
 use crate::service::scim::ListQuery;
 use crate::service::{Actor, Error};
 use crate::state::AppState;
@@ -92,17 +91,18 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     // Reads (a search is one, though POSTed) are audited here; writes audit themselves.
     let read = method == Method::GET || path.ends_with("/.search");
     if read || !status.is_success() {
-        let mut details =
-            json!({"method": method.as_str(), "path": path, "status": status.as_u16()});
-        if let Some(Refused(Some(kind))) = response.extensions().get::<Refused>() {
-            details["scim_type"] = json!(kind.as_str());
-        }
+        let scim_type = match response.extensions().get::<Refused>() {
+            Some(Refused(Some(kind))) => Some(kind.as_str().to_owned()),
+            _ => None,
+        };
+        let request = ScimRequest {
+            method: method.as_str().to_owned(),
+            path,
+            status: status.as_u16(),
+            scim_type,
+        };
         state
-            .audit_alone(
-                &actor.as_source(SCIM_SOURCE.to_owned()),
-                AuditEvent::ScimRequest,
-                details,
-            )
+            .scim_request_seen(&actor.as_source(AuditSource::Scim), request)
             .await;
     }
     response
@@ -252,7 +252,7 @@ fn if_match(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn scim_actor(client: Client) -> Actor {
-    client.0.as_source(SCIM_SOURCE.to_owned())
+    client.0.as_source(AuditSource::Scim)
 }
 
 /// `GET /api/scim/v2/ServiceProviderConfig`.

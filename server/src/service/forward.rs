@@ -1,10 +1,9 @@
 //! Forward auth (SPEC §13): what `/auth/verify` tells a reverse proxy about a request, and lanyard's
 //! assertion keys (made on first start, rotated by an admin, refreshed from the database).
 
-use lanyard_api::{AssertionKey, AuditEvent};
+use lanyard_api::{AssertionKey, AuditRecord, KeyRotated};
 use lanyard_core::forward::{Restriction, display_name, groups_header, identity_header};
 use lanyard_core::redirect::check_return_to;
-use serde_json::json;
 use url::Url;
 
 use super::{Actor, Error};
@@ -152,8 +151,9 @@ impl Service {
         actor
             .audit(
                 &mut tx,
-                AuditEvent::AssertionKeyRotated,
-                json!({"kid": key.kid}),
+                AuditRecord::AssertionKeyRotated(KeyRotated {
+                    kid: key.kid.clone(),
+                }),
                 now,
             )
             .await?;

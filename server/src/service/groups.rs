@@ -1,8 +1,10 @@
 //! Groups (SPEC §4): create, rename, delete (leaving every mapping in the same transaction), clear.
 
-use lanyard_api::{AuditEvent, ErrorCode, Group, GroupDetail, GroupId, UserId};
+use lanyard_api::{
+    AuditRecord, ErrorCode, Group, GroupDetail, GroupId, GroupNamed, GroupRef, MembersChanged,
+    UserId,
+};
 use lanyard_core::people::{check_admins_remain, check_members_may_change, group_name};
-use serde_json::json;
 
 use super::Actor;
 use super::Error;
@@ -25,8 +27,10 @@ impl Service {
         actor
             .audit(
                 &mut tx,
-                AuditEvent::GroupCreated,
-                json!({"group": id, "name": name}),
+                AuditRecord::GroupCreated(GroupNamed {
+                    group: id,
+                    name: name.to_owned(),
+                }),
                 now,
             )
             .await?;
@@ -54,8 +58,10 @@ impl Service {
         actor
             .audit(
                 &mut tx,
-                AuditEvent::GroupRenamed,
-                json!({"group": id, "name": name}),
+                AuditRecord::GroupRenamed(GroupNamed {
+                    group: id,
+                    name: name.to_owned(),
+                }),
                 now,
             )
             .await?;
@@ -82,7 +88,11 @@ impl Service {
             Some(settings::save(&mut tx, &next, version).await?)
         };
         actor
-            .audit(&mut tx, AuditEvent::GroupDeleted, json!({"group": id}), now)
+            .audit(
+                &mut tx,
+                AuditRecord::GroupDeleted(GroupRef { group: id }),
+                now,
+            )
             .await?;
         tx.commit().await?;
         if let Some(version) = saved {
@@ -98,7 +108,11 @@ impl Service {
         ensure_custom_group(&mut tx, id).await?;
         groups::remove_all_members(&mut tx, id).await?;
         actor
-            .audit(&mut tx, AuditEvent::GroupCleared, json!({"group": id}), now)
+            .audit(
+                &mut tx,
+                AuditRecord::GroupCleared(GroupRef { group: id }),
+                now,
+            )
             .await?;
         tx.commit().await?;
         Ok(())
@@ -143,10 +157,12 @@ impl Service {
         } else {
             (vec![], vec![user])
         };
-        let details = json!({"group": group, "added": added, "removed": removed});
-        actor
-            .audit(&mut tx, AuditEvent::GroupMembersChanged, details, now)
-            .await?;
+        let details = AuditRecord::GroupMembersChanged(MembersChanged {
+            group,
+            added,
+            removed,
+        });
+        actor.audit(&mut tx, details, now).await?;
         tx.commit().await?;
         Ok(())
     }

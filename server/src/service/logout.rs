@@ -2,10 +2,9 @@
 //! of that user ends at once. On PostgreSQL every replica reads sessions from the database, and on
 //! SQLite the commit invalidates the session cache, so no replica serves an ended session.
 
-use lanyard_api::{AuditEvent, ErrorCode};
+use lanyard_api::{AuditRecord, BackchannelLogout, ErrorCode, Refused};
 use lanyard_core::jose::JoseVerifier;
 use lanyard_core::logout::verify_logout;
-use serde_json::json;
 
 use super::Actor;
 use super::Error;
@@ -34,8 +33,11 @@ impl Service {
     ) -> Result<LoggedOut, Error> {
         let result = self.try_backchannel_logout(token, site_url, actor).await;
         if let Err(error) = &result {
-            let details = json!({"code": error.code().as_str()});
-            self.audit_refusal(actor, AuditEvent::BackchannelLogoutFailed, details)
+            let refused = Refused {
+                code: error.code(),
+                reason: None,
+            };
+            self.audit_alone(actor, AuditRecord::BackchannelLogoutFailed(refused))
                 .await;
         }
         result
@@ -75,14 +77,12 @@ impl Service {
             Some(user) => sessions::delete_for_user(&mut tx, user.id).await?,
             None => 0,
         };
-        let details = json!({
-            "user_id": user.as_ref().map(|u| u.id),
-            "email": user.as_ref().map(|u| u.email.clone()),
-            "sessions_ended": sessions_ended,
+        let details = AuditRecord::BackchannelLogout(BackchannelLogout {
+            user_id: user.as_ref().map(|u| u.id),
+            email: user.as_ref().map(|u| u.email.clone()),
+            sessions_ended,
         });
-        actor
-            .audit(&mut tx, AuditEvent::BackchannelLogout, details, now)
-            .await?;
+        actor.audit(&mut tx, details, now).await?;
         tx.commit().await?;
         tracing::info!(sessions_ended, "back-channel logout");
         Ok(LoggedOut {

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use lanyard_api::{
-    AuditEvent, FieldError, GroupMappings, JwtSettingsPatch, MappingsImpact, MappingsPreviewRequest,
+    AuditRecord, FieldError, GroupMappings, JwtSettingsPatch, MappingsApplied, MappingsImpact,
+    MappingsPreviewRequest,
 };
 use lanyard_core::impact::{impact, plan_all};
-use serde_json::json;
 
 use super::Actor;
 use super::Error;
@@ -80,16 +80,14 @@ pub(super) async fn apply_now(
             users::remove_membership(tx, member.user_id, group).await?;
         }
         let changes = plan.changes();
-        let details = json!({
-            "user_id": member.user_id,
-            "email": member.email,
-            "groups_added": changes.add,
-            "groups_removed": changes.remove,
-            "notes": changes.notes,
+        let details = AuditRecord::MappingsApplied(MappingsApplied {
+            user_id: member.user_id,
+            email: member.email.clone(),
+            groups_added: changes.add,
+            groups_removed: changes.remove,
+            notes: changes.notes,
         });
-        actor
-            .audit(tx, AuditEvent::MappingsApplied, details, now)
-            .await?;
+        actor.audit(tx, details, now).await?;
         changed += usize::from(!plan.is_empty());
     }
     Ok(changed)

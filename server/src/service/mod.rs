@@ -36,10 +36,10 @@ pub use logout::LoggedOut;
 pub use session::{NewSession, create_first_admin};
 pub use sso::{SsoOutcome, SsoRequest, SsoSignedIn};
 
-use lanyard_api::{AuditEvent, AuditFilter, AuditPage, ErrorCode};
+use lanyard_api::{AuditEvent, AuditFilter, AuditPage, AuditRecord, AuditSource, ErrorCode};
 
 use crate::state::Service;
-use crate::store::{AuditRecord, Tx, audit};
+use crate::store::{AuditRow, Tx, audit};
 
 /// The longest `User-Agent` a session keeps.
 pub const MAX_USER_AGENT_CHARS: usize = 512;
@@ -51,8 +51,8 @@ pub struct Actor {
     pub email: Option<String>,
     /// The client address.
     pub ip: Option<String>,
-    /// What acts when it is not a person (SPEC §12): `"scim"`, or `"api_key:<name>"`.
-    pub source: Option<String>,
+    /// What acts when it is not a person (SPEC §12): SCIM, or an API key.
+    pub source: Option<AuditSource>,
     /// The client's `User-Agent` (at most 512 characters): a session records it when it is made,
     /// so "Your sessions" names the device at once (SPEC §11). Never audited.
     pub user_agent: Option<String>,
@@ -86,7 +86,7 @@ impl Actor {
     }
 
     /// The same address, acting as `source` (SCIM, an API key).
-    pub fn as_source(&self, source: String) -> Self {
+    pub fn as_source(&self, source: AuditSource) -> Self {
         Self {
             email: None,
             ip: self.ip.clone(),
@@ -95,49 +95,33 @@ impl Actor {
         }
     }
 
-    /// Writes `event` with `details` by this actor inside `tx`.
+    /// Writes `record` by this actor inside `tx`.
     pub(crate) async fn audit(
         &self,
         tx: &mut Tx,
-        event: AuditEvent,
-        details: serde_json::Value,
+        record: AuditRecord,
         at: i64,
     ) -> Result<(), Error> {
-        let record = AuditRecord {
-            event,
+        let row = AuditRow {
+            record: &record,
             actor_email: self.email.as_deref(),
             ip: self.ip.as_deref(),
-            source: self.source.as_deref(),
-            details,
+            source: self.source.as_ref(),
             at,
         };
-        Ok(audit::record(tx, record).await?)
+        Ok(audit::record(tx, row).await?)
     }
 }
 
 impl Service {
-    /// Audits a refusal on its own (the refused use case's transaction was rolled back). A failure
-    /// to write it is logged, never turned into a different answer.
-    pub(crate) async fn audit_refusal(
-        &self,
-        actor: &Actor,
-        event: AuditEvent,
-        details: serde_json::Value,
-    ) {
-        self.audit_alone(actor, event, details).await;
-    }
-
-    /// Writes one audit entry in a transaction of its own (a SCIM read, a refused request). A
+    /// Writes one audit entry in a transaction of its own (a SCIM read, a refusal whose use case's
+    /// transaction was rolled back). A
     /// failure to write it is logged, never turned into a different answer.
-    pub(crate) async fn audit_alone(
-        &self,
-        actor: &Actor,
-        event: AuditEvent,
-        details: serde_json::Value,
-    ) {
+    pub(crate) async fn audit_alone(&self, actor: &Actor, record: AuditRecord) {
+        let event = record.event();
         let result = async {
             let mut tx = self.store.begin().await?;
-            actor.audit(&mut tx, event, details, self.now()).await?;
+            actor.audit(&mut tx, record, self.now()).await?;
             Ok::<_, Error>(tx.commit().await?)
         };
         if let Err(error) = result.await {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use lanyard_api::{AuditEvent, AuditSummary, SignInBucket, SsoFailure};
+use lanyard_api::{AuditEvent, AuditRecord, AuditSummary, SignInBucket, SsoFailure};
 
 use super::Error;
 use super::rfc3339;
@@ -36,7 +36,10 @@ impl Service {
             last_sso_login: last_login.map(|(at, _)| rfc3339(at)),
             last_sso_failure: last_failure.map(|(at, details)| SsoFailure {
                 at: rfc3339(at),
-                code: details["code"].as_str().unwrap_or("unknown").to_owned(),
+                code: match AuditRecord::read(AuditEvent::SsoLoginFailed, &details) {
+                    Ok(AuditRecord::SsoLoginFailed(refused)) => refused.code.as_str().to_owned(),
+                    _ => "unknown".to_owned(),
+                },
             }),
             jwks: (!settings.jwt_jwks_uri.is_empty())
                 .then(|| self.jwks.status(&settings.jwt_jwks_uri)),

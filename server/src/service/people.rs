@@ -2,11 +2,11 @@
 //! active administrator stays one (lanyard-core's rule).
 
 use lanyard_api::{
-    AuditEvent, CreateUser, ErrorCode, PeopleFilter, UpdateUser, User, UserId, UserPage,
+    AuditRecord, CreateUser, ErrorCode, PeopleFilter, UpdateUser, User, UserChanges, UserCreated,
+    UserId, UserPage, UserUpdated,
 };
 use lanyard_core::people::{AdminState, check_admin_change, check_new_password};
 use lanyard_core::profile::normalize_email;
-use serde_json::json;
 
 use super::Actor;
 use super::Error;
@@ -77,8 +77,11 @@ impl Service {
         actor
             .audit(
                 &mut tx,
-                AuditEvent::UserCreated,
-                json!({"user": email, "user_id": id}),
+                AuditRecord::UserCreated(UserCreated {
+                    user: email.clone(),
+                    user_id: id,
+                    active: None,
+                }),
                 now,
             )
             .await?;
@@ -148,14 +151,15 @@ impl Service {
         } else {
             0
         };
-        // A new password becomes "(changed)" where every audit entry is written.
-        let changes = serde_json::to_value(&body).unwrap_or_default();
-        let details = json!({
-            "user": user.email, "user_id": id, "changes": changes, "sessions_ended": sessions_ended,
+        // A new password is recorded only as "(changed)": `UserChanges` has no room for it.
+        let details = AuditRecord::UserUpdated(UserUpdated {
+            user: user.email.clone(),
+            user_id: id,
+            changes: Some(UserChanges::from(&body)),
+            active: None,
+            sessions_ended,
         });
-        actor
-            .audit(&mut tx, AuditEvent::UserUpdated, details, now)
-            .await?;
+        actor.audit(&mut tx, details, now).await?;
         let updated = load(&mut tx, id).await?;
         tx.commit().await?;
         Ok(updated)

@@ -2,11 +2,11 @@
 //! answered once, and stored only as SHA-256 hashes; checking one compares hashes in constant time.
 
 use lanyard_api::{
-    ApiKeyCreated, ApiKeyView, AuditEvent, CreateApiKey, ErrorCode, ScimStatus, ScimToken,
+    ApiKeyCreated, ApiKeyCreatedDetails, ApiKeyNamed, ApiKeyUsed, ApiKeyView, AuditRecord,
+    AuditSource, CreateApiKey, CredentialsRefused, ErrorCode, Nothing, ScimStatus, ScimToken,
 };
 use lanyard_core::audit::bounded_path;
 use lanyard_core::people::group_name;
-use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use std::time::Instant;
@@ -21,7 +21,6 @@ use crate::store::api_keys::{self, ApiKeyRow, NewApiKey};
 use crate::store::{ADMINISTRATORS, audit, groups, settings};
 
 /// The SCIM actor's `source`, and what `last_request` is looked up by.
-pub const SCIM_SOURCE: &str = "scim";
 /// API keys start with this, so a leaked one is recognisable (secret scanners, logs).
 const API_KEY_PREFIX: &str = "lanyard_";
 /// How much of a key the list shows.
@@ -44,7 +43,7 @@ pub fn secret_matches(presented: &str, stored_hash: &str) -> bool {
 impl Service {
     /// SCIM's state; `endpoint` is the SCIM base URL.
     pub async fn scim_status(&self, endpoint: String) -> Result<ScimStatus, Error> {
-        let last = audit::last_at(&mut *self.store.conn().await?, SCIM_SOURCE).await?;
+        let last = audit::last_at(&mut *self.store.conn().await?, &AuditSource::Scim).await?;
         Ok(ScimStatus {
             enabled: self.settings().settings.scim_enabled,
             endpoint,
@@ -68,9 +67,12 @@ impl Service {
             });
         }
         let (token, event) = if enabled {
-            (Some(new_secret("scim_")?), AuditEvent::ScimEnabled)
+            (
+                Some(new_secret("scim_")?),
+                AuditRecord::ScimEnabled(Nothing {}),
+            )
         } else {
-            (None, AuditEvent::ScimDisabled)
+            (None, AuditRecord::ScimDisabled(Nothing {}))
         };
         self.save_scim(
             enabled,
@@ -96,8 +98,13 @@ impl Service {
             return Err(ErrorCode::InvalidRequest.into());
         }
         let (secret, hash) = new_secret("scim_")?;
-        self.save_scim(true, Some(&hash), AuditEvent::ScimTokenRotated, actor)
-            .await?;
+        self.save_scim(
+            true,
+            Some(&hash),
+            AuditRecord::ScimTokenRotated(Nothing {}),
+            actor,
+        )
+        .await?;
         Ok(ScimToken {
             enabled: true,
             token: Some(secret),
@@ -109,7 +116,7 @@ impl Service {
         &self,
         enabled: bool,
         token_hash: Option<&str>,
-        event: AuditEvent,
+        event: AuditRecord,
         actor: &Actor,
     ) -> Result<(), Error> {
         let now = self.now();
@@ -118,7 +125,7 @@ impl Service {
         next.scim_enabled = enabled;
         next.scim_token_hash = token_hash.unwrap_or_default().to_owned();
         let saved = settings::save(&mut tx, &next, version).await?;
-        actor.audit(&mut tx, event, json!({}), now).await?;
+        actor.audit(&mut tx, event, now).await?;
         tx.commit().await?;
         self.publish_settings(next, saved);
         Ok(())
@@ -197,9 +204,11 @@ impl Service {
             .refusals
             .summary_due(credential, actor.ip.as_deref(), self.now());
         if let Some(attempts) = due {
-            let details = json!({"credential": credential.as_str(), "attempts": attempts});
-            self.audit_alone(actor, AuditEvent::CredentialsRefused, details)
-                .await;
+            let details = AuditRecord::CredentialsRefused(CredentialsRefused {
+                credential,
+                attempts,
+            });
+            self.audit_alone(actor, details).await;
         }
     }
 
@@ -244,11 +253,13 @@ impl Service {
             },
         )
         .await?;
-        let details =
-            json!({"api_key": id, "name": name, "is_admin": body.is_admin, "group_ids": group_ids});
-        actor
-            .audit(&mut tx, AuditEvent::ApiKeyCreated, details, now)
-            .await?;
+        let details = AuditRecord::ApiKeyCreated(ApiKeyCreatedDetails {
+            api_key: id,
+            name: name.to_owned(),
+            is_admin: body.is_admin,
+            group_ids: group_ids.clone(),
+        });
+        actor.audit(&mut tx, details, now).await?;
         let row = api_keys::find(&mut tx, id)
             .await?
             .ok_or(ErrorCode::NotFound)?;
@@ -268,10 +279,11 @@ impl Service {
         let row = api_keys::find(&mut tx, id)
             .await?
             .ok_or(ErrorCode::NotFound)?;
-        let details = json!({"api_key": id, "name": row.name});
-        actor
-            .audit(&mut tx, AuditEvent::ApiKeyRotated, details, now)
-            .await?;
+        let details = AuditRecord::ApiKeyRotated(ApiKeyNamed {
+            api_key: id,
+            name: row.name.clone(),
+        });
+        actor.audit(&mut tx, details, now).await?;
         tx.commit().await?;
         Ok(ApiKeyCreated {
             api_key: key_view(&row),
@@ -287,10 +299,11 @@ impl Service {
             .await?
             .ok_or(ErrorCode::NotFound)?;
         api_keys::delete(&mut tx, id).await?;
-        let details = json!({"api_key": id, "name": row.name});
-        actor
-            .audit(&mut tx, AuditEvent::ApiKeyDeleted, details, now)
-            .await?;
+        let details = AuditRecord::ApiKeyDeleted(ApiKeyNamed {
+            api_key: id,
+            name: row.name.clone(),
+        });
+        actor.audit(&mut tx, details, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -315,10 +328,12 @@ impl Service {
         let mut tx = self.store.begin().await?;
         api_keys::touch(&mut tx, row.id, now).await?;
         let actor = actor.as_source(api_key_source(&row.name));
-        let details = json!({"api_key": row.id, "method": method, "path": bounded_path(path)});
-        actor
-            .audit(&mut tx, AuditEvent::ApiKeyUsed, details, now)
-            .await?;
+        let details = AuditRecord::ApiKeyUsed(ApiKeyUsed {
+            api_key: row.id,
+            method: method.to_owned(),
+            path: bounded_path(path),
+        });
+        actor.audit(&mut tx, details, now).await?;
         // The key's last use and its audit row change nothing a signed-in read caches: an
         // integration calling all day must not empty every user's cache entry on each call.
         tx.commit_keeping_caches().await?;
@@ -327,8 +342,8 @@ impl Service {
 }
 
 /// The audit `source` of an API key.
-pub fn api_key_source(name: &str) -> String {
-    format!("api_key:{name}")
+pub fn api_key_source(name: &str) -> AuditSource {
+    AuditSource::ApiKey(name.to_owned())
 }
 
 fn key_view(row: &ApiKeyRow) -> ApiKeyView {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use lanyard_api::AuditEvent;
+use lanyard_api::{AuditRecord, GroupNamed, MembersChanged, ScimRequest, UserCreated, UserUpdated};
 use lanyard_core::people::{
     AdminState, check_admin_change, check_admins_remain, check_members_may_change,
 };
@@ -15,7 +15,7 @@ use lanyard_core::scim::resources::{
     self, GROUP_READ_ONLY, GroupInput, GroupRecord, USER_READ_ONLY, UserInput, UserRecord,
 };
 use lanyard_core::scim::{Paging, ScimError, ScimType, list_response, patch};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::AnyConnection;
 
 use super::Actor;
@@ -114,6 +114,12 @@ fn filtered(
 }
 
 impl Service {
+    /// Audits a SCIM request that changed nothing (a read) or was refused.
+    pub async fn scim_request_seen(&self, actor: &Actor, request: ScimRequest) {
+        self.audit_alone(actor, AuditRecord::ScimRequest(request))
+            .await;
+    }
+
     /// `GET /Users`: filtered and paged; a filter pinning `userName` reads one row.
     pub async fn scim_list_users(&self, base: &str, query: ListQuery<'_>) -> Result<Value, Error> {
         let filter = query
@@ -180,10 +186,12 @@ impl Service {
         scim::write_user(&mut tx, id, &write_of(&input), now)
             .await
             .map_err(|e| conflict(e, "userName (or the email it gives)"))?;
-        let details = json!({"user": input.email, "user_id": id, "active": input.active});
-        actor
-            .audit(&mut tx, AuditEvent::UserCreated, details, now)
-            .await?;
+        let details = AuditRecord::UserCreated(UserCreated {
+            user: input.email.clone(),
+            user_id: id,
+            active: Some(input.active),
+        });
+        actor.audit(&mut tx, details, now).await?;
         let rows = scim::users(&mut tx, UserLookup::Id(id)).await?;
         tx.commit().await?;
         rows.first()
@@ -282,13 +290,14 @@ impl Service {
         } else {
             0
         };
-        let details = json!({
-            "user": input.email, "user_id": number, "active": input.active,
-            "sessions_ended": sessions_ended,
+        let details = AuditRecord::UserUpdated(UserUpdated {
+            user: input.email.clone(),
+            user_id: number,
+            changes: None,
+            active: Some(input.active),
+            sessions_ended,
         });
-        actor
-            .audit(&mut tx, AuditEvent::UserUpdated, details, now)
-            .await?;
+        actor.audit(&mut tx, details, now).await?;
         let rows = scim::users(&mut tx, UserLookup::Id(number)).await?;
         tx.commit().await?;
         rows.first()
@@ -336,10 +345,11 @@ impl Service {
             .await
             .map_err(|e| conflict(e, "displayName"))?;
         scim::write_group(&mut tx, id, &input.name, input.external_id.as_deref(), now).await?;
-        let details = json!({"group": id, "name": input.name});
-        actor
-            .audit(&mut tx, AuditEvent::GroupCreated, details, now)
-            .await?;
+        let details = AuditRecord::GroupCreated(GroupNamed {
+            group: id,
+            name: input.name.clone(),
+        });
+        actor.audit(&mut tx, details, now).await?;
         MemberChange::new(id, &[], &input.members)?
             .apply(&mut tx, actor, now)
             .await?;
@@ -478,10 +488,11 @@ impl Service {
             .await
             .map_err(|e| conflict(e, "displayName"))?;
             if input.name != row.name {
-                let details = json!({"group": number, "name": input.name});
-                actor
-                    .audit(&mut tx, AuditEvent::GroupRenamed, details, now)
-                    .await?;
+                let details = AuditRecord::GroupRenamed(GroupNamed {
+                    group: number,
+                    name: input.name.clone(),
+                });
+                actor.audit(&mut tx, details, now).await?;
             }
             members.apply(&mut tx, actor, now).await?;
             tx.commit().await?;
@@ -557,10 +568,12 @@ impl MemberChange {
             .map_err(|_| no_admin_left())?;
         let changed: Vec<i64> = self.added.iter().chain(&self.removed).copied().collect();
         scim::touch_users(tx, &changed, now).await?;
-        let details = json!({"group": self.group, "added": self.added, "removed": self.removed});
-        actor
-            .audit(tx, AuditEvent::GroupMembersChanged, details, now)
-            .await?;
+        let details = AuditRecord::GroupMembersChanged(MembersChanged {
+            group: self.group,
+            added: self.added.to_vec(),
+            removed: self.removed.to_vec(),
+        });
+        actor.audit(tx, details, now).await?;
         Ok(())
     }
 }

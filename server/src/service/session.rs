@@ -2,11 +2,13 @@
 
 use std::time::Instant;
 
-use lanyard_api::{AuditEvent, ErrorCode, FirstAdmin, SessionProperties};
+use lanyard_api::{
+    AdminCreated, AdminSource, AuditRecord, ErrorCode, FirstAdmin, Nothing, Refused,
+    SessionProperties,
+};
 use lanyard_core::accounts::{PasswordAccount, check_password_login, password_login_allowed};
 use lanyard_core::people::{MAX_PASSWORD_BYTES, check_new_password};
 use lanyard_core::profile::{MAX_EMAIL_BYTES, fold_email, normalize_email};
-use serde_json::json;
 
 use super::{Actor, Error};
 use crate::limiter::{Attempt, MAX_FAILURES, WINDOW_SECONDS};
@@ -92,8 +94,8 @@ impl Service {
             (Ok(()), Some(user)) => user,
             (result, _) => {
                 let code = result.err().unwrap_or(ErrorCode::InvalidCredentials);
-                let details = json!({"code": code.as_str()});
-                self.audit_refusal(&actor, AuditEvent::PasswordLoginFailed, details)
+                let details = Refused { code, reason: None };
+                self.audit_alone(&actor, AuditRecord::PasswordLoginFailed(details))
                     .await;
                 return Err(refused(code));
             }
@@ -105,7 +107,7 @@ impl Service {
         users::touch_last_login(&mut tx, user.id, now).await?;
         let session = self.create_session(&mut tx, user.id, &actor, now).await?;
         actor
-            .audit(&mut tx, AuditEvent::PasswordLogin, json!({}), now)
+            .audit(&mut tx, AuditRecord::PasswordLogin(Nothing {}), now)
             .await?;
         tx.commit().await?;
         self.metrics.sign_in("password", "success");
@@ -196,7 +198,11 @@ impl Service {
         let session = self.create_session(&mut tx, user, actor, now).await?;
         actor
             .as_email(&fold_email(&body.email))
-            .audit(&mut tx, AuditEvent::AdminCreated, json!({}), now)
+            .audit(
+                &mut tx,
+                AuditRecord::AdminCreated(AdminCreated::default()),
+                now,
+            )
             .await?;
         tx.commit().await?;
         Ok(session)
@@ -208,7 +214,7 @@ impl Service {
         let mut tx = self.store.begin().await?;
         sessions::delete(&mut tx, token_hash).await?;
         actor
-            .audit(&mut tx, AuditEvent::SignedOut, json!({}), now)
+            .audit(&mut tx, AuditRecord::SignedOut(Nothing {}), now)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -245,8 +251,9 @@ pub async fn create_first_admin(store: &Store, body: &FirstAdmin, now: i64) -> R
     actor
         .audit(
             &mut tx,
-            AuditEvent::AdminCreated,
-            json!({"source": "command line"}),
+            AuditRecord::AdminCreated(AdminCreated {
+                source: Some(AdminSource::CommandLine),
+            }),
             now,
         )
         .await?;

@@ -2,9 +2,11 @@
 //! requests stay cheap), the idle timeout, "Your sessions" with ending one or all others, an
 //! admin ending all of a user's sessions, and password changes, which end the other sessions.
 
-use lanyard_api::{AuditEvent, ChangePassword, ErrorCode, SessionView, UserId};
+use lanyard_api::{
+    AuditRecord, ChangePassword, ErrorCode, PasswordChanged, SessionView, SessionsEndedDetails,
+    UserId,
+};
 use lanyard_core::people::check_new_password;
-use serde_json::json;
 
 use super::Error;
 use super::{Actor, MAX_USER_AGENT_CHARS};
@@ -128,8 +130,9 @@ impl Service {
         me.actor()
             .audit(
                 &mut tx,
-                AuditEvent::SessionEnded,
-                json!({"session": id}),
+                AuditRecord::SessionEnded(SessionsEndedDetails::One {
+                    session: id.to_owned(),
+                }),
                 now,
             )
             .await?;
@@ -145,8 +148,10 @@ impl Service {
         me.actor()
             .audit(
                 &mut tx,
-                AuditEvent::SessionEnded,
-                json!({"others": true, "sessions_ended": ended}),
+                AuditRecord::SessionEnded(SessionsEndedDetails::Others {
+                    others: true,
+                    sessions_ended: ended,
+                }),
                 now,
             )
             .await?;
@@ -162,10 +167,12 @@ impl Service {
             .await?
             .ok_or(ErrorCode::NotFound)?;
         let ended = sessions::delete_for_user(&mut tx, id).await?;
-        let details = json!({"user": user.email, "user_id": id, "sessions_ended": ended});
-        actor
-            .audit(&mut tx, AuditEvent::SessionEnded, details, now)
-            .await?;
+        let details = AuditRecord::SessionEnded(SessionsEndedDetails::OfUser {
+            user: user.email.clone(),
+            user_id: id,
+            sessions_ended: ended,
+        });
+        actor.audit(&mut tx, details, now).await?;
         tx.commit().await?;
         Ok(ended)
     }
@@ -200,8 +207,10 @@ impl Service {
         me.actor()
             .audit(
                 &mut tx,
-                AuditEvent::PasswordChanged,
-                json!({"user_id": me.user.id, "sessions_ended": ended}),
+                AuditRecord::PasswordChanged(PasswordChanged {
+                    user_id: me.user.id,
+                    sessions_ended: ended,
+                }),
                 now,
             )
             .await?;

@@ -5,11 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use lanyard_api::{
-    AuditEvent, ErrorCode, FieldError, GroupId, JwksStatus, JwtSettingsPatch, JwtSettingsView,
-    SaveMappings,
+    AuditRecord, ErrorCode, FieldError, GroupId, GroupMembersCount, JwksStatus, JwtSettingsPatch,
+    JwtSettingsView, MappingChanged, MappingNamed, MappingsChanged, SaveMappings, SettingsChanged,
 };
 use lanyard_core::groups::diff_mappings;
-use serde_json::json;
 
 use super::Error;
 use super::{Actor, mappings};
@@ -105,10 +104,10 @@ impl Service {
             .apply(patch, Some(&known))
             .map_err(Error::Settings)?;
         let saved = settings::save(&mut tx, &next, version).await?;
-        let details = json!({ "changes": patch.audited() });
-        actor
-            .audit(&mut tx, AuditEvent::SettingsChanged, details, now)
-            .await?;
+        let details = AuditRecord::SettingsChanged(Box::new(SettingsChanged {
+            changes: patch.audited(),
+        }));
+        actor.audit(&mut tx, details, now).await?;
         tx.commit().await?;
         self.publish_settings(next.clone(), saved);
         Ok(self.settings_view(&next, saved))
@@ -151,13 +150,20 @@ impl Service {
         let mut members_removed = Vec::new();
         for &id in &body.remove_members_of {
             let members = groups::remove_all_members(&mut tx, id).await?;
-            members_removed
-                .push(json!({"group": name_of(&id), "group_id": id, "members": members}));
+            members_removed.push(GroupMembersCount {
+                group: name_of(&id),
+                group_id: id,
+                members,
+            });
         }
         let mut groups_deleted = Vec::new();
         for &id in &body.delete_groups {
             let members = groups::delete(&mut tx, id).await?;
-            groups_deleted.push(json!({"group": name_of(&id), "group_id": id, "members": members}));
+            groups_deleted.push(GroupMembersCount {
+                group: name_of(&id),
+                group_id: id,
+                members,
+            });
         }
         let mut mappings = body.mappings.clone();
         for ids in mappings.values_mut() {
@@ -189,24 +195,28 @@ impl Service {
         };
         let diff = diff_mappings(&current.jwt_group_mappings, &next.jwt_group_mappings);
         let named = |ids: &[GroupId]| ids.iter().map(&name_of).collect::<Vec<_>>();
-        let details = json!({
-            "mappings": next.jwt_group_mappings,
-            "mappings_added": diff.added.iter().map(|(idp, ids)| {
-                json!({"idp_group": idp, "groups": named(ids)})
-            }).collect::<Vec<_>>(),
-            "mappings_changed": diff.changed.iter().map(|(idp, before, after)| {
-                json!({"idp_group": idp, "before": named(before), "after": named(after)})
-            }).collect::<Vec<_>>(),
-            "mappings_removed": diff.removed.iter().map(|(idp, ids)| {
-                json!({"idp_group": idp, "groups": named(ids)})
-            }).collect::<Vec<_>>(),
-            "members_removed": members_removed,
-            "groups_deleted": groups_deleted,
-            "applied_to": applied_to,
+        let mapping = |(idp, ids): &(String, Vec<GroupId>)| MappingNamed {
+            idp_group: idp.clone(),
+            groups: named(ids),
+        };
+        let details = AuditRecord::MappingsChanged(MappingsChanged {
+            mappings: next.jwt_group_mappings.clone(),
+            mappings_added: diff.added.iter().map(mapping).collect(),
+            mappings_changed: diff
+                .changed
+                .iter()
+                .map(|(idp, before, after)| MappingChanged {
+                    idp_group: idp.clone(),
+                    before: named(before),
+                    after: named(after),
+                })
+                .collect(),
+            mappings_removed: diff.removed.iter().map(mapping).collect(),
+            members_removed,
+            groups_deleted,
+            applied_to: applied_to.map(|people| people as u64),
         });
-        actor
-            .audit(&mut tx, AuditEvent::MappingsChanged, details, now)
-            .await?;
+        actor.audit(&mut tx, details, now).await?;
         tx.commit().await?;
         self.publish_settings(next.clone(), saved);
         Ok(self.settings_view(&next, saved))

@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use lanyard_api::{
-    AuditEvent, Check, CheckName, CheckOutcome, ErrorCode, TokenTestRequest, Verdict,
+    AuditRecord, Check, CheckName, CheckOutcome, ErrorCode, Refused, SignInMethod, SignedIn,
+    TokenTestRequest, Verdict,
 };
 use lanyard_core::accounts::{Admission, admit};
 use lanyard_core::groups::{self, SyncInput};
@@ -12,7 +13,6 @@ use lanyard_core::redirect::{check_return_to, idp_redirect_url};
 use lanyard_core::settings::Settings;
 use lanyard_core::token::Refusal;
 use lanyard_core::{GroupContext, InspectInput, Login, inspect};
-use serde_json::json;
 use url::Url;
 
 use super::Actor;
@@ -138,15 +138,15 @@ impl Service {
             Ok(_) => self.metrics.sign_in("jwt", "success"),
             Err(error) => {
                 self.metrics.sign_in("jwt", error.code().as_str());
-                let mut details = json!({"code": error.code().as_str()});
-                if let Error::Refused(Refusal {
-                    reason: Some(reason),
-                    ..
-                }) = error
-                {
-                    details["reason"] = json!(reason);
-                }
-                self.audit_refusal(actor, AuditEvent::SsoLoginFailed, details)
+                let reason = match error {
+                    Error::Refused(Refusal { reason, .. }) => reason.clone(),
+                    _ => None,
+                };
+                let refused = Refused {
+                    code: error.code(),
+                    reason,
+                };
+                self.audit_alone(actor, AuditRecord::SsoLoginFailed(refused))
                     .await;
             }
         }
@@ -273,7 +273,12 @@ impl Service {
             }
         };
 
-        let mut details = json!({"method": "jwt"});
+        let mut details = SignedIn {
+            method: SignInMethod::Jwt,
+            groups_added: None,
+            groups_removed: None,
+            notes: Vec::new(),
+        };
         if settings.jwt_group_sync {
             sync_groups(
                 &mut tx,
@@ -296,7 +301,7 @@ impl Service {
         sessions::create(&mut tx, session).await?;
         actor
             .as_email(&profile.email)
-            .audit(&mut tx, AuditEvent::SsoLogin, details, now)
+            .audit(&mut tx, AuditRecord::SsoLogin(details), now)
             .await?;
         tx.commit().await?;
         tracing::info!(email = %profile.email, "sso login");
@@ -425,7 +430,7 @@ async fn sync_groups(
     settings: &Settings,
     user: i64,
     token_groups: Option<&[String]>,
-    details: &mut serde_json::Value,
+    details: &mut SignedIn,
 ) -> Result<(), Error> {
     let current: BTreeSet<i64> = users::group_ids(tx, user).await?.into_iter().collect();
     let is_last_active_admin =
@@ -444,10 +449,8 @@ async fn sync_groups(
         users::remove_membership(tx, user, group).await?;
     }
     let changes = plan.changes();
-    details["groups_added"] = json!(changes.add);
-    details["groups_removed"] = json!(changes.remove);
-    if !changes.notes.is_empty() {
-        details["notes"] = json!(changes.notes);
-    }
+    details.groups_added = Some(changes.add);
+    details.groups_removed = Some(changes.remove);
+    details.notes = changes.notes;
     Ok(())
 }

@@ -2,43 +2,42 @@
 //! entry's details itself (lanyard-core's `redact_secrets`), whatever the caller passed, and reads
 //! redact again, so a row written by an older version is never served with a secret in it.
 
-use lanyard_api::{AuditEntry, AuditEvent};
+use lanyard_api::{AuditEntry, AuditEvent, AuditRecord, AuditSource};
 use lanyard_core::audit::redact_secrets;
 use sqlx::{AnyConnection, Row};
 
 use super::{StoreError, Tx};
 
-/// One entry to write: what happened, who did it (or tried), from which address, details.
+/// One entry to write: what happened with its details, who did it (or tried), from which address.
 #[derive(Debug, Clone)]
-pub struct AuditRecord<'a> {
-    /// What happened.
-    pub event: AuditEvent,
+pub struct AuditRow<'a> {
+    /// What happened, typed (a secret has no field in it).
+    pub record: &'a AuditRecord,
     /// Who did it, or who tried.
     pub actor_email: Option<&'a str>,
     /// The client address.
     pub ip: Option<&'a str>,
-    /// What acted when not a person (`"scim"`, `"api_key:<name>"`).
-    pub source: Option<&'a str>,
-    /// Details as a JSON object (secrets are redacted when it is written).
-    pub details: serde_json::Value,
+    /// What acted when not a person.
+    pub source: Option<&'a AuditSource>,
     /// Unix seconds.
     pub at: i64,
 }
 
 /// Writes an entry inside the caller's transaction, its details redacted.
-pub async fn record(tx: &mut Tx, entry: AuditRecord<'_>) -> Result<(), StoreError> {
-    let mut details = entry.details;
+pub async fn record(tx: &mut Tx, entry: AuditRow<'_>) -> Result<(), StoreError> {
+    // The record has no secret to redact; this stays as the last guard of the log's contract.
+    let mut details = entry.record.details();
     redact_secrets(&mut details);
     sqlx::query(
         "INSERT INTO audit_log (at, event, actor_email, ip, details, source) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(entry.at)
-    .bind(entry.event.as_str())
+    .bind(entry.record.event().as_str())
     .bind(entry.actor_email)
     .bind(entry.ip)
     .bind(details.to_string())
-    .bind(entry.source)
+    .bind(entry.source.map(AuditSource::to_wire))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -111,7 +110,10 @@ pub async fn page(
             event,
             actor_email: row.try_get("actor_email")?,
             ip: row.try_get("ip")?,
-            source: row.try_get("source")?,
+            source: row
+                .try_get::<Option<String>, _>("source")?
+                .as_deref()
+                .and_then(AuditSource::parse),
             details: stored_details(&details),
         });
     }
@@ -119,10 +121,13 @@ pub async fn page(
 }
 
 /// When `source` last acted (Unix seconds), if ever.
-pub async fn last_at(conn: &mut AnyConnection, source: &str) -> Result<Option<i64>, StoreError> {
+pub async fn last_at(
+    conn: &mut AnyConnection,
+    source: &AuditSource,
+) -> Result<Option<i64>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT MAX(at) FROM audit_log WHERE source = $1")
-            .bind(source)
+            .bind(source.to_wire())
             .fetch_one(conn)
             .await?,
     )

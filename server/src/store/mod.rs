@@ -28,7 +28,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
-pub use audit::AuditRecord;
+pub use audit::AuditRow;
 pub use session_cache::SignedInRow;
 pub use users::{NewUser, UserRow};
 
