@@ -17,6 +17,33 @@ pub struct BuiltinGroups {
     pub administrators: GroupId,
 }
 
+impl BuiltinGroups {
+    /// Whether a member of `groups` is an administrator: membership of "Administrators" is what
+    /// makes one.
+    pub fn is_admin<'a>(&self, groups: impl IntoIterator<Item = &'a GroupId>) -> bool {
+        groups
+            .into_iter()
+            .any(|&group| group == self.administrators)
+    }
+
+    /// The groups a user should be in when an admin sets them to `wanted` and, when given, sets
+    /// the administrator flag: "All Users" always, "Administrators" exactly when the flag says so.
+    pub fn wanted(&self, wanted: &[GroupId], is_admin: Option<bool>) -> BTreeSet<GroupId> {
+        let mut groups: BTreeSet<GroupId> = wanted.iter().copied().collect();
+        groups.insert(self.all_users);
+        match is_admin {
+            Some(true) => {
+                groups.insert(self.administrators);
+            }
+            Some(false) => {
+                groups.remove(&self.administrators);
+            }
+            None => {}
+        }
+        groups
+    }
+}
+
 /// Why the plan left out a change the mappings asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncNote {

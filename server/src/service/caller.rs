@@ -10,7 +10,7 @@ use super::{Actor, Error};
 use crate::dates::rfc3339;
 use crate::session;
 use crate::state::Service;
-use crate::store::{ADMINISTRATORS, UserRow};
+use crate::store::UserRow;
 
 /// An active user with a live session.
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ pub struct Caller {
 impl Caller {
     /// Whether the user is in "Administrators".
     pub fn is_admin(&self) -> bool {
-        self.groups.iter().any(|(id, _)| *id == ADMINISTRATORS)
+        super::accounts::is_admin(self.groups.iter().map(|(id, _)| id))
     }
 
     /// The user, from their address: who the audit log names.

@@ -8,6 +8,7 @@ use lanyard_core::people::{check_admins_remain, check_members_may_change, group_
 
 use super::Actor;
 use super::Error;
+use super::accounts::{self, MembershipPlan};
 use super::settings::ensure_custom_group;
 use crate::state::Service;
 use crate::store::{BUILTINS, groups, settings, users};
@@ -147,9 +148,9 @@ impl Service {
             .await?
             .ok_or(ErrorCode::NotFound)?;
         if add {
-            users::add_membership(&mut tx, user, group).await?;
+            accounts::apply_membership(&mut tx, user, &MembershipPlan::join(group)).await?;
         } else {
-            users::remove_membership(&mut tx, user, group).await?;
+            accounts::apply_membership(&mut tx, user, &MembershipPlan::leave(group)).await?;
             check_admins_remain(group, BUILTINS, users::active_admin_count(&mut tx).await?)?;
         }
         let (added, removed) = if add {

@@ -12,6 +12,7 @@ use lanyard_core::impact::{impact, plan_all};
 
 use super::Actor;
 use super::Error;
+use super::accounts::{self, MembershipPlan};
 use crate::state::Service;
 use crate::store::{BUILTINS, Backend, Tx, groups, users};
 
@@ -73,12 +74,7 @@ pub(super) async fn apply_now(
         if plan.is_empty() && plan.notes.is_empty() {
             continue;
         }
-        for &group in &plan.add {
-            users::add_membership(tx, member.user_id, group).await?;
-        }
-        for &group in &plan.remove {
-            users::remove_membership(tx, member.user_id, group).await?;
-        }
+        accounts::apply_membership(tx, member.user_id, &MembershipPlan::from(plan)).await?;
         let changes = plan.changes();
         let details = AuditRecord::MappingsApplied(MappingsApplied {
             user_id: member.user_id,

@@ -13,6 +13,7 @@
 //! | `forward` | `forward_auth`, `ensure_assertion_key`, `refresh_assertion_keys`, `rotate_assertion_key` |
 //! | `audit` | `audit_page` |
 
+mod accounts;
 mod caller;
 mod error;
 mod forward;

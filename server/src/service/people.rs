@@ -1,19 +1,22 @@
 //! People (SPEC §4): list, create, and change users (names, admin flag, groups, active). The last
 //! active administrator stays one (lanyard-core's rule).
 
+use std::collections::BTreeSet;
+
 use lanyard_api::{
-    AuditRecord, CreateUser, ErrorCode, PeopleFilter, UpdateUser, User, UserChanges, UserCreated,
-    UserId, UserPage, UserUpdated,
+    AuditRecord, CreateUser, ErrorCode, GroupId, PeopleFilter, UpdateUser, User, UserChanges,
+    UserCreated, UserId, UserPage, UserUpdated,
 };
 use lanyard_core::people::{AdminState, check_admin_change, check_new_password};
 use lanyard_core::profile::normalize_email;
 
 use super::Actor;
 use super::Error;
+use super::accounts::{self, MembershipPlan, NewAccount, Origin};
 use super::rfc3339;
 use crate::passwords;
 use crate::state::Service;
-use crate::store::{ADMINISTRATORS, NewUser, Tx, UserRow, groups, sessions, users};
+use crate::store::{BUILTINS, Tx, UserRow, groups, sessions, users};
 
 impl Service {
     /// One page of the users `status` selects whose email or name contains `search`.
@@ -57,23 +60,17 @@ impl Service {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         ensure_groups_exist(&mut tx, &body.group_ids).await?;
-        let new = NewUser {
+        let account = NewAccount {
             email: &email,
             first_name: body.first_name.as_deref(),
             last_name: body.last_name.as_deref(),
-            password_hash: hash.as_deref(),
-            sso_source: None,
-            is_superuser: body.is_superuser,
-            login_attributes: None,
-            last_login: None,
-            sso_subject: None,
-            jwt_groups: None,
-            now,
+            origin: Origin::Admin {
+                password_hash: hash.as_deref(),
+                is_admin: body.is_superuser,
+                groups: &body.group_ids,
+            },
         };
-        let id = users::insert(&mut tx, &new).await?;
-        for &group in &body.group_ids {
-            users::add_membership(&mut tx, id, group).await?;
-        }
+        let id = accounts::create_user(&mut tx, account, now).await?;
         actor
             .audit(
                 &mut tx,
@@ -116,27 +113,30 @@ impl Service {
         if let Some(wanted) = &body.group_ids {
             ensure_groups_exist(&mut tx, wanted).await?;
         }
-        let groups = users::group_ids(&mut tx, id).await?;
+        let groups: BTreeSet<GroupId> = users::group_ids(&mut tx, id).await?.into_iter().collect();
         let before = AdminState {
-            is_admin: groups.contains(&ADMINISTRATORS),
+            is_admin: accounts::is_admin(&groups),
             is_active: user.is_active,
         };
-        let mut wanted_groups = body.group_ids.clone().unwrap_or_else(|| groups.clone());
-        if let Some(is_superuser) = body.is_superuser {
-            wanted_groups.retain(|&g| g != ADMINISTRATORS);
-            if is_superuser {
-                wanted_groups.push(ADMINISTRATORS);
-            }
-        }
+        let current: Vec<GroupId> = groups.iter().copied().collect();
+        let wanted_groups = BUILTINS.wanted(
+            body.group_ids.as_deref().unwrap_or(&current),
+            body.is_superuser,
+        );
         let after = AdminState {
-            is_admin: wanted_groups.contains(&ADMINISTRATORS),
+            is_admin: accounts::is_admin(&wanted_groups),
             is_active: body.is_active.unwrap_or(user.is_active),
         };
         check_admin_change(before, after, users::active_admin_count(&mut tx).await?)?;
         let first = body.first_name.as_deref().or(user.first_name.as_deref());
         let last = body.last_name.as_deref().or(user.last_name.as_deref());
         users::update(&mut tx, id, first, last, after.is_active).await?;
-        users::set_groups(&mut tx, id, &wanted_groups).await?;
+        accounts::apply_membership(
+            &mut tx,
+            id,
+            &MembershipPlan::between(&groups, &wanted_groups),
+        )
+        .await?;
         if let Some(hash) = &password_hash {
             users::set_password(&mut tx, id, hash).await?;
         }
@@ -190,7 +190,7 @@ fn to_wire(user: &UserRow, group_ids: Vec<i64>) -> User {
         email: user.email.clone(),
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
-        is_superuser: group_ids.contains(&ADMINISTRATORS),
+        is_superuser: accounts::is_admin(&group_ids),
         is_active: user.is_active,
         group_ids,
         sso_source: user.sso_source.clone(),

@@ -20,10 +20,11 @@ use sqlx::AnyConnection;
 
 use super::Actor;
 use super::Error;
+use super::accounts::{self, NewAccount, Origin};
 use super::rfc3339;
 use crate::state::Service;
 use crate::store::scim::{self, ScimGroupRow, ScimUserRow, UserLookup, UserWrite};
-use crate::store::{ADMINISTRATORS, BUILTINS, NewUser, StoreError, Tx, groups, sessions, users};
+use crate::store::{BUILTINS, StoreError, Tx, groups, sessions, users};
 
 /// What a list request asks for.
 #[derive(Debug, Clone, Copy)]
@@ -165,24 +166,15 @@ impl Service {
         let input = resources::user_input(body)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let id = users::insert(
-            &mut tx,
-            &NewUser {
-                email: &input.email,
-                first_name: input.first_name.as_deref(),
-                last_name: input.last_name.as_deref(),
-                password_hash: None,
-                sso_source: None,
-                is_superuser: false,
-                login_attributes: None,
-                last_login: None,
-                sso_subject: None,
-                jwt_groups: None,
-                now,
-            },
-        )
-        .await
-        .map_err(|e| conflict(e, "userName (or the email it gives)"))?;
+        let account = NewAccount {
+            email: &input.email,
+            first_name: input.first_name.as_deref(),
+            last_name: input.last_name.as_deref(),
+            origin: Origin::Scim,
+        };
+        let id = accounts::create_user(&mut tx, account, now)
+            .await
+            .map_err(|e| conflict(e, "userName (or the email it gives)"))?;
         scim::write_user(&mut tx, id, &write_of(&input), now)
             .await
             .map_err(|e| conflict(e, "userName (or the email it gives)"))?;
@@ -269,7 +261,7 @@ impl Service {
         let current = user_json(row, base);
         check_if_match(&current, if_match)?;
         let input = off_the_workers(current.clone(), change).await??;
-        let is_admin = row.groups.iter().any(|(group, _)| *group == ADMINISTRATORS);
+        let is_admin = accounts::is_admin(row.groups.iter().map(|(group, _)| group));
         check_admin_change(
             AdminState {
                 is_admin,

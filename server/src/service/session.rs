@@ -10,13 +10,14 @@ use lanyard_core::accounts::{PasswordAccount, check_password_login, password_log
 use lanyard_core::people::{MAX_PASSWORD_BYTES, check_new_password};
 use lanyard_core::profile::{MAX_EMAIL_BYTES, fold_email, normalize_email};
 
+use super::accounts::{self, NewAccount, Origin};
 use super::{Actor, Error};
 use crate::limiter::{Attempt, MAX_FAILURES, WINDOW_SECONDS};
 use crate::passwords;
 use crate::session;
 use crate::state::Service;
 use crate::store::sessions::NewSessionRow;
-use crate::store::{ADMINISTRATORS, Backend, NewUser, Store, Tx, login_attempts, sessions, users};
+use crate::store::{Backend, Store, Tx, login_attempts, sessions, users};
 
 /// A password attempt being counted under its account and its client address.
 pub(super) struct CountedAttempt<'a> {
@@ -70,9 +71,7 @@ impl Service {
         let mut conn = self.store.conn().await?;
         let user = users::find_by_email(&mut conn, &email).await?;
         let is_admin = match &user {
-            Some(user) => users::group_ids(&mut conn, user.id)
-                .await?
-                .contains(&ADMINISTRATORS),
+            Some(user) => accounts::is_admin(&users::group_ids(&mut conn, user.id).await?),
             None => false,
         };
         drop(conn);
@@ -274,19 +273,14 @@ async fn create_first_admin_in(
     if users::count(&mut tx).await? > 0 {
         return Err(ErrorCode::AlreadySetUp.into());
     }
-    let new = NewUser {
+    let account = NewAccount {
         email: &email,
         first_name: body.first_name.as_deref(),
         last_name: body.last_name.as_deref(),
-        password_hash: Some(&hash),
-        sso_source: None,
-        is_superuser: true,
-        login_attributes: None,
-        last_login: None,
-        sso_subject: None,
-        jwt_groups: None,
-        now,
+        origin: Origin::FirstAdmin {
+            password_hash: &hash,
+        },
     };
-    let id = users::insert(&mut tx, &new).await?;
+    let id = accounts::create_user(&mut tx, account, now).await?;
     Ok((tx, id))
 }

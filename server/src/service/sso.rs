@@ -17,11 +17,12 @@ use url::Url;
 
 use super::Actor;
 use super::Error;
+use super::accounts::{self, MembershipPlan, NewAccount, Origin};
 use crate::session;
 use crate::state::{Service, SettingsSnapshot};
 use crate::store::sessions::NewSessionRow;
 use crate::store::users::SsoLoginRecord;
-use crate::store::{ADMINISTRATORS, BUILTINS, NewUser, StoreError, Tx, sessions, users};
+use crate::store::{BUILTINS, StoreError, Tx, sessions, users};
 use lanyard_core::jose::JoseVerifier;
 
 /// A request to `/auth/sso`, as it came.
@@ -256,20 +257,17 @@ impl Service {
         ) {
             (Admission::Existing, Some((id, _))) => id,
             _ => {
-                let new = NewUser {
+                let account = NewAccount {
                     email: &profile.email,
                     first_name: profile.first_name.as_deref(),
                     last_name: profile.last_name.as_deref(),
-                    password_hash: None,
-                    sso_source: Some("jwt"),
-                    is_superuser: false,
-                    login_attributes: Some(profile.login_attributes.as_json()),
-                    last_login: Some(now),
-                    sso_subject: record.subject,
-                    jwt_groups: record.jwt_groups,
-                    now,
+                    origin: Origin::Sso {
+                        login_attributes: profile.login_attributes.as_json(),
+                        subject: record.subject,
+                        jwt_groups: record.jwt_groups,
+                    },
                 };
-                users::insert(&mut tx, &new).await?
+                accounts::create_user(&mut tx, account, now).await?
             }
         };
 
@@ -372,8 +370,8 @@ impl Service {
                 .collect(),
             None => BTreeSet::new(),
         };
-        let is_last_active_admin = current_groups.contains(&ADMINISTRATORS)
-            && users::active_admin_count(&mut conn).await? <= 1;
+        let is_last_active_admin =
+            accounts::is_admin(&current_groups) && users::active_admin_count(&mut conn).await? <= 1;
         let mut verdict = inspect(InspectInput {
             token: &request.token,
             settings,
@@ -434,7 +432,7 @@ async fn sync_groups(
 ) -> Result<(), Error> {
     let current: BTreeSet<i64> = users::group_ids(tx, user).await?.into_iter().collect();
     let is_last_active_admin =
-        current.contains(&ADMINISTRATORS) && users::active_admin_count(tx).await? <= 1;
+        accounts::is_admin(&current) && users::active_admin_count(tx).await? <= 1;
     let plan = groups::plan(SyncInput {
         current: &current,
         mappings: &settings.jwt_group_mappings,
@@ -442,12 +440,7 @@ async fn sync_groups(
         builtins: BUILTINS,
         is_last_active_admin,
     });
-    for &group in &plan.add {
-        users::add_membership(tx, user, group).await?;
-    }
-    for &group in &plan.remove {
-        users::remove_membership(tx, user, group).await?;
-    }
+    accounts::apply_membership(tx, user, &MembershipPlan::from(&plan)).await?;
     let changes = plan.changes();
     details.groups_added = Some(changes.add);
     details.groups_removed = Some(changes.remove);

@@ -361,20 +361,6 @@ pub async fn update(
     Ok(())
 }
 
-/// Replaces the user's groups with `groups` ("All Users" is always kept).
-pub async fn set_groups(tx: &mut Tx, id: i64, groups: &[i64]) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND group_id <> $2")
-        .bind(id)
-        .bind(ALL_USERS)
-        .execute(&mut **tx)
-        .await?;
-    add_membership(tx, id, ALL_USERS).await?;
-    for &group in groups {
-        add_membership(tx, id, group).await?;
-    }
-    Ok(())
-}
-
 /// The active user behind an unexpired session, and when the session expires, in one query.
 pub async fn by_session(
     conn: &mut AnyConnection,

@@ -192,3 +192,24 @@ proptest! {
         prop_assert_eq!(as_sets(&rebuilt), as_sets(&after));
     }
 }
+
+#[test]
+fn an_admins_groups_always_hold_all_users_and_administrators_exactly_when_asked() {
+    let all = BUILTINS.all_users;
+    let admins = BUILTINS.administrators;
+    assert!(BUILTINS.is_admin(&[all, admins]));
+    assert!(!BUILTINS.is_admin(&[all, 7]));
+    assert_eq!(BUILTINS.wanted(&[7], None), BTreeSet::from([all, 7]));
+    assert_eq!(
+        BUILTINS.wanted(&[7], Some(true)),
+        BTreeSet::from([all, admins, 7])
+    );
+    assert_eq!(
+        BUILTINS.wanted(&[admins, 7], Some(false)),
+        BTreeSet::from([all, 7])
+    );
+    assert_eq!(
+        BUILTINS.wanted(&[admins], None),
+        BTreeSet::from([all, admins])
+    );
+}
