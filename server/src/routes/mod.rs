@@ -82,21 +82,21 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(scim::resource_type))
         .routes(routes!(scim::schemas))
         .routes(routes!(scim::schema))
-        .routes(routes!(scim::list_users, scim::create_user))
-        .routes(routes!(scim::search_users))
+        .routes(routes!(scim::users::list, scim::users::create))
+        .routes(routes!(scim::users::search))
         .routes(routes!(
-            scim::get_user,
-            scim::replace_user,
-            scim::patch_user,
-            scim::delete_user
+            scim::users::get,
+            scim::users::replace,
+            scim::users::patch,
+            scim::users::delete
         ))
-        .routes(routes!(scim::list_groups, scim::create_group))
-        .routes(routes!(scim::search_groups))
+        .routes(routes!(scim::groups::list, scim::groups::create))
+        .routes(routes!(scim::groups::search))
         .routes(routes!(
-            scim::get_group,
-            scim::replace_group,
-            scim::patch_group,
-            scim::delete_group
+            scim::groups::get,
+            scim::groups::replace,
+            scim::groups::patch,
+            scim::groups::delete
         ))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::auth::Client;
 use crate::error::AppError;
 use crate::extract::AppBytes;
-use crate::service::scim::ListQuery;
+use crate::service::scim::{Change, ListQuery, Resource, Target};
 use crate::service::{Actor, Error};
 use crate::state::AppState;
 
@@ -206,19 +206,12 @@ fn discovered(entry: Option<Value>, missing: &str) -> Result<Value, AppError> {
     entry.ok_or_else(|| ScimError::status(404, missing).into())
 }
 
-/// Which resources a list or search is of.
-#[derive(Debug, Clone, Copy)]
-enum Listed {
-    Users,
-    Groups,
-}
-
 /// A list (`GET`) or search (`POST /.search`) of Users or Groups, with its parameters read.
 async fn listed(
     state: &AppState,
     headers: &HeaderMap,
     params: Result<ListParams, AppError>,
-    kind: Listed,
+    resource: Resource,
 ) -> Scim {
     ok(async {
         let params = params?;
@@ -227,10 +220,7 @@ async fn listed(
             filter: params.filter.as_deref(),
             paging: params.paging,
         };
-        let list = match kind {
-            Listed::Users => state.scim_list_users(&base, query).await?,
-            Listed::Groups => state.scim_list_groups(&base, query).await?,
-        };
+        let list = state.scim_list(resource, &base, query).await?;
         Ok(projected(list, &params))
     }
     .await)
@@ -317,32 +307,6 @@ pub async fn schema(
     }))
 }
 
-/// `GET /api/scim/v2/Users`.
-#[utoipa::path(get, path = "/api/scim/v2/Users", tag = "scim", operation_id = "scim_users_list", security(("scim" = [])),
-    params(
-        ("filter" = Option<String>, Query, description = "An RFC 7644 filter, e.g. `userName eq \"a@example.com\"`."),
-        ("startIndex" = Option<String>, Query, description = "1-based index of the first result."),
-        ("count" = Option<String>, Query, description = "Page size, at most 200."),
-        ("attributes" = Option<String>, Query, description = "Attributes to return."),
-        ("excludedAttributes" = Option<String>, Query, description = "Attributes to leave out."),
-    ),
-    responses((status = 200, description = "A ListResponse of Users.", content_type = "application/scim+json", body = Object),
-        (status = 400, description = "`invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
-pub async fn list_users(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Scim {
-    listed(
-        &state,
-        &headers,
-        list_params(query.as_deref()),
-        Listed::Users,
-    )
-    .await
-}
-
 /// `POST /api/scim/v2/.search`: a search of several resource types at once, which RFC 7644 §3.4.3
 /// leaves optional: `501`, as §3.12 says for an operation not supported.
 pub async fn search_all() -> Scim {
@@ -354,322 +318,233 @@ pub async fn search_all() -> Scim {
     .into()))
 }
 
-/// `POST /api/scim/v2/Users/.search`: `GET /Users` with its parameters in the body.
-#[utoipa::path(post, path = "/api/scim/v2/Users/.search", tag = "scim", operation_id = "scim_users_search", security(("scim" = [])),
-    request_body(content = Object, content_type = "application/scim+json", description = "A SearchRequest: `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`."),
-    responses((status = 200, description = "A ListResponse of Users.", content_type = "application/scim+json", body = Object),
-        (status = 400, description = "`invalidSyntax`, `invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
-pub async fn search_users(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<AppBytes, AppError>,
-) -> Scim {
-    listed(&state, &headers, search_params(body), Listed::Users).await
+/// The seven endpoints of one SCIM resource type (list, search, create, get, replace, patch,
+/// delete), written once: each handler reads the request and calls the one use case of its
+/// operation with the resource type. What differs between Users and Groups is only words.
+macro_rules! scim_resource {
+    (
+        mod $module:ident = $resource:expr;
+        paths: $list:literal, $search:literal, $one:literal;
+        ids: $list_id:literal, $search_id:literal, $create_id:literal, $get_id:literal,
+             $replace_id:literal, $patch_id:literal, $delete_id:literal;
+        docs: $list_doc:literal, $search_doc:literal, $create_doc:literal, $get_doc:literal, $replace_doc:literal,
+              $patch_doc:literal, $delete_doc:literal;
+        filter: $filter:literal; excluded: $excluded:literal;
+        list_answer: $list_answer:literal; answer: $answer:literal; id: $id:literal;
+        missing: $missing:literal; taken: $taken:literal;
+        deleted: $deleted:literal; undeletable: $undeletable:literal;
+    ) => {
+        pub mod $module {
+            use super::*;
+
+            #[doc = $list_doc]
+            #[utoipa::path(get, path = $list, tag = "scim", operation_id = $list_id, security(("scim" = [])),
+                params(
+                    ("filter" = Option<String>, Query, description = $filter),
+                    ("startIndex" = Option<String>, Query, description = "1-based index of the first result."),
+                    ("count" = Option<String>, Query, description = "Page size, at most 200."),
+                    ("attributes" = Option<String>, Query, description = "Attributes to return."),
+                    ("excludedAttributes" = Option<String>, Query, description = $excluded),
+                ),
+                responses((status = 200, description = $list_answer, content_type = "application/scim+json", body = Object),
+                    (status = 400, description = "`invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
+                    (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
+            pub async fn list(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Scim {
+                listed(&state, &headers, list_params(query.as_deref()), $resource).await
+            }
+
+            #[doc = $search_doc]
+            #[utoipa::path(post, path = $search, tag = "scim", operation_id = $search_id, security(("scim" = [])),
+                request_body(content = Object, content_type = "application/scim+json", description = "A SearchRequest: `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`."),
+                responses((status = 200, description = $list_answer, content_type = "application/scim+json", body = Object),
+                    (status = 400, description = "`invalidSyntax`, `invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
+                    (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
+            pub async fn search(State(state): State<AppState>, headers: HeaderMap, body: Result<AppBytes, AppError>) -> Scim {
+                listed(&state, &headers, search_params(body), $resource).await
+            }
+
+            #[doc = $create_doc]
+            #[utoipa::path(post, path = $list, tag = "scim", operation_id = $create_id, security(("scim" = [])),
+                request_body(content = Object, content_type = "application/scim+json"),
+                responses((status = 201, description = $answer, content_type = "application/scim+json", body = Object),
+                    (status = 400, description = "`invalidSyntax` or `invalidValue`.", content_type = "application/scim+json", body = Object),
+                    (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+                    (status = 409, description = $taken, content_type = "application/scim+json", body = Object)))]
+            pub async fn create(State(state): State<AppState>, headers: HeaderMap, client: Client, body: Result<AppBytes, AppError>) -> Scim {
+                created(&state, &headers, client, body, $resource).await
+            }
+
+            #[doc = $get_doc]
+            #[utoipa::path(get, path = $one, tag = "scim", operation_id = $get_id, security(("scim" = [])),
+                params(("id" = String, Path, description = $id)),
+                responses((status = 200, description = $answer, content_type = "application/scim+json", body = Object),
+                    (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+                    (status = 404, description = $missing, content_type = "application/scim+json", body = Object)))]
+            pub async fn get(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, RawQuery(query): RawQuery) -> Scim {
+                fetched(&state, &headers, &id, query.as_deref(), $resource).await
+            }
+
+            #[doc = $replace_doc]
+            #[utoipa::path(put, path = $one, tag = "scim", operation_id = $replace_id, security(("scim" = [])),
+                params(("id" = String, Path, description = $id)),
+                request_body(content = Object, content_type = "application/scim+json"),
+                responses((status = 200, description = $answer, content_type = "application/scim+json", body = Object),
+                    (status = 400, description = "`invalidSyntax`, `invalidValue` or `mutability`.", content_type = "application/scim+json", body = Object),
+                    (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+                    (status = 404, description = $missing, content_type = "application/scim+json", body = Object),
+                    (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
+                    (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
+            pub async fn replace(State(state): State<AppState>, headers: HeaderMap, client: Client, Path(id): Path<String>, body: Result<AppBytes, AppError>) -> Scim {
+                changed(&state, &headers, client, &id, body, Change::Replace($resource)).await
+            }
+
+            #[doc = $patch_doc]
+            #[utoipa::path(patch, path = $one, tag = "scim", operation_id = $patch_id, security(("scim" = [])),
+                params(("id" = String, Path, description = $id)),
+                request_body(content = Object, content_type = "application/scim+json"),
+                responses((status = 200, description = $answer, content_type = "application/scim+json", body = Object),
+                    (status = 400, description = "`invalidSyntax`, `invalidValue`, `invalidPath`, `noTarget` or `mutability`.", content_type = "application/scim+json", body = Object),
+                    (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+                    (status = 404, description = $missing, content_type = "application/scim+json", body = Object),
+                    (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
+                    (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
+            pub async fn patch(State(state): State<AppState>, headers: HeaderMap, client: Client, Path(id): Path<String>, body: Result<AppBytes, AppError>) -> Scim {
+                changed(&state, &headers, client, &id, body, Change::Patch($resource)).await
+            }
+
+            #[doc = $delete_doc]
+            #[utoipa::path(delete, path = $one, tag = "scim", operation_id = $delete_id, security(("scim" = [])),
+                params(("id" = String, Path, description = $id)),
+                responses((status = 204, description = $deleted),
+                    (status = 400, description = $undeletable, content_type = "application/scim+json", body = Object),
+                    (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+                    (status = 404, description = $missing, content_type = "application/scim+json", body = Object)))]
+            pub async fn delete(State(state): State<AppState>, headers: HeaderMap, client: Client, Path(id): Path<String>) -> Scim {
+                deleted(&state, &headers, client, &id, $resource).await
+            }
+        }
+    };
 }
 
-/// `POST /api/scim/v2/Users`.
-#[utoipa::path(post, path = "/api/scim/v2/Users", tag = "scim", operation_id = "scim_users_create", security(("scim" = [])),
-    request_body(content = Object, content_type = "application/scim+json"),
-    responses((status = 201, description = "The User.", content_type = "application/scim+json", body = Object),
-        (status = 400, description = "`invalidSyntax` or `invalidValue`.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-        (status = 409, description = "`uniqueness`: the userName is taken.", content_type = "application/scim+json", body = Object)))]
-pub async fn create_user(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+scim_resource! {
+    mod users = Resource::User;
+    paths: "/api/scim/v2/Users", "/api/scim/v2/Users/.search", "/api/scim/v2/Users/{id}";
+    ids: "scim_users_list", "scim_users_search", "scim_users_create", "scim_users_get",
+         "scim_users_replace", "scim_users_patch", "scim_users_delete";
+    docs: "`GET /api/scim/v2/Users`.",
+          "`POST /api/scim/v2/Users/.search`: `GET /Users` with its parameters in the body.",
+          "`POST /api/scim/v2/Users`.", "`GET /api/scim/v2/Users/{id}`.",
+          "`PUT /api/scim/v2/Users/{id}`.", "`PATCH /api/scim/v2/Users/{id}`.",
+          "`DELETE /api/scim/v2/Users/{id}`: deactivates the user and ends their sessions.";
+    filter: "An RFC 7644 filter, e.g. `userName eq \"a@example.com\"`.";
+    excluded: "Attributes to leave out.";
+    list_answer: "A ListResponse of Users."; answer: "The User."; id: "The user's id.";
+    missing: "No such user."; taken: "`uniqueness`: the userName is taken.";
+    deleted: "Deactivated; every session ended.";
+    undeletable: "`invalidValue`: the last active administrator.";
+}
+
+scim_resource! {
+    mod groups = Resource::Group;
+    paths: "/api/scim/v2/Groups", "/api/scim/v2/Groups/.search", "/api/scim/v2/Groups/{id}";
+    ids: "scim_groups_list", "scim_groups_search", "scim_groups_create", "scim_groups_get",
+         "scim_groups_replace", "scim_groups_patch", "scim_groups_delete";
+    docs: "`GET /api/scim/v2/Groups`.",
+          "`POST /api/scim/v2/Groups/.search`: `GET /Groups` with its parameters in the body.",
+          "`POST /api/scim/v2/Groups`.", "`GET /api/scim/v2/Groups/{id}`.",
+          "`PUT /api/scim/v2/Groups/{id}`.", "`PATCH /api/scim/v2/Groups/{id}`.",
+          "`DELETE /api/scim/v2/Groups/{id}`: not a built-in group.";
+    filter: "An RFC 7644 filter, e.g. `displayName eq \"Finance\"`.";
+    excluded: "Attributes to leave out (e.g. `members`).";
+    list_answer: "A ListResponse of Groups."; answer: "The Group."; id: "The group's id.";
+    missing: "No such group."; taken: "`uniqueness`: the name is taken.";
+    deleted: "Deleted (and removed from every mapping).";
+    undeletable: "`mutability`: a built-in group.";
+}
+
+/// `POST` of a new resource: `201` with it.
+async fn created(
+    state: &AppState,
+    headers: &HeaderMap,
     client: Client,
     body: Result<AppBytes, AppError>,
+    resource: Resource,
 ) -> Scim {
     Scim(
         async {
-            let base = endpoint(&state, &headers)?;
-            let user = state
-                .scim_create_user(&base, &json_body(body)?, &scim_actor(client))
+            let base = endpoint(state, headers)?;
+            let created = state
+                .scim_create(resource, &base, &json_body(body)?, &scim_actor(client))
                 .await?;
-            Ok((StatusCode::CREATED, Some(user)))
+            Ok((StatusCode::CREATED, Some(created)))
         }
         .await,
     )
 }
 
-/// `GET /api/scim/v2/Users/{id}`.
-#[utoipa::path(get, path = "/api/scim/v2/Users/{id}", tag = "scim", operation_id = "scim_users_get", security(("scim" = [])),
-    params(("id" = String, Path, description = "The user's id.")),
-    responses((status = 200, description = "The User.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-        (status = 404, description = "No such user.", content_type = "application/scim+json", body = Object)))]
-pub async fn get_user(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+/// `GET` of one resource, projected by `attributes` / `excludedAttributes`.
+async fn fetched(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    query: Option<&str>,
+    resource: Resource,
 ) -> Scim {
     ok(async {
-        let params = list_params(query.as_deref())?;
-        let base = endpoint(&state, &headers)?;
-        Ok(projected(state.scim_get_user(&base, &id).await?, &params))
+        let params = list_params(query)?;
+        let base = endpoint(state, headers)?;
+        Ok(projected(
+            state.scim_get(resource, &base, id).await?,
+            &params,
+        ))
     }
     .await)
 }
 
-/// `PUT /api/scim/v2/Users/{id}`.
-#[utoipa::path(put, path = "/api/scim/v2/Users/{id}", tag = "scim", operation_id = "scim_users_replace", security(("scim" = [])),
-    params(("id" = String, Path, description = "The user's id.")),
-    request_body(content = Object, content_type = "application/scim+json"),
-    responses((status = 200, description = "The User.", content_type = "application/scim+json", body = Object),
-        (status = 400, description = "`invalidSyntax`, `invalidValue` or `mutability`.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-        (status = 404, description = "No such user.", content_type = "application/scim+json", body = Object),
-        (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
-        (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
-pub async fn replace_user(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+/// `PUT` or `PATCH` of one resource, under `If-Match` when sent.
+async fn changed(
+    state: &AppState,
+    headers: &HeaderMap,
     client: Client,
-    Path(id): Path<String>,
+    id: &str,
     body: Result<AppBytes, AppError>,
+    change: Change,
 ) -> Scim {
     ok(async {
-        let base = endpoint(&state, &headers)?;
+        let base = endpoint(state, headers)?;
+        let body = json_body(body)?;
+        let target = Target {
+            base: &base,
+            id,
+            if_match: if_match(headers),
+        };
         state
-            .scim_replace_user(
-                &base,
-                &id,
-                &json_body(body)?,
-                if_match(&headers),
-                &scim_actor(client),
-            )
+            .scim_change(change, target, &body, &scim_actor(client))
             .await
             .map_err(AppError::from)
     }
     .await)
 }
 
-/// `PATCH /api/scim/v2/Users/{id}`.
-#[utoipa::path(patch, path = "/api/scim/v2/Users/{id}", tag = "scim", operation_id = "scim_users_patch", security(("scim" = [])),
-    params(("id" = String, Path, description = "The user's id.")),
-    request_body(content = Object, content_type = "application/scim+json"),
-    responses((status = 200, description = "The User.", content_type = "application/scim+json", body = Object),
-        (status = 400, description = "`invalidSyntax`, `invalidValue`, `invalidPath`, `noTarget` or `mutability`.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-        (status = 404, description = "No such user.", content_type = "application/scim+json", body = Object),
-        (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
-        (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
-pub async fn patch_user(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+/// `DELETE` of one resource: `204`.
+async fn deleted(
+    state: &AppState,
+    headers: &HeaderMap,
     client: Client,
-    Path(id): Path<String>,
-    body: Result<AppBytes, AppError>,
-) -> Scim {
-    ok(async {
-        let base = endpoint(&state, &headers)?;
-        state
-            .scim_patch_user(
-                &base,
-                &id,
-                &json_body(body)?,
-                if_match(&headers),
-                &scim_actor(client),
-            )
-            .await
-            .map_err(AppError::from)
-    }
-    .await)
-}
-
-/// `DELETE /api/scim/v2/Users/{id}`: deactivates the user and ends their sessions.
-#[utoipa::path(delete, path = "/api/scim/v2/Users/{id}", tag = "scim", operation_id = "scim_users_delete", security(("scim" = [])),
-    params(("id" = String, Path, description = "The user's id.")),
-    responses((status = 204, description = "Deactivated; every session ended."),
-        (status = 400, description = "`invalidValue`: the last active administrator.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-        (status = 404, description = "No such user.", content_type = "application/scim+json", body = Object)))]
-pub async fn delete_user(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    client: Client,
-    Path(id): Path<String>,
+    id: &str,
+    resource: Resource,
 ) -> Scim {
     Scim(
         async {
-            let base = endpoint(&state, &headers)?;
+            let base = endpoint(state, headers)?;
+            let target = Target {
+                base: &base,
+                id,
+                if_match: if_match(headers),
+            };
             state
-                .scim_delete_user(&base, &id, if_match(&headers), &scim_actor(client))
+                .scim_delete(resource, target, &scim_actor(client))
                 .await?;
-            Ok((StatusCode::NO_CONTENT, None))
-        }
-        .await,
-    )
-}
-
-/// `GET /api/scim/v2/Groups`.
-#[utoipa::path(get, path = "/api/scim/v2/Groups", tag = "scim", operation_id = "scim_groups_list", security(("scim" = [])),
-    params(
-        ("filter" = Option<String>, Query, description = "An RFC 7644 filter, e.g. `displayName eq \"Finance\"`."),
-        ("startIndex" = Option<String>, Query, description = "1-based index of the first result."),
-        ("count" = Option<String>, Query, description = "Page size, at most 200."),
-        ("attributes" = Option<String>, Query, description = "Attributes to return."),
-        ("excludedAttributes" = Option<String>, Query, description = "Attributes to leave out (e.g. `members`)."),
-    ),
-    responses((status = 200, description = "A ListResponse of Groups.", content_type = "application/scim+json", body = Object),
-        (status = 400, description = "`invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
-pub async fn list_groups(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Scim {
-    listed(
-        &state,
-        &headers,
-        list_params(query.as_deref()),
-        Listed::Groups,
-    )
-    .await
-}
-
-/// `POST /api/scim/v2/Groups/.search`: `GET /Groups` with its parameters in the body.
-#[utoipa::path(post, path = "/api/scim/v2/Groups/.search", tag = "scim", operation_id = "scim_groups_search", security(("scim" = [])),
-    request_body(content = Object, content_type = "application/scim+json", description = "A SearchRequest: `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`."),
-    responses((status = 200, description = "A ListResponse of Groups.", content_type = "application/scim+json", body = Object),
-        (status = 400, description = "`invalidSyntax`, `invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
-pub async fn search_groups(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<AppBytes, AppError>,
-) -> Scim {
-    listed(&state, &headers, search_params(body), Listed::Groups).await
-}
-
-/// `POST /api/scim/v2/Groups`.
-#[utoipa::path(post, path = "/api/scim/v2/Groups", tag = "scim", operation_id = "scim_groups_create", security(("scim" = [])),
-    request_body(content = Object, content_type = "application/scim+json"),
-    responses((status = 201, description = "The Group.", content_type = "application/scim+json", body = Object),
-        (status = 400, description = "`invalidSyntax` or `invalidValue`.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-        (status = 409, description = "`uniqueness`: the name is taken.", content_type = "application/scim+json", body = Object)))]
-pub async fn create_group(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    client: Client,
-    body: Result<AppBytes, AppError>,
-) -> Scim {
-    Scim(
-        async {
-            let base = endpoint(&state, &headers)?;
-            let group = state
-                .scim_create_group(&base, &json_body(body)?, &scim_actor(client))
-                .await?;
-            Ok((StatusCode::CREATED, Some(group)))
-        }
-        .await,
-    )
-}
-
-/// `GET /api/scim/v2/Groups/{id}`.
-#[utoipa::path(get, path = "/api/scim/v2/Groups/{id}", tag = "scim", operation_id = "scim_groups_get", security(("scim" = [])),
-    params(("id" = String, Path, description = "The group's id.")),
-    responses((status = 200, description = "The Group.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-        (status = 404, description = "No such group.", content_type = "application/scim+json", body = Object)))]
-pub async fn get_group(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Scim {
-    ok(async {
-        let params = list_params(query.as_deref())?;
-        let base = endpoint(&state, &headers)?;
-        Ok(projected(state.scim_get_group(&base, &id).await?, &params))
-    }
-    .await)
-}
-
-/// `PUT /api/scim/v2/Groups/{id}`.
-#[utoipa::path(put, path = "/api/scim/v2/Groups/{id}", tag = "scim", operation_id = "scim_groups_replace", security(("scim" = [])),
-    params(("id" = String, Path, description = "The group's id.")),
-    request_body(content = Object, content_type = "application/scim+json"),
-    responses((status = 200, description = "The Group.", content_type = "application/scim+json", body = Object),
-        (status = 400, description = "`invalidSyntax`, `invalidValue` or `mutability`.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-        (status = 404, description = "No such group.", content_type = "application/scim+json", body = Object),
-        (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
-        (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
-pub async fn replace_group(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    client: Client,
-    Path(id): Path<String>,
-    body: Result<AppBytes, AppError>,
-) -> Scim {
-    ok(async {
-        let base = endpoint(&state, &headers)?;
-        state
-            .scim_replace_group(
-                &base,
-                &id,
-                &json_body(body)?,
-                if_match(&headers),
-                &scim_actor(client),
-            )
-            .await
-            .map_err(AppError::from)
-    }
-    .await)
-}
-
-/// `PATCH /api/scim/v2/Groups/{id}`.
-#[utoipa::path(patch, path = "/api/scim/v2/Groups/{id}", tag = "scim", operation_id = "scim_groups_patch", security(("scim" = [])),
-    params(("id" = String, Path, description = "The group's id.")),
-    request_body(content = Object, content_type = "application/scim+json"),
-    responses((status = 200, description = "The Group.", content_type = "application/scim+json", body = Object),
-        (status = 400, description = "`invalidSyntax`, `invalidValue`, `invalidPath`, `noTarget` or `mutability`.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-        (status = 404, description = "No such group.", content_type = "application/scim+json", body = Object),
-        (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
-        (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
-pub async fn patch_group(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    client: Client,
-    Path(id): Path<String>,
-    body: Result<AppBytes, AppError>,
-) -> Scim {
-    ok(async {
-        let base = endpoint(&state, &headers)?;
-        state
-            .scim_patch_group(
-                &base,
-                &id,
-                &json_body(body)?,
-                if_match(&headers),
-                &scim_actor(client),
-            )
-            .await
-            .map_err(AppError::from)
-    }
-    .await)
-}
-
-/// `DELETE /api/scim/v2/Groups/{id}`: not a built-in group.
-#[utoipa::path(delete, path = "/api/scim/v2/Groups/{id}", tag = "scim", operation_id = "scim_groups_delete", security(("scim" = [])),
-    params(("id" = String, Path, description = "The group's id.")),
-    responses((status = 204, description = "Deleted (and removed from every mapping)."),
-        (status = 400, description = "`mutability`: a built-in group.", content_type = "application/scim+json", body = Object),
-        (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-        (status = 404, description = "No such group.", content_type = "application/scim+json", body = Object)))]
-pub async fn delete_group(
-    State(state): State<AppState>,
-    client: Client,
-    Path(id): Path<String>,
-) -> Scim {
-    Scim(
-        async {
-            state.scim_delete_group(&id, &scim_actor(client)).await?;
             Ok((StatusCode::NO_CONTENT, None))
         }
         .await,

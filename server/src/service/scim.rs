@@ -114,7 +114,185 @@ fn filtered(
     list_response(paging.page(matching), total, paging)
 }
 
+/// A SCIM resource type: what the one implementation of each operation is applied to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// `/Users`: lanyard's people.
+    User,
+    /// `/Groups`: lanyard's groups and their members.
+    Group,
+}
+
+impl Resource {
+    /// The word for one, in messages ("No user has id …").
+    fn noun(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Group => "group",
+        }
+    }
+
+    /// The attributes its filters and PATCH paths may name.
+    fn attributes(self) -> &'static Attributes {
+        match self {
+            Self::User => &USER_ATTRIBUTES,
+            Self::Group => &GROUP_ATTRIBUTES,
+        }
+    }
+
+    /// What a PUT or PATCH may not change.
+    fn read_only(self) -> &'static [&'static str] {
+        match self {
+            Self::User => USER_READ_ONLY,
+            Self::Group => GROUP_READ_ONLY,
+        }
+    }
+}
+
+/// A change of one resource: its body replaces it (`PUT`), or its operations apply (`PATCH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// `PUT`.
+    Replace(Resource),
+    /// `PATCH`.
+    Patch(Resource),
+}
+
+/// Which resource a request is about: the SCIM base URL, its id, its `If-Match`.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The SCIM base URL (`meta.location` is under it).
+    pub base: &'a str,
+    /// The id in the path.
+    pub id: &'a str,
+    /// The `If-Match` header, when sent.
+    pub if_match: IfMatch<'a>,
+}
+
+/// The resource as SCIM shows it after PATCH `operations`, refused when they touch a read-only
+/// attribute.
+fn patched(
+    current: &Value,
+    operations: &[patch::Operation],
+    resource: Resource,
+) -> Result<Value, ScimError> {
+    let mut object = current.as_object().cloned().unwrap_or_default();
+    patch::apply(&mut object, operations, resource.attributes())?;
+    let after = Value::Object(object);
+    resources::check_read_only(current, &after, resource.read_only())?;
+    Ok(after)
+}
+
 impl Service {
+    /// `GET /Users` or `/Groups`: filtered and paged.
+    pub async fn scim_list(
+        &self,
+        resource: Resource,
+        base: &str,
+        query: ListQuery<'_>,
+    ) -> Result<Value, Error> {
+        match resource {
+            Resource::User => self.list_scim_users(base, query).await,
+            Resource::Group => self.list_scim_groups(base, query).await,
+        }
+    }
+
+    /// `GET /Users/{id}` or `/Groups/{id}`.
+    pub async fn scim_get(&self, resource: Resource, base: &str, id: &str) -> Result<Value, Error> {
+        match resource {
+            Resource::User => self.get_scim_user(base, id).await,
+            Resource::Group => self.get_scim_group(base, id).await,
+        }
+    }
+
+    /// `POST /Users` or `/Groups`: `409 uniqueness` when the `userName` or the name is taken.
+    pub async fn scim_create(
+        &self,
+        resource: Resource,
+        base: &str,
+        body: &Value,
+        actor: &Actor,
+    ) -> Result<Value, Error> {
+        match resource {
+            Resource::User => self.create_scim_user(base, body, actor).await,
+            Resource::Group => self.create_scim_group(base, body, actor).await,
+        }
+    }
+
+    /// `PUT` (the body replaces the resource's SCIM attributes) or `PATCH` (the operations
+    /// applied to the resource as SCIM shows it, then stored as a `PUT` of the result would be).
+    pub async fn scim_change(
+        &self,
+        change: Change,
+        target: Target<'_>,
+        body: &Value,
+        actor: &Actor,
+    ) -> Result<Value, Error> {
+        let Target { base, id, if_match } = target;
+        match change {
+            Change::Replace(resource) => {
+                resources::check_body_id(body, parse_id(id, resource.noun())?)?;
+                match resource {
+                    Resource::User => {
+                        let input = resources::user_input(body)?;
+                        self.write_user(base, id, if_match, actor, |_| Ok(input))
+                            .await
+                    }
+                    Resource::Group => {
+                        let input = resources::group_input(body)?;
+                        self.write_group(base, id, if_match, actor, move |_| Ok(input.clone()))
+                            .await
+                    }
+                }
+            }
+            Change::Patch(resource) => {
+                let operations = patch::parse(body, resource.attributes())?;
+                match resource {
+                    Resource::User => {
+                        self.write_user(base, id, if_match, actor, move |current| {
+                            resources::user_input(&patched(current, &operations, resource)?)
+                        })
+                        .await
+                    }
+                    Resource::Group => {
+                        // Refused before the group (everyone, perhaps 100,000 people) is read.
+                        if parse_id(id, "group")? == BUILTINS.all_users
+                            && operations.iter().any(|op| op.may_change("members"))
+                        {
+                            return Err(all_users_fixed().into());
+                        }
+                        self.write_group(base, id, if_match, actor, move |current| {
+                            resources::group_input(&patched(current, &operations, resource)?)
+                        })
+                        .await
+                    }
+                }
+            }
+        }
+    }
+
+    /// `DELETE /Users/{id}` deactivates the user and ends every session of theirs (SPEC §12);
+    /// `DELETE /Groups/{id}` deletes a group that is not built in.
+    pub async fn scim_delete(
+        &self,
+        resource: Resource,
+        target: Target<'_>,
+        actor: &Actor,
+    ) -> Result<(), Error> {
+        let Target { base, id, if_match } = target;
+        match resource {
+            Resource::User => self
+                .write_user(base, id, if_match, actor, |current| {
+                    let mut input = resources::user_input(current)?;
+                    input.active = false;
+                    Ok(input)
+                })
+                .await
+                .map(|_| ()),
+            Resource::Group => self.delete_scim_group(id, actor).await,
+        }
+    }
+
     /// Audits a SCIM request that changed nothing (a read) or was refused.
     pub async fn scim_request_seen(&self, actor: &Actor, request: ScimRequest) {
         self.audit_alone(actor, AuditRecord::ScimRequest(request))
@@ -122,7 +300,7 @@ impl Service {
     }
 
     /// `GET /Users`: filtered and paged; a filter pinning `userName` reads one row.
-    pub async fn scim_list_users(&self, base: &str, query: ListQuery<'_>) -> Result<Value, Error> {
+    async fn list_scim_users(&self, base: &str, query: ListQuery<'_>) -> Result<Value, Error> {
         let filter = query
             .filter
             .map(|text| Filter::parse(text, &USER_ATTRIBUTES))
@@ -147,7 +325,7 @@ impl Service {
     }
 
     /// `GET /Users/{id}`.
-    pub async fn scim_get_user(&self, base: &str, id: &str) -> Result<Value, Error> {
+    async fn get_scim_user(&self, base: &str, id: &str) -> Result<Value, Error> {
         let number = parse_id(id, "user")?;
         let mut conn = self.store.conn().await?;
         let row = scim::users(&mut conn, UserLookup::Id(number)).await?;
@@ -157,7 +335,7 @@ impl Service {
     }
 
     /// `POST /Users`: `409 uniqueness` when the `userName` is someone's.
-    pub async fn scim_create_user(
+    async fn create_scim_user(
         &self,
         base: &str,
         body: &Value,
@@ -189,60 +367,6 @@ impl Service {
         rows.first()
             .map(|row| user_json(row, base))
             .ok_or_else(|| Error::Internal("created user vanished".into()))
-    }
-
-    /// `PUT /Users/{id}`: the body replaces the user's SCIM attributes.
-    pub async fn scim_replace_user(
-        &self,
-        base: &str,
-        id: &str,
-        body: &Value,
-        if_match: IfMatch<'_>,
-        actor: &Actor,
-    ) -> Result<Value, Error> {
-        let number = parse_id(id, "user")?;
-        resources::check_body_id(body, number)?;
-        let input = resources::user_input(body)?;
-        self.write_user(base, id, if_match, actor, |_| Ok(input))
-            .await
-    }
-
-    /// `PATCH /Users/{id}`: the operations applied to the user as SCIM shows it, then stored as a
-    /// `PUT` of the result would be.
-    pub async fn scim_patch_user(
-        &self,
-        base: &str,
-        id: &str,
-        body: &Value,
-        if_match: IfMatch<'_>,
-        actor: &Actor,
-    ) -> Result<Value, Error> {
-        let operations = patch::parse(body, &USER_ATTRIBUTES)?;
-        self.write_user(base, id, if_match, actor, move |current| {
-            let mut object = current.as_object().cloned().unwrap_or_default();
-            patch::apply(&mut object, &operations, &USER_ATTRIBUTES)?;
-            let after = Value::Object(object);
-            resources::check_read_only(current, &after, USER_READ_ONLY)?;
-            resources::user_input(&after)
-        })
-        .await
-    }
-
-    /// `DELETE /Users/{id}`: deactivates the user and ends every session of theirs (SPEC §12).
-    pub async fn scim_delete_user(
-        &self,
-        base: &str,
-        id: &str,
-        if_match: IfMatch<'_>,
-        actor: &Actor,
-    ) -> Result<(), Error> {
-        self.write_user(base, id, if_match, actor, |current| {
-            let mut input = resources::user_input(current)?;
-            input.active = false;
-            Ok(input)
-        })
-        .await
-        .map(|_| ())
     }
 
     async fn write_user(
@@ -298,7 +422,7 @@ impl Service {
     }
 
     /// `GET /Groups`: filtered and paged.
-    pub async fn scim_list_groups(&self, base: &str, query: ListQuery<'_>) -> Result<Value, Error> {
+    async fn list_scim_groups(&self, base: &str, query: ListQuery<'_>) -> Result<Value, Error> {
         let filter = query
             .filter
             .map(|text| Filter::parse(text, &GROUP_ATTRIBUTES))
@@ -314,7 +438,7 @@ impl Service {
     }
 
     /// `GET /Groups/{id}`.
-    pub async fn scim_get_group(&self, base: &str, id: &str) -> Result<Value, Error> {
+    async fn get_scim_group(&self, base: &str, id: &str) -> Result<Value, Error> {
         let number = parse_id(id, "group")?;
         let rows = scim::groups(&mut *self.store.conn().await?, Some(number)).await?;
         rows.first()
@@ -323,7 +447,7 @@ impl Service {
     }
 
     /// `POST /Groups`: `409 uniqueness` when the name is taken.
-    pub async fn scim_create_group(
+    async fn create_scim_group(
         &self,
         base: &str,
         body: &Value,
@@ -352,50 +476,8 @@ impl Service {
             .ok_or_else(|| Error::Internal("created group vanished".into()))
     }
 
-    /// `PUT /Groups/{id}`.
-    pub async fn scim_replace_group(
-        &self,
-        base: &str,
-        id: &str,
-        body: &Value,
-        if_match: IfMatch<'_>,
-        actor: &Actor,
-    ) -> Result<Value, Error> {
-        let number = parse_id(id, "group")?;
-        resources::check_body_id(body, number)?;
-        let input = resources::group_input(body)?;
-        self.write_group(base, id, if_match, actor, move |_| Ok(input.clone()))
-            .await
-    }
-
-    /// `PATCH /Groups/{id}`: members added and removed, the name replaced.
-    pub async fn scim_patch_group(
-        &self,
-        base: &str,
-        id: &str,
-        body: &Value,
-        if_match: IfMatch<'_>,
-        actor: &Actor,
-    ) -> Result<Value, Error> {
-        let operations = patch::parse(body, &GROUP_ATTRIBUTES)?;
-        // Refused before the group (everyone, perhaps 100,000 people) is even read.
-        if parse_id(id, "group")? == BUILTINS.all_users
-            && operations.iter().any(|op| op.may_change("members"))
-        {
-            return Err(all_users_fixed().into());
-        }
-        self.write_group(base, id, if_match, actor, move |current| {
-            let mut object = current.as_object().cloned().unwrap_or_default();
-            patch::apply(&mut object, &operations, &GROUP_ATTRIBUTES)?;
-            let after = Value::Object(object);
-            resources::check_read_only(current, &after, GROUP_READ_ONLY)?;
-            resources::group_input(&after)
-        })
-        .await
-    }
-
     /// `DELETE /Groups/{id}`: not a built-in group; it leaves every mapping too.
-    pub async fn scim_delete_group(&self, id: &str, actor: &Actor) -> Result<(), Error> {
+    async fn delete_scim_group(&self, id: &str, actor: &Actor) -> Result<(), Error> {
         let number = parse_id(id, "group")?;
         match groups::is_builtin(&mut *self.store.conn().await?, number).await {
             Ok(true) => {
