@@ -318,6 +318,26 @@ pub async fn search_all() -> Scim {
     .into()))
 }
 
+/// A `PUT` or `PATCH` of one resource (they differ in what a `400` may say).
+macro_rules! scim_change_endpoint {
+    ($method:ident $name:ident = $change:expr; $one:literal, $op_id:literal, $doc:literal,
+     $bad:literal, $id:literal, $answer:literal, $missing:literal) => {
+        #[doc = $doc]
+        #[utoipa::path($method, path = $one, tag = "scim", operation_id = $op_id, security(("scim" = [])),
+            params(("id" = String, Path, description = $id)),
+            request_body(content = Object, content_type = "application/scim+json"),
+            responses((status = 200, description = $answer, content_type = "application/scim+json", body = Object),
+                (status = 400, description = $bad, content_type = "application/scim+json", body = Object),
+                (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
+                (status = 404, description = $missing, content_type = "application/scim+json", body = Object),
+                (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
+                (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
+        pub async fn $name(State(state): State<AppState>, headers: HeaderMap, client: Client, Path(id): Path<String>, body: Result<AppBytes, AppError>) -> Scim {
+            changed(&state, &headers, client, &id, body, $change).await
+        }
+    };
+}
+
 /// The seven endpoints of one SCIM resource type (list, search, create, get, replace, patch,
 /// delete), written once: each handler reads the request and calls the one use case of its
 /// operation with the resource type. What differs between Users and Groups is only words.
@@ -384,33 +404,10 @@ macro_rules! scim_resource {
                 fetched(&state, &headers, &id, query.as_deref(), $resource).await
             }
 
-            #[doc = $replace_doc]
-            #[utoipa::path(put, path = $one, tag = "scim", operation_id = $replace_id, security(("scim" = [])),
-                params(("id" = String, Path, description = $id)),
-                request_body(content = Object, content_type = "application/scim+json"),
-                responses((status = 200, description = $answer, content_type = "application/scim+json", body = Object),
-                    (status = 400, description = "`invalidSyntax`, `invalidValue` or `mutability`.", content_type = "application/scim+json", body = Object),
-                    (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-                    (status = 404, description = $missing, content_type = "application/scim+json", body = Object),
-                    (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
-                    (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
-            pub async fn replace(State(state): State<AppState>, headers: HeaderMap, client: Client, Path(id): Path<String>, body: Result<AppBytes, AppError>) -> Scim {
-                changed(&state, &headers, client, &id, body, Change::Replace($resource)).await
-            }
-
-            #[doc = $patch_doc]
-            #[utoipa::path(patch, path = $one, tag = "scim", operation_id = $patch_id, security(("scim" = [])),
-                params(("id" = String, Path, description = $id)),
-                request_body(content = Object, content_type = "application/scim+json"),
-                responses((status = 200, description = $answer, content_type = "application/scim+json", body = Object),
-                    (status = 400, description = "`invalidSyntax`, `invalidValue`, `invalidPath`, `noTarget` or `mutability`.", content_type = "application/scim+json", body = Object),
-                    (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-                    (status = 404, description = $missing, content_type = "application/scim+json", body = Object),
-                    (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
-                    (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
-            pub async fn patch(State(state): State<AppState>, headers: HeaderMap, client: Client, Path(id): Path<String>, body: Result<AppBytes, AppError>) -> Scim {
-                changed(&state, &headers, client, &id, body, Change::Patch($resource)).await
-            }
+            scim_change_endpoint!(put replace = Change::Replace($resource); $one, $replace_id, $replace_doc,
+                "`invalidSyntax`, `invalidValue` or `mutability`.", $id, $answer, $missing);
+            scim_change_endpoint!(patch patch = Change::Patch($resource); $one, $patch_id, $patch_doc,
+                "`invalidSyntax`, `invalidValue`, `invalidPath`, `noTarget` or `mutability`.", $id, $answer, $missing);
 
             #[doc = $delete_doc]
             #[utoipa::path(delete, path = $one, tag = "scim", operation_id = $delete_id, security(("scim" = [])),

@@ -228,9 +228,23 @@ impl Service {
         now: i64,
     ) -> Result<NewSession, Error> {
         let (token, hash) = session::new_token()?;
+        let expires_at = self.store_session(tx, user, &hash, client, now).await?;
+        Ok(NewSession { token, expires_at })
+    }
+
+    /// Stores the session whose token hashes to `token_hash` for `user`, signed in by `client`;
+    /// when it expires.
+    pub(crate) async fn store_session(
+        &self,
+        tx: &mut Tx,
+        user: i64,
+        token_hash: &str,
+        client: &Actor,
+        now: i64,
+    ) -> Result<i64, Error> {
         let expires_at = now.saturating_add(self.options.session_max_age);
         let row = NewSessionRow {
-            token_hash: &hash,
+            token_hash,
             user,
             now,
             expires_at,
@@ -238,7 +252,7 @@ impl Service {
             user_agent: client.user_agent.as_deref(),
         };
         sessions::create(tx, row).await?;
-        Ok(NewSession { token, expires_at })
+        Ok(expires_at)
     }
 }
 

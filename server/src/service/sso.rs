@@ -20,7 +20,6 @@ use super::Error;
 use super::accounts::{self, MembershipPlan, NewAccount, Origin};
 use crate::session;
 use crate::state::{Service, SettingsSnapshot};
-use crate::store::sessions::NewSessionRow;
 use crate::store::users::SsoLoginRecord;
 use crate::store::{BUILTINS, StoreError, Tx, sessions, users};
 use lanyard_core::jose::JoseVerifier;
@@ -287,16 +286,9 @@ impl Service {
             )
             .await?;
         }
-        let expires_at = now.saturating_add(self.options.session_max_age);
-        let session = NewSessionRow {
-            token_hash: &token_hash,
-            user,
-            now,
-            expires_at,
-            client_ip: actor.ip.as_deref(),
-            user_agent: actor.user_agent.as_deref(),
-        };
-        sessions::create(&mut tx, session).await?;
+        let expires_at = self
+            .store_session(&mut tx, user, &token_hash, actor, now)
+            .await?;
         actor
             .as_email(&profile.email)
             .audit(&mut tx, AuditRecord::SsoLogin(details), now)

@@ -90,12 +90,20 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<ApiKeyRow>, StoreError
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
+/// The query for the key rows matching `$where` (a static string, so the SQL stays static).
+macro_rules! select_key {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, name, prefix, is_admin, group_ids, created_by, created_at, rotated_at, ",
+            "last_used_at FROM api_keys WHERE ",
+            $where
+        )
+    };
+}
+
 /// The key with this id.
 pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<ApiKeyRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, name, prefix, is_admin, group_ids, created_by, created_at, rotated_at, last_used_at \
-         FROM api_keys WHERE id = $1",
-    )
+    let row = sqlx::query(select_key!("id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -107,10 +115,7 @@ pub async fn find_by_hash(
     conn: &mut AnyConnection,
     key_hash: &str,
 ) -> Result<Option<ApiKeyRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, name, prefix, is_admin, group_ids, created_by, created_at, rotated_at, last_used_at \
-         FROM api_keys WHERE key_hash = $1",
-    )
+    let row = sqlx::query(select_key!("key_hash = $1"))
         .bind(key_hash)
         .fetch_optional(conn)
         .await?;
