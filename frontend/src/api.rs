@@ -1,10 +1,8 @@
 //! Calls to the server with the shared wire types. Every non-OK response becomes an [`ApiError`] from
 //! the server's own error body, so pages show the server's code and message.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
-use lanyard_api::{ErrorBody, ErrorCode, FieldError};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use gloo_net::http::{Request, Response};
+use lanyard_api::{Endpoint, ErrorBody, ErrorCode, FieldError, Method};
 
 /// A failed call: the server's code and message (or a network failure).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,78 +52,69 @@ async fn into_result(response: Response) -> Result<Response, ApiError> {
     }
 }
 
-async fn json<T: DeserializeOwned>(
-    request: Result<Request, gloo_net::Error>,
-) -> Result<T, ApiError> {
+/// Calls `endpoint` with `body` (nothing is sent for [`lanyard_api::NoBody`]): its answer, typed
+/// as the endpoint says (`204` reads as [`lanyard_api::NoContent`], or `None` where the answer is
+/// optional), or the server's error.
+pub async fn call<E: Endpoint>(endpoint: &E, body: &E::Request) -> Result<E::Response, ApiError> {
+    let url = url(endpoint);
+    let builder = match E::METHOD {
+        Method::Get => Request::get(&url),
+        Method::Post => Request::post(&url),
+        Method::Put => Request::put(&url),
+        Method::Delete => Request::delete(&url),
+    };
+    let body = serde_json::to_value(body).map_err(ApiError::network)?;
+    let request = if body.is_null() {
+        builder.build()
+    } else {
+        builder.json(&body)
+    };
     let response = request
         .map_err(ApiError::network)?
         .send()
         .await
         .map_err(ApiError::network)?;
-    into_result(response)
-        .await?
-        .json::<T>()
-        .await
-        .map_err(ApiError::network)
-}
-
-/// `GET path` → `T`.
-pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    json(Request::get(path).build()).await
-}
-
-fn with_body<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, gloo_net::Error> {
-    builder.json(body)
-}
-
-/// `POST path` with a JSON body → `T`.
-pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
-    json(with_body(Request::post(path), body)).await
-}
-
-/// `PUT path` with a JSON body → `T`.
-pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
-    json(with_body(Request::put(path), body)).await
-}
-
-/// `DELETE path`: `None` for `204 No Content`, else the JSON answer.
-pub async fn delete<T: DeserializeOwned>(path: &str) -> Result<Option<T>, ApiError> {
-    let response = Request::delete(path)
-        .send()
-        .await
-        .map_err(ApiError::network)?;
     let response = into_result(response).await?;
     if response.status() == 204 {
-        return Ok(None);
+        return serde_json::from_value(serde_json::Value::Null).map_err(ApiError::network);
     }
     response
-        .json::<T>()
+        .json::<E::Response>()
         .await
-        .map(Some)
         .map_err(ApiError::network)
 }
 
-/// `PUT path` with a JSON body, answered without one (`204`).
-pub async fn put_empty<B: Serialize>(path: &str, body: &B) -> Result<(), ApiError> {
-    let request = with_body(Request::put(path), body).map_err(ApiError::network)?;
-    let response = request.send().await.map_err(ApiError::network)?;
-    into_result(response).await.map(|_| ())
+/// The endpoint's URL: its path with its parameters, and its query (for a link, or a call).
+pub fn url<E: Endpoint>(endpoint: &E) -> String {
+    let mut url = endpoint.path();
+    if let Some(query) = endpoint.query().map(|query| query_string(&query))
+        && !query.is_empty()
+    {
+        url.push('?');
+        url.push_str(&query);
+    }
+    url
 }
 
-/// A call whose answer has no body (`204`), e.g. `DELETE`.
-pub async fn send_empty(method: &str, path: &str) -> Result<(), ApiError> {
-    let builder = match method {
-        "DELETE" => Request::delete(path),
-        "PUT" => Request::put(path),
-        _ => Request::post(path),
+/// `a=1&b=text` from a JSON object of plain values (each encoded; `null`s left out).
+fn query_string(query: &serde_json::Value) -> String {
+    let Some(object) = query.as_object() else {
+        return String::new();
     };
-    let response = builder.send().await.map_err(ApiError::network)?;
-    into_result(response).await.map(|_| ())
-}
-
-/// `POST path` with a JSON body, answered without one (`204`).
-pub async fn post_empty<B: Serialize>(path: &str, body: &B) -> Result<(), ApiError> {
-    let request = with_body(Request::post(path), body).map_err(ApiError::network)?;
-    let response = request.send().await.map_err(ApiError::network)?;
-    into_result(response).await.map(|_| ())
+    object
+        .iter()
+        .filter_map(|(key, value)| {
+            let text = match value {
+                serde_json::Value::Null => return None,
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            Some(format!(
+                "{}={}",
+                js_sys::encode_uri_component(key),
+                js_sys::encode_uri_component(&text)
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }

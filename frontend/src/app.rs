@@ -1,5 +1,6 @@
 //! The session everyone reads (who is signed in, what the login page may offer) and the routes.
 
+use lanyard_api::endpoint::{GetCurrentUser, GetSessionProperties, NoBody, SignOut};
 use lanyard_api::{CurrentUser, SessionProperties, SignedOut};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -35,13 +36,10 @@ impl Session {
     /// Reloads both from the server (after signing in or out, or changing settings).
     pub fn refresh(self) {
         spawn_local(async move {
-            self.properties.set(
-                api::get::<SessionProperties>("/api/session/properties")
-                    .await
-                    .ok(),
-            );
+            self.properties
+                .set(api::call(&GetSessionProperties {}, &NoBody).await.ok());
             self.user
-                .set(api::get::<CurrentUser>("/api/user/current").await.ok());
+                .set(api::call(&GetCurrentUser {}, &NoBody).await.ok());
             self.loaded.set(true);
         });
     }
@@ -50,7 +48,7 @@ impl Session {
     /// SSO user goes on to the identity provider's logout URL when one is configured (SPEC §11).
     pub fn sign_out(self) {
         spawn_local(async move {
-            if let Ok(Some(SignedOut { logout_url })) = api::delete("/api/session").await
+            if let Ok(Some(SignedOut { logout_url })) = api::call(&SignOut {}, &NoBody).await
                 && let Some(window) = web_sys::window()
                 && window.location().set_href(&logout_url).is_ok()
             {

@@ -6,6 +6,7 @@
 
 mod audit;
 mod audit_record;
+pub mod endpoint;
 mod error;
 mod keys;
 mod people;
@@ -24,6 +25,7 @@ pub use audit_record::{
     ScimRequest, SessionsEnded as SessionsEndedDetails, SettingsChanged, SignInMethod, SignedIn,
     UserChanges, UserCreated, UserUpdated,
 };
+pub use endpoint::{AuditQuery, Endpoint, Method, NoBody, NoContent, SsoReturn, UserQuery};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError, FieldName};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use people::{

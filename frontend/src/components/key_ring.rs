@@ -4,8 +4,9 @@
 //! working; and the JWKS URI with **Fetch now** and its status. Each change is one save of the ring
 //! against the version the page loaded.
 
+use lanyard_api::endpoint::{NoBody, RefreshJwks, SaveSettings};
 use lanyard_api::{
-    ErrorCode, JwksStatus, JwtKey, JwtKeyView, JwtSettingsPatch, JwtSettingsView, KeyAlg, KeyStatus,
+    ErrorCode, JwtKey, JwtKeyView, JwtSettingsPatch, JwtSettingsView, KeyAlg, KeyStatus,
 };
 use lanyard_core::keys::{PublicKey, is_pem, min_secret_bytes, valid_kid};
 use leptos::prelude::*;
@@ -80,7 +81,7 @@ pub fn KeyRingSection(
     let keys = move || saved.with(|s| s.as_ref().map(|s| s.jwt_keys.clone()).unwrap_or_default());
     let save = move |patch: JwtSettingsPatch, done: &'static str| {
         leptos::task::spawn_local(async move {
-            match api::put::<_, JwtSettingsView>("/api/setting/jwt", &patch).await {
+            match api::call(&SaveSettings {}, &patch).await {
                 Ok(view) => {
                     jwks_status.set(view.jwks.clone());
                     saved.set(Some(view));
@@ -172,12 +173,7 @@ pub fn KeyRingSection(
     };
     let fetch_now = move |_| {
         leptos::task::spawn_local(async move {
-            match api::post::<_, JwksStatus>(
-                "/api/setting/jwt/jwks/refresh",
-                &serde_json::json!({}),
-            )
-            .await
-            {
+            match api::call(&RefreshJwks {}, &NoBody).await {
                 Ok(status) => {
                     let message = match &status.last_error {
                         Some(error) => {

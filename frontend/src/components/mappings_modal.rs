@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use lanyard_api::endpoint::{ListGroups, NoBody, PreviewMappings, SaveGroupMappings};
 use lanyard_api::{
     ErrorCode, Group, GroupId, GroupMappings, JwtSettingsView, MappingsImpact,
     MappingsPreviewRequest, SaveMappings,
@@ -51,8 +52,7 @@ pub fn MappingsModal(
         asked.set_value(ask);
         leptos::task::spawn_local(async move {
             let body = MappingsPreviewRequest { mappings };
-            let answer =
-                api::post::<_, MappingsImpact>("/api/setting/jwt/mappings/preview", &body).await;
+            let answer = api::call(&PreviewMappings {}, &body).await;
             if asked.get_value() == ask {
                 impact.set(Some(answer.map_err(|e| e.to_string())));
             }
@@ -119,9 +119,9 @@ pub fn MappingsModal(
         let on_saved = on_saved.clone();
         let on_conflict = on_conflict.clone();
         leptos::task::spawn_local(async move {
-            match api::put::<_, JwtSettingsView>("/api/setting/jwt/mappings", &body).await {
+            match api::call(&SaveGroupMappings {}, &body).await {
                 Ok(view) => {
-                    if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+                    if let Ok(list) = api::call(&ListGroups {}, &NoBody).await {
                         groups.set(list);
                     }
                     on_saved(view);

@@ -1,6 +1,7 @@
 //! The **User provisioning** card (SPEC §12): SCIM on or off, the endpoint to paste into the IdP, the
 //! token shown once with Copy, Rotate, and when the IdP last called.
 
+use lanyard_api::endpoint::{GetScim, NoBody, RotateScimToken, SetScim};
 use lanyard_api::{EnableScim, ScimStatus, ScimToken};
 use leptos::prelude::*;
 
@@ -28,7 +29,7 @@ pub fn ProvisioningCard() -> impl IntoView {
     let notice = RwSignal::new(None::<(NoticeKind, String)>);
     let reload = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<ScimStatus>("/api/setting/scim").await {
+            match api::call(&GetScim {}, &NoBody).await {
                 Ok(view) => status.set(Some(view)),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }
@@ -48,7 +49,7 @@ pub fn ProvisioningCard() -> impl IntoView {
             }
         }
         leptos::task::spawn_local(async move {
-            match api::put::<_, ScimToken>("/api/setting/scim", &EnableScim { enabled }).await {
+            match api::call(&SetScim {}, &EnableScim { enabled }).await {
                 Ok(answer) if enabled => shown(
                     answer,
                     "SCIM is on. Copy the token now: it is shown only once.",
@@ -64,8 +65,7 @@ pub fn ProvisioningCard() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::post::<_, ScimToken>("/api/setting/scim/token", &serde_json::json!({})).await
-            {
+            match api::call(&RotateScimToken {}, &NoBody).await {
                 Ok(answer) => shown(
                     answer,
                     "New token made; the old one no longer works. Copy it now.",

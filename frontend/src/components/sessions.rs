@@ -1,7 +1,10 @@
 //! The signed-in page's **Your sessions** (this device marked; sign out one or all others) and
 //! **Change password** (SPEC §3, §11).
 
-use lanyard_api::{ChangePassword, SessionView, SessionsEnded};
+use lanyard_api::endpoint::{
+    ChangeOwnPassword, EndOtherSessions, EndOwnSession, ListOwnSessions, NoBody,
+};
+use lanyard_api::{ChangePassword, SessionView};
 use leptos::prelude::*;
 
 use crate::api;
@@ -14,7 +17,7 @@ pub fn YourSessions() -> impl IntoView {
     let notice = RwSignal::new(None::<(NoticeKind, String)>);
     let reload = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<SessionView>>("/api/session/list").await {
+            match api::call(&ListOwnSessions {}, &NoBody).await {
                 Ok(sessions) => list.set(Some(sessions)),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }
@@ -23,8 +26,8 @@ pub fn YourSessions() -> impl IntoView {
     reload();
     let end_one = move |id: String| {
         leptos::task::spawn_local(async move {
-            match api::send_empty("DELETE", &format!("/api/session/list/{id}")).await {
-                Ok(()) => {
+            match api::call(&EndOwnSession { id }, &NoBody).await {
+                Ok(_) => {
                     notice.set(Some((NoticeKind::Success, "Signed out there.".into())));
                     reload();
                 }
@@ -34,9 +37,9 @@ pub fn YourSessions() -> impl IntoView {
     };
     let end_others = move |_| {
         leptos::task::spawn_local(async move {
-            match api::delete::<SessionsEnded>("/api/session/list").await {
+            match api::call(&EndOtherSessions {}, &NoBody).await {
                 Ok(ended) => {
-                    let count = ended.map_or(0, |e| e.sessions_ended);
+                    let count = ended.sessions_ended;
                     notice.set(Some((
                         NoticeKind::Success,
                         format!("Signed out of {count} other session(s)."),
@@ -98,8 +101,8 @@ pub fn ChangePasswordForm() -> impl IntoView {
             password: new.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match api::put_empty("/api/user/current/password", &body).await {
-                Ok(()) => {
+            match api::call(&ChangeOwnPassword {}, &body).await {
+                Ok(_) => {
                     for field in [old, new, again] {
                         field.set(String::new());
                     }

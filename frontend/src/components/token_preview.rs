@@ -2,6 +2,7 @@
 //! lanyard-core runs, the user it would sign in and the group changes — against the form's current
 //! values. **Test on server** asks the dry-run endpoint for the authoritative verdict beside it.
 
+use lanyard_api::endpoint::TestToken;
 use lanyard_api::{CheckOutcome, Group, JwtSettingsView, TokenTestRequest, Verdict};
 use lanyard_core::{InspectInput, inspect, pending_signature, with_browser_signature};
 use leptos::prelude::*;
@@ -80,7 +81,7 @@ pub fn TokenPreview(
             settings: Some(current.patch(&base)),
         };
         leptos::task::spawn_local(async move {
-            let result = api::post::<_, Verdict>("/api/setting/jwt/test", &request)
+            let result = api::call(&TestToken {}, &request)
                 .await
                 .map_err(|e| e.to_string());
             server.set(Some(result));

@@ -1,6 +1,9 @@
 //! Admin › API keys (SPEC §12): keys for automation, each acting as an administrator or as a member
 //! of chosen groups; a key is shown once, then only its first characters.
 
+use lanyard_api::endpoint::{
+    CreateApiKeyEndpoint, DeleteApiKey, ListApiKeys, ListGroups, NoBody, RotateApiKey,
+};
 use lanyard_api::{ApiKeyCreated, ApiKeyView, CreateApiKey, Group};
 use leptos::prelude::*;
 
@@ -19,7 +22,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     let chosen = RwSignal::new(Vec::<i64>::new());
     let reload = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<ApiKeyView>>("/api/api-key").await {
+            match api::call(&ListApiKeys {}, &NoBody).await {
                 Ok(list) => keys.set(list),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }
@@ -27,7 +30,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     };
     reload();
     leptos::task::spawn_local(async move {
-        if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+        if let Ok(list) = api::call(&ListGroups {}, &NoBody).await {
             groups.set(
                 list.into_iter()
                     .filter(|g| !g.builtin || g.name == "All Users")
@@ -65,7 +68,7 @@ pub fn ApiKeysPage() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::post::<_, ApiKeyCreated>("/api/api-key", &body).await {
+            match api::call(&CreateApiKeyEndpoint {}, &body).await {
                 Ok(created) => {
                     name.set(String::new());
                     made(created, "created");
@@ -83,12 +86,7 @@ pub fn ApiKeysPage() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::post::<_, ApiKeyCreated>(
-                &format!("/api/api-key/{}/rotate", key.id),
-                &serde_json::json!({}),
-            )
-            .await
-            {
+            match api::call(&RotateApiKey { id: key.id }, &NoBody).await {
                 Ok(created) => made(created, "replaced"),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }
@@ -103,8 +101,8 @@ pub fn ApiKeysPage() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::send_empty("DELETE", &format!("/api/api-key/{}", key.id)).await {
-                Ok(()) => {
+            match api::call(&DeleteApiKey { id: key.id }, &NoBody).await {
+                Ok(_) => {
                     fresh.set(None);
                     notice.set(Some((
                         NoticeKind::Success,

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use lanyard_api::{AuditEntry, AuditEvent, AuditPage as Page, Group};
+use lanyard_api::AuditFilter;
+use lanyard_api::endpoint::{AuditQuery, ExportAudit, ListAudit, ListGroups, NoBody};
+use lanyard_api::{AuditEntry, AuditEvent, AuditPage as Page};
 use leptos::prelude::*;
 
 use crate::api;
@@ -23,33 +25,30 @@ pub fn AuditPage() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let offset = RwSignal::new(0_i64);
-    // The filter as a query string, shared by the page and the CSV link.
-    let query = move || {
-        let mut pairs = Vec::new();
-        for (key, value) in [
-            ("event", event),
-            ("person", person),
-            ("from", from),
-            ("to", to),
-        ] {
+    // The filter, shared by the page and the CSV link.
+    let filter = move || {
+        let given = |value: RwSignal<String>| {
             let value = value.get();
-            if !value.trim().is_empty() {
-                pairs.push(format!(
-                    "{key}={}",
-                    js_sys::encode_uri_component(value.trim())
-                ));
-            }
+            let value = value.trim();
+            (!value.is_empty()).then(|| value.to_owned())
+        };
+        AuditFilter {
+            event: given(event).as_deref().and_then(AuditEvent::parse),
+            person: given(person),
+            from: given(from),
+            to: given(to),
         }
-        pairs.join("&")
     };
     let load = move || {
-        let path = format!(
-            "/api/audit?limit={PAGE_SIZE}&offset={}&{}",
-            offset.get_untracked(),
-            query()
-        );
+        let list = ListAudit {
+            query: AuditQuery {
+                limit: PAGE_SIZE,
+                offset: offset.get_untracked(),
+                filter: filter(),
+            },
+        };
         leptos::task::spawn_local(async move {
-            match api::get::<Page>(&path).await {
+            match api::call(&list, &NoBody).await {
                 Ok(list) => {
                     notice.set(None);
                     page.set(Some(list));
@@ -60,7 +59,7 @@ pub fn AuditPage() -> impl IntoView {
     };
     load();
     leptos::task::spawn_local(async move {
-        if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+        if let Ok(list) = api::call(&ListGroups {}, &NoBody).await {
             groups.set(list.into_iter().map(|g| (g.id, g.name)).collect());
         }
     });
@@ -112,7 +111,7 @@ pub fn AuditPage() -> impl IntoView {
                 <div class="filter-actions">
                     <button type="submit" class="primary">"Apply"</button>
                     <a class="button" download="lanyard-audit.csv"
-                        href=move || format!("/api/audit/export.csv?{}", query())>"Export CSV"</a>
+                        href=move || api::url(&ExportAudit { query: filter() })>"Export CSV"</a>
                 </div>
             </form>
             <Notice message=notice.into()/>

@@ -1,6 +1,7 @@
 //! Admin › Settings › Authentication: a card per method, and — once JWT is configured — the
 //! **Enable password authentication** toggle.
 
+use lanyard_api::endpoint::{GetSettings, NoBody, SetPasswordLogin};
 use lanyard_api::{EnablePasswordLogin, ErrorCode, JwtSettingsView};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -16,7 +17,7 @@ pub fn AuthenticationPage() -> impl IntoView {
     let notice = RwSignal::new(None::<(NoticeKind, String)>);
     let session = use_session();
     leptos::task::spawn_local(async move {
-        match api::get::<JwtSettingsView>("/api/setting/jwt").await {
+        match api::call(&GetSettings {}, &NoBody).await {
             Ok(view) => settings.set(Some(view)),
             Err(error) => notice.set(Some((NoticeKind::Error, error.to_string()))),
         }
@@ -41,8 +42,8 @@ pub fn AuthenticationPage() -> impl IntoView {
         let value = event_target_checked(&ev);
         let version = settings.with_untracked(|s| s.as_ref().map(|s| s.version));
         leptos::task::spawn_local(async move {
-            match api::put::<_, JwtSettingsView>(
-                "/api/setting/enable-password-login",
+            match api::call(
+                &SetPasswordLogin {},
                 &EnablePasswordLogin { value, version },
             )
             .await
@@ -59,7 +60,7 @@ pub fn AuthenticationPage() -> impl IntoView {
                 }
                 Err(error) if error.code == Some(ErrorCode::SettingsConflict) => {
                     // Someone else saved meanwhile: show what is stored now, and say so.
-                    if let Ok(view) = api::get::<JwtSettingsView>("/api/setting/jwt").await {
+                    if let Ok(view) = api::call(&GetSettings {}, &NoBody).await {
                         settings.set(Some(view));
                     }
                     notice.set(Some((

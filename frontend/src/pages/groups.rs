@@ -1,9 +1,12 @@
 //! Admin › Groups: list with member counts and the JWT groups mapped to each, create, rename,
 //! delete (not the built-in groups), and a group's members — added by email, removed one by one.
 
-use lanyard_api::{
-    AddMember, CreateGroup, Group, GroupDetail, JwtSettingsView, UpdateGroup, UserPage,
+use lanyard_api::PeopleFilter;
+use lanyard_api::endpoint::{
+    AddGroupMember, CreateGroupEndpoint, DeleteGroup, GetGroup, GetSettings, ListGroups, ListUsers,
+    NoBody, RemoveGroupMember, RenameGroup, UserQuery,
 };
+use lanyard_api::{AddMember, CreateGroup, Group, GroupDetail, UpdateGroup};
 use leptos::prelude::*;
 
 use crate::api;
@@ -22,7 +25,7 @@ pub fn GroupsPage() -> impl IntoView {
     let new_member = RwSignal::new(String::new());
     let reload = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<Vec<Group>>("/api/permissions/group").await {
+            match api::call(&ListGroups {}, &NoBody).await {
                 Ok(list) => groups.set(list),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }
@@ -30,13 +33,13 @@ pub fn GroupsPage() -> impl IntoView {
     };
     reload();
     leptos::task::spawn_local(async move {
-        if let Ok(view) = api::get::<JwtSettingsView>("/api/setting/jwt").await {
+        if let Ok(view) = api::call(&GetSettings {}, &NoBody).await {
             mappings.set(view.jwt_group_mappings.into_iter().collect());
         }
     });
     let show_members = move |id: i64| {
         leptos::task::spawn_local(async move {
-            match api::get::<GroupDetail>(&format!("/api/permissions/group/{id}")).await {
+            match api::call(&GetGroup { id }, &NoBody).await {
                 Ok(detail) => open.set(Some(detail)),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }
@@ -55,11 +58,15 @@ pub fn GroupsPage() -> impl IntoView {
         };
         let email = new_member.get_untracked().trim().to_lowercase();
         leptos::task::spawn_local(async move {
-            let path = format!(
-                "/api/user?limit=50&query={}",
-                js_sys::encode_uri_component(&email)
-            );
-            let found = api::get::<UserPage>(&path)
+            let search = ListUsers {
+                query: UserQuery {
+                    query: email.clone(),
+                    status: PeopleFilter::All,
+                    limit: 50,
+                    offset: 0,
+                },
+            };
+            let found = api::call(&search, &NoBody)
                 .await
                 .ok()
                 .and_then(|page| page.data.into_iter().find(|u| u.email == email));
@@ -70,9 +77,9 @@ pub fn GroupsPage() -> impl IntoView {
                 )));
                 return;
             };
-            let path = format!("/api/permissions/group/{group}/members");
-            match api::post_empty(&path, &AddMember { user_id: user.id }).await {
-                Ok(()) => {
+            let add = AddGroupMember { id: group };
+            match api::call(&add, &AddMember { user_id: user.id }).await {
+                Ok(_) => {
                     notice.set(Some((NoticeKind::Success, format!("{email} added."))));
                     new_member.set(String::new());
                     refresh_open();
@@ -83,13 +90,16 @@ pub fn GroupsPage() -> impl IntoView {
     };
     let remove_member = move |group: i64, user: i64, email: String| {
         leptos::task::spawn_local(async move {
-            match api::send_empty(
-                "DELETE",
-                &format!("/api/permissions/group/{group}/members/{user}"),
+            match api::call(
+                &RemoveGroupMember {
+                    id: group,
+                    user_id: user,
+                },
+                &NoBody,
             )
             .await
             {
-                Ok(()) => {
+                Ok(_) => {
                     notice.set(Some((NoticeKind::Success, format!("{email} removed."))));
                     refresh_open();
                 }
@@ -114,7 +124,7 @@ pub fn GroupsPage() -> impl IntoView {
         };
         let body = CreateGroup { name };
         leptos::task::spawn_local(async move {
-            match api::post::<_, Group>("/api/permissions/group", &body).await {
+            match api::call(&CreateGroupEndpoint {}, &body).await {
                 Ok(group) => {
                     notice.set(Some((
                         NoticeKind::Success,
@@ -138,12 +148,7 @@ pub fn GroupsPage() -> impl IntoView {
             return;
         };
         leptos::task::spawn_local(async move {
-            match api::put::<_, Group>(
-                &format!("/api/permissions/group/{}", group.id),
-                &UpdateGroup { name },
-            )
-            .await
-            {
+            match api::call(&RenameGroup { id: group.id }, &UpdateGroup { name }).await {
                 Ok(_) => reload(),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }
@@ -158,8 +163,8 @@ pub fn GroupsPage() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::send_empty("DELETE", &format!("/api/permissions/group/{}", group.id)).await {
-                Ok(()) => reload(),
+            match api::call(&DeleteGroup { id: group.id }, &NoBody).await {
+                Ok(_) => reload(),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }
         });

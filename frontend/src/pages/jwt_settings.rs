@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use lanyard_api::endpoint::{GetSettings, ListGroups, NoBody, SaveSettings};
 use lanyard_api::{ErrorCode, FieldError, Group, JwtSettingsView, ReplayProtection, SettingField};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -33,7 +34,7 @@ pub fn JwtSettingsPage() -> impl IntoView {
 
     let load = move || {
         leptos::task::spawn_local(async move {
-            match api::get::<JwtSettingsView>("/api/setting/jwt").await {
+            match api::call(&GetSettings {}, &NoBody).await {
                 Ok(view) => {
                     form.set(Some(JwtForm::from_view(&view)));
                     saved.set(Some(view));
@@ -41,7 +42,7 @@ pub fn JwtSettingsPage() -> impl IntoView {
                 }
                 Err(error) => notice.set(Some((NoticeKind::Error, error.to_string()))),
             }
-            if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+            if let Ok(list) = api::call(&ListGroups {}, &NoBody).await {
                 groups.set(list);
             }
         });
@@ -89,7 +90,7 @@ pub fn JwtSettingsPage() -> impl IntoView {
         // The version this page loaded: a save by someone else since then is refused, not lost.
         patch.version = Some(base.version);
         leptos::task::spawn_local(async move {
-            match api::put::<_, JwtSettingsView>("/api/setting/jwt", &patch).await {
+            match api::call(&SaveSettings {}, &patch).await {
                 Ok(view) => {
                     form.set(Some(JwtForm::from_view(&view)));
                     saved.set(Some(view));

@@ -1,6 +1,8 @@
 //! `/login`: password form (hidden when password login is off) and **Sign in with SSO**.
 
-use lanyard_api::{PasswordLogin, SessionCreated};
+use lanyard_api::PasswordLogin;
+use lanyard_api::SsoReturn;
+use lanyard_api::endpoint::{SignIn, StartSso};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
@@ -27,7 +29,7 @@ pub fn LoginPage() -> impl IntoView {
             password: password.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match api::post::<_, SessionCreated>("/api/session", &body).await {
+            match api::call(&SignIn {}, &body).await {
                 Ok(_) => session.refresh(),
                 Err(error) => notice.set(Some((NoticeKind::Error, error.to_string()))),
             }
@@ -38,10 +40,9 @@ pub fn LoginPage() -> impl IntoView {
         let return_to = query
             .with(|q| q.get("redirect"))
             .unwrap_or_else(|| "/".to_owned());
-        format!(
-            "/auth/sso?return_to={}",
-            js_sys::encode_uri_component(&return_to)
-        )
+        api::url(&StartSso {
+            query: SsoReturn { return_to },
+        })
     };
     let properties = session.properties;
 

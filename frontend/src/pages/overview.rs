@@ -2,6 +2,7 @@
 //! here, from counts the server aggregates), people and sessions, and the IdP connection's health —
 //! so an admin sees at a glance whether and why sign-ins fail.
 
+use lanyard_api::endpoint::{GetAuditSummary, NoBody};
 use lanyard_api::{AuditSummary, ErrorCode, SignInBucket};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -21,7 +22,7 @@ pub fn OverviewPage() -> impl IntoView {
     let notice = RwSignal::new(None::<(NoticeKind, String)>);
     let daily = RwSignal::new(false);
     leptos::task::spawn_local(async move {
-        match api::get::<AuditSummary>("/api/audit/summary").await {
+        match api::call(&GetAuditSummary {}, &NoBody).await {
             Ok(s) => summary.set(Some(s)),
             Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
         }

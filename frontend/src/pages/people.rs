@@ -2,7 +2,11 @@
 //! deactivate and reactivate, sign out everywhere, set a password. One row per person that stacks on
 //! narrow screens, so nothing scrolls sideways.
 
-use lanyard_api::{CreateUser, Group, PeopleFilter, SessionsEnded, UpdateUser, User, UserPage};
+use lanyard_api::endpoint::{
+    CreateUserEndpoint, EndUserSessions, ListGroups, ListUsers, NoBody, UpdateUserEndpoint,
+    UserQuery,
+};
+use lanyard_api::{CreateUser, Group, PeopleFilter, UpdateUser, User, UserPage};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -25,7 +29,7 @@ pub fn PeoplePage() -> impl IntoView {
     let groups = RwSignal::new(Vec::<Group>::new());
     let status = RwSignal::new(PeopleFilter::All);
     leptos::task::spawn_local(async move {
-        if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+        if let Ok(list) = api::call(&ListGroups {}, &NoBody).await {
             groups.set(list.into_iter().filter(|g| !g.builtin).collect());
         }
     });
@@ -33,12 +37,15 @@ pub fn PeoplePage() -> impl IntoView {
         let q = query.get_untracked();
         let status = status.get_untracked();
         leptos::task::spawn_local(async move {
-            let path = format!(
-                "/api/user?limit=100&status={}&query={}",
-                status.as_str(),
-                js_sys::encode_uri_component(&q)
-            );
-            match api::get::<UserPage>(&path).await {
+            let list = ListUsers {
+                query: UserQuery {
+                    query: q,
+                    status,
+                    limit: 100,
+                    offset: 0,
+                },
+            };
+            match api::call(&list, &NoBody).await {
                 Ok(list) => page.set(Some(list)),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }
@@ -66,7 +73,7 @@ pub fn PeoplePage() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match api::post::<_, User>("/api/user", &body).await {
+            match api::call(&CreateUserEndpoint {}, &body).await {
                 Ok(user) => {
                     notice.set(Some((
                         NoticeKind::Success,
@@ -88,12 +95,12 @@ pub fn PeoplePage() -> impl IntoView {
     let new_password = RwSignal::new(String::new());
     let sign_out_everywhere = move |id: i64, email: String| {
         leptos::task::spawn_local(async move {
-            match api::delete::<SessionsEnded>(&format!("/api/user/{id}/sessions")).await {
+            match api::call(&EndUserSessions { id }, &NoBody).await {
                 Ok(ended) => notice.set(Some((
                     NoticeKind::Success,
                     format!(
                         "{email} was signed out everywhere ({} session(s) ended).",
-                        ended.map_or(0, |e| e.sessions_ended)
+                        ended.sessions_ended
                     ),
                 ))),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
@@ -110,7 +117,7 @@ pub fn PeoplePage() -> impl IntoView {
             ..Default::default()
         };
         leptos::task::spawn_local(async move {
-            match api::put::<_, User>(&format!("/api/user/{id}"), &body).await {
+            match api::call(&UpdateUserEndpoint { id }, &body).await {
                 Ok(_) => {
                     notice.set(Some((
                         NoticeKind::Success,
@@ -125,7 +132,7 @@ pub fn PeoplePage() -> impl IntoView {
     };
     let change = move |id: i64, body: UpdateUser| {
         leptos::task::spawn_local(async move {
-            match api::put::<_, User>(&format!("/api/user/{id}"), &body).await {
+            match api::call(&UpdateUserEndpoint { id }, &body).await {
                 Ok(_) => reload(),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }

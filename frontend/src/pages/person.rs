@@ -1,7 +1,10 @@
 //! Admin › People › one person: who they are, their groups and login attributes, their sessions, and
 //! what an admin can do about them.
 
-use lanyard_api::{Group, SessionView, SessionsEnded, UpdateUser, User};
+use lanyard_api::endpoint::{
+    EndUserSessions, GetUser, ListGroups, ListUserSessions, NoBody, UpdateUserEndpoint,
+};
+use lanyard_api::{Group, SessionView, UpdateUser, User};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -28,27 +31,25 @@ pub fn PersonPage() -> impl IntoView {
     let load = move || {
         let id = id();
         leptos::task::spawn_local(async move {
-            match api::get::<User>(&format!("/api/user/{id}")).await {
+            match api::call(&GetUser { id }, &NoBody).await {
                 Ok(found) => user.set(Some(found)),
                 Err(e) => notice.set(Some((NoticeKind::Error, e.to_string()))),
             }
-            if let Ok(list) =
-                api::get::<Vec<SessionView>>(&format!("/api/user/{id}/sessions")).await
-            {
+            if let Ok(list) = api::call(&ListUserSessions { id }, &NoBody).await {
                 sessions.set(list);
             }
         });
     };
     load();
     leptos::task::spawn_local(async move {
-        if let Ok(list) = api::get::<Vec<Group>>("/api/permissions/group").await {
+        if let Ok(list) = api::call(&ListGroups {}, &NoBody).await {
             groups.set(list);
         }
     });
     let change = move |body: UpdateUser, done: &'static str| {
         let id = id();
         leptos::task::spawn_local(async move {
-            match api::put::<_, User>(&format!("/api/user/{id}"), &body).await {
+            match api::call(&UpdateUserEndpoint { id }, &body).await {
                 Ok(updated) => {
                     notice.set(Some((NoticeKind::Success, done.into())));
                     user.set(Some(updated));
@@ -61,9 +62,9 @@ pub fn PersonPage() -> impl IntoView {
     let sign_out_everywhere = move |_| {
         let id = id();
         leptos::task::spawn_local(async move {
-            match api::delete::<SessionsEnded>(&format!("/api/user/{id}/sessions")).await {
+            match api::call(&EndUserSessions { id }, &NoBody).await {
                 Ok(ended) => {
-                    let count = ended.map_or(0, |e| e.sessions_ended);
+                    let count = ended.sessions_ended;
                     notice.set(Some((
                         NoticeKind::Success,
                         format!("Signed out everywhere ({count} session(s) ended)."),

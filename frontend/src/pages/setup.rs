@@ -1,6 +1,7 @@
 //! `/setup`: **Create your admin account**, shown while there are no users.
 
-use lanyard_api::{FirstAdmin, SessionCreated};
+use lanyard_api::FirstAdmin;
+use lanyard_api::endpoint::Setup;
 use lanyard_core::people::MIN_PASSWORD_CHARS;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -37,7 +38,7 @@ pub fn SetupPage() -> impl IntoView {
             last_name: optional(last_name.get_untracked()),
         };
         leptos::task::spawn_local(async move {
-            match api::post::<_, SessionCreated>("/api/setup", &body).await {
+            match api::call(&Setup {}, &body).await {
                 Ok(_) => session.refresh(),
                 Err(error) => notice.set(Some((NoticeKind::Error, error.to_string()))),
             }

@@ -4,9 +4,8 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use lanyard_api::{AuditFilter, AuditPage, AuditSource, AuditSummary};
+use lanyard_api::{AuditFilter, AuditPage, AuditQuery, AuditSource, AuditSummary};
 use lanyard_core::audit::spreadsheet_safe;
-use serde::Deserialize;
 
 use crate::auth::Admin;
 use crate::error::AppError;
@@ -15,21 +14,6 @@ use crate::state::AppState;
 
 /// Most rows one CSV export holds.
 const EXPORT_ROWS: i64 = 10_000;
-
-/// Paging and the filter.
-#[derive(Debug, Deserialize)]
-pub struct AuditQuery {
-    #[serde(default = "default_limit")]
-    limit: i64,
-    #[serde(default)]
-    offset: i64,
-    #[serde(flatten)]
-    filter: AuditFilter,
-}
-
-fn default_limit() -> i64 {
-    100
-}
 
 /// One page of the log.
 #[utoipa::path(get, path = "/api/audit", tag = "audit", operation_id = "audit_list", security(("session" = []), ("api_key" = [])),

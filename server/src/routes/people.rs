@@ -3,30 +3,12 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use lanyard_api::{CreateUser, PeopleFilter, UpdateUser, User, UserPage};
-use serde::Deserialize;
+use lanyard_api::{CreateUser, PeopleFilter, UpdateUser, User, UserPage, UserQuery};
 
 use crate::auth::Admin;
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
-
-/// `GET /api/user` query.
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    #[serde(default)]
-    query: String,
-    #[serde(default)]
-    status: PeopleFilter,
-    #[serde(default = "default_limit")]
-    limit: i64,
-    #[serde(default)]
-    offset: i64,
-}
-
-fn default_limit() -> i64 {
-    50
-}
 
 /// `GET /api/user?query=&limit=&offset=`: paged and searchable (email or name).
 #[utoipa::path(get, path = "/api/user", tag = "people", operation_id = "people_list", security(("session" = []), ("api_key" = [])),
@@ -41,7 +23,7 @@ fn default_limit() -> i64 {
 pub async fn list(
     State(state): State<AppState>,
     _admin: Admin,
-    AppQuery(page): AppQuery<PageQuery>,
+    AppQuery(page): AppQuery<UserQuery>,
 ) -> Result<axum::Json<UserPage>, AppError> {
     Ok(axum::Json(
         state

@@ -40,6 +40,30 @@ async fn the_openapi_document_is_served_and_pinned() {
     insta::assert_json_snapshot!("openapi", sorted(document));
 }
 
+/// The endpoints lanyard-api declares (what the SPA calls, with their types) are the ones the
+/// server serves: each at its method and path in the document the router is built from.
+#[tokio::test]
+async fn every_declared_endpoint_is_served_at_its_method_and_path() {
+    let server = Server::sqlite().await;
+    let document: Value = server
+        .http
+        .get(server.url("/api/openapi.json"))
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    for (method, path) in lanyard_api::endpoint::ENDPOINTS {
+        let operation = &document["paths"][*path][method.as_str().to_lowercase()];
+        assert!(
+            operation.is_object(),
+            "{} {path} is declared in lanyard-api but not served",
+            method.as_str()
+        );
+    }
+}
+
 /// The same document with every object's keys in order: serde_json keeps insertion order when any
 /// crate in the build enables its `preserve_order` feature (the workspace build does, a lone
 /// `-p lanyard-server` build does not), and the snapshot must not depend on which build ran it.
