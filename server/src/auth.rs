@@ -9,7 +9,7 @@ use lanyard_api::ErrorCode;
 
 use crate::error::AppError;
 use crate::service::provisioning::api_key_source;
-use crate::service::{Actor, Caller};
+use crate::service::{Actor, Caller, Credentials, Principal, RequestSource};
 use crate::session;
 use crate::state::AppState;
 
@@ -28,6 +28,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
         Ok(Self(
             Actor::at(peer_ip(parts).map(|ip| ip.to_string())).with_user_agent(user_agent),
         ))
+    }
+}
+
+/// Where the request comes from, as [`Service::authenticate`](crate::state::Service) reads it.
+fn origin(parts: &Parts) -> RequestSource<'_> {
+    RequestSource {
+        peer: peer_ip(parts),
+        user_agent: parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok()),
     }
 }
 
@@ -70,16 +81,13 @@ impl FromRequestParts<AppState> for SignedIn {
             return Err(ErrorCode::SessionRequired.into());
         }
         let token = session::token_from(&parts.headers).ok_or(ErrorCode::Unauthenticated)?;
-        let peer = peer_ip(parts);
-        let user_agent = parts
-            .headers
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|value| value.to_str().ok());
-        let caller = state
-            .authenticate_session(&token, state.now(), peer, user_agent)
+        match state
+            .authenticate(Credentials::Session(&token), origin(parts), state.now())
             .await?
-            .ok_or(ErrorCode::Unauthenticated)?;
-        Ok(Self { caller })
+        {
+            Principal::Person(caller) => Ok(Self { caller }),
+            Principal::ApiKey(_) => Err(ErrorCode::SessionRequired.into()),
+        }
     }
 }
 
@@ -113,13 +121,21 @@ impl FromRequestParts<AppState> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         if let Some(key) = api_key(parts) {
-            let client = Actor::at(peer_ip(parts).map(|ip| ip.to_string()));
-            let row = state
-                .use_api_key(key, parts.method.as_str(), parts.uri.path(), &client)
-                .await?;
+            let credentials = Credentials::ApiKey {
+                key,
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+            };
+            let Principal::ApiKey(row) = state
+                .authenticate(credentials, origin(parts), state.now())
+                .await?
+            else {
+                return Err(ErrorCode::Forbidden.into());
+            };
             if !row.is_admin {
                 return Err(ErrorCode::Forbidden.into());
             }
+            let client = Actor::at(peer_ip(parts).map(|ip| ip.to_string()));
             return Ok(Self {
                 actor: client.as_source(api_key_source(&row.name)),
                 session: None,

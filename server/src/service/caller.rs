@@ -1,16 +1,19 @@
-//! Who a request comes from, once their credentials are checked: [`Caller`], from a session token
-//! through [`Service::authenticate_session`] — the one place a session is looked up, for the
-//! signed-in extractor and for forward auth alike.
+//! Who a request comes from, once their credentials are checked: [`Service::authenticate`] is the
+//! one place credentials become a [`Principal`] — a person with a session ([`Caller`]) or an API
+//! key — for the extractors and for forward auth alike.
 
 use std::net::IpAddr;
 
 use lanyard_api::CurrentUser;
+
+use lanyard_api::ErrorCode;
 
 use super::{Actor, Error};
 use crate::dates::rfc3339;
 use crate::session;
 use crate::state::Service;
 use crate::store::UserRow;
+use crate::store::api_keys::ApiKeyRow;
 
 /// An active user with a live session.
 #[derive(Debug, Clone)]
@@ -54,11 +57,69 @@ impl Caller {
     }
 }
 
+/// What a request presents.
+#[derive(Debug, Clone, Copy)]
+pub enum Credentials<'a> {
+    /// A session token (the cookie, or `Authorization: Bearer`).
+    Session(&'a str),
+    /// An `X-Api-Key`, with the request it authenticates (each use is audited).
+    ApiKey {
+        /// The key as presented.
+        key: &'a str,
+        /// The request's method.
+        method: &'a str,
+        /// The request's path.
+        path: &'a str,
+    },
+}
+
+/// Where a request comes from: its address and `User-Agent`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestSource<'a> {
+    /// The TCP peer (none behind forward auth: the proxy's address is not the user's).
+    pub peer: Option<IpAddr>,
+    /// The client's `User-Agent`.
+    pub user_agent: Option<&'a str>,
+}
+
+/// Who the credentials are.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A person with a live session.
+    Person(Caller),
+    /// An API key (not a person: no session, password or account of its own).
+    ApiKey(ApiKeyRow),
+}
+
 impl Service {
+    /// Who `credentials` are at `now`: a person for a live session of an active user (its use
+    /// recorded at most once a minute), an API key for a known key (its use audited).
+    /// `unauthenticated` for a session that is not live; `invalid_api_key` (or `429` after too many
+    /// from one address) for an unknown key.
+    pub async fn authenticate(
+        &self,
+        credentials: Credentials<'_>,
+        origin: RequestSource<'_>,
+        now: i64,
+    ) -> Result<Principal, Error> {
+        match credentials {
+            Credentials::Session(token) => self
+                .authenticate_session(token, now, origin.peer, origin.user_agent)
+                .await?
+                .map(Principal::Person)
+                .ok_or_else(|| ErrorCode::Unauthenticated.into()),
+            Credentials::ApiKey { key, method, path } => {
+                let client = Actor::at(origin.peer.map(|ip| ip.to_string()));
+                let row = self.use_api_key(key, method, path, &client, now).await?;
+                Ok(Principal::ApiKey(row))
+            }
+        }
+    }
+
     /// Who the session `token` signs in at `now` — an active user, the session neither expired
     /// nor idle — with this use recorded (at most once a minute; a failure to record it never
     /// fails the request). `None` for no such session.
-    pub async fn authenticate_session(
+    async fn authenticate_session(
         &self,
         token: &str,
         now: i64,

@@ -1,12 +1,13 @@
 //! Forward auth (SPEC §13): what `/auth/verify` tells a reverse proxy about a request, and lanyard's
 //! assertion keys (made on first start, rotated by an admin, refreshed from the database).
 
-use lanyard_api::{AssertionKey, AuditRecord, KeyRotated};
+use lanyard_api::{AssertionKey, AuditRecord, ErrorCode, KeyRotated};
 use lanyard_core::forward::{Restriction, display_name, groups_header, identity_header};
 use lanyard_core::redirect::check_return_to;
 use url::Url;
 
 use super::{Actor, Error};
+use super::{Credentials, Principal, RequestSource};
 use crate::assertion::{self, AssertionClaims};
 use crate::state::Service;
 use crate::store::{StoreError, assertion_keys};
@@ -63,11 +64,19 @@ impl Service {
         let now = self.now();
         // A session used only through the proxy is in use too (the idle timeout); the address
         // the proxy connects from is not the user's, so none is recorded.
+        let origin = RequestSource {
+            peer: None,
+            user_agent: request.user_agent,
+        };
         let caller = match request.token {
-            Some(token) => {
-                self.authenticate_session(token, now, None, request.user_agent)
-                    .await?
-            }
+            Some(token) => match self
+                .authenticate(Credentials::Session(token), origin, now)
+                .await
+            {
+                Ok(Principal::Person(caller)) => Some(caller),
+                Err(Error::Code(ErrorCode::Unauthenticated)) | Ok(Principal::ApiKey(_)) => None,
+                Err(other) => return Err(other),
+            },
             None => None,
         };
         let Some(caller) = &caller else {

@@ -30,7 +30,7 @@ mod settings;
 mod sso;
 
 pub use crate::dates::rfc3339;
-pub use caller::Caller;
+pub use caller::{Caller, Credentials, Principal, RequestSource};
 pub use error::Error;
 pub use forward::{ForwardAnswer, ForwardRequest, Identity};
 pub use logout::LoggedOut;

@@ -310,12 +310,13 @@ impl Service {
 
     /// The key `presented` is, with its use recorded and audited; `invalid_api_key` when none (a
     /// refusal from `actor`'s address: `429` once the address has used up its refusals).
-    pub async fn use_api_key(
+    pub(super) async fn use_api_key(
         &self,
         presented: &str,
         method: &str,
         path: &str,
         actor: &Actor,
+        now: i64,
     ) -> Result<ApiKeyRow, Error> {
         let hash = session::hash_token(presented);
         let found = api_keys::find_by_hash(&mut *self.store.conn().await?, &hash).await?;
@@ -324,7 +325,6 @@ impl Service {
                 .refuse_credential(Credential::ApiKey, actor, ErrorCode::InvalidApiKey.into())
                 .await);
         };
-        let now = self.now();
         let mut tx = self.store.begin().await?;
         api_keys::touch(&mut tx, row.id, now).await?;
         let actor = actor.as_source(api_key_source(&row.name));
