@@ -40,23 +40,7 @@ pub async fn prepare(options: ServeArgs) -> Result<AppState, StoreError> {
     if let Err(error) = state.ensure_assertion_key().await {
         tracing::error!(%error, "could not make or load the assertion key");
     }
-    if let (Some(email), Some(password)) =
-        (&state.options.admin_email, &state.options.admin_password)
-    {
-        let body = lanyard_api::FirstAdmin {
-            email: email.clone(),
-            password: password.clone(),
-            first_name: None,
-            last_name: None,
-        };
-        match service::create_first_admin(&state.store, &body, state.now()).await {
-            Ok(_) => tracing::info!(%email, "created the admin from LANYARD_ADMIN_EMAIL"),
-            Err(error) if error.code() == lanyard_api::ErrorCode::AlreadySetUp => {}
-            Err(error) => {
-                tracing::error!(%error, "could not create the admin from LANYARD_ADMIN_EMAIL")
-            }
-        }
-    }
+    state.create_admin_from_options().await;
     Ok(state)
 }
 
@@ -68,67 +52,31 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let poller = {
-        let state = state.clone();
+        let service = std::sync::Arc::clone(&state.0);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(500));
-            let mut rounds: u64 = 0;
+            let mut round: u64 = 0;
             loop {
                 tick.tick().await;
-                rounds += 1;
-                if !state.store.reachable() {
-                    continue;
-                }
-                if let Err(error) = state.refresh_settings().await {
-                    tracing::warn!(%error, "could not refresh settings");
-                }
-                // Every 5 s: another replica may have rotated the assertion key; the old one stays
-                // published for 10 minutes, so this lag never breaks a verification.
-                if rounds.is_multiple_of(10)
-                    && let Err(error) = state.refresh_assertion_keys().await
-                {
-                    tracing::warn!(%error, "could not refresh the assertion keys");
-                }
-                // The JWK Set: fetched when due, in the background so a slow IdP never delays
-                // the settings poll.
-                let snapshot = state.settings();
-                let uri = snapshot.settings.jwt_jwks_uri.clone();
-                let now = state.now();
-                if !uri.is_empty()
-                    && !state.jwks.busy()
-                    && state
-                        .jwks
-                        .due(&uri, snapshot.settings.jwt_jwks_cache_seconds, now)
-                {
-                    let state = state.clone();
-                    tokio::spawn(async move {
-                        let outcome = state.jwks.refresh(&uri, now).await;
-                        state
-                            .metrics
-                            .jwks_fetch(outcome.err().map_or("success", |e| e.code));
-                    });
-                }
-                if rounds.is_multiple_of(120)
-                    && let Err(error) = state.store.prune(state.now()).await
-                {
-                    tracing::warn!(%error, "could not prune expired rows");
-                }
+                round += 1;
+                service.upkeep(round).await;
             }
         })
     };
     // The database's health, every 250 ms: while it does not answer, requests that need it are
     // refused at once (`503 storage_unavailable`) and recover by themselves when it does.
     let probe = {
-        let store = state.store.clone();
+        let service = std::sync::Arc::clone(&state.0);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(250));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                let _ = store.probe().await;
+                service.probe_storage().await;
             }
         })
     };
-    let limits = state.options.connections.clone();
+    let limits = state.connection_limits().clone();
     let result = serving::serve(listener, routes::app(state), &limits, shutdown).await;
     poller.abort();
     probe.abort();

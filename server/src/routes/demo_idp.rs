@@ -41,7 +41,7 @@ pub struct DemoForm {
 
 /// `GET /demo-idp/jwks.json`: the demo IdP's public keys, for `jwt_jwks_uri`.
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    match &state.demo_keys {
+    match state.demo_keys() {
         Some(keys) => axum::Json(keys.jwks()).into_response(),
         None => AppError::from(ErrorCode::NotFound).into_response(),
     }
@@ -222,8 +222,7 @@ fn sign_claims(
                 _ => return Err(ErrorCode::InvalidRequest.into()),
             };
             let key = state
-                .demo_keys
-                .as_ref()
+                .demo_keys()
                 .and_then(|keys| keys.key(alg))
                 .ok_or(ErrorCode::NotFound)?;
             let mut header = jsonwebtoken::Header::new(alg);

@@ -122,13 +122,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/scim/v2/.search", post(scim::search_all))
         .route("/api/scim/", any(no_such_scim_endpoint))
         .route("/api/scim/{*rest}", any(no_such_scim_endpoint));
-    if state.options.demo_idp {
+    if state.serves_demo_idp() {
         router = router
             .route("/demo-idp", get(demo_idp::form).post(demo_idp::sign))
             .route("/demo-idp/jwks.json", get(demo_idp::jwks))
             .route("/demo-idp/logout", post(demo_idp::logout));
     }
-    let static_dir = &state.options.static_dir;
+    let static_dir = state.static_dir();
     let index_html = std::fs::read_to_string(static_dir.join("index.html")).ok();
     let csp = HeaderValue::from_str(&crate::csp::policy(index_html.as_deref()))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
@@ -266,15 +266,7 @@ async fn transport_security(
     let dynamic =
         request.uri().path().starts_with("/api/") || request.uri().path().starts_with("/auth/");
     let mut response = next.run(request).await;
-    let snapshot = state.settings();
-    let https = match &state.options.site_url {
-        Some(url) => url.scheme() == "https",
-        None => snapshot
-            .settings
-            .site_url
-            .as_deref()
-            .is_some_and(|url| url.starts_with("https://")),
-    };
+    let https = state.is_https(&state.settings().settings);
     let headers = response.headers_mut();
     if https {
         headers.insert(
@@ -342,7 +334,7 @@ async fn log_request(State(state): State<AppState>, request: Request, next: Next
     let response = next.run(request).await;
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let route = route.as_ref().map_or("static", MatchedPath::as_str);
-    state.metrics.request(route, micros);
+    state.record_request(route, micros);
     tracing::info!(%method, %path, status = response.status().as_u16(), micros, "request");
     response
 }

@@ -106,7 +106,7 @@ fn session_response(
     let site = state.site_url(&snapshot.settings, crate::extract::host(headers))?;
     let cookie = session::cookie(
         &session.token,
-        state.options.session_max_age,
+        state.session_max_age(),
         state.cookie_scope(&site),
     )?;
     let body = SessionCreated {

@@ -243,7 +243,7 @@ async fn respond(
         .then(|| {
             session::cookie(
                 &signed_in.token,
-                state.options.session_max_age,
+                state.session_max_age(),
                 state.cookie_scope(&site),
             )
         })

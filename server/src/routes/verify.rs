@@ -124,7 +124,7 @@ fn identity_response(identity: &Identity) -> Response {
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "forward", operation_id = "verify_jwks",
     responses((status = 200, description = "A JWK Set of Ed25519 keys (`kty` OKP, `alg` EdDSA).", body = Object)))]
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let mut response = axum::Json(state.assertions.jwks()).into_response();
+    let mut response = axum::Json(state.assertion_jwks()).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("max-age=60"),

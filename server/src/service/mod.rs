@@ -28,6 +28,7 @@ mod session;
 mod sessions;
 mod settings;
 mod sso;
+pub mod state;
 
 pub use crate::dates::rfc3339;
 pub use caller::{Caller, Credentials, Principal, RequestSource};
