@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use lanyard_api::{
-    AuditEntry, AuditEvent, AuditRecord, AuditSource, Credential, GroupId, MappingsChanged,
-    SessionsEndedDetails as SessionsEnded, SettingField, UserChanges,
+    AuditEntry, AuditEvent, AuditRecord, AuditSource, Credential, GroupId, MappingNamed,
+    MappingsChanged, SessionsEndedDetails as SessionsEnded, SettingField,
 };
 
 /// What the event is, for a person.
@@ -112,7 +112,13 @@ fn sentence(record: &AuditRecord, groups: &BTreeMap<i64, String>) -> Vec<String>
         AuditRecord::UserUpdated(updated) => {
             parts.push(updated.user.clone());
             if let Some(changes) = &updated.changes {
-                parts.extend(changed_fields(&user_fields(changes)));
+                let fields: Vec<String> = changes
+                    .fields()
+                    .iter()
+                    .map(|f| f.replace('_', " "))
+                    .collect();
+                let labels: Vec<&str> = fields.iter().map(String::as_str).collect();
+                parts.extend(changed_fields(&labels));
             }
             parts.extend(sessions_ended(updated.sessions_ended));
         }
@@ -209,21 +215,6 @@ fn sessions_ended(ended: u64) -> Option<String> {
     (ended > 0).then(|| format!("{ended} session{} ended", if ended == 1 { "" } else { "s" }))
 }
 
-/// What an admin changed about a person, by the field's name.
-fn user_fields(changes: &UserChanges) -> Vec<&'static str> {
-    [
-        (changes.first_name.is_some(), "first name"),
-        (changes.last_name.is_some(), "last name"),
-        (changes.is_superuser.is_some(), "is superuser"),
-        (changes.is_active.is_some(), "is active"),
-        (changes.group_ids.is_some(), "group ids"),
-        (changes.password.is_some(), "password"),
-    ]
-    .into_iter()
-    .filter_map(|(changed, label)| changed.then_some(label))
-    .collect()
-}
-
 /// What a "Group mappings changed" entry did, in the modal's words: mappings added, changed and
 /// removed (IdP group → lanyard groups, by the names they had then), members removed, groups
 /// deleted, and how many people the new mappings were applied to.
@@ -237,13 +228,14 @@ fn mappings_change(change: &MappingsChanged) -> Vec<String> {
     };
     let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut parts = Vec::new();
-    for mapping in &change.mappings_added {
-        parts.push(format!(
-            "mapped {} → {}",
-            mapping.idp_group,
-            groups_of(&mapping.groups)
-        ));
-    }
+    let named = |list: &[MappingNamed], words: fn(&str, &str) -> String| {
+        list.iter()
+            .map(|mapping| words(&mapping.idp_group, &groups_of(&mapping.groups)))
+            .collect::<Vec<_>>()
+    };
+    parts.extend(named(&change.mappings_added, |idp, groups| {
+        format!("mapped {idp} → {groups}")
+    }));
     for mapping in &change.mappings_changed {
         parts.push(format!(
             "{} now → {} (was {})",
@@ -252,13 +244,9 @@ fn mappings_change(change: &MappingsChanged) -> Vec<String> {
             groups_of(&mapping.before)
         ));
     }
-    for mapping in &change.mappings_removed {
-        parts.push(format!(
-            "unmapped {} (was → {})",
-            mapping.idp_group,
-            groups_of(&mapping.groups)
-        ));
-    }
+    parts.extend(named(&change.mappings_removed, |idp, groups| {
+        format!("unmapped {idp} (was → {groups})")
+    }));
     for group in &change.members_removed {
         parts.push(format!(
             "removed {} from {}",

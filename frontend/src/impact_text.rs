@@ -14,29 +14,18 @@ fn people(count: usize) -> String {
 pub fn impact_line(impact: &MappingsImpact, name: impl Fn(GroupId) -> String) -> String {
     let mut parts = Vec::new();
     for group in &impact.groups {
-        if !group.join.is_empty() {
-            let verb = if group.join.len() == 1 {
-                "joins"
-            } else {
-                "join"
-            };
-            parts.push(format!(
-                "{} {verb} {}",
-                people(group.join.len()),
-                name(group.group_id)
-            ));
-        }
-        if !group.leave.is_empty() {
-            let verb = if group.leave.len() == 1 {
-                "leaves"
-            } else {
-                "leave"
-            };
-            parts.push(format!(
-                "{} {verb} {}",
-                people(group.leave.len()),
-                name(group.group_id)
-            ));
+        for (who, one, many) in [
+            (&group.join, "joins", "join"),
+            (&group.leave, "leaves", "leave"),
+        ] {
+            if !who.is_empty() {
+                let verb = if who.len() == 1 { one } else { many };
+                parts.push(format!(
+                    "{} {verb} {}",
+                    people(who.len()),
+                    name(group.group_id)
+                ));
+            }
         }
     }
     if parts.is_empty() {

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::people::GroupId;
-use crate::{Changed, ErrorCode, JwtSettingsChanges};
+use crate::{ErrorCode, JwtSettingsChanges, UserChanges};
 
 /// Declares every event once: its variant, wire string, details type and meaning.
 macro_rules! audit_events {
@@ -282,42 +282,6 @@ pub struct UserCreated {
     /// Active (SCIM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-}
-
-/// What an admin changed about a user: a new password only as [`Changed`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserChanges {
-    /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// Administrator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_superuser: Option<bool>,
-    /// Active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_active: Option<bool>,
-    /// The full set of groups.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_ids: Option<Vec<GroupId>>,
-    /// A new password was set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<Changed>,
-}
-
-impl From<&crate::UpdateUser> for UserChanges {
-    fn from(update: &crate::UpdateUser) -> Self {
-        Self {
-            first_name: update.first_name.clone(),
-            last_name: update.last_name.clone(),
-            is_superuser: update.is_superuser,
-            is_active: update.is_active,
-            group_ids: update.group_ids.clone(),
-            password: update.password.as_ref().map(|_| Changed),
-        }
-    }
 }
 
 /// A user changed by an admin (`changes`) or by SCIM (`active`).

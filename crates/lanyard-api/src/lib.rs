@@ -23,14 +23,14 @@ pub use audit_record::{
     GroupMembersCount, GroupNamed, GroupRef, KeyRotated, MappingChanged, MappingNamed,
     MappingsApplied, MappingsChanged, MembersChanged, Nothing, PasswordChanged, Refused,
     ScimRequest, SessionsEnded as SessionsEndedDetails, SettingsChanged, SignInMethod, SignedIn,
-    UserChanges, UserCreated, UserUpdated,
+    UserCreated, UserUpdated,
 };
 pub use endpoint::{AuditQuery, Endpoint, Method, NoBody, NoContent, SsoReturn, UserQuery};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError, FieldName};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use people::{
     AddMember, CreateGroup, CreateUser, Group, GroupDetail, GroupId, GroupMember, PeopleFilter,
-    UpdateGroup, UpdateUser, User, UserId, UserPage,
+    UpdateGroup, UpdateUser, User, UserChanges, UserId, UserPage,
 };
 pub use provisioning::{
     ApiKeyCreated, ApiKeyView, CreateApiKey, EnableScim, ScimStatus, ScimToken,

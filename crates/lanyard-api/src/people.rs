@@ -78,43 +78,84 @@ impl std::fmt::Debug for CreateUser {
     }
 }
 
-/// `PUT /api/user/:id`: a partial update. `Debug` never shows the password.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUser {
-    /// First name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// Last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// Administrator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_superuser: Option<bool>,
-    /// Active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_active: Option<bool>,
-    /// The full set of groups (replaces the current set; "All Users" is always kept).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_ids: Option<Vec<GroupId>>,
-    /// A new password, set by an admin (lanyard-core's rule); every session of the user ends.
-    /// Write-only: never shown or recorded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+/// Declares `UpdateUser` (what an admin sends) and `UserChanges` (what its audit entry records)
+/// from one field list: the same fields, but the password is the admin's text in one and only
+/// [`Changed`](crate::Changed) in the other.
+macro_rules! user_update {
+    ($( $(#[doc = $doc:literal])* $field:ident : $ty:ty, )*) => {
+        /// `PUT /api/user/:id`: a partial update. `Debug` never shows the password.
+        #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(deny_unknown_fields)]
+        pub struct UpdateUser {
+            $(
+                $(#[doc = $doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
+            /// A new password, set by an admin (lanyard-core's rule); every session of the user ends.
+            /// Write-only: never shown or recorded.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub password: Option<String>,
+        }
+
+        impl std::fmt::Debug for UpdateUser {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("UpdateUser")
+                    $( .field(stringify!($field), &self.$field) )*
+                    .field("password", &self.password.as_ref().map(|_| "(set)"))
+                    .finish()
+            }
+        }
+
+        /// What an admin changed about a user, as the audit log records it: a new password
+        /// only as [`Changed`](crate::Changed).
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+        pub struct UserChanges {
+            $(
+                $(#[doc = $doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
+            /// A new password was set.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub password: Option<crate::Changed>,
+        }
+
+        impl From<&UpdateUser> for UserChanges {
+            fn from(update: &UpdateUser) -> Self {
+                Self {
+                    $( $field: update.$field.clone(), )*
+                    password: update.password.as_ref().map(|_| crate::Changed),
+                }
+            }
+        }
+
+        impl UserChanges {
+            /// The fields that changed, by name (`"first_name"`, …, `"password"`).
+            pub fn fields(&self) -> Vec<&'static str> {
+                let mut fields = Vec::new();
+                $( if self.$field.is_some() { fields.push(stringify!($field)); } )*
+                if self.password.is_some() {
+                    fields.push("password");
+                }
+                fields
+            }
+        }
+    };
 }
 
-impl std::fmt::Debug for UpdateUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpdateUser")
-            .field("first_name", &self.first_name)
-            .field("last_name", &self.last_name)
-            .field("is_superuser", &self.is_superuser)
-            .field("is_active", &self.is_active)
-            .field("group_ids", &self.group_ids)
-            .field("password", &self.password.as_ref().map(|_| "(set)"))
-            .finish()
-    }
+user_update! {
+    /// First name.
+    first_name: String,
+    /// Last name.
+    last_name: String,
+    /// Administrator.
+    is_superuser: bool,
+    /// Active.
+    is_active: bool,
+    /// The full set of groups (replaces the current set; "All Users" is always kept).
+    group_ids: Vec<GroupId>,
 }
 
 /// A group.

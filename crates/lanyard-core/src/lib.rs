@@ -78,26 +78,50 @@ pub fn verify_login(
     site_url: &str,
     now: i64,
 ) -> Result<Login, Refusal> {
-    verify_login_with(token, settings, &KeyRing::default(), None, site_url, now)
+    let checks = Checks {
+        settings,
+        keys: &KeyRing::default(),
+        verifier: None,
+        site_url,
+        now,
+    };
+    verify_login_with(token, &checks)
 }
 
-/// [`verify_login`] with the settings' key ring parsed (`keys`, built once per settings version)
-/// and the code that checks public-key signatures (the server's).
-pub fn verify_login_with(
-    token: &str,
-    settings: &Settings,
-    keys: &KeyRing,
-    verifier: Option<&dyn PublicKeyVerifier>,
-    site_url: &str,
-    now: i64,
-) -> Result<Login, Refusal> {
+/// What a token is checked against: the settings, their key ring (parsed once per settings
+/// version), the code that checks public-key signatures (the server's), the site's URL (what `aud`
+/// must name) and the time. Sign-in and back-channel logout tokens share it.
+#[derive(Clone, Copy)]
+pub struct Checks<'a> {
+    /// The settings.
+    pub settings: &'a Settings,
+    /// Their key ring.
+    pub keys: &'a KeyRing,
+    /// Public-key signature checks, when available.
+    pub verifier: Option<&'a dyn PublicKeyVerifier>,
+    /// The site's URL.
+    pub site_url: &'a str,
+    /// Now, Unix seconds.
+    pub now: i64,
+}
+
+impl<'a> Checks<'a> {
+    /// The token policy these checks make, before a token kind's own changes.
+    pub(crate) fn policy(&self) -> Policy<'a> {
+        Policy {
+            keys: self.keys,
+            verifier: self.verifier,
+            ..Policy::from_settings(self.settings, self.site_url)
+        }
+    }
+}
+
+/// [`verify_login`] with the settings' key ring and the public-key verifier (the server's).
+pub fn verify_login_with(token: &str, checks: &Checks<'_>) -> Result<Login, Refusal> {
+    let settings = checks.settings;
     let names = ClaimNames::from_settings(settings);
-    let policy = Policy {
-        keys,
-        verifier,
-        ..Policy::from_settings(settings, site_url)
-    };
-    let (profile, verified) = token::verify_with(token, &policy, now, |claims| {
+    let policy = checks.policy();
+    let (profile, verified) = token::verify_with(token, &policy, checks.now, |claims| {
         profile::map_claims(claims, names, settings.jwt_group_sync)
     })?;
     let VerifiedToken {

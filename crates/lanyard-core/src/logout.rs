@@ -4,9 +4,8 @@
 
 use lanyard_api::{ErrorCode, ReplayProtection};
 
-use crate::keys::{KeyRing, PublicKeyVerifier};
+use crate::Checks;
 use crate::profile;
-use crate::settings::Settings;
 use crate::strict_json::{Json, RawObject};
 use crate::token::{self, Policy};
 
@@ -31,22 +30,14 @@ pub struct Logout {
 /// `events` holding [`BACKCHANNEL_LOGOUT_EVENT`] as an object, no `nonce`, and a `sub` or an email
 /// naming the user. The sign-in rules (`jwt_claim_rules`) are about who may sign in, not out, and do
 /// not apply. Failures of the logout shape are `invalid_logout_token`.
-pub fn verify_logout(
-    token: &str,
-    settings: &Settings,
-    keys: &KeyRing,
-    verifier: Option<&dyn PublicKeyVerifier>,
-    site_url: &str,
-    now: i64,
-) -> Result<Logout, ErrorCode> {
+pub fn verify_logout(token: &str, checks: &Checks<'_>) -> Result<Logout, ErrorCode> {
+    let settings = checks.settings;
     let policy = Policy {
-        keys,
-        verifier,
         rules: &[],
         replay: ReplayProtection::All,
-        ..Policy::from_settings(settings, site_url)
+        ..checks.policy()
     };
-    let (target, verified) = token::verify_with(token, &policy, now, |claims| {
+    let (target, verified) = token::verify_with(token, &policy, checks.now, |claims| {
         logout_target(claims, &settings.jwt_attribute_email)
     })
     .map_err(ErrorCode::from)?;

@@ -5,6 +5,17 @@ use leptos_router::components::{A, Redirect};
 
 use crate::app::use_session;
 
+/// The admin pages' menu: where, and its name.
+const ADMIN_NAV: [(&str, &str); 7] = [
+    ("/admin", "Overview"),
+    ("/admin/settings/authentication", "Authentication"),
+    ("/admin/people", "People"),
+    ("/admin/groups", "Groups"),
+    ("/admin/audit", "Audit"),
+    ("/admin/api-keys", "API keys"),
+    ("/me", "Your account"),
+];
+
 /// Wraps an admin page; non-admins go to `/me`, signed-out visitors to `/login`.
 #[component]
 pub fn AdminLayout(title: &'static str, children: ChildrenFn) -> impl IntoView {
@@ -27,13 +38,9 @@ pub fn AdminLayout(title: &'static str, children: ChildrenFn) -> impl IntoView {
                         on:click=move |_| menu_open.update(|open| *open = !*open)>"Menu"</button>
                     <nav id="admin-nav" aria-label="Admin" class:open=move || menu_open.get()
                         on:click=move |_| menu_open.set(false)>
-                        <A href="/admin" exact=true>"Overview"</A>
-                        <A href="/admin/settings/authentication">"Authentication"</A>
-                        <A href="/admin/people">"People"</A>
-                        <A href="/admin/groups">"Groups"</A>
-                        <A href="/admin/audit">"Audit"</A>
-                        <A href="/admin/api-keys">"API keys"</A>
-                        <A href="/me">"Your account"</A>
+                        {ADMIN_NAV.iter().map(|&(href, label)| view! {
+                            <A href=href exact=href == "/admin">{label}</A>
+                        }).collect_view()}
                     </nav>
                     <button type="button" class="link" on:click=sign_out>"Sign out"</button>
                 </header>

@@ -18,6 +18,16 @@ use crate::components::{
 };
 use crate::form::{JwtForm, error_for};
 
+/// The page's sections, for the jump links at its top: their ids and names.
+const SECTIONS: [(&str, &str); 6] = [
+    ("jwt-connection", "Connection"),
+    ("keys-title", "Keys"),
+    ("jwt-attributes", "User attributes"),
+    ("jwt-groups", "Groups"),
+    ("jwt-rules", "Sign-in rules"),
+    ("preview-title", "Token preview"),
+];
+
 /// The JWT settings page.
 #[component]
 pub fn JwtSettingsPage() -> impl IntoView {
@@ -80,6 +90,18 @@ pub fn JwtSettingsPage() -> impl IntoView {
     };
     let text = move |read: fn(&JwtForm) -> String| {
         Signal::derive(move || form.with(|f| f.as_ref().map(read).unwrap_or_default()))
+    };
+    // A text setting's widget: its label and help, the form's value, and its field's errors.
+    let setting_text = move |id: &'static str,
+                             label: &'static str,
+                             help: &'static str,
+                             field: SettingField,
+                             read: fn(&JwtForm) -> String,
+                             change: fn(&mut JwtForm, String)| {
+        view! {
+            <TextField id=id label=label help=help value=text(read) on_input=edit(change)
+                error=field_error(field)/>
+        }
     };
 
     let save = move |_| {
@@ -182,33 +204,31 @@ pub fn JwtSettingsPage() -> impl IntoView {
             }
         })
     };
-    let checkbox = move |read: fn(&JwtForm) -> bool, write: fn(&mut JwtForm, bool)| {
-        (
-            move || form.with(|f| f.as_ref().is_some_and(read)),
-            move |ev: leptos::ev::Event| {
+    // An on/off setting's switch: the form's value, changed as it is clicked.
+    let setting_toggle =
+        move |label: &'static str, read: fn(&JwtForm) -> bool, write: fn(&mut JwtForm, bool)| {
+            let checked = move || form.with(|f| f.as_ref().is_some_and(read));
+            let change = move |ev: leptos::ev::Event| {
                 let checked = event_target_checked(&ev);
                 form.update(|f| {
                     if let Some(f) = f {
                         write(f, checked);
                     }
                 });
-            },
-        )
-    };
-    let (enabled, set_enabled) = checkbox(|f| f.enabled, |f, v| f.enabled = v);
-    let (sync, set_sync) = checkbox(|f| f.group_sync, |f, v| f.group_sync = v);
-    let (provisioning, set_provisioning) = checkbox(|f| f.provisioning, |f, v| f.provisioning = v);
+            };
+            view! {
+                <label class="toggle">
+                    <input type="checkbox" role="switch" prop:checked=checked on:change=change/>
+                    {label}
+                </label>
+            }
+        };
 
     view! {
         <AdminLayout title="JWT">
             <p><A href="/admin/settings/authentication">"← Authentication"</A></p>
             <nav class="section-nav" aria-label="Sections">
-                <a href="#jwt-connection">"Connection"</a>
-                <a href="#keys-title">"Keys"</a>
-                <a href="#jwt-attributes">"User attributes"</a>
-                <a href="#jwt-groups">"Groups"</a>
-                <a href="#jwt-rules">"Sign-in rules"</a>
-                <a href="#preview-title">"Token preview"</a>
+                {SECTIONS.iter().map(|&(id, label)| view! { <a href=format!("#{id}")>{label}</a> }).collect_view()}
             </nav>
             <Show when=move || conflict.get()>
                 <div class="notice error" role="alert">
@@ -219,21 +239,12 @@ pub fn JwtSettingsPage() -> impl IntoView {
             </Show>
             <Show when=move || form.with(Option::is_some) fallback=|| view! { <p>"Loading…"</p> }>
                 <form class="card settings-form" on:submit=|ev: leptos::ev::SubmitEvent| ev.prevent_default()>
-                    <label class="toggle">
-                        <input type="checkbox" role="switch" prop:checked=enabled on:change=set_enabled/>
-                        "Enable JWT authentication"
-                    </label>
+                    {setting_toggle("Enable JWT authentication", |f| f.enabled, |f, v| f.enabled = v)}
                     <FieldErrorText error=field_error(SettingField::JwtEnabled)/>
 
                     <h2 id="jwt-connection">"Connection"</h2>
-                    <TextField id="jwt-idp-uri" label="Identity Provider URI"
-                        help="Where users are sent to sign in. It receives a return_to parameter."
-                        value=text(|f| f.idp_uri.clone()) on_input=edit(|f, v| f.idp_uri = v)
-                        error=field_error(SettingField::JwtIdentityProviderUri)/>
-                    <TextField id="jwt-logout-uri" label="Identity provider logout URL (optional)"
-                        help="Where SSO users go after signing out here, so they are signed out at the identity provider too."
-                        value=text(|f| f.logout_uri.clone()) on_input=edit(|f, v| f.logout_uri = v)
-                        error=field_error(SettingField::JwtLogoutUri)/>
+                    {setting_text("jwt-idp-uri", "Identity Provider URI", "Where users are sent to sign in. It receives a return_to parameter.", SettingField::JwtIdentityProviderUri, |f| f.idp_uri.clone(), |f, v| f.idp_uri = v)}
+                    {setting_text("jwt-logout-uri", "Identity provider logout URL (optional)", "Where SSO users go after signing out here, so they are signed out at the identity provider too.", SettingField::JwtLogoutUri, |f| f.logout_uri.clone(), |f, v| f.logout_uri = v)}
 
                     <label for="jwt-key">"String used by the JWT signing key"</label>
                     <p class="help" id="jwt-key-help">{key_hint}</p>
@@ -251,49 +262,28 @@ pub fn JwtSettingsPage() -> impl IntoView {
                     <FieldErrorText error=field_error(SettingField::JwtSharedSecret)/>
 
                     <h2 id="jwt-attributes">"User attribute configuration (optional)"</h2>
-                    <TextField id="jwt-attr-email" label="Email attribute" help="The claim holding the user's email."
-                        value=text(|f| f.attr_email.clone()) on_input=edit(|f, v| f.attr_email = v)
-                        error=field_error(SettingField::JwtAttributeEmail)/>
-                    <TextField id="jwt-attr-first" label="First name attribute" help=""
-                        value=text(|f| f.attr_firstname.clone()) on_input=edit(|f, v| f.attr_firstname = v)
-                        error=field_error(SettingField::JwtAttributeFirstname)/>
-                    <TextField id="jwt-attr-last" label="Last name attribute" help=""
-                        value=text(|f| f.attr_lastname.clone()) on_input=edit(|f, v| f.attr_lastname = v)
-                        error=field_error(SettingField::JwtAttributeLastname)/>
+                    {setting_text("jwt-attr-email", "Email attribute", "The claim holding the user's email.", SettingField::JwtAttributeEmail, |f| f.attr_email.clone(), |f, v| f.attr_email = v)}
+                    {setting_text("jwt-attr-first", "First name attribute", "", SettingField::JwtAttributeFirstname, |f| f.attr_firstname.clone(), |f, v| f.attr_firstname = v)}
+                    {setting_text("jwt-attr-last", "Last name attribute", "", SettingField::JwtAttributeLastname, |f| f.attr_lastname.clone(), |f, v| f.attr_lastname = v)}
 
                     <h2 id="jwt-groups">"Group schema"</h2>
-                    <label class="toggle">
-                        <input type="checkbox" role="switch" prop:checked=sync on:change=set_sync/>
-                        "Synchronize group memberships"
-                    </label>
-                    <TextField id="jwt-attr-groups" label="Group attribute" help="The claim holding the user's groups."
-                        value=text(|f| f.attr_groups.clone()) on_input=edit(|f, v| f.attr_groups = v)
-                        error=field_error(SettingField::JwtAttributeGroups)/>
+                    {setting_toggle("Synchronize group memberships", |f| f.group_sync, |f, v| f.group_sync = v)}
+                    {setting_text("jwt-attr-groups", "Group attribute", "The claim holding the user's groups.", SettingField::JwtAttributeGroups, |f| f.attr_groups.clone(), |f, v| f.attr_groups = v)}
                     <p class="help">{mapping_summary}</p>
                     <button type="button" on:click=move |_| modal_open.set(true)>"Edit mappings"</button>
                     <FieldErrorText error=field_error(SettingField::JwtGroupMappings)/>
 
                     <h2 id="jwt-rules">"Sign-in rules"</h2>
-                    <label class="toggle">
-                        <input type="checkbox" role="switch" prop:checked=provisioning on:change=set_provisioning/>
-                        "Create accounts for new users on their first sign-in"
-                    </label>
-                    <TextField id="jwt-max-age" label="Maximum token age (seconds)" help="Tokens issued longer ago are refused."
-                        value=text(|f| f.max_age.clone()) on_input=edit(|f, v| f.max_age = v)
-                        error=field_error(SettingField::JwtMaxAgeSeconds)/>
-                    <TextField id="jwt-skew" label="Allowed clock skew (seconds)" help=""
-                        value=text(|f| f.clock_skew.clone()) on_input=edit(|f, v| f.clock_skew = v)
-                        error=field_error(SettingField::JwtClockSkewSeconds)/>
+                    {setting_toggle("Create accounts for new users on their first sign-in", |f| f.provisioning, |f, v| f.provisioning = v)}
+                    {setting_text("jwt-max-age", "Maximum token age (seconds)", "Tokens issued longer ago are refused.", SettingField::JwtMaxAgeSeconds, |f| f.max_age.clone(), |f, v| f.max_age = v)}
+                    {setting_text("jwt-skew", "Allowed clock skew (seconds)", "", SettingField::JwtClockSkewSeconds, |f| f.clock_skew.clone(), |f, v| f.clock_skew = v)}
                     <label for="jwt-replay">"Replay protection"</label>
                     <p class="help" id="jwt-replay-help">"Tokens with a jti are always accepted once. Identity providers that sign no jti (Metabase's examples) need the first choice: two sign-ins in the same second give identical tokens."</p>
                     <select id="jwt-replay" aria-describedby="jwt-replay-help" prop:value=replay on:change=set_replay>
                         <option value="jti">"Tokens with a jti once; tokens without one while valid"</option>
                         <option value="all">"Every token once"</option>
                     </select>
-                    <TextField id="jwt-issuer" label="Required issuer (iss)"
-                        help="When set, a token must carry exactly this \"iss\". Leave empty to accept any."
-                        value=text(|f| f.issuer.clone()) on_input=edit(|f, v| f.issuer = v)
-                        error=field_error(SettingField::JwtIssuer)/>
+                    {setting_text("jwt-issuer", "Required issuer (iss)", "When set, a token must carry exactly this \"iss\". Leave empty to accept any.", SettingField::JwtIssuer, |f| f.issuer.clone(), |f, v| f.issuer = v)}
                     <label for="jwt-audiences">"Accepted audiences (aud)"</label>
                     <p class="help" id="jwt-audiences-help">"One per line. When any are listed, a token must name one of them or this site's URL in \"aud\"."</p>
                     <textarea id="jwt-audiences" rows="3" spellcheck="false" aria-describedby="jwt-audiences-help"

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use lanyard_api::GroupId;
 
-use crate::store::{BUILTINS, NewUser, StoreError, Tx, users};
+use crate::store::{BUILTINS, NewUser, Person, StoreError, Tx, users};
 
 /// Where a new account comes from, with what only that origin gives it.
 #[derive(Debug, Clone, Copy)]
@@ -33,12 +33,8 @@ pub(super) enum Origin<'a> {
 /// A user to create.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct NewAccount<'a> {
-    /// Email, already normalised.
-    pub email: &'a str,
-    /// First name.
-    pub first_name: Option<&'a str>,
-    /// Last name.
-    pub last_name: Option<&'a str>,
+    /// Who (the email already normalised).
+    pub person: Person<'a>,
     /// Where from.
     pub origin: Origin<'a>,
 }
@@ -51,9 +47,7 @@ pub(super) async fn create_user(
     now: i64,
 ) -> Result<i64, StoreError> {
     let mut new = NewUser {
-        email: account.email,
-        first_name: account.first_name,
-        last_name: account.last_name,
+        person: account.person,
         password_hash: None,
         sso_source: None,
         is_superuser: false,

@@ -78,6 +78,18 @@ impl Error {
         }
     }
 
+    /// The refusal as its audit entry records it: the code, and for a sign-in rule the reason.
+    pub fn refused(&self) -> lanyard_api::Refused {
+        let reason = match self {
+            Self::Refused(Refusal { reason, .. }) => reason.clone(),
+            _ => None,
+        };
+        lanyard_api::Refused {
+            code: self.code(),
+            reason,
+        }
+    }
+
     /// Whether the database is out of reach (answered `503`, and logged once by the health probe
     /// rather than once per request).
     pub fn is_outage(&self) -> bool {

@@ -2,9 +2,10 @@
 //! of that user ends at once. On PostgreSQL every replica reads sessions from the database, and on
 //! SQLite the commit invalidates the session cache, so no replica serves an ended session.
 
-use lanyard_api::{AuditRecord, BackchannelLogout, ErrorCode, Refused};
+use lanyard_api::{AuditRecord, BackchannelLogout, ErrorCode};
+use lanyard_core::Checks;
 use lanyard_core::jose::JoseVerifier;
-use lanyard_core::logout::verify_logout;
+use lanyard_core::logout::{Logout, verify_logout};
 
 use super::Actor;
 use super::Error;
@@ -31,32 +32,35 @@ impl Service {
         site_url: &str,
         actor: &Actor,
     ) -> Result<LoggedOut, Error> {
-        let result = self.try_backchannel_logout(token, site_url, actor).await;
-        if let Err(error) = &result {
-            let refused = Refused {
-                code: error.code(),
-                reason: None,
-            };
-            self.audit_alone(actor, AuditRecord::BackchannelLogoutFailed(refused))
-                .await;
-        }
-        result
+        let now = self.now();
+        let snapshot = self.settings();
+        let verified = self
+            .with_key_ring(&snapshot, now, |ring| {
+                let checks = Checks {
+                    settings: &snapshot.settings,
+                    keys: ring,
+                    verifier: Some(&JoseVerifier),
+                    site_url,
+                    now,
+                };
+                verify_logout(token, &checks)
+            })
+            .await;
+        let result = match verified {
+            Ok(logout) => self.end_sessions_of(&logout, actor, now).await,
+            Err(code) => Err(code.into()),
+        };
+        self.audit_refusal(actor, result, AuditRecord::BackchannelLogoutFailed)
+            .await
     }
 
-    async fn try_backchannel_logout(
+    /// The verified logout token recorded as used, and every session of the user it names ended.
+    async fn end_sessions_of(
         &self,
-        token: &str,
-        site_url: &str,
+        logout: &Logout,
         actor: &Actor,
+        now: i64,
     ) -> Result<LoggedOut, Error> {
-        let snapshot = self.settings();
-        let settings = &snapshot.settings;
-        let now = self.now();
-        let logout = self
-            .with_key_ring(&snapshot, now, |ring| {
-                verify_logout(token, settings, ring, Some(&JoseVerifier), site_url, now)
-            })
-            .await?;
         let mut tx = self.store.begin().await?;
         // First statement a write, as in a login: on SQLite the transaction takes the lock at once.
         let until = logout.replay_until.saturating_add(1);

@@ -116,6 +116,20 @@ impl Actor {
 }
 
 impl Service {
+    /// `result`, with its refusal (if it is one) audited on its own as `record` says: the refused use
+    /// case's transaction was rolled back.
+    pub(crate) async fn audit_refusal<T>(
+        &self,
+        actor: &Actor,
+        result: Result<T, Error>,
+        record: fn(lanyard_api::Refused) -> AuditRecord,
+    ) -> Result<T, Error> {
+        if let Err(error) = &result {
+            self.audit_alone(actor, record(error.refused())).await;
+        }
+        result
+    }
+
     /// Writes one audit entry in a transaction of its own (a SCIM read, a refusal whose use case's
     /// transaction was rolled back). A
     /// failure to write it is logged, never turned into a different answer.

@@ -16,6 +16,7 @@ use super::accounts::{self, MembershipPlan, NewAccount, Origin};
 use super::rfc3339;
 use crate::passwords;
 use crate::state::Service;
+use crate::store::Person;
 use crate::store::{BUILTINS, Tx, UserRow, groups, sessions, users};
 
 impl Service {
@@ -61,9 +62,11 @@ impl Service {
         let mut tx = self.store.begin().await?;
         ensure_groups_exist(&mut tx, &body.group_ids).await?;
         let account = NewAccount {
-            email: &email,
-            first_name: body.first_name.as_deref(),
-            last_name: body.last_name.as_deref(),
+            person: Person {
+                email: &email,
+                first_name: body.first_name.as_deref(),
+                last_name: body.last_name.as_deref(),
+            },
             origin: Origin::Admin {
                 password_hash: hash.as_deref(),
                 is_admin: body.is_superuser,

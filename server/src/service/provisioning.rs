@@ -17,7 +17,7 @@ use super::rfc3339;
 use crate::refusals::Credential;
 use crate::session;
 use crate::state::Service;
-use crate::store::api_keys::{self, ApiKeyRow, NewApiKey};
+use crate::store::api_keys::{self, ApiKeyRow, KeyLookup, NewApiKey};
 use crate::store::{ADMINISTRATORS, audit, groups, settings};
 
 /// The SCIM actor's `source`, and what `last_request` is looked up by.
@@ -260,7 +260,7 @@ impl Service {
             group_ids: group_ids.clone(),
         });
         actor.audit(&mut tx, details, now).await?;
-        let row = api_keys::find(&mut tx, id)
+        let row = api_keys::find(&mut tx, KeyLookup::Id(id))
             .await?
             .ok_or(ErrorCode::NotFound)?;
         tx.commit().await?;
@@ -276,7 +276,7 @@ impl Service {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         api_keys::rotate(&mut tx, id, &hash, &secret[..SHOWN_CHARS], now).await?;
-        let row = api_keys::find(&mut tx, id)
+        let row = api_keys::find(&mut tx, KeyLookup::Id(id))
             .await?
             .ok_or(ErrorCode::NotFound)?;
         let details = AuditRecord::ApiKeyRotated(ApiKeyNamed {
@@ -295,7 +295,7 @@ impl Service {
     pub async fn delete_api_key(&self, id: i64, actor: &Actor) -> Result<(), Error> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let row = api_keys::find(&mut tx, id)
+        let row = api_keys::find(&mut tx, KeyLookup::Id(id))
             .await?
             .ok_or(ErrorCode::NotFound)?;
         api_keys::delete(&mut tx, id).await?;
@@ -319,7 +319,7 @@ impl Service {
         now: i64,
     ) -> Result<ApiKeyRow, Error> {
         let hash = session::hash_token(presented);
-        let found = api_keys::find_by_hash(&mut *self.store.conn().await?, &hash).await?;
+        let found = api_keys::find(&mut *self.store.conn().await?, KeyLookup::Hash(&hash)).await?;
         let Some(row) = found else {
             return Err(self
                 .refuse_credential(Credential::ApiKey, actor, ErrorCode::InvalidApiKey.into())

@@ -23,6 +23,7 @@ use super::Error;
 use super::accounts::{self, NewAccount, Origin};
 use super::rfc3339;
 use crate::state::Service;
+use crate::store::Person;
 use crate::store::scim::{self, ScimGroupRow, ScimUserRow, UserLookup, UserWrite};
 use crate::store::{BUILTINS, StoreError, Tx, groups, sessions, users};
 
@@ -345,9 +346,11 @@ impl Service {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let account = NewAccount {
-            email: &input.email,
-            first_name: input.first_name.as_deref(),
-            last_name: input.last_name.as_deref(),
+            person: Person {
+                email: &input.email,
+                first_name: input.first_name.as_deref(),
+                last_name: input.last_name.as_deref(),
+            },
             origin: Origin::Scim,
         };
         let id = accounts::create_user(&mut tx, account, now)
@@ -593,9 +596,11 @@ fn fingerprint(row: &ScimGroupRow) -> (String, Option<String>, i64, i64) {
 
 fn write_of(input: &UserInput) -> UserWrite<'_> {
     UserWrite {
-        email: &input.email,
-        first_name: input.first_name.as_deref(),
-        last_name: input.last_name.as_deref(),
+        person: Person {
+            email: &input.email,
+            first_name: input.first_name.as_deref(),
+            last_name: input.last_name.as_deref(),
+        },
         external_id: input.external_id.as_deref(),
         user_name: input.user_name.as_deref(),
         active: input.active,

@@ -16,6 +16,7 @@ use crate::limiter::{Attempt, MAX_FAILURES, WINDOW_SECONDS};
 use crate::passwords;
 use crate::session;
 use crate::state::Service;
+use crate::store::Person;
 use crate::store::sessions::NewSessionRow;
 use crate::store::{Backend, Store, Tx, login_attempts, sessions, users};
 
@@ -288,9 +289,11 @@ async fn create_first_admin_in(
         return Err(ErrorCode::AlreadySetUp.into());
     }
     let account = NewAccount {
-        email: &email,
-        first_name: body.first_name.as_deref(),
-        last_name: body.last_name.as_deref(),
+        person: Person {
+            email: &email,
+            first_name: body.first_name.as_deref(),
+            last_name: body.last_name.as_deref(),
+        },
         origin: Origin::FirstAdmin {
             password_hash: &hash,
         },

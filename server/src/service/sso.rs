@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use lanyard_api::{
-    AuditRecord, Check, CheckName, CheckOutcome, ErrorCode, Refused, SignInMethod, SignedIn,
+    AuditRecord, Check, CheckName, CheckOutcome, ErrorCode, SignInMethod, SignedIn,
     TokenTestRequest, Verdict,
 };
 use lanyard_core::accounts::{Admission, admit};
@@ -12,7 +12,7 @@ use lanyard_core::keys::KeyRing;
 use lanyard_core::redirect::{check_return_to, idp_redirect_url};
 use lanyard_core::settings::Settings;
 use lanyard_core::token::Refusal;
-use lanyard_core::{GroupContext, InspectInput, Login, inspect};
+use lanyard_core::{Checks, GroupContext, InspectInput, Login, inspect};
 use url::Url;
 
 use super::Actor;
@@ -20,6 +20,7 @@ use super::Error;
 use super::accounts::{self, MembershipPlan, NewAccount, Origin};
 use crate::session;
 use crate::state::{Service, SettingsSnapshot};
+use crate::store::Person;
 use crate::store::users::SsoLoginRecord;
 use crate::store::{BUILTINS, StoreError, Tx, sessions, users};
 use lanyard_core::jose::JoseVerifier;
@@ -134,23 +135,12 @@ impl Service {
             }
             Err(refusal) => Err(Error::Refused(refusal)),
         };
-        match &result {
-            Ok(_) => self.metrics.sign_in("jwt", "success"),
-            Err(error) => {
-                self.metrics.sign_in("jwt", error.code().as_str());
-                let reason = match error {
-                    Error::Refused(Refusal { reason, .. }) => reason.clone(),
-                    _ => None,
-                };
-                let refused = Refused {
-                    code: error.code(),
-                    reason,
-                };
-                self.audit_alone(actor, AuditRecord::SsoLoginFailed(refused))
-                    .await;
-            }
-        }
-        result
+        let outcome = result
+            .as_ref()
+            .map_or_else(|e| e.code().as_str(), |_| "success");
+        self.metrics.sign_in("jwt", outcome);
+        self.audit_refusal(actor, result, AuditRecord::SsoLoginFailed)
+            .await
     }
 
     /// Verifies `token` against the settings and the merged key ring (see [`Self::with_key_ring`]).
@@ -163,14 +153,14 @@ impl Service {
     ) -> Result<Login, Refusal> {
         let settings = &snapshot.settings;
         self.with_key_ring(snapshot, now, |ring| {
-            lanyard_core::verify_login_with(
-                token,
+            let checks = Checks {
                 settings,
-                ring,
-                Some(&JoseVerifier),
+                keys: ring,
+                verifier: Some(&JoseVerifier),
                 site_url,
                 now,
-            )
+            };
+            lanyard_core::verify_login_with(token, &checks)
         })
         .await
     }
@@ -257,9 +247,11 @@ impl Service {
             (Admission::Existing, Some((id, _))) => id,
             _ => {
                 let account = NewAccount {
-                    email: &profile.email,
-                    first_name: profile.first_name.as_deref(),
-                    last_name: profile.last_name.as_deref(),
+                    person: Person {
+                        email: &profile.email,
+                        first_name: profile.first_name.as_deref(),
+                        last_name: profile.last_name.as_deref(),
+                    },
                     origin: Origin::Sso {
                         login_attributes: profile.login_attributes.as_json(),
                         subject: record.subject,
@@ -341,15 +333,14 @@ impl Service {
         let now = self.now();
         let settings = &snapshot.settings;
         let ring = self.key_ring(snapshot, now);
-        let login = lanyard_core::verify_login_with(
-            &request.token,
+        let checks = Checks {
             settings,
-            &ring,
-            Some(&JoseVerifier),
+            keys: &ring,
+            verifier: Some(&JoseVerifier),
             site_url,
             now,
-        )
-        .ok();
+        };
+        let login = lanyard_core::verify_login_with(&request.token, &checks).ok();
         let mut conn = self.store.conn().await?;
         let user = match &login {
             Some(login) => users::find_by_email(&mut conn, &login.profile.email).await?,

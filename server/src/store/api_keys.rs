@@ -101,24 +101,25 @@ macro_rules! select_key {
     };
 }
 
-/// The key with this id.
-pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<ApiKeyRow>, StoreError> {
-    let row = sqlx::query(select_key!("id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
+/// Which key to read.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyLookup<'a> {
+    /// By its id.
+    Id(i64),
+    /// By the hash of the key presented.
+    Hash(&'a str),
 }
 
-/// The key whose hash this is.
-pub async fn find_by_hash(
+/// The key `lookup` names, if any.
+pub async fn find(
     conn: &mut AnyConnection,
-    key_hash: &str,
+    lookup: KeyLookup<'_>,
 ) -> Result<Option<ApiKeyRow>, StoreError> {
-    let row = sqlx::query(select_key!("key_hash = $1"))
-        .bind(key_hash)
-        .fetch_optional(conn)
-        .await?;
+    let query = match lookup {
+        KeyLookup::Id(id) => sqlx::query(select_key!("id = $1")).bind(id),
+        KeyLookup::Hash(hash) => sqlx::query(select_key!("key_hash = $1")).bind(hash),
+    };
+    let row = query.fetch_optional(conn).await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -139,10 +140,7 @@ pub async fn rotate(
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(&done)
 }
 
 /// Deletes key `id`; [`StoreError::NotFound`] when there is no such key.
@@ -151,10 +149,16 @@ pub async fn delete(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    found(&done)
+}
+
+/// [`StoreError::NotFound`] when a statement on one key touched none.
+fn found(done: &sqlx::any::AnyQueryResult) -> Result<(), StoreError> {
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
     }
-    Ok(())
 }
 
 /// Records a use.

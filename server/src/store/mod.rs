@@ -30,7 +30,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use audit::AuditRow;
 pub use session_cache::SignedInRow;
-pub use users::{NewUser, UserRow};
+pub use users::{NewUser, Person, UserRow};
 
 use health::Health;
 use session_cache::SessionCache;

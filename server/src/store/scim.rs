@@ -165,12 +165,8 @@ pub async fn groups(
 /// What a SCIM create or replace writes on a user.
 #[derive(Debug, Clone, Copy)]
 pub struct UserWrite<'a> {
-    /// Email, folded.
-    pub email: &'a str,
-    /// First name.
-    pub first_name: Option<&'a str>,
-    /// Last name.
-    pub last_name: Option<&'a str>,
+    /// Who (the email folded).
+    pub person: super::users::Person<'a>,
     /// The IdP's id.
     pub external_id: Option<&'a str>,
     /// The SCIM `userName` when it is not the email.
@@ -191,9 +187,9 @@ pub async fn write_user(
         "UPDATE users SET email = $1, first_name = $2, last_name = $3, external_id = $4, \
          is_active = $5, updated_at = $6, scim_user_name = $8 WHERE id = $7",
     )
-    .bind(user.email)
-    .bind(user.first_name)
-    .bind(user.last_name)
+    .bind(user.person.email)
+    .bind(user.person.first_name)
+    .bind(user.person.last_name)
     .bind(user.external_id)
     .bind(flag(user.active))
     .bind(now)

@@ -94,15 +94,22 @@ pub async fn find_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<User
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-/// A user to create.
-#[derive(Clone)]
-pub struct NewUser<'a> {
+/// Who a user is: what every write of a user's own attributes sets.
+#[derive(Debug, Clone, Copy)]
+pub struct Person<'a> {
     /// Email, ASCII-lowercased.
     pub email: &'a str,
     /// First name.
     pub first_name: Option<&'a str>,
     /// Last name.
     pub last_name: Option<&'a str>,
+}
+
+/// A user to create.
+#[derive(Clone)]
+pub struct NewUser<'a> {
+    /// Who.
+    pub person: Person<'a>,
     /// argon2id hash, or `None` for SSO-only.
     pub password_hash: Option<&'a str>,
     /// `"jwt"` for users created by an SSO login.
@@ -128,9 +135,9 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, StoreError> 
          login_attributes, last_login, sso_subject, jwt_groups) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
-    .bind(user.email)
-    .bind(user.first_name)
-    .bind(user.last_name)
+    .bind(user.person.email)
+    .bind(user.person.first_name)
+    .bind(user.person.last_name)
     .bind(user.password_hash)
     .bind(user.sso_source)
     .bind(user.now)

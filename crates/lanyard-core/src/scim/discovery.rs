@@ -28,24 +28,22 @@ pub fn service_provider_config(base: &str) -> Value {
 
 /// `GET /ResourceTypes`.
 pub fn resource_types(base: &str) -> Vec<Value> {
-    vec![
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-            "id": "User", "name": "User", "endpoint": "/Users",
-            "description": "A person who can sign in",
-            "schema": USER_SCHEMA,
-            "schemaExtensions": [],
-            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
-        }),
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-            "id": "Group", "name": "Group", "endpoint": "/Groups",
-            "description": "A lanyard group",
-            "schema": GROUP_SCHEMA,
-            "schemaExtensions": [],
-            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/Group")},
-        }),
+    [
+        ("User", "A person who can sign in", USER_SCHEMA),
+        ("Group", "A lanyard group", GROUP_SCHEMA),
     ]
+    .into_iter()
+    .map(|(name, description, schema)| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": name, "name": name, "endpoint": format!("/{name}s"),
+            "description": description,
+            "schema": schema,
+            "schemaExtensions": [],
+            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/{name}")},
+        })
+    })
+    .collect()
 }
 
 fn attribute(name: &str, kind: &str, mutability: &str, unique: bool, case_exact: bool) -> Value {

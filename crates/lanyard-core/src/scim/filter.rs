@@ -348,19 +348,19 @@ pub const USER_ATTRIBUTES: Attributes = Attributes {
         ("name", &["givenName", "familyName", "formatted"]),
         ("emails", &["value", "type", "primary"]),
         ("groups", &["value", "display", "$ref"]),
-        (
-            "meta",
-            &[
-                "created",
-                "lastModified",
-                "resourceType",
-                "version",
-                "location",
-            ],
-        ),
+        ("meta", META),
     ],
     case_exact: &["id", "externalId"],
 };
+
+/// `meta`'s sub-attributes, the same for every resource type.
+const META: &[&str] = &[
+    "created",
+    "lastModified",
+    "resourceType",
+    "version",
+    "location",
+];
 
 /// A Group's filterable attributes.
 pub const GROUP_ATTRIBUTES: Attributes = Attributes {
@@ -370,16 +370,7 @@ pub const GROUP_ATTRIBUTES: Attributes = Attributes {
         ("externalId", &[]),
         ("displayName", &[]),
         ("members", &["value", "display", "$ref", "type"]),
-        (
-            "meta",
-            &[
-                "created",
-                "lastModified",
-                "resourceType",
-                "version",
-                "location",
-            ],
-        ),
+        ("meta", META),
     ],
     case_exact: &["id", "externalId"],
 };
