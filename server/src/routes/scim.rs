@@ -320,16 +320,18 @@ pub async fn search_all() -> Scim {
 
 /// A `PUT` or `PATCH` of one resource (they differ in what a `400` may say).
 macro_rules! scim_change_endpoint {
-    ($method:ident $name:ident = $change:expr; $one:literal, $op_id:literal, $doc:literal,
-     $bad:literal, $id:literal, $answer:literal, $missing:literal) => {
-        #[doc = $doc]
-        #[utoipa::path($method, path = $one, tag = "scim", operation_id = $op_id, security(("scim" = [])),
-            params(("id" = String, Path, description = $id)),
+    ($method:ident $name:ident = $change:expr; $verb:literal, $plural:literal, $lower:ident,
+     $one:literal, $noun:literal, $bad:literal) => {
+        #[doc = concat!("`", $verb, " /api/scim/v2/", $plural, "/{id}`.")]
+        #[utoipa::path($method, path = concat!("/api/scim/v2/", $plural, "/{id}"), tag = "scim",
+            operation_id = concat!("scim_", stringify!($lower), "_", stringify!($name)), security(("scim" = [])),
+            summary = concat!("`", $verb, " /api/scim/v2/", $plural, "/{id}`."),
+            params(("id" = String, Path, description = concat!("The ", $noun, "'s id."))),
             request_body(content = Object, content_type = "application/scim+json"),
-            responses((status = 200, description = $answer, content_type = "application/scim+json", body = Object),
+            responses((status = 200, description = concat!("The ", $one, "."), content_type = "application/scim+json", body = Object),
                 (status = 400, description = $bad, content_type = "application/scim+json", body = Object),
                 (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-                (status = 404, description = $missing, content_type = "application/scim+json", body = Object),
+                (status = 404, description = concat!("No such ", $noun, "."), content_type = "application/scim+json", body = Object),
                 (status = 409, description = "`uniqueness`.", content_type = "application/scim+json", body = Object),
                 (status = 412, description = "If-Match is not the current version.", content_type = "application/scim+json", body = Object)))]
         pub async fn $name(State(state): State<AppState>, headers: HeaderMap, client: Client, Path(id): Path<String>, body: Result<AppBytes, AppError>) -> Scim {
@@ -340,25 +342,21 @@ macro_rules! scim_change_endpoint {
 
 /// The seven endpoints of one SCIM resource type (list, search, create, get, replace, patch,
 /// delete), written once: each handler reads the request and calls the one use case of its
-/// operation with the resource type. What differs between Users and Groups is only words.
+/// operation with the resource type. The resource's names make the paths, ids and words; what
+/// else differs is given.
 macro_rules! scim_resource {
     (
-        mod $module:ident = $resource:expr;
-        paths: $list:literal, $search:literal, $one:literal;
-        ids: $list_id:literal, $search_id:literal, $create_id:literal, $get_id:literal,
-             $replace_id:literal, $patch_id:literal, $delete_id:literal;
-        docs: $list_doc:literal, $search_doc:literal, $create_doc:literal, $get_doc:literal, $replace_doc:literal,
-              $patch_doc:literal, $delete_doc:literal;
-        filter: $filter:literal; excluded: $excluded:literal;
-        list_answer: $list_answer:literal; answer: $answer:literal; id: $id:literal;
-        missing: $missing:literal; taken: $taken:literal;
-        deleted: $deleted:literal; undeletable: $undeletable:literal;
+        mod $lower:ident = $resource:expr; $plural:literal, $one:literal, $noun:literal;
+        filter: $filter:literal; excluded: $excluded:literal; taken: $taken:literal;
+        delete: $delete_doc:literal, $deleted:literal, $undeletable:literal;
     ) => {
-        pub mod $module {
+        pub mod $lower {
             use super::*;
 
-            #[doc = $list_doc]
-            #[utoipa::path(get, path = $list, tag = "scim", operation_id = $list_id, security(("scim" = [])),
+            #[doc = concat!("`GET /api/scim/v2/", $plural, "`.")]
+            #[utoipa::path(get, path = concat!("/api/scim/v2/", $plural), tag = "scim",
+                operation_id = concat!("scim_", stringify!($lower), "_list"), security(("scim" = [])),
+                summary = concat!("`GET /api/scim/v2/", $plural, "`."),
                 params(
                     ("filter" = Option<String>, Query, description = $filter),
                     ("startIndex" = Option<String>, Query, description = "1-based index of the first result."),
@@ -366,27 +364,31 @@ macro_rules! scim_resource {
                     ("attributes" = Option<String>, Query, description = "Attributes to return."),
                     ("excludedAttributes" = Option<String>, Query, description = $excluded),
                 ),
-                responses((status = 200, description = $list_answer, content_type = "application/scim+json", body = Object),
+                responses((status = 200, description = concat!("A ListResponse of ", $plural, "."), content_type = "application/scim+json", body = Object),
                     (status = 400, description = "`invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
                     (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
             pub async fn list(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Scim {
                 listed(&state, &headers, list_params(query.as_deref()), $resource).await
             }
 
-            #[doc = $search_doc]
-            #[utoipa::path(post, path = $search, tag = "scim", operation_id = $search_id, security(("scim" = [])),
+            #[doc = concat!("`POST /api/scim/v2/", $plural, "/.search`: `GET /", $plural, "` with its parameters in the body.")]
+            #[utoipa::path(post, path = concat!("/api/scim/v2/", $plural, "/.search"), tag = "scim",
+                operation_id = concat!("scim_", stringify!($lower), "_search"), security(("scim" = [])),
+                summary = concat!("`POST /api/scim/v2/", $plural, "/.search`: `GET /", $plural, "` with its parameters in the body."),
                 request_body(content = Object, content_type = "application/scim+json", description = "A SearchRequest: `filter`, `startIndex`, `count`, `attributes`, `excludedAttributes`."),
-                responses((status = 200, description = $list_answer, content_type = "application/scim+json", body = Object),
+                responses((status = 200, description = concat!("A ListResponse of ", $plural, "."), content_type = "application/scim+json", body = Object),
                     (status = 400, description = "`invalidSyntax`, `invalidFilter` or `invalidValue`.", content_type = "application/scim+json", body = Object),
                     (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object)))]
             pub async fn search(State(state): State<AppState>, headers: HeaderMap, body: Result<AppBytes, AppError>) -> Scim {
                 listed(&state, &headers, search_params(body), $resource).await
             }
 
-            #[doc = $create_doc]
-            #[utoipa::path(post, path = $list, tag = "scim", operation_id = $create_id, security(("scim" = [])),
+            #[doc = concat!("`POST /api/scim/v2/", $plural, "`.")]
+            #[utoipa::path(post, path = concat!("/api/scim/v2/", $plural), tag = "scim",
+                operation_id = concat!("scim_", stringify!($lower), "_create"), security(("scim" = [])),
+                summary = concat!("`POST /api/scim/v2/", $plural, "`."),
                 request_body(content = Object, content_type = "application/scim+json"),
-                responses((status = 201, description = $answer, content_type = "application/scim+json", body = Object),
+                responses((status = 201, description = concat!("The ", $one, "."), content_type = "application/scim+json", body = Object),
                     (status = 400, description = "`invalidSyntax` or `invalidValue`.", content_type = "application/scim+json", body = Object),
                     (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
                     (status = 409, description = $taken, content_type = "application/scim+json", body = Object)))]
@@ -394,28 +396,32 @@ macro_rules! scim_resource {
                 created(&state, &headers, client, body, $resource).await
             }
 
-            #[doc = $get_doc]
-            #[utoipa::path(get, path = $one, tag = "scim", operation_id = $get_id, security(("scim" = [])),
-                params(("id" = String, Path, description = $id)),
-                responses((status = 200, description = $answer, content_type = "application/scim+json", body = Object),
+            #[doc = concat!("`GET /api/scim/v2/", $plural, "/{id}`.")]
+            #[utoipa::path(get, path = concat!("/api/scim/v2/", $plural, "/{id}"), tag = "scim",
+                operation_id = concat!("scim_", stringify!($lower), "_get"), security(("scim" = [])),
+                summary = concat!("`GET /api/scim/v2/", $plural, "/{id}`."),
+                params(("id" = String, Path, description = concat!("The ", $noun, "'s id."))),
+                responses((status = 200, description = concat!("The ", $one, "."), content_type = "application/scim+json", body = Object),
                     (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-                    (status = 404, description = $missing, content_type = "application/scim+json", body = Object)))]
+                    (status = 404, description = concat!("No such ", $noun, "."), content_type = "application/scim+json", body = Object)))]
             pub async fn get(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, RawQuery(query): RawQuery) -> Scim {
                 fetched(&state, &headers, &id, query.as_deref(), $resource).await
             }
 
-            scim_change_endpoint!(put replace = Change::Replace($resource); $one, $replace_id, $replace_doc,
-                "`invalidSyntax`, `invalidValue` or `mutability`.", $id, $answer, $missing);
-            scim_change_endpoint!(patch patch = Change::Patch($resource); $one, $patch_id, $patch_doc,
-                "`invalidSyntax`, `invalidValue`, `invalidPath`, `noTarget` or `mutability`.", $id, $answer, $missing);
+            scim_change_endpoint!(put replace = Change::Replace($resource); "PUT", $plural, $lower, $one, $noun,
+                "`invalidSyntax`, `invalidValue` or `mutability`.");
+            scim_change_endpoint!(patch patch = Change::Patch($resource); "PATCH", $plural, $lower, $one, $noun,
+                "`invalidSyntax`, `invalidValue`, `invalidPath`, `noTarget` or `mutability`.");
 
-            #[doc = $delete_doc]
-            #[utoipa::path(delete, path = $one, tag = "scim", operation_id = $delete_id, security(("scim" = [])),
-                params(("id" = String, Path, description = $id)),
+            #[doc = concat!("`DELETE /api/scim/v2/", $plural, "/{id}`: ", $delete_doc)]
+            #[utoipa::path(delete, path = concat!("/api/scim/v2/", $plural, "/{id}"), tag = "scim",
+                operation_id = concat!("scim_", stringify!($lower), "_delete"), security(("scim" = [])),
+                summary = concat!("`DELETE /api/scim/v2/", $plural, "/{id}`: ", $delete_doc),
+                params(("id" = String, Path, description = concat!("The ", $noun, "'s id."))),
                 responses((status = 204, description = $deleted),
                     (status = 400, description = $undeletable, content_type = "application/scim+json", body = Object),
                     (status = 401, description = "No or a wrong SCIM token.", content_type = "application/scim+json", body = Object),
-                    (status = 404, description = $missing, content_type = "application/scim+json", body = Object)))]
+                    (status = 404, description = concat!("No such ", $noun, "."), content_type = "application/scim+json", body = Object)))]
             pub async fn delete(State(state): State<AppState>, headers: HeaderMap, client: Client, Path(id): Path<String>) -> Scim {
                 deleted(&state, &headers, client, &id, $resource).await
             }
@@ -424,39 +430,15 @@ macro_rules! scim_resource {
 }
 
 scim_resource! {
-    mod users = Resource::User;
-    paths: "/api/scim/v2/Users", "/api/scim/v2/Users/.search", "/api/scim/v2/Users/{id}";
-    ids: "scim_users_list", "scim_users_search", "scim_users_create", "scim_users_get",
-         "scim_users_replace", "scim_users_patch", "scim_users_delete";
-    docs: "`GET /api/scim/v2/Users`.",
-          "`POST /api/scim/v2/Users/.search`: `GET /Users` with its parameters in the body.",
-          "`POST /api/scim/v2/Users`.", "`GET /api/scim/v2/Users/{id}`.",
-          "`PUT /api/scim/v2/Users/{id}`.", "`PATCH /api/scim/v2/Users/{id}`.",
-          "`DELETE /api/scim/v2/Users/{id}`: deactivates the user and ends their sessions.";
-    filter: "An RFC 7644 filter, e.g. `userName eq \"a@example.com\"`.";
-    excluded: "Attributes to leave out.";
-    list_answer: "A ListResponse of Users."; answer: "The User."; id: "The user's id.";
-    missing: "No such user."; taken: "`uniqueness`: the userName is taken.";
-    deleted: "Deactivated; every session ended.";
-    undeletable: "`invalidValue`: the last active administrator.";
+    mod users = Resource::User; "Users", "User", "user";
+    filter: "An RFC 7644 filter, e.g. `userName eq \"a@example.com\"`."; excluded: "Attributes to leave out."; taken: "`uniqueness`: the userName is taken.";
+    delete: "deactivates the user and ends their sessions.", "Deactivated; every session ended.", "`invalidValue`: the last active administrator.";
 }
 
 scim_resource! {
-    mod groups = Resource::Group;
-    paths: "/api/scim/v2/Groups", "/api/scim/v2/Groups/.search", "/api/scim/v2/Groups/{id}";
-    ids: "scim_groups_list", "scim_groups_search", "scim_groups_create", "scim_groups_get",
-         "scim_groups_replace", "scim_groups_patch", "scim_groups_delete";
-    docs: "`GET /api/scim/v2/Groups`.",
-          "`POST /api/scim/v2/Groups/.search`: `GET /Groups` with its parameters in the body.",
-          "`POST /api/scim/v2/Groups`.", "`GET /api/scim/v2/Groups/{id}`.",
-          "`PUT /api/scim/v2/Groups/{id}`.", "`PATCH /api/scim/v2/Groups/{id}`.",
-          "`DELETE /api/scim/v2/Groups/{id}`: not a built-in group.";
-    filter: "An RFC 7644 filter, e.g. `displayName eq \"Finance\"`.";
-    excluded: "Attributes to leave out (e.g. `members`).";
-    list_answer: "A ListResponse of Groups."; answer: "The Group."; id: "The group's id.";
-    missing: "No such group."; taken: "`uniqueness`: the name is taken.";
-    deleted: "Deleted (and removed from every mapping).";
-    undeletable: "`mutability`: a built-in group.";
+    mod groups = Resource::Group; "Groups", "Group", "group";
+    filter: "An RFC 7644 filter, e.g. `displayName eq \"Finance\"`."; excluded: "Attributes to leave out (e.g. `members`)."; taken: "`uniqueness`: the name is taken.";
+    delete: "not a built-in group.", "Deleted (and removed from every mapping).", "`mutability`: a built-in group.";
 }
 
 /// `POST` of a new resource: `201` with it.
