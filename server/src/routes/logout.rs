@@ -35,13 +35,11 @@ pub async fn backchannel(
 ) -> Response {
     let result = match form {
         Ok(Form(form)) => {
-            match state.site_url(&state.settings().settings, crate::extract::host(&headers)) {
-                Ok(site) => state
-                    .backchannel_logout(&form.logout_token, site.as_str(), &client)
-                    .await
-                    .map(drop),
-                Err(error) => Err(error),
-            }
+            let host = crate::extract::host(&headers);
+            state
+                .backchannel_logout(&form.logout_token, host, &client)
+                .await
+                .map(drop)
         }
         Err(_) => Err(ErrorCode::InvalidRequest.into()),
     };

@@ -29,11 +29,13 @@ impl Service {
     pub async fn backchannel_logout(
         &self,
         token: &str,
-        site_url: &str,
+        host: Option<&str>,
         actor: &Actor,
     ) -> Result<LoggedOut, Error> {
         let now = self.now();
         let snapshot = self.settings();
+        let site = self.site_url(&snapshot.settings, host)?;
+        let site_url = site.as_str();
         let verified = self
             .with_key_ring(&snapshot, now, |ring| {
                 let checks = Checks {
