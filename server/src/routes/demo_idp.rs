@@ -181,7 +181,7 @@ pub async fn logout(
     };
     let token = sign_claims(&state, form.alg.as_deref().unwrap_or(default_alg), &claims)?;
     let done = state
-        .backchannel_logout(&token, site.as_str(), &client)
+        .backchannel_logout(&token, crate::extract::host(&headers), &client)
         .await?;
     Ok(Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out everywhere</title>
