@@ -70,8 +70,31 @@ pub struct Service {
     /// The key ring tokens are checked against: the settings' keys and the JWK Set's, merged once
     /// per settings version and JWK Set generation.
     ring: ArcSwap<MergedRing>,
+    /// What time it is: the system's clock, or a test's.
+    clock: Clock,
     /// When this process last recorded each session's use (see `service::sessions`).
     pub(super) session_uses: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+}
+
+/// Where the use cases read the time from (Unix seconds): given to the service when it is built,
+/// so every use case takes the clock as a parameter of the service rather than from the system.
+#[derive(Clone, Copy)]
+pub struct Clock(fn() -> i64);
+
+impl Clock {
+    /// The system's clock.
+    pub fn system() -> Self {
+        Self(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        })
+    }
+
+    /// A clock that reads `now`.
+    pub fn from_fn(now: fn() -> i64) -> Self {
+        Self(now)
+    }
 }
 
 /// A merged key ring and what it was built from.
@@ -91,6 +114,15 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Loads the settings and builds the state.
     pub async fn new(store: Store, options: ServeArgs) -> Result<Self, StoreError> {
+        Self::with_clock(store, options, Clock::system()).await
+    }
+
+    /// [`Self::new`] with the time read from `clock`.
+    pub async fn with_clock(
+        store: Store,
+        options: ServeArgs,
+        clock: Clock,
+    ) -> Result<Self, StoreError> {
         let demo_keys = if options.demo_idp {
             DemoKeys::generate()
                 .inspect_err(|error| tracing::error!(%error, "no demo IdP keys"))
@@ -118,6 +150,7 @@ impl AppState {
                 ring: Arc::new(KeyRing::default()),
             }),
             session_uses: std::sync::Mutex::default(),
+            clock,
         })))
     }
 }
@@ -324,11 +357,9 @@ impl Service {
         }
     }
 
-    /// Now, in Unix seconds.
+    /// Now, in Unix seconds, by the service's clock.
     pub fn now(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        (self.clock.0)()
     }
 
     /// The site's base URL: the `--site-url` option, else the settings' `site_url`, else
