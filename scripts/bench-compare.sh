@@ -35,13 +35,7 @@ start() { # index, binary, port
         "$bin" serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/$i.db" \
         >"$work/$i.log" 2>&1 &
     pids+=($!)
-    for _ in $(seq 50); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
-    curl -sf -c "$work/$i.jar" -H 'content-type: application/json' \
-        -d '{"username":"bench@example.com","password":"bench-password"}' "$base/api/session" >/dev/null
-    curl -sf -b "$work/$i.jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" -d "{
-        \"jwt_enabled\": true, \"jwt_identity_provider_uri\": \"https://idp.example.com/sso\",
-        \"jwt_shared_secret\": \"$key\", \"jwt_max_age_seconds\": 3600}" >/dev/null
-    awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$work/$i.jar" >"$work/$i.cookie"
+    bench_sso_on "$base" "$work/$i.jar" "$key" >"$work/$i.cookie"
 }
 start 0 "$old" 3995
 start 1 "$new" 3996

@@ -44,14 +44,7 @@ LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST
     target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "$database_url" \
     >"$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 50); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
-
-curl -sf -c "$work/jar" -H 'content-type: application/json' \
-    -d '{"username":"bench@example.com","password":"bench-password"}' "$base/api/session" >/dev/null
-curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" -d "{
-    \"jwt_enabled\": true, \"jwt_identity_provider_uri\": \"https://idp.example.com/sso\",
-    \"jwt_shared_secret\": \"$key\", \"jwt_max_age_seconds\": 3600}" >/dev/null
-cookie=$(awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$work/jar")
+cookie=$(bench_sso_on "$base" "$work/jar" "$key")
 # Idle: started, migrated, one admin signed in and the settings saved, no load yet.
 sleep 1
 idle_kib=$(awk '/VmRSS/ { print $2 }' "/proc/$server/status")

@@ -160,3 +160,17 @@ ensure_venv() {
         echo "$want" >"$venv/.pins"
     fi
 }
+
+# For the load scripts: waits until lanyard at BASE is ready, signs in the admin the scripts start it
+# with (bench@example.com) keeping the cookie in JAR, and turns JWT SSO on with shared secret KEY
+# (tokens valid for an hour, so a run's tokens stay fresh). Prints the session cookie.
+bench_sso_on() { # BASE JAR KEY
+    local base=$1 jar=$2 key=$3
+    for _ in $(seq 50); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
+    curl -sf -c "$jar" -H 'content-type: application/json' \
+        -d '{"username":"bench@example.com","password":"bench-password"}' "$base/api/session" >/dev/null
+    curl -sf -b "$jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" -d "{
+        \"jwt_enabled\": true, \"jwt_identity_provider_uri\": \"https://idp.example.com/sso\",
+        \"jwt_shared_secret\": \"$key\", \"jwt_max_age_seconds\": 3600}" >/dev/null
+    awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$jar"
+}

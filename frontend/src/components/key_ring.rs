@@ -12,7 +12,7 @@ use lanyard_core::keys::{PublicKey, is_pem, min_secret_bytes, valid_kid};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::NoticeKind;
+use crate::components::{NoticeKind, NoticeLine};
 
 /// The key ring as it is written back: secrets are never known here, so HMAC keys go back without
 /// one and the server keeps what it stores.
@@ -62,7 +62,7 @@ pub fn check_new_key(
 #[derive(Clone, Copy)]
 struct RingState {
     saved: RwSignal<Option<JwtSettingsView>>,
-    notice: RwSignal<Option<(NoticeKind, String)>>,
+    notice: NoticeLine,
     conflict: RwSignal<bool>,
     problem: RwSignal<Option<String>>,
     jwks_status: RwSignal<Option<lanyard_api::JwksStatus>>,
@@ -114,7 +114,7 @@ impl RingState {
 #[component]
 pub fn KeyRingSection(
     saved: RwSignal<Option<JwtSettingsView>>,
-    notice: RwSignal<Option<(NoticeKind, String)>>,
+    notice: NoticeLine,
     conflict: RwSignal<bool>,
 ) -> impl IntoView {
     let ring = RingState {

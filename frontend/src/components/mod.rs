@@ -17,7 +17,7 @@ pub use key_ring::KeyRingSection;
 pub use layout::AdminLayout;
 pub use login_attributes::login_attributes;
 pub use mappings_modal::MappingsModal;
-pub use notice::{Notice, NoticeKind};
+pub use notice::{Notice, NoticeKind, NoticeLine, say_done, say_failed};
 pub use provisioning::{ProvisioningCard, confirmed, copy_text};
 pub use sessions::{ChangePasswordForm, YourSessions};
 pub use token_preview::TokenPreview;

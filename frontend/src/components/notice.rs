@@ -11,6 +11,19 @@ pub enum NoticeKind {
     Error,
 }
 
+/// A page's notice line: what was last done, and whether it worked.
+pub type NoticeLine = RwSignal<Option<(NoticeKind, String)>>;
+
+/// Says in `notice` that something failed, and why.
+pub fn say_failed(notice: NoticeLine, error: impl std::fmt::Display) {
+    notice.set(Some((NoticeKind::Error, error.to_string())));
+}
+
+/// Says in `notice` that something worked.
+pub fn say_done(notice: NoticeLine, text: String) {
+    notice.set(Some((NoticeKind::Success, text)));
+}
+
 /// A notice; renders nothing while `message` is `None`.
 #[component]
 pub fn Notice(message: Signal<Option<(NoticeKind, String)>>) -> impl IntoView {

@@ -10,7 +10,9 @@ use lanyard_api::{AddMember, CreateGroup, Group, GroupDetail, GroupMappings, Upd
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::{AdminLayout, Notice, NoticeKind, confirmed};
+use crate::components::{
+    AdminLayout, Notice, NoticeKind, NoticeLine, confirmed, say_done, say_failed,
+};
 
 /// What the page's parts share: the groups, the notice, the mappings, the open member list.
 #[derive(Clone, Copy)]
@@ -18,7 +20,7 @@ struct GroupsState {
     /// Every group.
     groups: RwSignal<Vec<Group>>,
     /// What was last done.
-    notice: RwSignal<Option<(NoticeKind, String)>>,
+    notice: NoticeLine,
     /// The saved mappings, to show "mapped from …" beside each group.
     mappings: RwSignal<GroupMappings>,
     /// The group whose members are open.
@@ -56,13 +58,12 @@ impl GroupsState {
 
     /// Says `error` in the notice.
     fn failed(self, error: impl std::fmt::Display) {
-        self.notice
-            .set(Some((NoticeKind::Error, error.to_string())));
+        say_failed(self.notice, error);
     }
 
     /// Says `text` went well.
     fn done(self, text: String) {
-        self.notice.set(Some((NoticeKind::Success, text)));
+        say_done(self.notice, text);
     }
 }
 

@@ -11,7 +11,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
-use crate::components::{AdminLayout, GroupChecklist, Notice, NoticeKind};
+use crate::components::{
+    AdminLayout, GroupChecklist, Notice, NoticeKind, NoticeLine, say_done, say_failed,
+};
 
 /// Which people the list shows, and the way to show them again.
 #[derive(Clone, Copy)]
@@ -23,7 +25,7 @@ struct PeopleQuery {
     /// The page shown.
     page: RwSignal<Option<UserPage>>,
     /// What was last done.
-    notice: RwSignal<Option<(NoticeKind, String)>>,
+    notice: NoticeLine,
 }
 
 impl PeopleQuery {
@@ -45,15 +47,14 @@ impl PeopleQuery {
         });
     }
 
-    /// Says `error` in the page's notice.
+    /// Says `error` in the notice.
     fn failed(self, error: impl std::fmt::Display) {
-        self.notice
-            .set(Some((NoticeKind::Error, error.to_string())));
+        say_failed(self.notice, error);
     }
 
     /// Says `text` went well.
     fn done(self, text: String) {
-        self.notice.set(Some((NoticeKind::Success, text)));
+        say_done(self.notice, text);
     }
 }
 
