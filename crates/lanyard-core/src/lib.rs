@@ -29,6 +29,7 @@ mod inspect;
 pub mod jose;
 pub mod keys;
 pub mod logout;
+pub mod oidc;
 pub mod people;
 pub mod profile;
 pub mod redirect;

@@ -5,6 +5,7 @@ mod groups;
 mod impact;
 mod inspect;
 mod key_ring;
+mod oidc;
 mod profile;
 mod redirect;
 mod scim;
