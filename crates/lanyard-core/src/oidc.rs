@@ -128,6 +128,46 @@ pub fn check_scopes(scopes: &str) -> Option<(&'static str, &'static str)> {
     ))
 }
 
+/// What is wrong with an ID token's OpenID Connect claims (the signature, `iss`, `exp` and `iat` are
+/// the JWT rules' business, checked before these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTokenProblem {
+    /// `aud` does not name lanyard's client id.
+    AudienceMissing,
+    /// `azp` is not lanyard's client id, or is absent while `aud` names several parties.
+    AuthorizedPartyMismatch,
+    /// `nonce` is missing or is not this request's.
+    NonceMismatch,
+}
+
+/// OpenID Connect Core §3.1.3.7's claims of an ID token for this request: `aud` (a string or a
+/// list) names `client_id`; with several audiences `azp` is required, and whenever present it is
+/// `client_id`; `nonce` is the one this request sent.
+pub fn check_id_token_claims(
+    claims: &serde_json::Map<String, serde_json::Value>,
+    client_id: &str,
+    nonce: &str,
+) -> Result<(), IdTokenProblem> {
+    use serde_json::Value;
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !audiences.contains(&client_id) {
+        return Err(IdTokenProblem::AudienceMissing);
+    }
+    match claims.get("azp") {
+        Some(Value::String(azp)) if azp == client_id => {}
+        None if audiences.len() == 1 => {}
+        _ => return Err(IdTokenProblem::AuthorizedPartyMismatch),
+    }
+    match claims.get("nonce") {
+        Some(Value::String(sent)) if sent == nonce => Ok(()),
+        _ => Err(IdTokenProblem::NonceMismatch),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,3 +55,64 @@ fn a_malformed_endpoint_is_refused_not_sent() {
     };
     assert!(request.url().is_err());
 }
+
+#[test]
+fn an_id_token_names_this_client_and_carries_this_requests_nonce() {
+    use lanyard_core::oidc::{IdTokenProblem, check_id_token_claims};
+    use serde_json::json;
+    let check = |claims: serde_json::Value| {
+        check_id_token_claims(claims.as_object().expect("object"), "lanyard", "n-1")
+    };
+    assert_eq!(check(json!({"aud": "lanyard", "nonce": "n-1"})), Ok(()));
+    assert_eq!(
+        check(json!({"aud": ["lanyard", "other"], "azp": "lanyard", "nonce": "n-1"})),
+        Ok(())
+    );
+    assert_eq!(
+        check(json!({"aud": "lanyard", "azp": "lanyard", "nonce": "n-1"})),
+        Ok(())
+    );
+    let refused = [
+        (
+            json!({"aud": "other", "nonce": "n-1"}),
+            IdTokenProblem::AudienceMissing,
+        ),
+        (json!({"nonce": "n-1"}), IdTokenProblem::AudienceMissing),
+        (
+            json!({"aud": ["other"], "nonce": "n-1"}),
+            IdTokenProblem::AudienceMissing,
+        ),
+        (
+            json!({"aud": ["lanyard", "other"], "nonce": "n-1"}),
+            IdTokenProblem::AuthorizedPartyMismatch,
+        ),
+        (
+            json!({"aud": "lanyard", "azp": "other", "nonce": "n-1"}),
+            IdTokenProblem::AuthorizedPartyMismatch,
+        ),
+        (json!({"aud": "lanyard"}), IdTokenProblem::NonceMismatch),
+        (
+            json!({"aud": "lanyard", "nonce": "n-2"}),
+            IdTokenProblem::NonceMismatch,
+        ),
+        (
+            json!({"aud": "lanyard", "nonce": 1}),
+            IdTokenProblem::NonceMismatch,
+        ),
+    ];
+    for (claims, problem) in refused {
+        assert_eq!(check(claims.clone()), Err(problem), "{claims}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn a_nonce_other_than_the_requests_is_always_refused(sent in "\\PC{0,60}", expected in "\\PC{1,60}") {
+        prop_assume!(sent != expected);
+        let claims = serde_json::json!({"aud": "lanyard", "nonce": sent});
+        prop_assert_eq!(
+            lanyard_core::oidc::check_id_token_claims(claims.as_object().expect("object"), "lanyard", &expected),
+            Err(lanyard_core::oidc::IdTokenProblem::NonceMismatch)
+        );
+    }
+}
