@@ -203,6 +203,8 @@ impl JwtForm {
                 .then(|| self.audience_list()),
             jwt_claim_rules: (self.rule_list() != base.rule_list()).then(|| self.rule_list()),
             jwt_logout_uri: changed(&self.logout_uri, &base.logout_uri),
+            // Providers are saved by the OpenID Connect page.
+            oidc_providers: None,
             // Set when sending (the version the page loaded), not part of what changed.
             version: None,
         }
@@ -314,6 +316,17 @@ fn saved_settings(view: &JwtSettingsView) -> Settings {
         jwt_audiences: view.jwt_audiences.clone(),
         jwt_claim_rules: view.jwt_claim_rules.clone(),
         jwt_logout_uri: view.jwt_logout_uri.clone(),
+        oidc_providers: view
+            .oidc_providers
+            .iter()
+            .map(|provider| {
+                provider.with_secret(
+                    provider
+                        .client_secret_set
+                        .then(|| STORED_KEY_PLACEHOLDER.to_owned()),
+                )
+            })
+            .collect(),
         // SCIM has its own card; the preview never needs it.
         scim_enabled: false,
         scim_token_hash: String::new(),

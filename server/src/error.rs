@@ -165,6 +165,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::TokenNotYetValid
         | C::InvalidAudience
         | C::InvalidIssuer
+        | C::OidcNonceMismatch
         | C::TokenReplayed
         | C::UnknownKey
         | C::KeyRetired
@@ -175,6 +176,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         C::ClaimRuleFailed
         | C::UserDeactivated
         | C::UserNotProvisioned
+        | C::OidcEmailUnverified
+        | C::OidcIdpError
         | C::PasswordLoginDisabled
         | C::Forbidden
         | C::SessionRequired
@@ -182,10 +185,16 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::UriTooLong => StatusCode::URI_TOO_LONG,
-        C::NotFound => StatusCode::NOT_FOUND,
-        C::Conflict | C::LastAdmin | C::BuiltinGroup | C::AlreadySetUp | C::SettingsConflict => {
-            StatusCode::CONFLICT
+        C::NotFound | C::OidcDisabled => StatusCode::NOT_FOUND,
+        C::OidcTokenExchangeFailed | C::OidcUserinfoFailed | C::OidcDiscoveryFailed => {
+            StatusCode::BAD_GATEWAY
         }
+        C::OidcEmailTaken
+        | C::Conflict
+        | C::LastAdmin
+        | C::BuiltinGroup
+        | C::AlreadySetUp
+        | C::SettingsConflict => StatusCode::CONFLICT,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         C::JwksUnavailable | C::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,

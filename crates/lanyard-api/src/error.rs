@@ -77,6 +77,28 @@ pub enum ErrorCode {
     /// The user is unknown and user provisioning is off.
     UserNotProvisioned,
 
+    // --- OpenID Connect sign-in (SPEC §14) ---
+    /// No enabled OpenID Connect provider has this slug.
+    OidcDisabled,
+    /// The sign-in's `state` is unknown, used, expired or bound to another browser.
+    OidcStateInvalid,
+    /// The callback's `iss` parameter (RFC 9207) is not the provider's issuer: a mix-up.
+    OidcIssuerMismatch,
+    /// The ID token's `nonce` is missing or not the one this sign-in sent.
+    OidcNonceMismatch,
+    /// The provider answered the sign-in with an `error`.
+    OidcIdpError,
+    /// The token endpoint failed, timed out or answered without a usable ID token.
+    OidcTokenExchangeFailed,
+    /// The userinfo endpoint failed, or answered for another `sub`.
+    OidcUserinfoFailed,
+    /// The provider's discovery document or JWK Set cannot be fetched or is unusable.
+    OidcDiscoveryFailed,
+    /// The email belongs to an existing account and the provider does not call it verified.
+    OidcEmailUnverified,
+    /// The provider's new email for this user is another account's.
+    OidcEmailTaken,
+
     // --- sessions and password login (SPEC §3) ---
     /// Wrong email or password.
     InvalidCredentials,
@@ -155,6 +177,16 @@ impl ErrorCode {
         Self::KeyRetired,
         Self::JwksUnavailable,
         Self::SsoDisabled,
+        Self::OidcDisabled,
+        Self::OidcStateInvalid,
+        Self::OidcIssuerMismatch,
+        Self::OidcNonceMismatch,
+        Self::OidcIdpError,
+        Self::OidcTokenExchangeFailed,
+        Self::OidcUserinfoFailed,
+        Self::OidcDiscoveryFailed,
+        Self::OidcEmailUnverified,
+        Self::OidcEmailTaken,
         Self::InvalidReturnTo,
         Self::DuplicateParameter,
         Self::UserDeactivated,
@@ -212,6 +244,16 @@ impl ErrorCode {
             Self::KeyRetired => "key_retired",
             Self::JwksUnavailable => "jwks_unavailable",
             Self::SsoDisabled => "sso_disabled",
+            Self::OidcDisabled => "oidc_disabled",
+            Self::OidcStateInvalid => "oidc_state_invalid",
+            Self::OidcIssuerMismatch => "oidc_issuer_mismatch",
+            Self::OidcNonceMismatch => "oidc_nonce_mismatch",
+            Self::OidcIdpError => "oidc_idp_error",
+            Self::OidcTokenExchangeFailed => "oidc_token_exchange_failed",
+            Self::OidcUserinfoFailed => "oidc_userinfo_failed",
+            Self::OidcDiscoveryFailed => "oidc_discovery_failed",
+            Self::OidcEmailUnverified => "oidc_email_unverified",
+            Self::OidcEmailTaken => "oidc_email_taken",
             Self::InvalidReturnTo => "invalid_return_to",
             Self::DuplicateParameter => "duplicate_parameter",
             Self::UserDeactivated => "user_deactivated",
@@ -300,6 +342,28 @@ impl ErrorCode {
                 "The identity provider's key set (JWKS) cannot be fetched; try again later."
             }
             Self::SsoDisabled => "JWT single sign-on is not enabled.",
+            Self::OidcDisabled => "No enabled OpenID Connect provider has this name.",
+            Self::OidcStateInvalid => {
+                "This sign-in link is unknown, was already used, has expired or was started in another browser. Start signing in again."
+            }
+            Self::OidcIssuerMismatch => {
+                "The answer came from another issuer than the one this sign-in was sent to."
+            }
+            Self::OidcNonceMismatch => "The ID token's nonce is not the one this sign-in sent.",
+            Self::OidcIdpError => "The identity provider refused the sign-in.",
+            Self::OidcTokenExchangeFailed => {
+                "The identity provider's token endpoint did not give a usable ID token."
+            }
+            Self::OidcUserinfoFailed => {
+                "The identity provider's userinfo endpoint did not answer for this user."
+            }
+            Self::OidcDiscoveryFailed => {
+                "The identity provider's configuration cannot be fetched right now."
+            }
+            Self::OidcEmailUnverified => {
+                "This email belongs to an existing account and the identity provider has not verified it."
+            }
+            Self::OidcEmailTaken => "Another account already uses this email.",
             Self::InvalidReturnTo => {
                 "The return_to address is not a path or an address on this site."
             }

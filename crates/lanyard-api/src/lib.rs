@@ -9,6 +9,7 @@ mod audit_record;
 pub mod endpoint;
 mod error;
 mod keys;
+mod oidc;
 mod people;
 mod provisioning;
 mod session;
@@ -28,6 +29,10 @@ pub use audit_record::{
 pub use endpoint::{AuditQuery, Endpoint, Method, NoBody, NoContent, SsoReturn, UserQuery};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError, FieldName};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
+pub use oidc::{
+    AuditedProvider, DiscoverRequest, Discovered, OidcButton, OidcProvider, OidcProviderView,
+    TokenEndpointAuth,
+};
 pub use people::{
     AddMember, CreateGroup, CreateUser, Group, GroupDetail, GroupId, GroupMember, PeopleFilter,
     UpdateGroup, UpdateUser, User, UserChanges, UserId, UserPage,

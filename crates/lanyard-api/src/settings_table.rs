@@ -158,6 +158,14 @@ macro_rules! jwt_settings {
                        jwt_logout_uri: String = copied }
                 patch { /// See [`JwtSettingsView::jwt_logout_uri`].
                         String => replace, audit String = $crate::settings::same }
+            /// OpenID Connect providers (SPEC §14), at most 10.
+            OidcProviders oidc_providers: Vec<$crate::OidcProvider> = Vec::new(), "OpenID Connect providers";
+                view { /// OpenID Connect providers (SPEC §14), client secrets masked.
+                       oidc_providers: Vec<$crate::OidcProviderView> = provider_views }
+                patch { /// Every provider (replaces the list); a client secret absent or sent back masked is kept
+                        /// (the stored one of the same slug). Each issuer is discovered on save.
+                        Vec<$crate::OidcProvider> => keep_stored_provider_secrets,
+                        audit Vec<$crate::AuditedProvider> = $crate::oidc::providers_audited }
         }
     };
 }

@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use lanyard_api::{
-    FieldError, GroupId, JwtKey, JwtKeyView, JwtSettingsPatch, KeyStatus, SettingField,
+    FieldError, GroupId, JwtKey, JwtKeyView, JwtSettingsPatch, KeyStatus, OidcProvider,
+    OidcProviderView, SettingField,
 };
 
 use crate::claims;
@@ -91,6 +92,44 @@ fn keep_stored_key_secrets(next: &mut Vec<JwtKey>, current: &[JwtKey], sent: &[J
     *next = sent
         .iter()
         .map(|key| keep_stored_secret(current, key))
+        .collect();
+}
+
+/// The providers as the view shows them: client secrets masked.
+fn provider_views(stored: &[OidcProvider], _now: i64) -> Vec<OidcProviderView> {
+    stored
+        .iter()
+        .map(|provider| provider.view(mask_secret))
+        .collect()
+}
+
+/// The providers as sent, each keeping the stored client secret of the same slug when its secret
+/// is absent or sent back masked. A public client (`none`) keeps none.
+fn keep_stored_provider_secrets(
+    next: &mut Vec<OidcProvider>,
+    current: &[OidcProvider],
+    sent: &[OidcProvider],
+) {
+    *next = sent
+        .iter()
+        .map(|provider| {
+            let mut provider = provider.clone();
+            let stored = current
+                .iter()
+                .find(|stored| stored.slug == provider.slug)
+                .and_then(|stored| stored.client_secret.as_deref());
+            if provider.token_endpoint_auth == lanyard_api::TokenEndpointAuth::None {
+                provider.client_secret = None;
+            } else if let Some(stored) = stored
+                && provider
+                    .client_secret
+                    .as_deref()
+                    .is_none_or(|secret| secret.is_empty() || secret == mask_secret(stored))
+            {
+                provider.client_secret = Some(stored.to_owned());
+            }
+            provider
+        })
         .collect();
 }
 
@@ -211,29 +250,8 @@ impl Settings {
                 fail(field, code, message);
             }
         }
-        for (name, ids) in &self.jwt_group_mappings {
-            if name.trim().is_empty() {
-                fail(
-                    SettingField::JwtGroupMappings,
-                    "empty_group_name",
-                    "A JWT group name cannot be empty.",
-                );
-            } else if name.chars().count() > MAX_NAME_CHARS {
-                fail(
-                    SettingField::JwtGroupMappings,
-                    "group_name_too_long",
-                    "A JWT group name can be at most 255 characters.",
-                );
-            }
-            if let Some(known) = known_groups
-                && ids.iter().any(|id| !known.contains(id))
-            {
-                fail(
-                    SettingField::JwtGroupMappings,
-                    "unknown_group",
-                    "A mapping points to a group that does not exist.",
-                );
-            }
+        for (code, message) in mapping_problems(&self.jwt_group_mappings, known_groups) {
+            fail(SettingField::JwtGroupMappings, code, message);
         }
         if !MAX_AGE_RANGE.contains(&self.jwt_max_age_seconds) {
             fail(
@@ -249,11 +267,14 @@ impl Settings {
                 "The clock skew must be between 0 and 300 seconds.",
             );
         }
-        if !self.enable_password_login && !self.jwt_enabled {
+        if !self.enable_password_login
+            && !self.jwt_enabled
+            && self.enabled_providers().next().is_none()
+        {
             fail(
                 SettingField::EnablePasswordLogin,
                 "requires_sso",
-                "Password login can be turned off only while JWT SSO is enabled.",
+                "Password login can be turned off only while JWT SSO or an OpenID Connect provider is enabled.",
             );
         }
         if let Some(site_url) = &self.site_url
@@ -306,6 +327,11 @@ impl Settings {
             fail(SettingField::JwtClaimRules, code, &message);
         }
 
+        errors.extend(crate::oidc::provider_problems(
+            &self.oidc_providers,
+            known_groups,
+        ));
+
         // Several mappings may fail the same way; one message per field and code is enough.
         errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
         if errors.is_empty() {
@@ -325,14 +351,57 @@ impl Settings {
         next
     }
 
+    /// The enabled OpenID Connect providers, in their order.
+    pub fn enabled_providers(&self) -> impl Iterator<Item = &OidcProvider> {
+        self.oidc_providers
+            .iter()
+            .filter(|provider| provider.enabled)
+    }
+
+    /// The enabled provider with this slug.
+    pub fn provider(&self, slug: &str) -> Option<&OidcProvider> {
+        self.enabled_providers()
+            .find(|provider| provider.slug == slug)
+    }
+
     /// True when JWT SSO is on and usable: what the login page and `/auth/sso` ask.
     pub fn sso_ready(&self) -> bool {
         self.jwt_enabled && self.validate(None).is_ok()
     }
 }
 
+/// What is wrong with group mappings: empty or long names, ids of groups that do not exist (when
+/// `known_groups` is given). One entry per problem kind.
+pub(crate) fn mapping_problems(
+    mappings: &lanyard_api::GroupMappings,
+    known_groups: Option<&BTreeSet<GroupId>>,
+) -> Vec<(&'static str, &'static str)> {
+    let mut problems = Vec::new();
+    for (name, ids) in mappings {
+        if name.trim().is_empty() {
+            problems.push(("empty_group_name", "A JWT group name cannot be empty."));
+        } else if name.chars().count() > MAX_NAME_CHARS {
+            problems.push((
+                "group_name_too_long",
+                "A JWT group name can be at most 255 characters.",
+            ));
+        }
+        if let Some(known) = known_groups
+            && ids.iter().any(|id| !known.contains(id))
+        {
+            problems.push((
+                "unknown_group",
+                "A mapping points to a group that does not exist.",
+            ));
+        }
+    }
+    problems.sort_unstable();
+    problems.dedup();
+    problems
+}
+
 /// `None` when `value` is an absolute http(s) URL with a host and no fragment; otherwise the problem.
-fn check_http_url(value: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn check_http_url(value: &str) -> Option<(&'static str, &'static str)> {
     const NOT_URL: (&str, &str) = (
         "not_absolute_url",
         "Enter an absolute http:// or https:// URL, e.g. https://idp.example.com/sso.",
@@ -470,7 +539,7 @@ fn check_keys(keys: &[JwtKey]) -> Vec<(&'static str, String)> {
 }
 
 /// A JWKS URI is https — or http to this machine (loopback), for tests and sidecars.
-fn check_jwks_uri(value: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn check_jwks_uri(value: &str) -> Option<(&'static str, &'static str)> {
     if let Some(problem) = check_http_url(value) {
         return Some(problem);
     }

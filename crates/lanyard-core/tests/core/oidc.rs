@@ -116,3 +116,285 @@ proptest! {
         );
     }
 }
+
+// --- the ID token, userinfo and identity rules ---
+
+use lanyard_api::{ErrorCode, OidcProvider, TokenEndpointAuth};
+use lanyard_core::keys::KeyRing;
+use lanyard_core::oidc::{
+    IdToken, IdTokenChecks, Link, Linked, email_verified, link, merge_userinfo, needs_userinfo,
+    profile, provider_problems, verify_id_token,
+};
+
+const ISSUER: &str = "https://idp.example.com";
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+fn provider() -> OidcProvider {
+    OidcProvider {
+        slug: "acme".into(),
+        name: "Acme".into(),
+        issuer: ISSUER.into(),
+        client_id: "lanyard".into(),
+        client_secret: Some(SECRET.into()),
+        ..OidcProvider::default()
+    }
+}
+
+fn id_claims() -> serde_json::Value {
+    serde_json::json!({
+        "iss": ISSUER, "aud": "lanyard", "sub": "u-1", "nonce": "n-1",
+        "iat": crate::support::NOW - 5, "exp": crate::support::NOW + 300,
+        "email": "Ada@Example.com", "email_verified": true, "given_name": "Ada", "family_name": "Lovelace", "at_hash": "x",
+    })
+}
+
+fn verify_with(
+    token: &str,
+    provider: &OidcProvider,
+    algorithms: &[String],
+) -> Result<IdToken, ErrorCode> {
+    let checks = IdTokenChecks {
+        provider,
+        keys: &KeyRing::default(),
+        verifier: None,
+        algorithms,
+        nonce: "n-1",
+        max_age_seconds: 180,
+        clock_skew_seconds: 30,
+        now: crate::support::NOW,
+    };
+    verify_id_token(token, &checks).map_err(ErrorCode::from)
+}
+
+fn hs256(claims: &serde_json::Value) -> String {
+    crate::support::sign_raw(r#"{"alg":"HS256"}"#, &claims.to_string(), SECRET.as_bytes())
+}
+
+#[test]
+fn an_id_token_passes_only_with_a_listed_alg_the_issuer_the_client_and_the_nonce() {
+    let hs = vec!["HS256".to_owned()];
+    let token = verify_with(&hs256(&id_claims()), &provider(), &hs).expect("a good ID token");
+    assert_eq!(token.subject, "u-1");
+    // HS256 only when discovery lists it, RS256 being the default.
+    assert_eq!(
+        verify_with(&hs256(&id_claims()), &provider(), &[]),
+        Err(ErrorCode::AlgNotAllowed)
+    );
+    let none = format!(
+        "{}.{}.",
+        crate::support::b64(br#"{"alg":"none"}"#),
+        crate::support::b64(id_claims().to_string().as_bytes())
+    );
+    assert_eq!(
+        verify_with(&none, &provider(), &["none".into()]),
+        Err(ErrorCode::AlgNotAllowed)
+    );
+    let changed = |key: &str, value: serde_json::Value| {
+        let mut claims = id_claims();
+        claims[key] = value;
+        hs256(&claims)
+    };
+    for (token, code) in [
+        (
+            changed("iss", "https://evil.example.com".into()),
+            ErrorCode::InvalidIssuer,
+        ),
+        (
+            changed("aud", "someone-else".into()),
+            ErrorCode::InvalidAudience,
+        ),
+        (
+            changed("aud", serde_json::json!(["lanyard", "other"])),
+            ErrorCode::InvalidAudience,
+        ),
+        (changed("nonce", "n-2".into()), ErrorCode::OidcNonceMismatch),
+        (
+            changed("exp", (crate::support::NOW - 60).into()),
+            ErrorCode::TokenExpired,
+        ),
+        (changed("sub", "".into()), ErrorCode::MalformedToken),
+        (
+            crate::support::sign_raw(
+                r#"{"alg":"HS256"}"#,
+                &id_claims().to_string(),
+                b"another key, 32 bytes long......",
+            ),
+            ErrorCode::InvalidSignature,
+        ),
+    ] {
+        assert_eq!(verify_with(&token, &provider(), &hs), Err(code));
+    }
+    // Several audiences pass with azp = the client.
+    let mut claims = id_claims();
+    claims["aud"] = serde_json::json!(["lanyard", "other"]);
+    claims["azp"] = "lanyard".into();
+    assert!(verify_with(&hs256(&claims), &provider(), &hs).is_ok());
+}
+
+#[test]
+fn userinfo_fills_missing_claims_for_the_same_subject_only() {
+    let hs = vec!["HS256".to_owned()];
+    let mut claims = id_claims();
+    claims.as_object_mut().map(|c| c.remove("email"));
+    let token = verify_with(&hs256(&claims), &provider(), &hs).expect("verified");
+    assert!(needs_userinfo(&token.claims, &provider()));
+    let userinfo = serde_json::json!({"sub": "u-1", "email": "ada@example.com", "given_name": "Not Ada", "groups": ["a"]});
+    let merged = merge_userinfo(&token, userinfo.as_object().expect("object")).expect("same sub");
+    assert_eq!(merged["email"], "ada@example.com");
+    assert_eq!(merged["given_name"], "Ada", "the ID token's claims win");
+    let other = serde_json::json!({"sub": "u-2", "email": "eve@example.com"});
+    assert_eq!(
+        merge_userinfo(&token, other.as_object().expect("object")),
+        Err(ErrorCode::OidcUserinfoFailed)
+    );
+    let full = verify_with(&hs256(&id_claims()), &provider(), &hs).expect("verified");
+    assert!(
+        !needs_userinfo(&full.claims, &provider()),
+        "no groups needed without group sync"
+    );
+    let syncing = OidcProvider {
+        group_sync: true,
+        ..provider()
+    };
+    assert!(needs_userinfo(&full.claims, &syncing));
+}
+
+#[test]
+fn the_profile_reads_the_providers_claim_names_and_keeps_protocol_claims_out() {
+    let claims = serde_json::json!({"sub": "u-1", "email": "Ada@Example.com", "given_name": "Ada", "family_name": "L",
+        "nonce": "n", "at_hash": "h", "email_verified": true, "department": "R&D",
+        "realm_access": {"roles": ["eng", "ops"]}});
+    let claims = claims.as_object().expect("object");
+    let provider = OidcProvider {
+        group_sync: true,
+        attribute_groups: "/realm_access/roles".into(),
+        ..provider()
+    };
+    let person = profile(claims, &provider).expect("a profile");
+    assert_eq!(person.email, "ada@example.com");
+    assert_eq!(person.first_name.as_deref(), Some("Ada"));
+    assert_eq!(
+        person.groups,
+        Some(vec!["eng".to_owned(), "ops".to_owned()])
+    );
+    let attributes = person.login_attributes.to_map();
+    assert!(attributes.contains_key("department"));
+    for protocol in ["nonce", "at_hash", "email_verified"] {
+        assert!(!attributes.contains_key(protocol), "{protocol}");
+    }
+    assert!(email_verified(claims));
+    assert!(email_verified(
+        serde_json::json!({"email_verified": "true"})
+            .as_object()
+            .expect("object")
+    ));
+    assert!(!email_verified(
+        serde_json::json!({"email_verified": "yes"})
+            .as_object()
+            .expect("object")
+    ));
+}
+
+#[test]
+fn identity_rules_link_by_subject_then_by_verified_email() {
+    let found = |by_subject, by_email| Linked {
+        by_subject,
+        by_email,
+    };
+    assert_eq!(link(found(None, None), false, false), Ok(Link::New));
+    assert_eq!(
+        link(found(Some((7, false)), Some((7, false))), false, false),
+        Ok(Link::Existing {
+            user: 7,
+            email_changed: false
+        })
+    );
+    assert_eq!(
+        link(found(Some((7, true)), None), false, false),
+        Ok(Link::Existing {
+            user: 7,
+            email_changed: true
+        })
+    );
+    assert_eq!(
+        link(found(Some((7, true)), Some((8, false))), true, true),
+        Err(ErrorCode::OidcEmailTaken)
+    );
+    assert_eq!(
+        link(found(None, Some((8, false))), true, false),
+        Ok(Link::LinkByEmail { user: 8 })
+    );
+    assert_eq!(
+        link(found(None, Some((8, false))), false, true),
+        Ok(Link::LinkByEmail { user: 8 })
+    );
+    assert_eq!(
+        link(found(None, Some((8, false))), false, false),
+        Err(ErrorCode::OidcEmailUnverified)
+    );
+    assert_eq!(
+        link(found(None, Some((8, true))), true, true),
+        Err(ErrorCode::OidcEmailTaken)
+    );
+}
+
+#[test]
+fn provider_fields_are_checked_one_by_one() {
+    assert!(provider_problems(&[provider()], None).is_empty());
+    let bad = OidcProvider {
+        slug: "Acme!".into(),
+        name: String::new(),
+        issuer: "http://idp.example.com".into(),
+        client_id: String::new(),
+        client_secret: None,
+        scopes: "email".into(),
+        attribute_email: String::new(),
+        ..provider()
+    };
+    let fields: Vec<String> = provider_problems(&[bad], None)
+        .iter()
+        .map(|e| e.field.to_string())
+        .collect();
+    for field in [
+        "slug",
+        "name",
+        "issuer",
+        "client_id",
+        "client_secret",
+        "scopes",
+        "attribute_email",
+    ] {
+        assert!(
+            fields.contains(&format!("oidc_providers.0.{field}")),
+            "{field}: {fields:?}"
+        );
+    }
+    let public = OidcProvider {
+        client_secret: None,
+        token_endpoint_auth: TokenEndpointAuth::None,
+        issuer: "http://127.0.0.1:9/x".into(),
+        ..provider()
+    };
+    assert!(
+        provider_problems(&[public], None).is_empty(),
+        "public client on loopback http"
+    );
+    let twice = provider_problems(&[provider(), provider()], None);
+    assert_eq!(twice.len(), 1);
+    assert_eq!(twice[0].code, "duplicate_slug");
+    assert_eq!(
+        provider_problems(
+            &vec![provider(); 11]
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| OidcProvider {
+                    slug: format!("p{i}"),
+                    ..p
+                })
+                .collect::<Vec<_>>(),
+            None
+        )[0]
+        .code,
+        "too_many_providers"
+    );
+}

@@ -7,6 +7,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use url::Url;
 
+mod id_token;
+mod provider;
+
+pub use id_token::{
+    IdToken, IdTokenChecks, Link, Linked, email_verified, link, merge_userinfo, needs_userinfo,
+    profile, verify_id_token,
+};
+pub use provider::{MAX_PROVIDERS, check_issuer_url, provider_field, provider_problems};
+
 /// Longest provider slug (`[a-z0-9-]{1,32}`).
 pub const MAX_SLUG_CHARS: usize = 32;
 
