@@ -142,6 +142,30 @@ stop_lanyard() {
 
 # A virtualenv under target/ holding exactly `packages` (pinned "name==version"): nothing of it is
 # committed, and it is rebuilt only when the pins change.
+# The real OpenID Provider the tests sign in through (oidc-provider, pinned by
+# tests/oidc-op/package-lock.json), under target/oidc-op: nothing of it is committed.
+ensure_oidc_op() {
+    local dir=target/oidc-op
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        say "Node.js is missing: installing Debian's nodejs and npm (the OIDC tests run oidc-provider)"
+        as_root apt-get update -qq && as_root apt-get install -y -qq nodejs npm >/dev/null
+    fi
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    if [ "$major" -lt 20 ]; then
+        echo "Node.js $(node --version) is too old for oidc-provider: 20 or later is needed" >&2
+        return 1
+    fi
+    mkdir -p "$dir"
+    if ! cmp -s tests/oidc-op/package-lock.json "$dir/package-lock.json" || [ ! -d "$dir/node_modules/oidc-provider" ]; then
+        say "oidc-provider (npm, pinned) into $dir"
+        cp tests/oidc-op/package.json tests/oidc-op/package-lock.json "$dir/"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    cp tests/oidc-op/op.mjs "$dir/op.mjs"
+    export LANYARD_OIDC_OP="$PWD/$dir"
+}
+
 ensure_venv() {
     local venv=$1; shift
     local want="$*"

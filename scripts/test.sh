@@ -10,6 +10,7 @@ ensure_wasm_target
 ensure_spa_tools
 ensure_chromium
 ensure_proxies
+ensure_oidc_op
 detect_postgres
 
 say "format"

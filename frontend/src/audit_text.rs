@@ -51,6 +51,7 @@ pub fn actor(entry: &AuditEntry) -> String {
         (Some(email), _) => email.clone(),
         (None, Some(AuditSource::Scim)) => "SCIM".into(),
         (None, Some(AuditSource::ApiKey(name))) => format!("API key {name}"),
+        (None, Some(AuditSource::Oidc(slug))) => format!("OpenID Connect {slug}"),
         (None, None) => String::new(),
     }
 }

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod jwks;
 pub mod limiter;
 pub mod metrics;
+pub mod oidc_client;
 pub mod openapi;
 pub mod passwords;
 pub mod precompress;

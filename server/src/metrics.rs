@@ -32,6 +32,17 @@ struct JwksLabels {
     outcome: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OidcLabels {
+    provider: String,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProviderLabels {
+    provider: String,
+}
+
 /// Keyed by the route's pattern (`/api/user/{id}`, never a concrete path), so the label set stays
 /// as small as the router.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -50,6 +61,8 @@ pub struct Metrics {
     jwks_fetches: Family<JwksLabels, Counter>,
     credential_refusals: Family<RefusalLabels, Counter>,
     latencies: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    oidc_logins: Family<OidcLabels, Counter>,
+    token_endpoint: Family<ProviderLabels, Histogram, fn() -> Histogram>,
     /// Each route's histogram by its pattern, so recording a request allocates nothing once the
     /// route has been seen (the family is keyed by an owned label set).
     by_route: RwLock<HashMap<String, Histogram>>,
@@ -84,8 +97,24 @@ impl Default for Metrics {
             Unit::Seconds,
             latencies.clone(),
         );
+        let oidc_logins = Family::<OidcLabels, Counter>::default();
+        registry.register(
+            "lanyard_oidc_logins",
+            "OpenID Connect sign-ins by provider (slug) and outcome (success, or the error code)",
+            oidc_logins.clone(),
+        );
+        let token_endpoint: Family<ProviderLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(latency_histogram);
+        registry.register_with_unit(
+            "lanyard_oidc_token_endpoint_duration",
+            "Time the provider's token endpoint took to answer, by provider",
+            Unit::Seconds,
+            token_endpoint.clone(),
+        );
         Self {
             registry,
+            oidc_logins,
+            token_endpoint,
             sign_ins,
             jwks_fetches,
             credential_refusals,
@@ -101,6 +130,25 @@ impl Metrics {
         self.sign_ins
             .get_or_create(&SignInLabels { method, outcome })
             .inc();
+    }
+
+    /// Counts one OpenID Connect sign-in through `provider` (also counted by [`Self::sign_in`]).
+    pub fn oidc_login(&self, provider: &str, outcome: &'static str) {
+        self.oidc_logins
+            .get_or_create(&OidcLabels {
+                provider: provider.to_owned(),
+                outcome,
+            })
+            .inc();
+    }
+
+    /// Records how long `provider`'s token endpoint took.
+    pub fn token_endpoint(&self, provider: &str, seconds: f64) {
+        self.token_endpoint
+            .get_or_create(&ProviderLabels {
+                provider: provider.to_owned(),
+            })
+            .observe(seconds);
     }
 
     /// Counts one JWK Set fetch; `outcome` is `"success"` or an error code.

@@ -147,6 +147,8 @@ pub struct Nothing {}
 pub enum SignInMethod {
     /// A JWT from the IdP at `/auth/sso`.
     Jwt,
+    /// An OpenID Connect provider's ID token (the provider is the entry's source).
+    Oidc,
 }
 
 /// A sign-in, with the group changes group sync made (absent when group sync is off).
@@ -469,6 +471,8 @@ pub enum AuditSource {
     Scim,
     /// An API key, by its name.
     ApiKey(String),
+    /// An OpenID Connect provider, by its slug (SPEC §14).
+    Oidc(String),
 }
 
 impl AuditSource {
@@ -477,6 +481,7 @@ impl AuditSource {
         match self {
             Self::Scim => "scim".into(),
             Self::ApiKey(name) => format!("api_key:{name}"),
+            Self::Oidc(slug) => format!("oidc:{slug}"),
         }
     }
 
@@ -486,7 +491,11 @@ impl AuditSource {
             "scim" => Some(Self::Scim),
             _ => text
                 .strip_prefix("api_key:")
-                .map(|name| Self::ApiKey(name.to_owned())),
+                .map(|name| Self::ApiKey(name.to_owned()))
+                .or_else(|| {
+                    text.strip_prefix("oidc:")
+                        .map(|slug| Self::Oidc(slug.to_owned()))
+                }),
         }
     }
 }
@@ -510,7 +519,7 @@ impl utoipa::PartialSchema for AuditSource {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::Type::String)
-            .pattern(Some("^(scim|api_key:.+)$"))
+            .pattern(Some("^(scim|api_key:.+|oidc:[a-z0-9-]+)$"))
             .description(Some(
                 "What acted, when not a person: `scim`, or `api_key:` and the key's name.",
             ))

@@ -4,6 +4,7 @@ mod audit;
 mod demo_idp;
 mod groups;
 mod logout;
+mod oidc;
 mod ops;
 mod people;
 mod provisioning;
@@ -41,6 +42,9 @@ pub fn app(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(sso::get, sso::post))
         .routes(routes!(logout::backchannel))
+        .routes(routes!(oidc::start))
+        .routes(routes!(oidc::callback))
+        .routes(routes!(oidc::discover))
         .routes(routes!(verify::verify))
         .routes(routes!(verify::jwks))
         .routes(routes!(verify::rotate))

@@ -24,6 +24,7 @@ pub(super) enum Origin<'a> {
     Scim,
     /// A JWT SSO sign-in: the login's attributes, subject and groups claim, signed in now.
     Sso {
+        source: &'a str,
         login_attributes: &'a str,
         subject: Option<&'a str>,
         jwt_groups: Option<&'a str>,
@@ -74,11 +75,12 @@ pub(super) async fn create_user(
         }
         Origin::Scim => {}
         Origin::Sso {
+            source,
             login_attributes,
             subject,
             jwt_groups,
         } => {
-            new.sso_source = Some("jwt");
+            new.sso_source = Some(source);
             new.login_attributes = Some(login_attributes);
             new.last_login = Some(now);
             new.sso_subject = subject;

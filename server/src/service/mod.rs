@@ -20,6 +20,7 @@ mod forward;
 mod groups;
 mod logout;
 mod mappings;
+mod oidc;
 mod overview;
 mod people;
 pub mod provisioning;
@@ -35,6 +36,9 @@ pub use caller::{Caller, Credentials, Principal, RequestSource};
 pub use error::Error;
 pub use forward::{ForwardAnswer, ForwardRequest, Identity};
 pub use logout::LoggedOut;
+pub use oidc::{
+    BROWSER_COOKIE, OidcCallback, OidcRedirect, OidcSignedIn, OidcStart, oidc_request_seconds,
+};
 pub use session::{NewSession, create_first_admin};
 pub use sso::{SsoOutcome, SsoRequest, SsoSignedIn};
 

@@ -27,6 +27,7 @@ impl Service {
         actor: &Actor,
     ) -> Result<JwtSettingsView, Error> {
         let probed = self.probe_jwks(patch).await?;
+        self.probe_providers(patch).await?;
         let mut tries = 0;
         let saved = loop {
             tries += 1;
@@ -75,6 +76,66 @@ impl Service {
                     message: format!("The JWK Set cannot be used: {}.", error.message),
                 }]))
             }
+        }
+    }
+
+    /// Each provider a save sends whose issuer is new is discovered before anything is saved
+    /// (SPEC §14): a failure is a field error on its `issuer`, and nothing changes. A token endpoint
+    /// authentication the provider does not list is one on `token_endpoint_auth`.
+    async fn probe_providers(&self, patch: &JwtSettingsPatch) -> Result<(), Error> {
+        let Some(providers) = &patch.oidc_providers else {
+            return Ok(());
+        };
+        let current = self.settings();
+        current
+            .settings
+            .apply(patch, None)
+            .map_err(Error::Settings)?;
+        let now = self.now();
+        let mut errors = Vec::new();
+        for (index, provider) in providers.iter().enumerate() {
+            let known = current
+                .settings
+                .oidc_providers
+                .iter()
+                .any(|stored| stored.issuer == provider.issuer);
+            let discovered = if known {
+                self.oidc.discovered(&provider.issuer, now).await
+            } else {
+                self.oidc
+                    .discover(&provider.issuer)
+                    .await
+                    .map(std::sync::Arc::new)
+            };
+            match discovered {
+                Ok(found) => {
+                    let method = serde_json::to_value(provider.token_endpoint_auth)
+                        .ok()
+                        .and_then(|value| value.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    let listed = &found.token_endpoint_auth_methods_supported;
+                    if !listed.is_empty() && !listed.contains(&method) {
+                        errors.push(FieldError {
+                            field: lanyard_core::oidc::provider_field(index, "token_endpoint_auth"),
+                            code: "not_supported".into(),
+                            message: format!(
+                                "The provider does not accept {method} at its token endpoint; it lists {}.",
+                                listed.join(", ")
+                            ),
+                        });
+                    }
+                }
+                Err(error) => errors.push(FieldError {
+                    field: lanyard_core::oidc::provider_field(index, "issuer"),
+                    code: error.code.into(),
+                    message: format!("Discovery failed: {}.", error.message),
+                }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Settings(errors))
         }
     }
 

@@ -234,6 +234,7 @@ impl Service {
             login_attributes: profile.login_attributes.as_json(),
             subject: profile.subject.as_deref(),
             jwt_groups: jwt_groups.as_deref(),
+            source: "jwt",
         };
         let existing = users::record_sso_login(&mut tx, &record, now).await?;
         // A refusal returns with `tx` uncommitted: the update above is rolled back with the rest.
@@ -253,6 +254,7 @@ impl Service {
                         last_name: profile.last_name.as_deref(),
                     },
                     origin: Origin::Sso {
+                        source: "jwt",
                         login_attributes: profile.login_attributes.as_json(),
                         subject: record.subject,
                         jwt_groups: record.jwt_groups,
@@ -271,7 +273,7 @@ impl Service {
         if settings.jwt_group_sync {
             sync_groups(
                 &mut tx,
-                settings,
+                &settings.jwt_group_mappings,
                 user,
                 profile.groups.as_deref(),
                 &mut details,
@@ -405,10 +407,11 @@ impl Service {
     }
 }
 
-/// Applies the group-sync plan (lanyard-core) for `user` and notes the changes in `details`.
-async fn sync_groups(
+/// Applies the group-sync plan (lanyard-core) for `user` under `mappings` (JWT's or a provider's)
+/// and notes the changes in `details`.
+pub(super) async fn sync_groups(
     tx: &mut Tx,
-    settings: &Settings,
+    mappings: &lanyard_api::GroupMappings,
     user: i64,
     token_groups: Option<&[String]>,
     details: &mut SignedIn,
@@ -418,7 +421,7 @@ async fn sync_groups(
         accounts::is_admin(&current) && users::active_admin_count(tx).await? <= 1;
     let plan = groups::plan(SyncInput {
         current: &current,
-        mappings: &settings.jwt_group_mappings,
+        mappings,
         token_groups,
         builtins: BUILTINS,
         is_last_active_admin,

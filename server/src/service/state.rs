@@ -65,6 +65,8 @@ pub struct Service {
     pub(super) assertions: Assertions,
     /// The JWK Set of `jwt_jwks_uri`.
     pub(super) jwks: Jwks,
+    /// The OpenID Connect providers' discovery documents and keys (SPEC §14).
+    pub(super) oidc: crate::oidc_client::OidcClient,
     /// The demo IdP's key pairs (`--demo-idp` only).
     pub(super) demo_keys: Option<DemoKeys>,
     /// The key ring tokens are checked against: the settings' keys and the JWK Set's, merged once
@@ -143,6 +145,7 @@ impl AppState {
             metrics: Metrics::default(),
             assertions: Assertions::default(),
             jwks: Jwks::default(),
+            oidc: crate::oidc_client::OidcClient::default(),
             demo_keys,
             ring: ArcSwap::from_pointee(MergedRing {
                 version: i64::MIN,

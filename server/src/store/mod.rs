@@ -12,6 +12,7 @@ pub mod audit;
 pub mod groups;
 mod health;
 pub mod login_attempts;
+pub mod oidc;
 pub mod scim;
 mod session_cache;
 pub mod sessions;

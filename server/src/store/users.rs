@@ -169,6 +169,8 @@ pub struct SsoLoginRecord<'a> {
     pub subject: Option<&'a str>,
     /// The token's groups claim as a JSON array text; `None` (claim absent) keeps the stored one.
     pub jwt_groups: Option<&'a str>,
+    /// How they signed in: `jwt`, or `oidc:{slug}`.
+    pub source: &'a str,
 }
 
 /// Records an SSO login of an existing user by email: names (only those given), `sso_source`, login
@@ -182,7 +184,7 @@ pub async fn record_sso_login(
 ) -> Result<Option<(i64, bool)>, StoreError> {
     let row = sqlx::query(
         "UPDATE users SET first_name = COALESCE($1, first_name), last_name = COALESCE($2, last_name), \
-         sso_source = 'jwt', login_attributes = $3, last_login = $4, \
+         sso_source = $8, login_attributes = $3, last_login = $4, \
          sso_subject = COALESCE($5, sso_subject), jwt_groups = COALESCE($6, jwt_groups) \
          WHERE email = $7 RETURNING id, is_active",
     )
@@ -193,6 +195,7 @@ pub async fn record_sso_login(
     .bind(login.subject)
     .bind(login.jwt_groups)
     .bind(login.email)
+    .bind(login.source)
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row

@@ -15,6 +15,8 @@ mod hardening;
 mod jwks;
 mod key_ring;
 mod logout;
+mod oidc;
+mod oidc_op;
 mod openapi;
 mod ops;
 mod password;

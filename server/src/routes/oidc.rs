@@ -1,0 +1,194 @@
+//! OpenID Connect (SPEC §14): `GET /auth/oidc/{slug}` (to the provider), `GET
+//! /auth/oidc/{slug}/callback` (signed in, or why not), `POST /api/setting/oidc/discover`.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite};
+use lanyard_api::{DiscoverRequest, Discovered, ErrorBody, ErrorCode};
+
+use crate::auth::{Admin, Client};
+use crate::error::AppError;
+use crate::extract::{AppJson, AppPath};
+use crate::service::{Actor, BROWSER_COOKIE, OidcCallback, OidcStart};
+use crate::session;
+use crate::state::AppState;
+
+/// The query parameters, each at most once (a repeated one is refused, as `/auth/sso` does).
+fn params(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if seen.iter().any(|(known, _)| *known == name) {
+            return Err(ErrorCode::DuplicateParameter.into());
+        }
+        seen.push((name.into_owned(), value.into_owned()));
+    }
+    Ok(seen)
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(known, _)| known == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// The browser-binding cookie's value, when sent.
+fn browser_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == BROWSER_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// `GET /auth/oidc/{slug}`: to the provider's authorization endpoint.
+#[utoipa::path(get, path = "/auth/oidc/{slug}", tag = "sso", operation_id = "oidc_start",
+    params(
+        ("slug" = String, Path, description = "The provider's slug."),
+        ("return_to" = Option<String>, Query, description = "Where to go after signing in (checked as for `/auth/sso`)."),
+    ),
+    responses(
+        (status = 302, description = "To the provider, with `state`, `nonce` and PKCE; `Set-Cookie` binds the sign-in to this browser for 10 minutes."),
+        (status = 400, description = "`return_to` is not a safe target.", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 404, description = "No enabled provider has this slug (`oidc_disabled`).", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 502, description = "The provider's discovery document cannot be fetched (`oidc_discovery_failed`).", content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
+pub async fn start(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let result = async {
+        let params = params(query.as_deref())?;
+        let browser = browser_cookie(&headers);
+        let redirect = state
+            .oidc_start(OidcStart {
+                slug: &slug,
+                return_to: param(&params, "return_to"),
+                host: crate::extract::host(&headers),
+                browser: browser.as_deref(),
+            })
+            .await?;
+        let cookie = Cookie::build((BROWSER_COOKIE, redirect.browser.as_str()))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/auth/oidc")
+            .max_age(cookie::time::Duration::seconds(
+                crate::service::oidc_request_seconds(),
+            ))
+            .secure(redirect.site.scheme() == "https")
+            .build();
+        let mut response = found(&redirect.url)?;
+        let cookie = HeaderValue::from_str(&cookie.to_string())
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+        Ok::<_, AppError>(response)
+    }
+    .await;
+    finish(result, &headers)
+}
+
+/// `GET /auth/oidc/{slug}/callback`: the provider's answer.
+#[utoipa::path(get, path = "/auth/oidc/{slug}/callback", tag = "sso", operation_id = "oidc_callback",
+    params(
+        ("slug" = String, Path, description = "The provider's slug."),
+        ("code" = Option<String>, Query, description = "The authorization code."),
+        ("state" = Option<String>, Query, description = "The state the start sent."),
+        ("iss" = Option<String>, Query, description = "The issuer (RFC 9207); when present it must be the provider's."),
+        ("error" = Option<String>, Query, description = "The provider's error code."),
+        ("error_description" = Option<String>, Query, description = "The provider's words for it."),
+    ),
+    responses(
+        (status = 302, description = "Signed in: to `return_to`, `Set-Cookie` carrying the session."),
+        (status = 400, description = "`oidc_state_invalid`, `oidc_issuer_mismatch`, or a malformed ID token.", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 401, description = "The ID token's signature, times, audience, issuer or nonce.", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 403, description = "`oidc_idp_error`, `oidc_email_unverified`, a deactivated or unprovisioned user, a sign-in rule.", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 409, description = "`oidc_email_taken`.", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 502, description = "`oidc_token_exchange_failed`, `oidc_userinfo_failed`, `oidc_discovery_failed`.", content((ErrorBody = "application/json"), (String = "text/html"))),
+    )
+)]
+pub async fn callback(
+    State(state): State<AppState>,
+    Client(client): Client,
+    AppPath(slug): AppPath<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let result = signed_in(&state, &client, &slug, &headers, query.as_deref()).await;
+    finish(result, &headers)
+}
+
+async fn signed_in(
+    state: &AppState,
+    client: &Actor,
+    slug: &str,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<Response, AppError> {
+    let params = params(query)?;
+    let browser = browser_cookie(headers);
+    let callback = OidcCallback {
+        slug,
+        code: param(&params, "code"),
+        state: param(&params, "state"),
+        iss: param(&params, "iss"),
+        error: param(&params, "error"),
+        error_description: param(&params, "error_description"),
+        browser: browser.as_deref(),
+        host: crate::extract::host(headers),
+    };
+    let signed_in = state.oidc_callback(callback, client).await?;
+    let cookie = session::cookie(
+        &signed_in.session.token,
+        state.session_max_age(),
+        state.cookie_scope(&signed_in.site),
+    )?;
+    let mut response = found(&signed_in.target)?;
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// An error as JSON for API clients, as a page for browsers; never cached, no `Referer` (codes and
+/// states travel in these URLs).
+fn finish(result: Result<Response, AppError>, headers: &HeaderMap) -> Response {
+    let json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    let mut response = match result {
+        Ok(response) => response,
+        Err(error) if json => error.into_response(),
+        Err(error) => error.into_html_response(),
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn found(location: &str) -> Result<Response, AppError> {
+    let location =
+        HeaderValue::from_str(location).map_err(|_| AppError::from(ErrorCode::InvalidReturnTo))?;
+    Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}
+
+/// `POST /api/setting/oidc/discover`: what an issuer's discovery document says, fetched now.
+#[utoipa::path(post, path = "/api/setting/oidc/discover", tag = "settings", operation_id = "oidc_discover", security(("session" = []), ("api_key" = [])), request_body = DiscoverRequest,
+    responses((status = 200, description = "The endpoints, algorithms, scopes and claims found.", body = Discovered),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly))]
+pub async fn discover(
+    State(state): State<AppState>,
+    _admin: Admin,
+    AppJson(body): AppJson<DiscoverRequest>,
+) -> Result<axum::Json<Discovered>, AppError> {
+    Ok(axum::Json(state.discover(&body.issuer).await?))
+}

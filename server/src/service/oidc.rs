@@ -1,0 +1,538 @@
+//! OpenID Connect sign-in (SPEC §14): the start (`/auth/oidc/{slug}`), the callback, and the
+//! discovery the admin runs. After the ID token is verified the sign-in shares JWT SSO's tail:
+//! admission, names and login attributes, group sync (with the provider's mappings), the session and
+//! the `sso_login` audit entry (source `oidc:{slug}`).
+
+use std::sync::Arc;
+
+use lanyard_api::{
+    AuditRecord, AuditSource, Discovered, ErrorCode, OidcProvider, SignInMethod, SignedIn,
+};
+use lanyard_core::accounts::{Admission, admit};
+use lanyard_core::jose::JoseVerifier;
+use lanyard_core::keys::KeyRing;
+use lanyard_core::oidc::{
+    AuthorizationRequest, IdToken, IdTokenChecks, Link, Linked, RequestSecrets,
+};
+use lanyard_core::profile::Profile;
+use lanyard_core::redirect::check_return_to;
+use lanyard_core::token::Refusal;
+use url::Url;
+
+use super::accounts::{self, NewAccount, Origin};
+use super::sso::{SsoSignedIn, sync_groups};
+use super::{Actor, Error};
+use crate::session;
+use crate::state::{Service, SettingsSnapshot};
+use crate::store::oidc::{self as store, OidcSessionRow, PendingRequest};
+use crate::store::users::{self, SsoLoginRecord};
+use crate::store::{Person, Tx};
+
+/// How long a sign-in may take between the start and the callback, seconds.
+pub const REQUEST_SECONDS: i64 = 600;
+/// The cookie that binds a sign-in to the browser that started it.
+pub const BROWSER_COOKIE: &str = "lanyard.OIDC";
+
+/// How long the browser-binding cookie lives, seconds.
+pub fn oidc_request_seconds() -> i64 {
+    REQUEST_SECONDS
+}
+
+/// A request to start signing in with a provider.
+#[derive(Debug, Clone, Copy)]
+pub struct OidcStart<'a> {
+    /// The provider's slug.
+    pub slug: &'a str,
+    /// Where to go afterwards (checked first, SPEC §2.7).
+    pub return_to: Option<&'a str>,
+    /// The request's `Host`.
+    pub host: Option<&'a str>,
+    /// The browser's binding cookie, when it has one already.
+    pub browser: Option<&'a str>,
+}
+
+/// Where the browser goes to sign in, and the binding cookie to set.
+#[derive(Debug)]
+pub struct OidcRedirect {
+    /// The provider's authorization URL with this request's parameters.
+    pub url: String,
+    /// The binding cookie's value (new, or the one the browser had).
+    pub browser: String,
+    /// The site (the cookie's scope).
+    pub site: Url,
+}
+
+/// The callback's parameters, each as it came (or absent).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OidcCallback<'a> {
+    /// The provider's slug (from the path).
+    pub slug: &'a str,
+    /// `code`.
+    pub code: Option<&'a str>,
+    /// `state`.
+    pub state: Option<&'a str>,
+    /// `iss` (RFC 9207).
+    pub iss: Option<&'a str>,
+    /// `error`.
+    pub error: Option<&'a str>,
+    /// `error_description`.
+    pub error_description: Option<&'a str>,
+    /// The binding cookie.
+    pub browser: Option<&'a str>,
+    /// The request's `Host`.
+    pub host: Option<&'a str>,
+}
+
+/// A signed-in browser, and where it goes.
+#[derive(Debug)]
+pub struct OidcSignedIn {
+    /// The session.
+    pub session: SsoSignedIn,
+    /// The checked `return_to`.
+    pub target: String,
+    /// The site.
+    pub site: Url,
+}
+
+impl Service {
+    /// Starts signing in with `slug`'s provider: checks `return_to`, reads discovery (cached), and
+    /// stores the request's state, nonce and PKCE verifier bound to this browser for 10 minutes.
+    pub async fn oidc_start(&self, request: OidcStart<'_>) -> Result<OidcRedirect, Error> {
+        let snapshot = self.settings();
+        let settings = &snapshot.settings;
+        let provider = settings
+            .provider(request.slug)
+            .ok_or(ErrorCode::OidcDisabled)?;
+        let site = self.site_url(settings, request.host)?;
+        let target = check_return_to(
+            request.return_to,
+            &site,
+            self.options.cookie_domain.as_deref(),
+        )?;
+        let now = self.now();
+        let discovered = self.discovered(provider, now).await?;
+        let mut random = [0u8; 96];
+        getrandom::fill(&mut random).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
+        let secrets = RequestSecrets::from_random(random);
+        let browser = match request.browser.filter(|value| well_formed(value)) {
+            Some(existing) => existing.to_owned(),
+            None => session::new_token()?.0,
+        };
+        let redirect_uri = redirect_uri(&site, &provider.slug);
+        let url = AuthorizationRequest {
+            authorization_endpoint: &discovered.authorization_endpoint,
+            client_id: &provider.client_id,
+            redirect_uri: &redirect_uri,
+            scope: &provider.scopes,
+            secrets: &secrets,
+        }
+        .url()
+        .map_err(|_| ErrorCode::OidcDiscoveryFailed)?;
+        let pending = PendingRequest {
+            state_hash: session::hash_token(&secrets.state),
+            browser_hash: session::hash_token(&browser),
+            provider: provider.slug.clone(),
+            nonce: secrets.nonce.clone(),
+            verifier: secrets.verifier.clone(),
+            return_to: target,
+            expires_at: now + REQUEST_SECONDS,
+        };
+        let mut conn = self.store.conn().await?;
+        store::save_request(&mut conn, &pending).await?;
+        Ok(OidcRedirect {
+            url: url.into(),
+            browser,
+            site,
+        })
+    }
+
+    /// The provider's answer: the IdP's error, or the state (one use, this browser's, in time),
+    /// the `iss` parameter, the code exchanged, the ID token checked, userinfo when claims are
+    /// missing, then the shared sign-in. Every refusal is counted and audited.
+    pub async fn oidc_callback(
+        &self,
+        callback: OidcCallback<'_>,
+        actor: &Actor,
+    ) -> Result<OidcSignedIn, Error> {
+        let snapshot = self.settings();
+        let actor = Actor {
+            source: Some(AuditSource::Oidc(callback.slug.to_owned())),
+            ..actor.clone()
+        };
+        let result = self.oidc_sign_in(&snapshot, callback, &actor).await;
+        let outcome = result
+            .as_ref()
+            .map_or_else(|e| e.code().as_str(), |_| "success");
+        self.metrics.sign_in("oidc", outcome);
+        if snapshot.settings.provider(callback.slug).is_some() {
+            self.metrics.oidc_login(callback.slug, outcome);
+        }
+        self.audit_refusal(&actor, result, AuditRecord::SsoLoginFailed)
+            .await
+    }
+
+    async fn oidc_sign_in(
+        &self,
+        snapshot: &SettingsSnapshot,
+        callback: OidcCallback<'_>,
+        actor: &Actor,
+    ) -> Result<OidcSignedIn, Error> {
+        let settings = &snapshot.settings;
+        let provider = settings
+            .provider(callback.slug)
+            .ok_or(ErrorCode::OidcDisabled)?;
+        let site = self.site_url(settings, callback.host)?;
+        let now = self.now();
+        // The state is taken (one use) before anything else, whatever the answer.
+        let pending = match callback.state {
+            Some(state) => {
+                let mut conn = self.store.conn().await?;
+                store::take_request(&mut conn, &session::hash_token(state)).await?
+            }
+            None => None,
+        };
+        if let Some(error) = callback.error {
+            return Err(idp_error(error, callback.error_description));
+        }
+        let bound_here = |pending: &PendingRequest| {
+            pending.provider == provider.slug
+                && pending.expires_at >= now
+                && callback.browser.is_some_and(|browser| {
+                    constant_time_eq(&session::hash_token(browser), &pending.browser_hash)
+                })
+        };
+        let pending = pending
+            .filter(bound_here)
+            .ok_or(ErrorCode::OidcStateInvalid)?;
+        if callback.iss.is_some_and(|iss| iss != provider.issuer) {
+            return Err(ErrorCode::OidcIssuerMismatch.into());
+        }
+        let code = callback.code.ok_or(ErrorCode::InvalidRequest)?;
+        let discovered = self.discovered(provider, now).await?;
+        let redirect_uri = redirect_uri(&site, &provider.slug);
+        let started = std::time::Instant::now();
+        let exchanged = self
+            .oidc
+            .exchange(
+                provider,
+                &discovered.token_endpoint,
+                (code, &redirect_uri, &pending.verifier),
+            )
+            .await;
+        self.metrics
+            .token_endpoint(&provider.slug, started.elapsed().as_secs_f64());
+        let tokens = exchanged.map_err(|error| {
+            Error::Refused(Refusal {
+                code: ErrorCode::OidcTokenExchangeFailed,
+                reason: Some(format!("the token endpoint answered \"{}\"", error.0)),
+            })
+        })?;
+        let id_token = self
+            .verify_id_token(
+                settings,
+                provider,
+                &discovered,
+                &tokens.id_token,
+                &pending.nonce,
+                now,
+            )
+            .await?;
+        let mut claims = id_token.claims.clone();
+        if lanyard_core::oidc::needs_userinfo(&claims, provider)
+            && let (Some(endpoint), Some(access_token)) =
+                (&discovered.userinfo_endpoint, &tokens.access_token)
+        {
+            let userinfo = self
+                .oidc
+                .userinfo(endpoint, access_token)
+                .await
+                .ok_or(ErrorCode::OidcUserinfoFailed)?;
+            claims = lanyard_core::oidc::merge_userinfo(&id_token, &userinfo)?;
+        }
+        let profile = lanyard_core::oidc::profile(&claims, provider)?;
+        let verified = lanyard_core::oidc::email_verified(&claims);
+        let signed_in = OidcLogin {
+            provider,
+            id_token: &id_token,
+            raw_id_token: &tokens.id_token,
+            profile: &profile,
+            email_verified: verified,
+        };
+        let session = self.complete_oidc(signed_in, actor, now).await?;
+        Ok(OidcSignedIn {
+            session,
+            target: pending.return_to,
+            site,
+        })
+    }
+
+    /// The provider's discovery document (cached), or `oidc_discovery_failed`.
+    async fn discovered(
+        &self,
+        provider: &OidcProvider,
+        now: i64,
+    ) -> Result<Arc<Discovered>, Error> {
+        self.oidc
+            .discovered(&provider.issuer, now)
+            .await
+            .map_err(|error| {
+                Error::Refused(Refusal {
+                    code: ErrorCode::OidcDiscoveryFailed,
+                    reason: Some(error.message),
+                })
+            })
+    }
+
+    /// The ID token checked with the provider's JWK Set (fetched when due; refetched once for a
+    /// `kid` it lacks, at most once a minute).
+    async fn verify_id_token(
+        &self,
+        settings: &lanyard_core::settings::Settings,
+        provider: &OidcProvider,
+        discovered: &Discovered,
+        token: &str,
+        nonce: &str,
+        now: i64,
+    ) -> Result<IdToken, Error> {
+        let jwks = self.oidc.jwks(&provider.issuer);
+        let uri = &discovered.jwks_uri;
+        if jwks.due(uri, settings.jwt_jwks_cache_seconds, now) {
+            let _ = jwks.refresh(uri, now).await;
+        }
+        let verify = |ring: &KeyRing| {
+            lanyard_core::oidc::verify_id_token(
+                token,
+                &IdTokenChecks {
+                    provider,
+                    keys: ring,
+                    verifier: Some(&JoseVerifier),
+                    algorithms: &discovered.id_token_signing_alg_values_supported,
+                    nonce,
+                    max_age_seconds: settings.jwt_max_age_seconds,
+                    clock_skew_seconds: settings.jwt_clock_skew_seconds,
+                    now,
+                },
+            )
+        };
+        let ring = |now| {
+            jwks.keys(uri, now).map(|(set, _)| KeyRing {
+                keys: set.keys.clone(),
+            })
+        };
+        let first = match ring(now) {
+            Some(keys) => verify(&keys),
+            None => Err(ErrorCode::UnknownKey.into()),
+        };
+        match first {
+            Err(refusal) if refusal.code == ErrorCode::UnknownKey => {
+                jwks.refresh_for_unknown_kid(uri, now).await;
+                match ring(now) {
+                    Some(keys) => verify(&keys).map_err(Error::Refused),
+                    None => Err(ErrorCode::JwksUnavailable.into()),
+                }
+            }
+            other => other.map_err(Error::Refused),
+        }
+    }
+
+    /// The shared tail: who this is by the identity rules, then the JWT pipeline's admission,
+    /// names and attributes, group sync with the provider's mappings, session and audit, in one
+    /// transaction.
+    async fn complete_oidc(
+        &self,
+        login: OidcLogin<'_>,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<SsoSignedIn, Error> {
+        let OidcLogin {
+            provider,
+            id_token,
+            profile,
+            ..
+        } = login;
+        let identity = (provider.issuer.as_str(), id_token.subject.as_str());
+        let source = format!("oidc:{}", provider.slug);
+        let (token, token_hash) = session::new_token()?;
+        let mut tx = self.store.begin().await?;
+        let by_subject = store::linked_account(&mut tx, identity.0, identity.1).await?;
+        let by_email = store::email_holder(&mut tx, &profile.email, identity.0, identity.1).await?;
+        let found = Linked {
+            by_subject: by_subject
+                .as_ref()
+                .map(|(user, email)| (*user, *email != profile.email)),
+            by_email,
+        };
+        let link =
+            lanyard_core::oidc::link(found, login.email_verified, provider.trust_unverified_email)?;
+        match link {
+            Link::Existing {
+                user,
+                email_changed,
+            } => {
+                if email_changed {
+                    store::update_email(&mut tx, user, &profile.email).await?;
+                }
+                store::touch(&mut tx, identity, now).await?;
+            }
+            Link::LinkByEmail { .. } | Link::New => {}
+        }
+        let groups_json = profile
+            .groups
+            .as_ref()
+            .map(|groups| serde_json::to_string(groups).unwrap_or_else(|_| "[]".into()));
+        let record = SsoLoginRecord {
+            email: &profile.email,
+            first_name: profile.first_name.as_deref(),
+            last_name: profile.last_name.as_deref(),
+            login_attributes: profile.login_attributes.as_json(),
+            subject: None,
+            jwt_groups: groups_json.as_deref(),
+            source: &source,
+        };
+        let existing = users::record_sso_login(&mut tx, &record, now).await?;
+        let user = match (
+            admit(
+                existing.map(|(_, active)| active),
+                provider.user_provisioning,
+            )?,
+            existing,
+        ) {
+            (Admission::Existing, Some((id, _))) => id,
+            _ => {
+                let account = NewAccount {
+                    person: Person {
+                        email: &profile.email,
+                        first_name: profile.first_name.as_deref(),
+                        last_name: profile.last_name.as_deref(),
+                    },
+                    origin: Origin::Sso {
+                        source: &source,
+                        login_attributes: profile.login_attributes.as_json(),
+                        subject: None,
+                        jwt_groups: record.jwt_groups,
+                    },
+                };
+                accounts::create_user(&mut tx, account, now).await?
+            }
+        };
+        if matches!(link, Link::LinkByEmail { .. } | Link::New) {
+            store::link(&mut tx, identity, user, &provider.slug, now).await?;
+        }
+        let mut details = SignedIn {
+            method: SignInMethod::Oidc,
+            groups_added: None,
+            groups_removed: None,
+            notes: Vec::new(),
+        };
+        if provider.group_sync {
+            sync_groups(
+                &mut tx,
+                &provider.group_mappings,
+                user,
+                profile.groups.as_deref(),
+                &mut details,
+            )
+            .await?;
+        }
+        let expires_at = self
+            .store_session(&mut tx, user, &token_hash, actor, now)
+            .await?;
+        record_oidc_session(&mut tx, &token_hash, provider, id_token, login.raw_id_token).await?;
+        actor
+            .as_email(&profile.email)
+            .audit(&mut tx, AuditRecord::SsoLogin(details), now)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(email = %profile.email, provider = %provider.slug, "oidc login");
+        Ok(SsoSignedIn {
+            token,
+            expires_at,
+            new_session: true,
+            issued_at: None,
+            expires: None,
+        })
+    }
+
+    /// `POST /api/setting/oidc/discover`: what the issuer's discovery document says, fetched now.
+    pub async fn discover(&self, issuer: &str) -> Result<Discovered, Error> {
+        self.oidc.discover(issuer).await.map_err(|error| {
+            Error::Settings(vec![lanyard_api::FieldError {
+                field: lanyard_api::FieldName::Other("issuer".into()),
+                code: error.code.into(),
+                message: error.message,
+            }])
+        })
+    }
+}
+
+/// A verified OIDC sign-in, ready for the shared tail.
+#[derive(Clone, Copy)]
+struct OidcLogin<'a> {
+    provider: &'a OidcProvider,
+    id_token: &'a IdToken,
+    raw_id_token: &'a str,
+    profile: &'a Profile,
+    email_verified: bool,
+}
+
+async fn record_oidc_session(
+    tx: &mut Tx,
+    token_hash: &str,
+    provider: &OidcProvider,
+    id_token: &IdToken,
+    raw: &str,
+) -> Result<(), Error> {
+    let sid = id_token
+        .claims
+        .get("sid")
+        .and_then(serde_json::Value::as_str);
+    store::record_session(
+        tx,
+        OidcSessionRow {
+            token_hash,
+            provider: &provider.slug,
+            subject: &id_token.subject,
+            sid,
+            id_token: raw,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// `{site}/auth/oidc/{slug}/callback`.
+pub fn redirect_uri(site: &Url, slug: &str) -> String {
+    format!(
+        "{}/auth/oidc/{slug}/callback",
+        site.as_str().trim_end_matches('/')
+    )
+}
+
+/// The IdP's `error` and `error_description` as the refusal's reason: printable text only, cut to
+/// 200 characters (shown as text, never as HTML).
+fn idp_error(error: &str, description: Option<&str>) -> Error {
+    let printable = |text: &str, max: usize| -> String {
+        text.chars().filter(|c| !c.is_control()).take(max).collect()
+    };
+    let reason = match description {
+        Some(description) => format!("{}: {}", printable(error, 64), printable(description, 200)),
+        None => printable(error, 64),
+    };
+    Error::Refused(Refusal {
+        code: ErrorCode::OidcIdpError,
+        reason: Some(reason),
+    })
+}
+
+/// A binding cookie's value is what [`session::new_token`] makes: 43 base64url characters.
+fn well_formed(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}

@@ -1,0 +1,503 @@
+//! SPEC §14 over HTTP against a real OpenID Provider (`oidc-provider`, see `oidc_op`): each client
+//! authentication and signing algorithm, claims in the ID token or only at userinfo, nested group
+//! claims, the identity rules, and the refusals: a reused state, another browser's state, a mixed-up
+//! issuer, the IdP's own error. The hostile ID tokens a real OP never issues (wrong nonce or
+//! audience, expired, an unknown key) and a token endpoint that fails or hangs come from a small
+//! provider of the test's own (`hostile`).
+
+use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+use crate::oidc_op::{op, op_browser, sign_in_at_op};
+use crate::support::*;
+
+/// A provider entry for the real OP's `client` (`basic`, `post` or `public`).
+pub fn provider(issuer: &str, slug: &str, client: &str) -> Value {
+    let (auth, secret) = match client {
+        "basic" => ("client_secret_basic", Some("basic-secret")),
+        "post" => ("client_secret_post", Some("post-secret")),
+        _ => ("none", None),
+    };
+    let mut entry = json!({
+        "slug": slug,
+        "name": format!("Test OP ({client})"),
+        "issuer": issuer,
+        "client_id": client,
+        "token_endpoint_auth": auth,
+        "scopes": "openid email profile groups",
+    });
+    if let Some(secret) = secret {
+        entry["client_secret"] = secret.into();
+    }
+    entry
+}
+
+/// The admin, with `providers` saved (and password login on).
+pub async fn with_providers(server: &Server, providers: Value) -> String {
+    let admin = server.setup_admin().await;
+    let (status, body) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"oidc_providers": providers}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    admin
+}
+
+/// `GET /auth/oidc/{slug}`: the provider's authorization URL and the browser-binding cookie.
+pub async fn start(server: &Server, slug: &str, return_to: &str) -> (String, String) {
+    let response = server
+        .http
+        .get(server.url(&format!("/auth/oidc/{slug}")))
+        .query(&[("return_to", return_to)])
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(response.status(), 302, "start");
+    let location = response.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let cookie = response.headers()[SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let binding = cookie.split(';').next().expect("name=value").to_owned();
+    (location, binding)
+}
+
+/// Lanyard's callback, with the binding cookie, asking for JSON errors.
+pub async fn callback(server: &Server, url: &str, binding: &str) -> reqwest::Response {
+    server
+        .http
+        .get(url)
+        .header(COOKIE, binding)
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .expect("callback")
+}
+
+/// Signs in through `slug` as `login`: the callback's answer.
+pub async fn sign_in(server: &Server, slug: &str, login: &str) -> reqwest::Response {
+    let (authorize, binding) = start(server, slug, "/after").await;
+    let back = sign_in_at_op(&op_browser(), &authorize, login).await;
+    assert!(back.starts_with(&server.base), "{back}");
+    callback(server, &back, &binding).await
+}
+
+/// The session a successful sign-in set, after checking it went to `return_to`.
+pub async fn signed_in(response: reqwest::Response) -> String {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.text().await.unwrap_or_default();
+    assert_eq!(status, 302, "{body}");
+    assert_eq!(headers[LOCATION], "/after");
+    session_cookie(&headers).expect("a session")
+}
+
+async fn refused(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert!(session_cookie(response.headers()).is_none(), "no session");
+    let body: Value = response.json().await.expect("JSON error");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    body
+}
+
+async fn each_client_kind_and_algorithm_signs_in(server: Server) {
+    let Some(op) = op() else { return };
+    let issuer = &op.id_token_claims;
+    let admin = with_providers(
+        &server,
+        json!([
+            provider(issuer, "rsa", "basic"),
+            provider(issuer, "ec", "post"),
+            provider(issuer, "ed", "public"),
+        ]),
+    )
+    .await;
+    for (slug, login) in [("rsa", "ada"), ("ec", "grace"), ("ed", "linus")] {
+        let session = signed_in(sign_in(&server, slug, login).await).await;
+        let (status, me) = server.get_json(&session, "/api/user/current").await;
+        assert_eq!(status, 200, "{me}");
+        assert_eq!(
+            me["email"],
+            format!("{login}@example.test").replace("linus@", "linus@")
+        );
+        assert_eq!(me["sso_source"], format!("oidc:{slug}"));
+        assert!(me["login_attributes"].get("nonce").is_none(), "{me}");
+    }
+    let (_, ada) = server
+        .get_json(&admin, "/api/audit?event=sso_login&limit=10")
+        .await;
+    let sources: Vec<&str> = ada["data"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|entry| entry["source"].as_str())
+        .collect();
+    for slug in ["rsa", "ec", "ed"] {
+        assert!(
+            sources.contains(&format!("oidc:{slug}").as_str()),
+            "{sources:?}"
+        );
+    }
+    let metrics = server.get_text("/metrics").await.1;
+    assert!(
+        metrics.contains("lanyard_oidc_logins_total{provider=\"rsa\",outcome=\"success\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("lanyard_oidc_token_endpoint_duration_seconds_count{provider=\"ed\"} 1")
+    );
+}
+
+async fn claims_only_at_userinfo_are_asked_for(server: Server) {
+    let Some(op) = op() else { return };
+    with_providers(
+        &server,
+        json!([provider(&op.userinfo_claims, "plain", "basic")]),
+    )
+    .await;
+    let session = signed_in(sign_in(&server, "plain", "ada").await).await;
+    let (_, me) = server.get_json(&session, "/api/user/current").await;
+    assert_eq!(me["email"], "ada@example.test");
+    assert_eq!(me["first_name"], "Ada");
+    assert_eq!(me["last_name"], "Lovelace");
+}
+
+async fn a_nested_groups_claim_syncs_the_mapped_groups(server: Server) {
+    let Some(op) = op() else { return };
+    let admin = server.setup_admin().await;
+    let (_, group) = server
+        .post_json(
+            &admin,
+            "/api/permissions/group",
+            &json!({"name": "Analysts"}),
+        )
+        .await;
+    let id = group["id"].as_i64().expect("group id");
+    let mut entry = provider(&op.id_token_claims, "kc", "basic");
+    entry["group_sync"] = true.into();
+    entry["attribute_groups"] = "/realm_access/roles".into();
+    entry["group_mappings"] = json!({"analyst": [id]});
+    let (status, body) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"oidc_providers": [entry]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let session = signed_in(sign_in(&server, "kc", "grace").await).await;
+    let (_, me) = server.get_json(&session, "/api/user/current").await;
+    assert!(
+        me["group_names"]
+            .as_array()
+            .expect("groups")
+            .contains(&json!("Analysts")),
+        "{me}"
+    );
+}
+
+async fn a_state_is_used_once_and_only_by_the_browser_that_started(server: Server) {
+    let Some(op) = op() else { return };
+    with_providers(
+        &server,
+        json!([provider(&op.id_token_claims, "op", "basic")]),
+    )
+    .await;
+    // Another browser's binding cookie: refused, and the state is gone after that too.
+    let (authorize, binding) = start(&server, "op", "/after").await;
+    let back = sign_in_at_op(&op_browser(), &authorize, "ada").await;
+    let (_, someone_else) = start(&server, "op", "/after").await;
+    refused(
+        callback(&server, &back, &someone_else).await,
+        400,
+        "oidc_state_invalid",
+    )
+    .await;
+    refused(
+        callback(&server, &back, &binding).await,
+        400,
+        "oidc_state_invalid",
+    )
+    .await;
+    // Used once: the same answer again is refused.
+    let (authorize, binding) = start(&server, "op", "/after").await;
+    let back = sign_in_at_op(&op_browser(), &authorize, "ada").await;
+    signed_in(callback(&server, &back, &binding).await).await;
+    refused(
+        callback(&server, &back, &binding).await,
+        400,
+        "oidc_state_invalid",
+    )
+    .await;
+    // No cookie at all, or no state.
+    let no_cookie = server
+        .http
+        .get(&back)
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .expect("callback");
+    refused(no_cookie, 400, "oidc_state_invalid").await;
+    let bare = server.url("/auth/oidc/op/callback?code=x");
+    refused(
+        callback(&server, &bare, &binding).await,
+        400,
+        "oidc_state_invalid",
+    )
+    .await;
+}
+
+async fn an_answer_from_another_issuer_is_a_mix_up(server: Server) {
+    let Some(op) = op() else { return };
+    with_providers(
+        &server,
+        json!([provider(&op.id_token_claims, "op", "basic")]),
+    )
+    .await;
+    let (authorize, binding) = start(&server, "op", "/after").await;
+    let back = sign_in_at_op(&op_browser(), &authorize, "ada").await;
+    let mut url = url::Url::parse(&back).expect("callback URL");
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let value = if k == "iss" {
+                op.userinfo_claims.clone()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), value)
+        })
+        .collect();
+    assert!(
+        pairs.iter().any(|(k, _)| k == "iss"),
+        "oidc-provider sends iss (RFC 9207)"
+    );
+    url.query_pairs_mut().clear().extend_pairs(&pairs);
+    refused(
+        callback(&server, url.as_str(), &binding).await,
+        400,
+        "oidc_issuer_mismatch",
+    )
+    .await;
+}
+
+async fn the_idps_error_is_shown_as_text_and_audited(server: Server) {
+    let Some(op) = op() else { return };
+    let admin = with_providers(
+        &server,
+        json!([provider(&op.id_token_claims, "op", "basic")]),
+    )
+    .await;
+    let (authorize, binding) = start(&server, "op", "/after").await;
+    let state = url::Url::parse(&authorize)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("state");
+    let url = format!(
+        "{}?error=access_denied&error_description=%3Cb%3EUser%20cancelled%3C%2Fb%3E&state={state}",
+        server.url("/auth/oidc/op/callback")
+    );
+    let body = refused(
+        callback(&server, &url, &binding).await,
+        403,
+        "oidc_idp_error",
+    )
+    .await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("access_denied: <b>User cancelled</b>"),
+        "{body}"
+    );
+    // As a page, the description is text, never markup.
+    let page = server
+        .http
+        .get(&url)
+        .header(COOKIE, &binding)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 403);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("&lt;b&gt;User cancelled&lt;/b&gt;") && !html.contains("<b>User"),
+        "{html}"
+    );
+    let (_, audit) = server
+        .get_json(&admin, "/api/audit?event=sso_login_failed&limit=5")
+        .await;
+    assert_eq!(audit["data"][0]["source"], "oidc:op", "{audit}");
+}
+
+async fn identities_link_by_subject_then_by_verified_email(server: Server) {
+    let Some(op) = op() else { return };
+    let admin = with_providers(
+        &server,
+        json!([provider(&op.id_token_claims, "op", "basic")]),
+    )
+    .await;
+    for email in ["taken@example.test", "owner@example.test"] {
+        let (status, body) = server
+            .post_json(
+                &admin,
+                "/api/user",
+                &json!({"email": email, "password": "a long enough password"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // Tests share the OP: each uses subs of its own.
+    let [kate, owner, other] = ["kate", "owner", "other"].map(unique_sub);
+    // A new person; then the provider changes their email: the same account follows.
+    let first_email = format!("{kate}@example.test");
+    op.set_person(&kate, &first_email, true).await;
+    let first = signed_in(sign_in(&server, "op", &kate).await).await;
+    let (_, before) = server.get_json(&first, "/api/user/current").await;
+    let new_email = format!("{kate}.new@example.test");
+    op.set_person(&kate, &new_email, true).await;
+    let moved = signed_in(sign_in(&server, "op", &kate).await).await;
+    let (_, moved) = server.get_json(&moved, "/api/user/current").await;
+    assert_eq!(moved["id"], before["id"]);
+    assert_eq!(moved["email"], new_email.as_str());
+    // An email another account holds is not taken over by a new one of this sub.
+    op.set_person(&kate, "taken@example.test", true).await;
+    refused(sign_in(&server, "op", &kate).await, 409, "oidc_email_taken").await;
+    // An unverified email never links an existing (password) account…
+    refused(
+        sign_in(&server, "op", "mallory").await,
+        403,
+        "oidc_email_unverified",
+    )
+    .await;
+    // …a verified one does, and from then on the sub finds it.
+    op.set_person(&owner, "owner@example.test", true).await;
+    let linked = signed_in(sign_in(&server, "op", &owner).await).await;
+    let (_, account) = server.get_json(&linked, "/api/user/current").await;
+    assert_eq!(account["email"], "owner@example.test");
+    assert_eq!(account["sso_source"], "oidc:op");
+    // Another sub of the same issuer cannot claim an account already linked to someone.
+    op.set_person(&other, "owner@example.test", true).await;
+    refused(
+        sign_in(&server, "op", &other).await,
+        409,
+        "oidc_email_taken",
+    )
+    .await;
+}
+
+/// A `sub` no other test uses.
+fn unique_sub(name: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!("{name}-{n}")
+}
+
+async fn trusting_unverified_emails_is_the_admins_choice(server: Server) {
+    let Some(op) = op() else { return };
+    let mut entry = provider(&op.id_token_claims, "op", "basic");
+    entry["trust_unverified_email"] = true.into();
+    let admin = with_providers(&server, json!([entry])).await;
+    let (status, _) = server
+        .post_json(
+            &admin,
+            "/api/user",
+            &json!({"email": "owner@example.test", "password": "a long enough password"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    signed_in(sign_in(&server, "op", "mallory").await).await;
+}
+
+async fn discovery_is_checked_on_save_and_shown_to_the_admin(server: Server) {
+    let Some(op) = op() else { return };
+    let admin = server.setup_admin().await;
+    let (status, found) = server
+        .post_json(
+            &admin,
+            "/api/setting/oidc/discover",
+            &json!({"issuer": op.id_token_claims}),
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["issuer"], op.id_token_claims.as_str());
+    assert!(
+        found["id_token_signing_alg_values_supported"]
+            .as_array()
+            .expect("algs")
+            .contains(&json!("EdDSA"))
+    );
+    // A trailing slash is another issuer: discovery says so, and the save is refused.
+    let slashed = format!("{}/", op.id_token_claims);
+    let (status, body) = server
+        .post_json(
+            &admin,
+            "/api/setting/oidc/discover",
+            &json!({"issuer": slashed}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"oidc_providers": [provider(&slashed, "op", "basic")]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error"]["fields"][0]["field"], "oidc_providers.0.issuer",
+        "{body}"
+    );
+    // The client secret is write-only: masked in the view, kept when sent back masked.
+    let (status, saved) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"oidc_providers": [provider(&op.id_token_claims, "op", "basic")]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    let view = &saved["oidc_providers"][0];
+    assert_eq!(view["client_secret_set"], true);
+    assert!(!saved.to_string().contains("basic-secret"), "{saved}");
+    let mut again = provider(&op.id_token_claims, "op", "basic");
+    again["client_secret"] = view["client_secret_hint"].clone();
+    let (status, _) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"oidc_providers": [again]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    signed_in(sign_in(&server, "op", "ada").await).await;
+    let (_, audit) = server
+        .get_json(&admin, "/api/audit?event=settings_changed&limit=5")
+        .await;
+    assert!(!audit.to_string().contains("basic-secret"), "{audit}");
+}
+
+on_both_backends!(
+    each_client_kind_and_algorithm_signs_in,
+    claims_only_at_userinfo_are_asked_for,
+    a_nested_groups_claim_syncs_the_mapped_groups,
+    a_state_is_used_once_and_only_by_the_browser_that_started,
+    an_answer_from_another_issuer_is_a_mix_up,
+    the_idps_error_is_shown_as_text_and_audited,
+    identities_link_by_subject_then_by_verified_email,
+    trusting_unverified_emails_is_the_admins_choice,
+    discovery_is_checked_on_save_and_shown_to_the_admin,
+);
