@@ -13,7 +13,8 @@
 // account below, or `<name>` for a person with verified `<name>@example.test`.
 import http from 'node:http';
 import Provider from 'oidc-provider';
-import { generateKeyPair, exportJWK } from 'jose';
+import { generateKeyPair, exportJWK, importJWK, SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
 
 const ACCOUNTS = {
   ada: {
@@ -116,8 +117,24 @@ async function start(conformIdTokenClaims) {
   // One OP serves every test server, each on its own loopback port.
   provider.Client.prototype.redirectUriAllowed = loopback;
   provider.Client.prototype.postLogoutRedirectUriAllowed = loopback;
+  // `POST /test/logout-token {"client_id", "sub"?, "sid"?}`: a back-channel logout token as this OP
+  // signs one (RS256, its own key), for the test to deliver to lanyard.
+  const rsa = await importJWK(keys[0], 'RS256');
+  const logoutToken = async (ctx) => {
+    let body = '';
+    for await (const chunk of ctx.req) body += chunk;
+    const { client_id: audience, sub, sid } = JSON.parse(body);
+    const claims = { events: { 'http://schemas.openid.net/event/backchannel-logout': {} } };
+    if (sid) claims.sid = sid;
+    let jwt = new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'rs', typ: 'logout+jwt' })
+      .setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime('2m').setJti(randomUUID());
+    if (sub) jwt = jwt.setSubject(sub);
+    ctx.body = await jwt.sign(rsa);
+  };
   provider.use(async (ctx, next) => {
     if (ctx.method === 'POST' && ctx.path === '/test/people') return setPerson(ctx);
+    if (ctx.method === 'POST' && ctx.path === '/test/logout-token') return logoutToken(ctx);
     return next();
   });
   provider.on('server_error', (ctx, error) => console.error('server_error', error));

@@ -75,7 +75,8 @@ pub struct SessionsEnded {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedOut {
-    /// The identity provider's logout URL (`jwt_logout_uri`).
+    /// Where the browser continues so the IdP signs the user out too: `jwt_logout_uri`, or an
+    /// OpenID Connect provider's `end_session_endpoint` with the session's `id_token_hint`.
     pub logout_url: String,
 }
 
@@ -152,6 +153,13 @@ pub struct SessionProperties {
     pub sso_url: Option<String>,
     /// True while there are no users: the SPA shows "Create your admin account".
     pub needs_setup: bool,
+    /// One **Sign in with {name}** button per enabled OpenID Connect provider (SPEC §14).
+    #[serde(default)]
+    pub oidc_providers: Vec<crate::OidcButton>,
+    /// With password login off and exactly one SSO method: where the page goes at once (it keeps a
+    /// link to stay).
+    #[serde(default)]
+    pub straight_to: Option<String>,
 }
 
 /// `GET /api/user/current`.

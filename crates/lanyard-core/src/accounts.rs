@@ -44,10 +44,39 @@ pub fn admit(existing_is_active: Option<bool>, provisioning: bool) -> Result<Adm
     }
 }
 
-/// Whether the password form is open to everyone: password login is on, or JWT SSO is off (turning
-/// SSO off turns password login back on, SPEC §1).
+/// Whether the password form is open to everyone: password login is on, or no SSO method is on
+/// (turning SSO off turns password login back on, SPEC §1).
 pub fn password_login_allowed(settings: &Settings) -> bool {
-    settings.enable_password_login || !settings.jwt_enabled
+    settings.enable_password_login
+        || (!settings.jwt_enabled && settings.enabled_providers().next().is_none())
+}
+
+/// Where each SSO method starts, in the sign-in page's order: `/auth/sso` while JWT SSO is usable,
+/// then `/auth/oidc/{slug}` for each enabled provider (SPEC §14).
+pub fn sign_in_methods(settings: &Settings) -> Vec<String> {
+    let jwt = settings.sso_ready().then(|| "/auth/sso".to_owned());
+    jwt.into_iter()
+        .chain(
+            settings
+                .enabled_providers()
+                .map(|provider| format!("/auth/oidc/{}", provider.slug)),
+        )
+        .collect()
+}
+
+/// With password login off and exactly one SSO method, the sign-in page (and forward auth's
+/// redirect) goes straight to it.
+///
+/// ```
+/// use lanyard_core::{accounts::straight_to, settings::Settings};
+/// assert_eq!(straight_to(&Settings::default()), None);
+/// ```
+pub fn straight_to(settings: &Settings) -> Option<String> {
+    let methods = sign_in_methods(settings);
+    match methods.as_slice() {
+        [only] if !password_login_allowed(settings) => Some(only.clone()),
+        _ => None,
+    }
 }
 
 /// The facts about the account a password login names.

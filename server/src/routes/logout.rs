@@ -43,11 +43,42 @@ pub async fn backchannel(
         }
         Err(_) => Err(ErrorCode::InvalidRequest.into()),
     };
+    answer(result)
+}
+
+/// `POST /auth/oidc/{slug}/backchannel-logout`: the sessions this provider signed in for the
+/// logout token's `sid` (or else its `sub`) end (SPEC §14).
+#[utoipa::path(post, path = "/auth/oidc/{slug}/backchannel-logout", tag = "sso", operation_id = "oidc_backchannel_logout",
+    params(("slug" = String, Path, description = "The provider's slug.")),
+    request_body(content = LogoutForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The sessions ended (or the token named none)."),
+        (status = 400, description = "The token was refused (its signature, issuer, audience, age or shape), was used before, or no enabled provider has this slug.", body = ErrorBody),
+        (status = 503, description = "The database is unreachable.", body = ErrorBody),
+    )
+)]
+pub async fn oidc_backchannel(
+    State(state): State<AppState>,
+    Client(client): Client,
+    crate::extract::AppPath(slug): crate::extract::AppPath<String>,
+    form: Result<Form<LogoutForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let result = match form {
+        Ok(Form(form)) => state
+            .oidc_backchannel_logout(&slug, &form.logout_token, &client)
+            .await
+            .map(drop),
+        Err(_) => Err(ErrorCode::InvalidRequest.into()),
+    };
+    answer(result)
+}
+
+/// OpenID Connect Back-Channel Logout's answer: 200, or 400 for every refused token; only the
+/// server's own trouble (5xx) keeps its status.
+fn answer(result: Result<(), crate::service::Error>) -> Response {
     let mut response = match result {
         Ok(()) => StatusCode::OK.into_response(),
         Err(error) => {
-            // OpenID Connect Back-Channel Logout answers every refused token with 400; only the
-            // server's own trouble (5xx) keeps its status.
             let status = status_of(error.code());
             let mut response = AppError::from(error).into_response();
             if !status.is_server_error() {

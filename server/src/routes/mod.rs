@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(oidc::start))
         .routes(routes!(oidc::callback))
         .routes(routes!(oidc::discover))
+        .routes(routes!(logout::oidc_backchannel))
         .routes(routes!(verify::verify))
         .routes(routes!(verify::jwks))
         .routes(routes!(verify::rotate))

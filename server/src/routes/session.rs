@@ -31,29 +31,33 @@ pub async fn current(signed_in: SignedIn) -> axum::Json<CurrentUser> {
 }
 
 /// `DELETE /api/session`: the session row is deleted and the cookie cleared. An SSO user, while
-/// `jwt_logout_uri` is set, gets `200 {"logout_url"}` to continue at the IdP (SPEC §11).
+/// `jwt_logout_uri` is set, or a user an OpenID Connect provider with an `end_session_endpoint`
+/// signed in, gets `200 {"logout_url"}` to continue at the IdP (SPEC §11, §14).
 #[utoipa::path(delete, path = "/api/session", tag = "session", operation_id = "session_sign_out", security(("session" = [])),
     responses((status = 204, description = "Signed out; the cookie is cleared."),
-        (status = 200, description = "Signed out an SSO user while `jwt_logout_uri` is set: the browser continues there so the IdP signs them out too.", body = SignedOut),
+        (status = 200, description = "Signed out an SSO user while `jwt_logout_uri` is set, or an OpenID Connect user whose provider has an `end_session_endpoint` (with `id_token_hint`, `client_id`, `post_logout_redirect_uri`): the browser continues there so the IdP signs them out too.", body = SignedOut),
         crate::openapi::SignedInOnly, crate::openapi::CrossSite))]
 pub async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
     signed_in: SignedIn,
 ) -> Result<Response, AppError> {
-    state
-        .sign_out(&signed_in.token_hash, &signed_in.actor())
+    let host = crate::extract::host(&headers);
+    let logout_url = state
+        .sign_out(
+            &signed_in.token_hash,
+            signed_in.user.sso_source.as_deref(),
+            host,
+            &signed_in.actor(),
+        )
         .await?;
     let snapshot = state.settings();
-    let removal = match state.site_url(&snapshot.settings, crate::extract::host(&headers)) {
+    let removal = match state.site_url(&snapshot.settings, host) {
         Ok(site) => session::removal_cookie(state.cookie_scope(&site)),
         Err(_) => session::removal_cookie(session::CookieScope::default()),
     };
-    let logout_uri = &snapshot.settings.jwt_logout_uri;
-    if signed_in.user.sso_source.is_some() && !logout_uri.is_empty() {
-        let body = SignedOut {
-            logout_url: logout_uri.clone(),
-        };
+    if let Some(logout_url) = logout_url {
+        let body = SignedOut { logout_url };
         return Ok(([(header::SET_COOKIE, removal)], axum::Json(body)).into_response());
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, removal)]).into_response())

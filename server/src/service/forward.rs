@@ -111,8 +111,9 @@ impl Service {
         })))
     }
 
-    /// Where an unauthenticated browser starts signing in: `/auth/sso` with the original URL as
-    /// `return_to`, when that URL passes the return_to rule; otherwise a plain `401`.
+    /// Where an unauthenticated browser starts signing in, with the original URL as `return_to`
+    /// when that URL passes the return_to rule (otherwise a plain `401`): the one SSO method when
+    /// there is one, else `/auth/sso` while JWT SSO is usable, else the sign-in page to choose.
     fn sign_in_answer(&self, request: &ForwardRequest<'_>) -> ForwardAnswer {
         let cookie_domain = self.options.cookie_domain.as_deref();
         let target = request
@@ -121,9 +122,16 @@ impl Service {
         let Some(target) = target else {
             return ForwardAnswer::Unauthenticated;
         };
-        match request.site.join("/auth/sso") {
+        let settings = &self.settings().settings;
+        let methods = lanyard_core::accounts::sign_in_methods(settings);
+        let (path, parameter) = match methods.as_slice() {
+            [only] => (only.as_str(), "return_to"),
+            _ if settings.sso_ready() => ("/auth/sso", "return_to"),
+            _ => ("/login", "redirect"),
+        };
+        match request.site.join(path) {
             Ok(mut start) => {
-                start.query_pairs_mut().append_pair("return_to", &target);
+                start.query_pairs_mut().append_pair(parameter, &target);
                 ForwardAnswer::SignIn(start.into())
             }
             Err(_) => ForwardAnswer::Unauthenticated,

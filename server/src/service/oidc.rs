@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use lanyard_api::{
-    AuditRecord, AuditSource, Discovered, ErrorCode, OidcProvider, SignInMethod, SignedIn,
+    AuditRecord, AuditSource, BackchannelLogout, Discovered, ErrorCode, OidcProvider, SignInMethod,
+    SignedIn,
 };
 use lanyard_core::accounts::{Admission, admit};
 use lanyard_core::jose::JoseVerifier;
@@ -21,12 +22,12 @@ use url::Url;
 
 use super::accounts::{self, NewAccount, Origin};
 use super::sso::{SsoSignedIn, sync_groups};
-use super::{Actor, Error};
+use super::{Actor, Error, LoggedOut};
 use crate::session;
 use crate::state::{Service, SettingsSnapshot};
 use crate::store::oidc::{self as store, OidcSessionRow, PendingRequest};
 use crate::store::users::{self, SsoLoginRecord};
-use crate::store::{Person, Tx};
+use crate::store::{Person, StoreError, Tx, sessions};
 
 /// How long a sign-in may take between the start and the callback, seconds.
 pub const REQUEST_SECONDS: i64 = 600;
@@ -283,8 +284,7 @@ impl Service {
             })
     }
 
-    /// The ID token checked with the provider's JWK Set (fetched when due; refetched once for a
-    /// `kid` it lacks, at most once a minute).
+    /// The ID token checked with the provider's JWK Set.
     async fn verify_id_token(
         &self,
         settings: &lanyard_core::settings::Settings,
@@ -294,26 +294,31 @@ impl Service {
         nonce: &str,
         now: i64,
     ) -> Result<IdToken, Error> {
+        self.with_provider_keys(provider, discovered, now, |ring| {
+            lanyard_core::oidc::verify_id_token(
+                token,
+                &id_token_checks(settings, provider, discovered, ring, nonce, now),
+            )
+            .map_err(Error::Refused)
+        })
+        .await
+    }
+
+    /// Runs `verify` with the provider's JWK Set as a key ring (fetched when due); a `kid` the set
+    /// lacks refetches it once (at most once a minute) and tries again.
+    async fn with_provider_keys<T>(
+        &self,
+        provider: &OidcProvider,
+        discovered: &Discovered,
+        now: i64,
+        verify: impl Fn(&KeyRing) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let settings = &self.settings().settings;
         let jwks = self.oidc.jwks(&provider.issuer);
         let uri = &discovered.jwks_uri;
         if jwks.due(uri, settings.jwt_jwks_cache_seconds, now) {
             let _ = jwks.refresh(uri, now).await;
         }
-        let verify = |ring: &KeyRing| {
-            lanyard_core::oidc::verify_id_token(
-                token,
-                &IdTokenChecks {
-                    provider,
-                    keys: ring,
-                    verifier: Some(&JoseVerifier),
-                    algorithms: &discovered.id_token_signing_alg_values_supported,
-                    nonce,
-                    max_age_seconds: settings.jwt_max_age_seconds,
-                    clock_skew_seconds: settings.jwt_clock_skew_seconds,
-                    now,
-                },
-            )
-        };
         let ring = |now| {
             jwks.keys(uri, now).map(|(set, _)| KeyRing {
                 keys: set.keys.clone(),
@@ -324,15 +329,82 @@ impl Service {
             None => Err(ErrorCode::UnknownKey.into()),
         };
         match first {
-            Err(refusal) if refusal.code == ErrorCode::UnknownKey => {
+            Err(error) if error.code() == ErrorCode::UnknownKey => {
                 jwks.refresh_for_unknown_kid(uri, now).await;
                 match ring(now) {
-                    Some(keys) => verify(&keys).map_err(Error::Refused),
+                    Some(keys) => verify(&keys),
                     None => Err(ErrorCode::JwksUnavailable.into()),
                 }
             }
-            other => other.map_err(Error::Refused),
+            other => other,
         }
+    }
+
+    /// Back-channel logout from a provider (SPEC §14): its logout token checked with its keys,
+    /// issuer and client id, remembered as used, and the sessions it signed in for the token's
+    /// `sid` (or else its `sub`) ended — with the audit entry, in one transaction.
+    pub async fn oidc_backchannel_logout(
+        &self,
+        slug: &str,
+        token: &str,
+        actor: &Actor,
+    ) -> Result<LoggedOut, Error> {
+        let actor = Actor {
+            source: Some(AuditSource::Oidc(slug.to_owned())),
+            ..actor.clone()
+        };
+        let result = self.provider_logout(slug, token, &actor).await;
+        self.audit_refusal(&actor, result, AuditRecord::BackchannelLogoutFailed)
+            .await
+    }
+
+    async fn provider_logout(
+        &self,
+        slug: &str,
+        token: &str,
+        actor: &Actor,
+    ) -> Result<LoggedOut, Error> {
+        let snapshot = self.settings();
+        let settings = &snapshot.settings;
+        let provider = settings.provider(slug).ok_or(ErrorCode::OidcDisabled)?;
+        let now = self.now();
+        let discovered = self.discovered(provider, now).await?;
+        let logout = self
+            .with_provider_keys(provider, &discovered, now, |ring| {
+                let checks = id_token_checks(settings, provider, &discovered, ring, "", now);
+                lanyard_core::oidc::verify_provider_logout(token, &checks).map_err(Error::from)
+            })
+            .await?;
+        let mut tx = self.store.begin().await?;
+        let until = logout.replay_until.saturating_add(1);
+        match sessions::remember_token(&mut tx, &logout.replay_key, "", now, until).await {
+            Err(StoreError::Replayed) => return Err(ErrorCode::TokenReplayed.into()),
+            other => other?,
+        }
+        let ended = store::end_sessions(
+            &mut tx,
+            &provider.slug,
+            logout.sid.as_deref(),
+            logout.subject.as_deref(),
+        )
+        .await?;
+        let user = ended.first().map(|(_, user)| *user);
+        let email = match user {
+            Some(id) => users::find_by_id(&mut tx, id).await?.map(|user| user.email),
+            None => None,
+        };
+        let sessions_ended = ended.len() as u64;
+        let details = AuditRecord::BackchannelLogout(BackchannelLogout {
+            user_id: user,
+            email,
+            sessions_ended,
+        });
+        actor.audit(&mut tx, details, now).await?;
+        tx.commit().await?;
+        Ok(LoggedOut {
+            user_id: user,
+            sessions_ended,
+        })
     }
 
     /// The shared tail: who this is by the identity rules, then the JWT pipeline's admission,
@@ -453,6 +525,29 @@ impl Service {
         })
     }
 
+    /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): the provider's
+    /// `end_session_endpoint` with the session's ID token as the hint, when the provider is enabled
+    /// with `logout` on and names one.
+    pub(super) async fn provider_logout_url(
+        &self,
+        slug: &str,
+        id_token: &str,
+        host: Option<&str>,
+        now: i64,
+    ) -> Option<String> {
+        let snapshot = self.settings();
+        let provider = snapshot.settings.provider(slug).filter(|p| p.logout)?;
+        let discovered = self.oidc.discovered(&provider.issuer, now).await.ok()?;
+        let endpoint = discovered.end_session_endpoint.as_deref()?;
+        let site = self.site_url(&snapshot.settings, host).ok()?;
+        let mut url = Url::parse(endpoint).ok()?;
+        url.query_pairs_mut()
+            .append_pair("id_token_hint", id_token)
+            .append_pair("client_id", &provider.client_id)
+            .append_pair("post_logout_redirect_uri", site.as_str());
+        Some(url.into())
+    }
+
     /// `POST /api/setting/oidc/discover`: what the issuer's discovery document says, fetched now.
     pub async fn discover(&self, issuer: &str) -> Result<Discovered, Error> {
         self.oidc.discover(issuer).await.map_err(|error| {
@@ -462,6 +557,27 @@ impl Service {
                 message: error.message,
             }])
         })
+    }
+}
+
+/// What the provider's tokens are checked against.
+fn id_token_checks<'a>(
+    settings: &lanyard_core::settings::Settings,
+    provider: &'a OidcProvider,
+    discovered: &'a Discovered,
+    ring: &'a KeyRing,
+    nonce: &'a str,
+    now: i64,
+) -> IdTokenChecks<'a> {
+    IdTokenChecks {
+        provider,
+        keys: ring,
+        verifier: Some(&JoseVerifier),
+        algorithms: &discovered.id_token_signing_alg_values_supported,
+        nonce,
+        max_age_seconds: settings.jwt_max_age_seconds,
+        clock_skew_seconds: settings.jwt_clock_skew_seconds,
+        now,
     }
 }
 

@@ -183,6 +183,16 @@ impl Service {
             password_login_enabled: password_login_allowed(&snapshot.settings),
             sso_url: sso_enabled.then(|| "/auth/sso".to_owned()),
             needs_setup: users::count(&mut conn).await? == 0,
+            oidc_providers: snapshot
+                .settings
+                .enabled_providers()
+                .map(|provider| lanyard_api::OidcButton {
+                    slug: provider.slug.clone(),
+                    name: provider.name.clone(),
+                    url: format!("/auth/oidc/{}", provider.slug),
+                })
+                .collect(),
+            straight_to: lanyard_core::accounts::straight_to(&snapshot.settings),
         })
     }
 
@@ -208,16 +218,35 @@ impl Service {
         Ok(session)
     }
 
-    /// Ends the session with this token hash.
-    pub async fn sign_out(&self, token_hash: &str, actor: &Actor) -> Result<(), Error> {
+    /// Ends the session with this token hash. Where the browser goes next so the IdP signs the
+    /// user out too (SPEC §11, §14): a provider's `end_session_endpoint` (with `id_token_hint`,
+    /// `client_id` and `post_logout_redirect_uri`) for a session it signed in while its `logout` is
+    /// on; else `jwt_logout_uri` for an SSO user; else nowhere.
+    pub async fn sign_out(
+        &self,
+        token_hash: &str,
+        sso_source: Option<&str>,
+        host: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Option<String>, Error> {
         let now = self.now();
+        let snapshot = self.settings();
+        let settings = &snapshot.settings;
+        let provider_session = {
+            let mut conn = self.store.conn().await?;
+            crate::store::oidc::session_provider(&mut conn, token_hash).await?
+        };
         let mut tx = self.store.begin().await?;
         sessions::delete(&mut tx, token_hash).await?;
         actor
             .audit(&mut tx, AuditRecord::SignedOut(Nothing {}), now)
             .await?;
         tx.commit().await?;
-        Ok(())
+        if let Some((slug, id_token)) = provider_session {
+            return Ok(self.provider_logout_url(&slug, &id_token, host, now).await);
+        }
+        let logout_uri = &settings.jwt_logout_uri;
+        Ok((sso_source.is_some() && !logout_uri.is_empty()).then(|| logout_uri.clone()))
     }
 
     /// Creates a session row for `user` inside `tx`, signed in by `client`.

@@ -363,10 +363,11 @@ impl std::ops::DerefMut for Tx {
 }
 
 impl Store {
-    /// Deletes expired sessions and replay entries; run periodically.
+    /// Deletes expired sessions, replay entries and OpenID Connect requests; run periodically.
     pub async fn prune(&self, now: i64) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sessions::prune(&mut tx, now).await?;
+        oidc::prune_requests(&mut tx, now).await?;
         tx.commit().await
     }
 

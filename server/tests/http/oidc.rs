@@ -490,7 +490,118 @@ async fn discovery_is_checked_on_save_and_shown_to_the_admin(server: Server) {
     assert!(!audit.to_string().contains("basic-secret"), "{audit}");
 }
 
+async fn signing_out_continues_at_the_provider_and_its_logout_ends_sessions(server: Server) {
+    let Some(op) = op() else { return };
+    let issuer = &op.id_token_claims;
+    with_providers(&server, json!([provider(issuer, "op", "basic")])).await;
+    // RP-initiated logout: the provider's end_session_endpoint with the ID token as the hint.
+    let session = signed_in(sign_in(&server, "op", "ada").await).await;
+    let (status, out) = server
+        .send(reqwest::Method::DELETE, &session, "/api/session", None)
+        .await;
+    assert_eq!(status, 200, "{out}");
+    let url = url::Url::parse(out["logout_url"].as_str().expect("logout_url")).expect("URL");
+    assert!(
+        url.as_str().starts_with(&format!("{issuer}/session/end")),
+        "{url}"
+    );
+    let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["client_id"], "basic");
+    assert_eq!(
+        query["post_logout_redirect_uri"],
+        format!("{}/", server.base)
+    );
+    assert_eq!(query["id_token_hint"].split('.').count(), 3);
+    // Back-channel logout by sub: both of ada's sessions from this provider end, grace's stays.
+    let first = signed_in(sign_in(&server, "op", "ada").await).await;
+    let second = signed_in(sign_in(&server, "op", "ada").await).await;
+    let grace = signed_in(sign_in(&server, "op", "grace").await).await;
+    let token = crate::oidc_op::Op::logout_token(issuer, "basic", Some("ada"), None).await;
+    let post = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .post(server.url("/auth/oidc/op/backchannel-logout"))
+                .form(&[("logout_token", token)])
+                .send()
+                .await
+                .expect("logout")
+        }
+    };
+    assert_eq!(post(token.clone()).await.status(), 200);
+    for ended in [&first, &second] {
+        assert_eq!(server.get_json(ended, "/api/user/current").await.0, 401);
+    }
+    assert_eq!(server.get_json(&grace, "/api/user/current").await.0, 200);
+    // The same token again is a replay; another client's token, or another issuer's, is refused.
+    assert_eq!(post(token).await.status(), 400);
+    let other_client = crate::oidc_op::Op::logout_token(issuer, "post", Some("grace"), None).await;
+    assert_eq!(post(other_client).await.status(), 400);
+    let other_issuer =
+        crate::oidc_op::Op::logout_token(&op.userinfo_claims, "basic", Some("grace"), None).await;
+    assert_eq!(post(other_issuer).await.status(), 400);
+    assert_eq!(server.get_json(&grace, "/api/user/current").await.0, 200);
+}
+
+async fn the_sign_in_page_lists_providers_and_goes_straight_to_the_only_method(server: Server) {
+    let Some(op) = op() else { return };
+    let admin = with_providers(
+        &server,
+        json!([provider(&op.id_token_claims, "okta", "basic")]),
+    )
+    .await;
+    let (_, properties) = server.get_json("", "/api/session/properties").await;
+    assert_eq!(
+        properties["oidc_providers"],
+        json!([{"slug": "okta", "name": "Test OP (basic)", "url": "/auth/oidc/okta"}])
+    );
+    assert_eq!(
+        properties["straight_to"],
+        Value::Null,
+        "password login is on"
+    );
+    let (status, body) = server
+        .put_json(
+            &admin,
+            "/api/setting/enable-password-login",
+            &json!({"value": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, properties) = server.get_json("", "/api/session/properties").await;
+    assert_eq!(properties["straight_to"], "/auth/oidc/okta");
+    assert_eq!(properties["password_login_enabled"], false);
+    // Forward auth sends a stranger to the same place.
+    let response = server
+        .http
+        .get(server.url("/auth/verify"))
+        .header("x-forwarded-proto", "http")
+        .header(
+            "x-forwarded-host",
+            server.base.trim_start_matches("http://"),
+        )
+        .header("x-forwarded-uri", "/app")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("verify");
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .map(|l| l.to_str().unwrap_or_default().to_owned());
+    assert!(
+        location
+            .as_deref()
+            .is_some_and(|l| l.contains("/auth/oidc/okta?return_to=")),
+        "{:?} {location:?}",
+        response.status()
+    );
+}
+
 on_both_backends!(
+    signing_out_continues_at_the_provider_and_its_logout_ends_sessions,
+    the_sign_in_page_lists_providers_and_goes_straight_to_the_only_method,
     each_client_kind_and_algorithm_signs_in,
     claims_only_at_userinfo_are_asked_for,
     a_nested_groups_claim_syncs_the_mapped_groups,

@@ -73,6 +73,25 @@ impl Op {
     }
 }
 
+impl Op {
+    /// A back-channel logout token from `issuer` for `client_id`, naming `sub` and/or `sid`.
+    pub async fn logout_token(
+        issuer: &str,
+        client_id: &str,
+        sub: Option<&str>,
+        sid: Option<&str>,
+    ) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("{issuer}/test/logout-token"))
+            .json(&serde_json::json!({"client_id": client_id, "sub": sub, "sid": sid}))
+            .send()
+            .await
+            .expect("the OP answers");
+        assert_eq!(response.status(), 200);
+        response.text().await.expect("token")
+    }
+}
+
 /// A user agent at the OP: its own cookies, redirects followed by hand.
 pub fn op_browser() -> reqwest::Client {
     reqwest::Client::builder()

@@ -60,20 +60,7 @@ const PROTOCOL_CLAIMS: [&str; 10] = [
 /// rules), then `aud`/`azp`/`nonce` and a `sub`.
 pub fn verify_id_token(token: &str, checks: &IdTokenChecks<'_>) -> Result<IdToken, Refusal> {
     let provider = checks.provider;
-    let alg = header_alg(token)?;
-    let listed = if checks.algorithms.is_empty() {
-        alg == "RS256"
-    } else {
-        checks.algorithms.iter().any(|listed| *listed == alg)
-    };
-    if !listed || alg == "none" {
-        return Err(ErrorCode::AlgNotAllowed.into());
-    }
-    let secret = if alg.starts_with("HS") {
-        provider.client_secret.as_deref().unwrap_or_default()
-    } else {
-        ""
-    };
+    let secret = allowed_secret(token, checks)?;
     let policy = Policy {
         secret: secret.as_bytes(),
         keys: checks.keys,
@@ -101,6 +88,29 @@ pub fn verify_id_token(token: &str, checks: &IdTokenChecks<'_>) -> Result<IdToke
         _ => return Err(ErrorCode::MalformedToken.into()),
     };
     Ok(IdToken { claims, subject })
+}
+
+/// The token's `alg` checked against the algorithms discovery lists (`RS256` when it lists none;
+/// never `none`), and the HMAC secret it may use: the client secret for a listed HS algorithm,
+/// nothing otherwise.
+pub(super) fn allowed_secret<'a>(
+    token: &str,
+    checks: &IdTokenChecks<'a>,
+) -> Result<&'a str, Refusal> {
+    let alg = header_alg(token)?;
+    let listed = if checks.algorithms.is_empty() {
+        alg == "RS256"
+    } else {
+        checks.algorithms.iter().any(|listed| *listed == alg)
+    };
+    if !listed || alg == "none" {
+        return Err(ErrorCode::AlgNotAllowed.into());
+    }
+    Ok(if alg.starts_with("HS") {
+        checks.provider.client_secret.as_deref().unwrap_or_default()
+    } else {
+        ""
+    })
 }
 
 /// The header's `alg`, read strictly (the JWT rules read it again when verifying).

@@ -8,12 +8,14 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 mod id_token;
+mod logout;
 mod provider;
 
 pub use id_token::{
     IdToken, IdTokenChecks, Link, Linked, email_verified, link, merge_userinfo, needs_userinfo,
     profile, verify_id_token,
 };
+pub use logout::{ProviderLogout, verify_provider_logout};
 pub use provider::{MAX_PROVIDERS, check_issuer_url, provider_field, provider_problems};
 
 /// Longest provider slug (`[a-z0-9-]{1,32}`).
