@@ -54,7 +54,8 @@ pub async fn backchannel(
     responses(
         (status = 200, description = "The sessions ended (or the token named none)."),
         (status = 400, description = "The token was refused (its signature, issuer, audience, age or shape), was used before, or no enabled provider has this slug.", body = ErrorBody),
-        (status = 503, description = "The database is unreachable.", body = ErrorBody),
+        (status = 502, description = "`oidc_discovery_failed`: the provider's discovery document cannot be fetched.", body = ErrorBody),
+        (status = 503, description = "`jwks_unavailable`, or the database is unreachable.", body = ErrorBody),
     )
 )]
 pub async fn oidc_backchannel(

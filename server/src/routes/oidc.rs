@@ -53,6 +53,7 @@ fn browser_cookie(headers: &HeaderMap) -> Option<String> {
     ),
     responses(
         (status = 302, description = "To the provider, with `state`, `nonce` and PKCE; `Set-Cookie` binds the sign-in to this browser for 10 minutes."),
+        (status = 503, description = "The database is unreachable.", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 400, description = "`return_to` is not a safe target.", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 404, description = "No enabled provider has this slug (`oidc_disabled`).", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 502, description = "The provider's discovery document cannot be fetched (`oidc_discovery_failed`).", content((ErrorBody = "application/json"), (String = "text/html"))),
@@ -109,6 +110,7 @@ pub async fn start(
         (status = 400, description = "`oidc_state_invalid`, `oidc_issuer_mismatch`, or a malformed ID token.", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 401, description = "The ID token's signature, times, audience, issuer or nonce.", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 403, description = "`oidc_idp_error`, `oidc_email_unverified`, a deactivated or unprovisioned user, a sign-in rule.", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 404, description = "No enabled provider has this slug (`oidc_disabled`).", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 409, description = "`oidc_email_taken`.", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 502, description = "`oidc_token_exchange_failed`, `oidc_userinfo_failed`, `oidc_discovery_failed`.", content((ErrorBody = "application/json"), (String = "text/html"))),
     )

@@ -16,6 +16,7 @@ mod jwks;
 mod key_ring;
 mod logout;
 mod oidc;
+mod oidc_hostile;
 mod oidc_op;
 mod openapi;
 mod ops;

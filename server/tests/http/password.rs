@@ -31,7 +31,8 @@ async fn first_run_creates_one_admin_only(server: Server) {
     let (_, properties) = server.get_json("", "/api/session/properties").await;
     assert_eq!(
         properties,
-        json!({"sso_enabled": false, "password_login_enabled": true, "sso_url": null, "needs_setup": false})
+        json!({"sso_enabled": false, "password_login_enabled": true, "sso_url": null, "needs_setup": false,
+            "oidc_providers": [], "straight_to": null})
     );
     let (status, body) = server
         .post_json(

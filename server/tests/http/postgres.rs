@@ -136,3 +136,42 @@ async fn a_change_on_one_replica_is_seen_by_the_others_very_next_request() {
     );
     drop((a, b, database));
 }
+
+/// SPEC §14: an OpenID Connect sign-in started on one replica finishes on another (the request's
+/// state, nonce and verifier are stored, not kept in memory), and its state is still one use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oidc_sign_in_started_on_one_replica_finishes_on_another() {
+    let Some(op) = crate::oidc_op::op() else {
+        return;
+    };
+    let Some(database) = TempDatabase::create().await else {
+        return;
+    };
+    let a = Server::start(database.url.clone()).await;
+    let b = Server::start(database.url.clone()).await;
+    // Behind one load balancer both replicas answer at one site URL: A's here.
+    let mut providers = json!([crate::oidc::provider(&op.id_token_claims, "op", "basic")]);
+    let admin = crate::oidc::with_providers(&a, providers.take()).await;
+    let (status, body) = a
+        .put_json(&admin, "/api/setting/jwt", &json!({"site_url": a.base}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let b_sees = within_a_second(
+        || b.get_json("", "/api/session/properties"),
+        |(_, properties)| properties["oidc_providers"][0]["slug"] == "op",
+    )
+    .await;
+    assert_eq!(b_sees.1["oidc_providers"][0]["slug"], "op", "{}", b_sees.1);
+
+    let (authorize, binding) = crate::oidc::start(&a, "op", "/after").await;
+    let back =
+        crate::oidc_op::sign_in_at_op(&crate::oidc_op::op_browser(), &authorize, "ada").await;
+    let on_b = back.replacen(&a.base, &b.base, 1);
+    assert_ne!(on_b, back, "the callback goes to B");
+    let session = crate::oidc::signed_in(crate::oidc::callback(&b, &on_b, &binding).await).await;
+    assert_eq!(a.get_json(&session, "/api/user/current").await.0, 200);
+    // Used on B, refused on A.
+    let again = crate::oidc::callback(&a, &back, &binding).await;
+    assert_eq!(again.status(), 400);
+    drop((a, b, database));
+}
