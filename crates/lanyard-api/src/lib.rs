@@ -31,7 +31,7 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError, FieldName};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use oidc::{
     AuditedProvider, DiscoverRequest, Discovered, OidcButton, OidcProvider, OidcProviderView,
-    TokenEndpointAuth,
+    OidcTestResult, TokenEndpointAuth,
 };
 pub use people::{
     AddMember, CreateGroup, CreateUser, Group, GroupDetail, GroupId, GroupMember, PeopleFilter,

@@ -220,3 +220,36 @@ pub struct OidcButton {
     /// Where the button goes: `/auth/oidc/{slug}`.
     pub url: String,
 }
+
+/// What a **Test sign-in** found (SPEC §14): the claims and what signing in would do, with no user
+/// and no session made. The callback sends the admin's pop-up to the OpenID Connect page with this,
+/// base64url JSON, in the URL's fragment (never sent to a server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OidcTestResult {
+    /// The provider's slug.
+    pub provider: String,
+    /// Whether the sign-in would succeed.
+    pub accepted: bool,
+    /// Why not, when it would not.
+    #[serde(default)]
+    pub error: Option<crate::ErrorCode>,
+    /// The refusal in words.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// The ID token's claims, merged with userinfo's when it was asked.
+    #[serde(default)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Whether userinfo was asked.
+    #[serde(default)]
+    pub used_userinfo: bool,
+    /// The person the claims describe.
+    #[serde(default)]
+    pub profile: Option<crate::ProfileView>,
+    /// Who it would sign in: "an existing user (linked)", "…linked now by email", "a new user".
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The group changes group sync would make.
+    #[serde(default)]
+    pub groups: Option<crate::GroupChanges>,
+}

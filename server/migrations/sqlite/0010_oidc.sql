@@ -9,6 +9,8 @@ CREATE TABLE oidc_requests (
     nonce        TEXT   NOT NULL,
     verifier     TEXT   NOT NULL,
     return_to    TEXT   NOT NULL,
+    -- An admin's Test sign-in: the callback reports and signs nobody in.
+    dry_run      BIGINT NOT NULL DEFAULT 0,
     expires_at   BIGINT NOT NULL
 );
 

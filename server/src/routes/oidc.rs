@@ -10,9 +10,11 @@ use lanyard_api::{DiscoverRequest, Discovered, ErrorBody, ErrorCode};
 use crate::auth::{Admin, Client};
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath};
-use crate::service::{Actor, BROWSER_COOKIE, OidcCallback, OidcStart};
+use crate::service::{Actor, BROWSER_COOKIE, OidcCallback, OidcOutcome, OidcStart};
 use crate::session;
 use crate::state::AppState;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The query parameters, each at most once (a repeated one is refused, as `/auth/sso` does).
 fn params(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
@@ -50,11 +52,14 @@ fn browser_cookie(headers: &HeaderMap) -> Option<String> {
     params(
         ("slug" = String, Path, description = "The provider's slug."),
         ("return_to" = Option<String>, Query, description = "Where to go after signing in (checked as for `/auth/sso`)."),
+        ("test" = Option<bool>, Query, description = "`true`: an administrator's Test sign-in — the callback reports the claims and what signing in would do, and signs nobody in."),
     ),
     responses(
         (status = 302, description = "To the provider, with `state`, `nonce` and PKCE; `Set-Cookie` binds the sign-in to this browser for 10 minutes."),
         (status = 503, description = "The database is unreachable.", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 400, description = "`return_to` is not a safe target.", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 401, description = "`test=true` without a session.", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 403, description = "`test=true` from someone who is not an administrator.", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 404, description = "No enabled provider has this slug (`oidc_disabled`).", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 502, description = "The provider's discovery document cannot be fetched (`oidc_discovery_failed`).", content((ErrorBody = "application/json"), (String = "text/html"))),
     )
@@ -62,11 +67,18 @@ fn browser_cookie(headers: &HeaderMap) -> Option<String> {
 pub async fn start(
     State(state): State<AppState>,
     AppPath(slug): AppPath<String>,
+    admin: Result<Admin, AppError>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let result = async {
         let params = params(query.as_deref())?;
+        let dry_run = match param(&params, "test") {
+            None | Some("false") => false,
+            // A Test sign-in reports what signing in would do: for administrators only.
+            Some("true") => admin.map(|_| true)?,
+            Some(_) => return Err(ErrorCode::InvalidRequest.into()),
+        };
         let browser = browser_cookie(&headers);
         let redirect = state
             .oidc_start(OidcStart {
@@ -74,6 +86,7 @@ pub async fn start(
                 return_to: param(&params, "return_to"),
                 host: crate::extract::host(&headers),
                 browser: browser.as_deref(),
+                dry_run,
             })
             .await?;
         let cookie = Cookie::build((BROWSER_COOKIE, redirect.browser.as_str()))
@@ -106,7 +119,7 @@ pub async fn start(
         ("error_description" = Option<String>, Query, description = "The provider's words for it."),
     ),
     responses(
-        (status = 302, description = "Signed in: to `return_to`, `Set-Cookie` carrying the session."),
+        (status = 302, description = "Signed in: to `return_to`, `Set-Cookie` carrying the session. A Test sign-in: to the OpenID Connect page with the report (`OidcTestResult`, base64url JSON) in the fragment, nobody signed in."),
         (status = 400, description = "`oidc_state_invalid`, `oidc_issuer_mismatch`, or a malformed ID token.", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 401, description = "The ID token's signature, times, audience, issuer or nonce.", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 403, description = "`oidc_idp_error`, `oidc_email_unverified`, a deactivated or unprovisioned user, a sign-in rule.", content((ErrorBody = "application/json"), (String = "text/html"))),
@@ -145,7 +158,14 @@ async fn signed_in(
         browser: browser.as_deref(),
         host: crate::extract::host(headers),
     };
-    let signed_in = state.oidc_callback(callback, client).await?;
+    let signed_in = match state.oidc_callback(callback, client).await? {
+        OidcOutcome::SignedIn(signed_in) => signed_in,
+        OidcOutcome::Tested { result, target, .. } => {
+            let json =
+                serde_json::to_vec(&result).map_err(|e| AppError::internal(e.to_string()))?;
+            return found(&format!("{target}#{}", URL_SAFE_NO_PAD.encode(json)));
+        }
+    };
     let cookie = session::cookie(
         &signed_in.session.token,
         state.session_max_age(),

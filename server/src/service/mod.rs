@@ -37,7 +37,8 @@ pub use error::Error;
 pub use forward::{ForwardAnswer, ForwardRequest, Identity};
 pub use logout::LoggedOut;
 pub use oidc::{
-    BROWSER_COOKIE, OidcCallback, OidcRedirect, OidcSignedIn, OidcStart, oidc_request_seconds,
+    BROWSER_COOKIE, OidcCallback, OidcOutcome, OidcRedirect, OidcSignedIn, OidcStart,
+    oidc_request_seconds,
 };
 pub use session::{NewSession, create_first_admin};
 pub use sso::{SsoOutcome, SsoRequest, SsoSignedIn};

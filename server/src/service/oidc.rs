@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use lanyard_api::{
-    AuditRecord, AuditSource, BackchannelLogout, Discovered, ErrorCode, OidcProvider, SignInMethod,
-    SignedIn,
+    AuditRecord, AuditSource, BackchannelLogout, Discovered, ErrorCode, OidcProvider,
+    OidcTestResult, SignInMethod, SignedIn,
 };
 use lanyard_core::accounts::{Admission, admit};
 use lanyard_core::jose::JoseVerifier;
@@ -31,6 +31,8 @@ use crate::store::{Person, StoreError, Tx, sessions};
 
 /// How long a sign-in may take between the start and the callback, seconds.
 pub const REQUEST_SECONDS: i64 = 600;
+/// Where an admin's Test sign-in ends: the OpenID Connect page's report, the result in the fragment.
+pub const TEST_RESULT_PAGE: &str = "/admin/settings/authentication/oidc/test";
 /// The cookie that binds a sign-in to the browser that started it.
 pub const BROWSER_COOKIE: &str = "lanyard.OIDC";
 
@@ -50,6 +52,8 @@ pub struct OidcStart<'a> {
     pub host: Option<&'a str>,
     /// The browser's binding cookie, when it has one already.
     pub browser: Option<&'a str>,
+    /// An admin's Test sign-in (the caller checked the admin): report, sign nobody in.
+    pub dry_run: bool,
 }
 
 /// Where the browser goes to sign in, and the binding cookie to set.
@@ -82,6 +86,30 @@ pub struct OidcCallback<'a> {
     pub browser: Option<&'a str>,
     /// The request's `Host`.
     pub host: Option<&'a str>,
+}
+
+/// What the callback did.
+#[derive(Debug)]
+pub enum OidcOutcome {
+    /// Signed in.
+    SignedIn(OidcSignedIn),
+    /// An admin's Test sign-in: the report, for the page at `target`.
+    Tested {
+        /// The report.
+        result: OidcTestResult,
+        /// The OpenID Connect page's test view.
+        target: String,
+        /// The site.
+        site: Url,
+    },
+}
+
+/// A verified answer from the provider.
+struct Verified {
+    id_token: IdToken,
+    raw_id_token: String,
+    claims: serde_json::Map<String, serde_json::Value>,
+    used_userinfo: bool,
 }
 
 /// A signed-in browser, and where it goes.
@@ -135,7 +163,12 @@ impl Service {
             provider: provider.slug.clone(),
             nonce: secrets.nonce.clone(),
             verifier: secrets.verifier.clone(),
-            return_to: target,
+            return_to: if request.dry_run {
+                TEST_RESULT_PAGE.to_owned()
+            } else {
+                target
+            },
+            dry_run: request.dry_run,
             expires_at: now + REQUEST_SECONDS,
         };
         let mut conn = self.store.conn().await?;
@@ -154,19 +187,23 @@ impl Service {
         &self,
         callback: OidcCallback<'_>,
         actor: &Actor,
-    ) -> Result<OidcSignedIn, Error> {
+    ) -> Result<OidcOutcome, Error> {
         let snapshot = self.settings();
         let actor = Actor {
             source: Some(AuditSource::Oidc(callback.slug.to_owned())),
             ..actor.clone()
         };
         let result = self.oidc_sign_in(&snapshot, callback, &actor).await;
-        let outcome = result
-            .as_ref()
-            .map_or_else(|e| e.code().as_str(), |_| "success");
-        self.metrics.sign_in("oidc", outcome);
-        if snapshot.settings.provider(callback.slug).is_some() {
-            self.metrics.oidc_login(callback.slug, outcome);
+        let outcome = match &result {
+            Ok(OidcOutcome::Tested { .. }) => None,
+            Ok(OidcOutcome::SignedIn(_)) => Some("success"),
+            Err(error) => Some(error.code().as_str()),
+        };
+        if let Some(outcome) = outcome {
+            self.metrics.sign_in("oidc", outcome);
+            if snapshot.settings.provider(callback.slug).is_some() {
+                self.metrics.oidc_login(callback.slug, outcome);
+            }
         }
         self.audit_refusal(&actor, result, AuditRecord::SsoLoginFailed)
             .await
@@ -177,7 +214,7 @@ impl Service {
         snapshot: &SettingsSnapshot,
         callback: OidcCallback<'_>,
         actor: &Actor,
-    ) -> Result<OidcSignedIn, Error> {
+    ) -> Result<OidcOutcome, Error> {
         let settings = &snapshot.settings;
         let provider = settings
             .provider(callback.slug)
@@ -209,8 +246,49 @@ impl Service {
             return Err(ErrorCode::OidcIssuerMismatch.into());
         }
         let code = callback.code.ok_or(ErrorCode::InvalidRequest)?;
+        if pending.dry_run {
+            let verified = self
+                .oidc_verify(settings, provider, &pending, code, &site, now)
+                .await;
+            let result = self.oidc_test(provider, verified).await;
+            return Ok(OidcOutcome::Tested {
+                result,
+                target: pending.return_to,
+                site,
+            });
+        }
+        let verified = self
+            .oidc_verify(settings, provider, &pending, code, &site, now)
+            .await?;
+        let profile = lanyard_core::oidc::profile(&verified.claims, provider)?;
+        let signed_in = OidcLogin {
+            provider,
+            id_token: &verified.id_token,
+            raw_id_token: &verified.raw_id_token,
+            profile: &profile,
+            email_verified: lanyard_core::oidc::email_verified(&verified.claims),
+        };
+        let session = self.complete_oidc(signed_in, actor, now).await?;
+        Ok(OidcOutcome::SignedIn(OidcSignedIn {
+            session,
+            target: pending.return_to,
+            site,
+        }))
+    }
+
+    /// The code exchanged (10 s), the ID token checked, and userinfo asked when the claims lack
+    /// one the profile reads.
+    async fn oidc_verify(
+        &self,
+        settings: &lanyard_core::settings::Settings,
+        provider: &OidcProvider,
+        pending: &PendingRequest,
+        code: &str,
+        site: &Url,
+        now: i64,
+    ) -> Result<Verified, Error> {
         let discovered = self.discovered(provider, now).await?;
-        let redirect_uri = redirect_uri(&site, &provider.slug);
+        let redirect_uri = redirect_uri(site, &provider.slug);
         let started = std::time::Instant::now();
         let exchanged = self
             .oidc
@@ -239,6 +317,7 @@ impl Service {
             )
             .await?;
         let mut claims = id_token.claims.clone();
+        let mut used_userinfo = false;
         if lanyard_core::oidc::needs_userinfo(&claims, provider)
             && let (Some(endpoint), Some(access_token)) =
                 (&discovered.userinfo_endpoint, &tokens.access_token)
@@ -249,22 +328,108 @@ impl Service {
                 .await
                 .ok_or(ErrorCode::OidcUserinfoFailed)?;
             claims = lanyard_core::oidc::merge_userinfo(&id_token, &userinfo)?;
+            used_userinfo = true;
         }
-        let profile = lanyard_core::oidc::profile(&claims, provider)?;
-        let verified = lanyard_core::oidc::email_verified(&claims);
-        let signed_in = OidcLogin {
-            provider,
-            id_token: &id_token,
-            raw_id_token: &tokens.id_token,
-            profile: &profile,
-            email_verified: verified,
-        };
-        let session = self.complete_oidc(signed_in, actor, now).await?;
-        Ok(OidcSignedIn {
-            session,
-            target: pending.return_to,
-            site,
+        Ok(Verified {
+            id_token,
+            raw_id_token: tokens.id_token,
+            claims,
+            used_userinfo,
         })
+    }
+
+    /// A Test sign-in's report: what the verified claims describe and what signing in would do
+    /// (the identity rules, admission, group sync), read in a transaction that is rolled back.
+    async fn oidc_test(
+        &self,
+        provider: &OidcProvider,
+        verified: Result<Verified, Error>,
+    ) -> OidcTestResult {
+        let mut result = OidcTestResult {
+            provider: provider.slug.clone(),
+            accepted: false,
+            error: None,
+            message: None,
+            claims: serde_json::Map::new(),
+            used_userinfo: false,
+            profile: None,
+            account: None,
+            groups: None,
+        };
+        let outcome = async {
+            let verified = verified?;
+            result.claims = verified.claims.clone();
+            result.used_userinfo = verified.used_userinfo;
+            let profile = lanyard_core::oidc::profile(&verified.claims, provider)?;
+            result.profile = Some(profile.view());
+            let identity = (provider.issuer.as_str(), verified.id_token.subject.as_str());
+            let mut tx = self.store.begin().await?;
+            let by_subject = store::linked_account(&mut tx, identity.0, identity.1).await?;
+            let by_email =
+                store::email_holder(&mut tx, &profile.email, identity.0, identity.1).await?;
+            let found = Linked {
+                by_subject: by_subject
+                    .as_ref()
+                    .map(|(user, email)| (*user, *email != profile.email)),
+                by_email,
+            };
+            let link = lanyard_core::oidc::link(
+                found,
+                lanyard_core::oidc::email_verified(&verified.claims),
+                provider.trust_unverified_email,
+            )?;
+            let user = match link {
+                Link::Existing { user, .. } => Some(user),
+                Link::LinkByEmail { user } => Some(user),
+                Link::New => None,
+            };
+            let active = match user {
+                Some(id) => users::find_by_id(&mut tx, id).await?.map(|u| u.is_active),
+                None => None,
+            };
+            admit(active, provider.user_provisioning)?;
+            result.account = Some(
+                match link {
+                    Link::Existing { .. } => "an existing user, linked to this identity",
+                    Link::LinkByEmail { .. } => "an existing user, linked now by their email",
+                    Link::New => "a new user, created now",
+                }
+                .to_owned(),
+            );
+            if provider.group_sync {
+                let current: std::collections::BTreeSet<i64> = match user {
+                    Some(id) => users::group_ids(&mut tx, id).await?.into_iter().collect(),
+                    None => std::collections::BTreeSet::new(),
+                };
+                let is_last_active_admin =
+                    accounts::is_admin(&current) && users::active_admin_count(&mut tx).await? <= 1;
+                let plan = lanyard_core::groups::plan(lanyard_core::groups::SyncInput {
+                    current: &current,
+                    mappings: &provider.group_mappings,
+                    token_groups: profile.groups.as_deref(),
+                    builtins: crate::store::BUILTINS,
+                    is_last_active_admin,
+                });
+                result.groups = Some(plan.changes());
+            }
+            // Nothing is written: the transaction is dropped, rolled back.
+            drop(tx);
+            Ok::<_, Error>(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => result.accepted = true,
+            Err(error) => {
+                let refused = error.refused();
+                result.error = Some(refused.code);
+                result.message = Some(
+                    refused
+                        .reason
+                        .unwrap_or_else(|| refused.code.message().to_owned()),
+                );
+            }
+        }
+        result
     }
 
     /// The provider's discovery document (cached), or `oidc_discovery_failed`.

@@ -20,6 +20,8 @@ pub struct PendingRequest {
     pub verifier: String,
     /// Where to go afterwards (already checked).
     pub return_to: String,
+    /// An admin's Test sign-in: reported, nobody signed in.
+    pub dry_run: bool,
     /// Unix seconds.
     pub expires_at: i64,
 }
@@ -41,7 +43,7 @@ pub async fn save_request(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO oidc_requests (state_hash, browser_hash, provider, nonce, verifier, return_to, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         dry_run, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&request.state_hash)
     .bind(&request.browser_hash)
@@ -49,6 +51,7 @@ pub async fn save_request(
     .bind(&request.nonce)
     .bind(&request.verifier)
     .bind(&request.return_to)
+    .bind(i64::from(request.dry_run))
     .bind(request.expires_at)
     .execute(conn)
     .await?;
@@ -63,7 +66,7 @@ pub async fn take_request(
 ) -> Result<Option<PendingRequest>, StoreError> {
     let row = sqlx::query(
         "DELETE FROM oidc_requests WHERE state_hash = $1 RETURNING state_hash, browser_hash, \
-         provider, nonce, verifier, return_to, expires_at",
+         provider, nonce, verifier, return_to, dry_run, expires_at",
     )
     .bind(state_hash)
     .fetch_optional(conn)
@@ -76,6 +79,7 @@ pub async fn take_request(
         nonce: row.try_get("nonce")?,
         verifier: row.try_get("verifier")?,
         return_to: row.try_get("return_to")?,
+        dry_run: row.try_get::<i64, _>("dry_run")? != 0,
         expires_at: row.try_get("expires_at")?,
     }))
 }

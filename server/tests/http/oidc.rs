@@ -599,7 +599,68 @@ async fn the_sign_in_page_lists_providers_and_goes_straight_to_the_only_method(s
     );
 }
 
+async fn a_test_sign_in_reports_and_signs_nobody_in(server: Server) {
+    let Some(op) = op() else { return };
+    let mut entry = provider(&op.id_token_claims, "op", "basic");
+    entry["group_sync"] = true.into();
+    let admin = with_providers(&server, json!([entry])).await;
+    // Only an administrator may run one.
+    let stranger = server
+        .http
+        .get(server.url("/auth/oidc/op?test=true"))
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(stranger.status(), 401);
+    let response = server
+        .http
+        .get(server.url("/auth/oidc/op?test=true"))
+        .header(COOKIE, &admin)
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(response.status(), 302);
+    let authorize = response.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let binding = response.headers()[SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    let back = sign_in_at_op(&op_browser(), &authorize, "ada").await;
+    let answer = callback(&server, &back, &binding).await;
+    assert_eq!(answer.status(), 302);
+    assert!(session_cookie(answer.headers()).is_none(), "no session");
+    let location = answer.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let (page, fragment) = location.split_once('#').expect("a fragment");
+    assert_eq!(page, "/admin/settings/authentication/oidc/test");
+    use base64::Engine;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(fragment)
+        .expect("base64url");
+    let report: lanyard_api::OidcTestResult = serde_json::from_slice(&json).expect("a report");
+    assert!(report.accepted, "{report:?}");
+    assert_eq!(report.claims["email"], "ada@example.test");
+    assert_eq!(
+        report.profile.as_ref().map(|p| p.email.as_str()),
+        Some("ada@example.test")
+    );
+    assert_eq!(report.account.as_deref(), Some("a new user, created now"));
+    assert!(report.groups.is_some());
+    let (_, people) = server.get_json(&admin, "/api/user?query=ada").await;
+    assert_eq!(people["total"], 0, "nobody was created: {people}");
+}
+
 on_both_backends!(
+    a_test_sign_in_reports_and_signs_nobody_in,
     signing_out_continues_at_the_provider_and_its_logout_ends_sessions,
     the_sign_in_page_lists_providers_and_goes_straight_to_the_only_method,
     each_client_kind_and_algorithm_signs_in,
