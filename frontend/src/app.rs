@@ -10,7 +10,7 @@ use leptos_router::path;
 use crate::api;
 use crate::pages::{
     ApiKeysPage, AuditPage, AuthenticationPage, GroupsPage, JwtSettingsPage, LoginPage, MePage,
-    NotFound, OverviewPage, PeoplePage, PersonPage, SetupPage,
+    NotFound, OidcPage, OidcTestPage, OverviewPage, PeoplePage, PersonPage, SetupPage,
 };
 
 /// What the server said about this browser's session.
@@ -109,6 +109,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin") view=OverviewPage/>
                 <Route path=path!("/admin/settings/authentication") view=AuthenticationPage/>
                 <Route path=path!("/admin/settings/authentication/jwt") view=JwtSettingsPage/>
+                <Route path=path!("/admin/settings/authentication/oidc") view=OidcPage/>
+                <Route path=path!("/admin/settings/authentication/oidc/test") view=OidcTestPage/>
                 <Route path=path!("/admin/people") view=PeoplePage/>
                 <Route path=path!("/admin/people/:id") view=PersonPage/>
                 <Route path=path!("/admin/groups") view=GroupsPage/>

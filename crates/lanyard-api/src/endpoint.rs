@@ -184,6 +184,8 @@ endpoints! {
     SetPasswordLogin {} = Put "/api/setting/enable-password-login", EnablePasswordLogin => JwtSettingsView;
     /// Check a token against the settings.
     TestToken {} = Post "/api/setting/jwt/test", TokenTestRequest => Verdict;
+    /// What an OpenID Connect issuer's discovery document says.
+    DiscoverProvider {} = Post "/api/setting/oidc/discover", crate::DiscoverRequest => crate::Discovered;
     /// Fetch the JWK Set now.
     RefreshJwks {} = Post "/api/setting/jwt/jwks/refresh", NoBody => JwksStatus;
     /// Every group.

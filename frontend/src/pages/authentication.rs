@@ -24,8 +24,10 @@ pub fn AuthenticationPage() -> impl IntoView {
     });
     let configured = move || {
         settings.with(|s| {
-            s.as_ref()
-                .is_some_and(|s| !s.jwt_identity_provider_uri.is_empty() && s.jwt_shared_secret_set)
+            s.as_ref().is_some_and(|s| {
+                (!s.jwt_identity_provider_uri.is_empty() && s.jwt_shared_secret_set)
+                    || s.oidc_providers.iter().any(|p| p.enabled)
+            })
         })
     };
     let status = move || {
@@ -84,6 +86,19 @@ pub fn AuthenticationPage() -> impl IntoView {
                 <p>"Sign users in with a signed JSON Web Token from your identity provider."</p>
                 <p class="status" data-testid="jwt-status">{status}</p>
                 <A href="/admin/settings/authentication/jwt" attr:class="button">"Configure"</A>
+            </section>
+            <section class="card method" aria-labelledby="oidc-card-title">
+                <h2 id="oidc-card-title">"OpenID Connect"</h2>
+                <p>"Sign users in with Okta, Entra ID, Google, Keycloak or any other OpenID Connect provider."</p>
+                <p class="status" data-testid="oidc-status">{move || settings.with(|s| match s {
+                    Some(s) if s.oidc_providers.iter().any(|p| p.enabled) => {
+                        let n = s.oidc_providers.iter().filter(|p| p.enabled).count();
+                        if n == 1 { "1 provider enabled".to_owned() } else { format!("{n} providers enabled") }
+                    }
+                    Some(_) => "Not configured".to_owned(),
+                    None => "…".to_owned(),
+                })}</p>
+                <A href="/admin/settings/authentication/oidc" attr:class="button">"Configure"</A>
             </section>
             <Show when=configured>
                 <section class="card" aria-labelledby="password-card-title">

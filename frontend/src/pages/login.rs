@@ -1,4 +1,6 @@
-//! `/login`: password form (hidden when password login is off) and **Sign in with SSO**.
+//! `/login`: password form (hidden when password login is off), **Sign in with SSO** and one
+//! **Sign in with {name}** per OpenID Connect provider. With password login off and exactly one SSO
+//! method the page goes straight to it (`?stay` keeps it here).
 
 use lanyard_api::PasswordLogin;
 use lanyard_api::SsoReturn;
@@ -45,6 +47,25 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     let properties = session.properties;
+    let target = move || {
+        query
+            .with(|q| q.get("redirect"))
+            .unwrap_or_else(|| "/".to_owned())
+    };
+    let with_return = move |url: &str| {
+        let return_to: String = url::form_urlencoded::byte_serialize(target().as_bytes()).collect();
+        format!("{url}?return_to={return_to}")
+    };
+    let stay = query.with_untracked(|q| q.get("stay").is_some());
+    Effect::new(move |_| {
+        let only = properties.with(|p| p.as_ref().and_then(|p| p.straight_to.clone()));
+        if let (Some(only), false) = (only, stay)
+            && session.user.with_untracked(Option::is_none)
+            && let Some(window) = web_sys::window()
+        {
+            let _ = window.location().assign(&with_return(&only));
+        }
+    });
 
     move || {
         if session.user.with(Option::is_some) {
@@ -60,9 +81,18 @@ pub fn LoginPage() -> impl IntoView {
             <main class="page narrow">
                 <h1>"Sign in to lanyard"</h1>
                 <Notice message=notice.into()/>
+                <Show when=move || !stay && properties.with(|p| p.as_ref().is_some_and(|p| p.straight_to.is_some()))>
+                    <p class="help">"Taking you to sign in… "<a href="/login?stay=1">"Stay on this page"</a></p>
+                </Show>
                 <Show when=move || sso_enabled>
                     <p><a class="button primary" href=sso_href rel="external">"Sign in with SSO"</a></p>
                 </Show>
+                {move || properties.with(|p| p.as_ref().map(|p| p.oidc_providers.clone()).unwrap_or_default())
+                    .into_iter()
+                    .map(|button| view! {
+                        <p><a class="button primary" href=with_return(&button.url) rel="external">{format!("Sign in with {}", button.name)}</a></p>
+                    })
+                    .collect_view()}
                 <Show when=move || password_enabled>
                     <form class="card" on:submit=submit aria-label="Sign in with email and password">
                         <label for="login-email">"Email"</label>

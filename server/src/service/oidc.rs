@@ -96,7 +96,7 @@ pub enum OidcOutcome {
     /// An admin's Test sign-in: the report, for the page at `target`.
     Tested {
         /// The report.
-        result: OidcTestResult,
+        result: Box<OidcTestResult>,
         /// The OpenID Connect page's test view.
         target: String,
         /// The site.
@@ -252,7 +252,7 @@ impl Service {
                 .await;
             let result = self.oidc_test(provider, verified).await;
             return Ok(OidcOutcome::Tested {
-                result,
+                result: Box::new(result),
                 target: pending.return_to,
                 site,
             });

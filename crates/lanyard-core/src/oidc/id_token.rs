@@ -101,7 +101,7 @@ pub(super) fn allowed_secret<'a>(
     let listed = if checks.algorithms.is_empty() {
         alg == "RS256"
     } else {
-        checks.algorithms.iter().any(|listed| *listed == alg)
+        checks.algorithms.contains(&alg)
     };
     if !listed || alg == "none" {
         return Err(ErrorCode::AlgNotAllowed.into());
