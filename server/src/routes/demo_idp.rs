@@ -49,7 +49,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 
 /// The demo IdP's look: lanyard's colours, so a demo reads as one product (inline: CSP allows inline
 /// styles, and this page has no build step).
-const DEMO_STYLE: &str = r#"<style>
+pub(super) const DEMO_STYLE: &str = r#"<style>
 :root { --ink: #1d2430; --muted: #5b6576; --line: #d9dee7; --bg: #f5f7fa; --brand: #2f5bd3; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg);

@@ -2,6 +2,7 @@
 
 mod audit;
 mod demo_idp;
+mod demo_oidc;
 mod groups;
 mod logout;
 mod oidc;
@@ -131,7 +132,18 @@ pub fn app(state: AppState) -> Router {
         router = router
             .route("/demo-idp", get(demo_idp::form).post(demo_idp::sign))
             .route("/demo-idp/jwks.json", get(demo_idp::jwks))
-            .route("/demo-idp/logout", post(demo_idp::logout));
+            .route("/demo-idp/logout", post(demo_idp::logout))
+            .route(
+                "/demo-idp/.well-known/openid-configuration",
+                get(demo_oidc::discovery),
+            )
+            .route(
+                "/demo-idp/authorize",
+                get(demo_oidc::authorize).post(demo_oidc::approve),
+            )
+            .route("/demo-idp/token", post(demo_oidc::token))
+            .route("/demo-idp/userinfo", get(demo_oidc::userinfo))
+            .route("/demo-idp/end-session", get(demo_oidc::end_session));
     }
     let static_dir = state.static_dir();
     let index_html = std::fs::read_to_string(static_dir.join("index.html")).ok();

@@ -659,7 +659,74 @@ async fn a_test_sign_in_reports_and_signs_nobody_in(server: Server) {
     assert_eq!(people["total"], 0, "nobody was created: {people}");
 }
 
+/// `make run`'s demo IdP speaks OpenID Connect too: discovery, its form at the authorization
+/// endpoint, the token endpoint (client secret, PKCE), userinfo and its JWK Set.
+async fn the_demo_idp_signs_in_over_openid_connect(server: Server) {
+    let issuer = server.url("/demo-idp");
+    let admin = with_providers(
+        &server,
+        json!([{"slug": "demo", "name": "Demo IdP", "issuer": issuer, "client_id": "lanyard-demo",
+                "client_secret": "demo-secret", "scopes": "openid email profile groups",
+                "group_sync": true}]),
+    )
+    .await;
+    let (authorize, binding) = start(&server, "demo", "/after").await;
+    assert!(
+        authorize.starts_with(&format!("{issuer}/authorize?")),
+        "{authorize}"
+    );
+    let form = server
+        .http
+        .get(&authorize)
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("page");
+    let hidden = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = form.find(&marker).expect(name) + marker.len();
+        form[start..start + form[start..].find('"').expect("end")].to_owned()
+    };
+    let approved = server
+        .http
+        .post(server.url("/demo-idp/authorize"))
+        .form(&[
+            ("email", "kate@example.com"),
+            ("given_name", "Kate"),
+            ("family_name", "Bell"),
+            ("groups", "sales"),
+            ("redirect_uri", &hidden("redirect_uri")),
+            ("state", &hidden("state")),
+            ("nonce", &hidden("nonce")),
+            ("code_challenge", &hidden("code_challenge")),
+        ])
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(approved.status(), 302);
+    let back = approved.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let session = signed_in(callback(&server, &back, &binding).await).await;
+    let (_, me) = server.get_json(&session, "/api/user/current").await;
+    assert_eq!(me["email"], "kate@example.com");
+    assert_eq!(me["last_name"], "Bell");
+    assert_eq!(me["sso_source"], "oidc:demo");
+    // The code was used once.
+    refused(
+        callback(&server, &back, &binding).await,
+        400,
+        "oidc_state_invalid",
+    )
+    .await;
+    drop(admin);
+}
+
 on_both_backends!(
+    the_demo_idp_signs_in_over_openid_connect,
     a_test_sign_in_reports_and_signs_nobody_in,
     signing_out_continues_at_the_provider_and_its_logout_ends_sessions,
     the_sign_in_page_lists_providers_and_goes_straight_to_the_only_method,
