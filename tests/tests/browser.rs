@@ -238,14 +238,18 @@ impl Drop for Processes {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
-    let (Ok(bin), Ok(dist)) = (std::env::var("LANYARD_BIN"), std::env::var("LANYARD_DIST")) else {
-        eprintln!("skipped: LANYARD_BIN and LANYARD_DIST are not set (make test sets them)");
-        return;
-    };
+/// What a browser test keeps running: the server, chromedriver, their data and Chromium's profile.
+struct Running {
+    _processes: Processes,
+    _data: tempfile::TempDir,
+    _profile: tempfile::TempDir,
+}
+
+/// Starts lanyard (`--demo-idp`, a fresh SQLite file) and Chromium; screenshots go to
+/// `target/{shots}/`.
+async fn launch(bin: &str, dist: &str, shots: &str) -> (Browser, Running) {
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let shots = workspace.join("target/screenshots");
+    let shots = workspace.join("target").join(shots);
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).expect("screenshot dir");
     let data = tempfile::tempdir().expect("temp dir");
@@ -276,7 +280,7 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .kill_on_drop(true)
         .spawn()
         .expect("chromedriver starts (make test installs it)");
-    let _processes = Processes(vec![server, chromedriver]);
+    let processes = Processes(vec![server, chromedriver]);
     wait_for_port(port).await;
     wait_for_port(driver_port).await;
 
@@ -310,6 +314,24 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         shots,
     };
 
+    (
+        b,
+        Running {
+            _processes: processes,
+            _data: data,
+            _profile: profile,
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
+    let (Ok(bin), Ok(dist)) = (std::env::var("LANYARD_BIN"), std::env::var("LANYARD_DIST")) else {
+        eprintln!("skipped: LANYARD_BIN and LANYARD_DIST are not set (make test sets them)");
+        return;
+    };
+    let (b, _running) = launch(&bin, &dist, "screenshots").await;
+    let base = b.base.clone();
     // First run: the admin account.
     b.open("/").await;
     b.path_is("/setup").await;
@@ -1099,5 +1121,93 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.fits("demo-idp-360px").await;
     b.shot("w360-demo-idp").await;
 
+    b.driver.quit().await.expect("quit");
+}
+
+/// SPEC §14 in Chromium: the admin connects the real OpenID Provider (`oidc-provider`) on the
+/// OpenID Connect page — Discover, the redirect URI, client, scopes — and a person signs in with its
+/// button through the provider's own login page; with password login off the sign-in page goes
+/// straight to the provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_connects_an_openid_connect_provider_and_a_user_signs_in_through_it() {
+    let (Ok(bin), Ok(dist)) = (std::env::var("LANYARD_BIN"), std::env::var("LANYARD_DIST")) else {
+        eprintln!("skipped: LANYARD_BIN and LANYARD_DIST are not set (make test sets them)");
+        return;
+    };
+    let Some(op) = lanyard_e2e::oidc_op::op() else {
+        return;
+    };
+    let (b, _running) = launch(&bin, &dist, "screenshots-oidc").await;
+    b.open("/").await;
+    b.path_is("/setup").await;
+    b.fill("Email", ADMIN_EMAIL).await;
+    b.fill("Password (at least 8 characters)", ADMIN_PASSWORD)
+        .await;
+    b.click_button("Create account").await;
+    b.path_is("/admin").await;
+
+    b.open("/admin/settings/authentication").await;
+    b.see("OpenID Connect").await;
+    b.find(
+        "//section[@aria-labelledby='oidc-card-title']//a[normalize-space(.)='Configure']".into(),
+    )
+    .await
+    .click()
+    .await
+    .expect("click");
+    b.path_is("/admin/settings/authentication/oidc").await;
+    b.click_button("Add provider").await;
+    b.fill("Name", "Acme SSO").await;
+    b.fill("Slug", "acme").await;
+    b.fill("Issuer URL", &op.id_token_claims).await;
+    b.click_button("Discover").await;
+    b.find("//dl[@data-testid='discovered']//dd[contains(., 'EdDSA')]".into())
+        .await;
+    let redirect = b
+        .find("//input[@id='oidc-redirect']".into())
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert_eq!(redirect, format!("{}/auth/oidc/acme/callback", b.base));
+    b.fill("Client ID", "basic").await;
+    b.fill("Client secret", "basic-secret").await;
+    // lanyard-core's rule, as it is typed: the scopes must hold openid.
+    b.fill("Scopes", "email profile").await;
+    b.see("The scopes must include openid").await;
+    b.fill("Scopes", "openid email profile groups").await;
+    b.shot("01-provider-form").await;
+    b.click_button("Save provider").await;
+    b.see("Provider saved.").await;
+    b.find("//tr[@data-testid='provider-acme']".into()).await;
+    b.shot("02-provider-saved").await;
+
+    // A person signs in with the provider's button, through its own login page.
+    b.click_button("Sign out").await;
+    b.path_is("/login").await;
+    b.find("//a[normalize-space(.)='Sign in with Acme SSO']".into())
+        .await
+        .click()
+        .await
+        .expect("click");
+    b.find("//input[@name='login']".into())
+        .await
+        .send_keys("ada")
+        .await
+        .expect("type");
+    b.find("//input[@name='password']".into())
+        .await
+        .send_keys("anything")
+        .await
+        .expect("type");
+    b.shot("03-provider-login").await;
+    b.find("//button[@type='submit']".into())
+        .await
+        .click()
+        .await
+        .expect("submit");
+    b.see("ada@example.test").await;
+    b.shot("04-signed-in").await;
     b.driver.quit().await.expect("quit");
 }

@@ -17,7 +17,6 @@ mod key_ring;
 mod logout;
 mod oidc;
 mod oidc_hostile;
-mod oidc_op;
 mod openapi;
 mod ops;
 mod password;

@@ -8,8 +8,8 @@
 use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::oidc_op::{op, op_browser, sign_in_at_op};
 use crate::support::*;
+use lanyard_e2e::oidc_op::{op, op_browser, sign_in_at_op};
 
 /// A provider entry for the real OP's `client` (`basic`, `post` or `public`).
 pub fn provider(issuer: &str, slug: &str, client: &str) -> Value {
@@ -516,7 +516,7 @@ async fn signing_out_continues_at_the_provider_and_its_logout_ends_sessions(serv
     let first = signed_in(sign_in(&server, "op", "ada").await).await;
     let second = signed_in(sign_in(&server, "op", "ada").await).await;
     let grace = signed_in(sign_in(&server, "op", "grace").await).await;
-    let token = crate::oidc_op::Op::logout_token(issuer, "basic", Some("ada"), None).await;
+    let token = lanyard_e2e::oidc_op::Op::logout_token(issuer, "basic", Some("ada"), None).await;
     let post = |token: String| {
         let server = &server;
         async move {
@@ -536,10 +536,12 @@ async fn signing_out_continues_at_the_provider_and_its_logout_ends_sessions(serv
     assert_eq!(server.get_json(&grace, "/api/user/current").await.0, 200);
     // The same token again is a replay; another client's token, or another issuer's, is refused.
     assert_eq!(post(token).await.status(), 400);
-    let other_client = crate::oidc_op::Op::logout_token(issuer, "post", Some("grace"), None).await;
+    let other_client =
+        lanyard_e2e::oidc_op::Op::logout_token(issuer, "post", Some("grace"), None).await;
     assert_eq!(post(other_client).await.status(), 400);
     let other_issuer =
-        crate::oidc_op::Op::logout_token(&op.userinfo_claims, "basic", Some("grace"), None).await;
+        lanyard_e2e::oidc_op::Op::logout_token(&op.userinfo_claims, "basic", Some("grace"), None)
+            .await;
     assert_eq!(post(other_issuer).await.status(), 400);
     assert_eq!(server.get_json(&grace, "/api/user/current").await.0, 200);
 }

@@ -141,7 +141,7 @@ async fn a_change_on_one_replica_is_seen_by_the_others_very_next_request() {
 /// state, nonce and verifier are stored, not kept in memory), and its state is still one use.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oidc_sign_in_started_on_one_replica_finishes_on_another() {
-    let Some(op) = crate::oidc_op::op() else {
+    let Some(op) = lanyard_e2e::oidc_op::op() else {
         return;
     };
     let Some(database) = TempDatabase::create().await else {
@@ -165,7 +165,8 @@ async fn an_oidc_sign_in_started_on_one_replica_finishes_on_another() {
 
     let (authorize, binding) = crate::oidc::start(&a, "op", "/after").await;
     let back =
-        crate::oidc_op::sign_in_at_op(&crate::oidc_op::op_browser(), &authorize, "ada").await;
+        lanyard_e2e::oidc_op::sign_in_at_op(&lanyard_e2e::oidc_op::op_browser(), &authorize, "ada")
+            .await;
     let on_b = back.replacen(&a.base, &b.base, 1);
     assert_ne!(on_b, back, "the callback goes to B");
     let session = crate::oidc::signed_in(crate::oidc::callback(&b, &on_b, &binding).await).await;

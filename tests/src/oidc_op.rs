@@ -1,5 +1,6 @@
-//! The real OpenID Provider (`oidc-provider`, tests/oidc-op/op.mjs), started once per test binary,
-//! and a user agent that signs in through its own login form without a browser.
+//! The real OpenID Provider (`oidc-provider`, `tests/oidc-op/op.mjs`), started once per test binary,
+//! and a user agent that signs in through its own login form without a browser. The server's HTTP
+//! tests and the browser test share it.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -33,7 +34,7 @@ pub fn op() -> Option<&'static Op> {
         };
         // The script from this checkout, beside the installed package.
         let script = std::path::Path::new(&dir).join("op.mjs");
-        std::fs::write(&script, include_str!("../../../tests/oidc-op/op.mjs")).expect("op.mjs");
+        std::fs::write(&script, include_str!("../oidc-op/op.mjs")).expect("op.mjs");
         let mut child = Command::new("node")
             .arg(&script)
             .stdin(Stdio::piped())
