@@ -256,14 +256,14 @@ async fn launch(bin: &str, dist: &str, shots: &str) -> (Browser, Running) {
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let server = Command::new(&bin)
+    let server = Command::new(bin)
         .args([
             "serve",
             "--demo-idp",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--static-dir",
-            &dist,
+            dist,
         ])
         .arg("--database-url")
         .arg(format!("sqlite://{}", data.path().join("e2e.db").display()))
