@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use lanyard_api::{
     AuditRecord, AuditSource, BackchannelLogout, Discovered, ErrorCode, OidcProvider,
-    OidcTestResult, SignInMethod, SignedIn,
+    OidcTestResult, SignInMethod,
 };
-use lanyard_core::accounts::{Admission, admit};
+use lanyard_core::accounts::admit;
 use lanyard_core::jose::JoseVerifier;
 use lanyard_core::keys::KeyRing;
 use lanyard_core::oidc::{
@@ -20,14 +20,14 @@ use lanyard_core::redirect::check_return_to;
 use lanyard_core::token::Refusal;
 use url::Url;
 
-use super::accounts::{self, NewAccount, Origin};
-use super::sso::{SsoSignedIn, sync_groups};
+use super::accounts;
+use super::sso::{SignInTail, SsoSignedIn};
 use super::{Actor, Error, LoggedOut};
 use crate::session;
 use crate::state::{Service, SettingsSnapshot};
 use crate::store::oidc::{self as store, OidcSessionRow, PendingRequest};
-use crate::store::users::{self, SsoLoginRecord};
-use crate::store::{Person, StoreError, Tx, sessions};
+use crate::store::users;
+use crate::store::{StoreError, Tx, sessions};
 
 /// How long a sign-in may take between the start and the callback, seconds.
 pub const REQUEST_SECONDS: i64 = 600;
@@ -613,72 +613,22 @@ impl Service {
             }
             Link::LinkByEmail { .. } | Link::New => {}
         }
-        let groups_json = profile
-            .groups
-            .as_ref()
-            .map(|groups| serde_json::to_string(groups).unwrap_or_else(|_| "[]".into()));
-        let record = SsoLoginRecord {
-            email: &profile.email,
-            first_name: profile.first_name.as_deref(),
-            last_name: profile.last_name.as_deref(),
-            login_attributes: profile.login_attributes.as_json(),
-            subject: None,
-            jwt_groups: groups_json.as_deref(),
+        let tail = SignInTail {
+            profile,
+            method: SignInMethod::Oidc,
             source: &source,
+            subject: None,
+            provisioning: provider.user_provisioning,
+            group_sync: provider.group_sync,
+            mappings: &provider.group_mappings,
         };
-        let existing = users::record_sso_login(&mut tx, &record, now).await?;
-        let user = match (
-            admit(
-                existing.map(|(_, active)| active),
-                provider.user_provisioning,
-            )?,
-            existing,
-        ) {
-            (Admission::Existing, Some((id, _))) => id,
-            _ => {
-                let account = NewAccount {
-                    person: Person {
-                        email: &profile.email,
-                        first_name: profile.first_name.as_deref(),
-                        last_name: profile.last_name.as_deref(),
-                    },
-                    origin: Origin::Sso {
-                        source: &source,
-                        login_attributes: profile.login_attributes.as_json(),
-                        subject: None,
-                        jwt_groups: record.jwt_groups,
-                    },
-                };
-                accounts::create_user(&mut tx, account, now).await?
-            }
-        };
+        let (user, expires_at) = self
+            .finish_sign_in(&mut tx, tail, &token_hash, actor, now)
+            .await?;
         if matches!(link, Link::LinkByEmail { .. } | Link::New) {
             store::link(&mut tx, identity, user, &provider.slug, now).await?;
         }
-        let mut details = SignedIn {
-            method: SignInMethod::Oidc,
-            groups_added: None,
-            groups_removed: None,
-            notes: Vec::new(),
-        };
-        if provider.group_sync {
-            sync_groups(
-                &mut tx,
-                &provider.group_mappings,
-                user,
-                profile.groups.as_deref(),
-                &mut details,
-            )
-            .await?;
-        }
-        let expires_at = self
-            .store_session(&mut tx, user, &token_hash, actor, now)
-            .await?;
         record_oidc_session(&mut tx, &token_hash, provider, id_token, login.raw_id_token).await?;
-        actor
-            .as_email(&profile.email)
-            .audit(&mut tx, AuditRecord::SsoLogin(details), now)
-            .await?;
         tx.commit().await?;
         tracing::info!(email = %profile.email, provider = %provider.slug, "oidc login");
         Ok(SsoSignedIn {

@@ -223,7 +223,44 @@ impl Service {
             }
         }
 
-        let jwt_groups = profile
+        let tail = SignInTail {
+            profile,
+            method: SignInMethod::Jwt,
+            source: "jwt",
+            subject: profile.subject.as_deref(),
+            provisioning: settings.jwt_user_provisioning,
+            group_sync: settings.jwt_group_sync,
+            mappings: &settings.jwt_group_mappings,
+        };
+        let (_, expires_at) = self
+            .finish_sign_in(&mut tx, tail, &token_hash, actor, now)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(email = %profile.email, "sso login");
+        Ok(SsoSignedIn {
+            token,
+            expires_at,
+            new_session: true,
+            issued_at: login.issued_at,
+            expires: login.expires,
+        })
+    }
+
+    /// What every SSO sign-in does once its token is verified and its user known by email
+    /// (SPEC §2.3–§2.6, and §14 after the identity rules), inside the caller's transaction: names,
+    /// login attributes and groups claim recorded (`record_sso_login`), `admit` (core), the account
+    /// created when new, group sync with the method's mappings, the session and the `sso_login`
+    /// entry. Returns the user and when the session expires.
+    pub(super) async fn finish_sign_in(
+        &self,
+        tx: &mut Tx,
+        tail: SignInTail<'_>,
+        token_hash: &str,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<(i64, i64), Error> {
+        let profile = tail.profile;
+        let groups_json = profile
             .groups
             .as_ref()
             .map(|groups| serde_json::to_string(groups).unwrap_or_else(|_| "[]".into()));
@@ -232,17 +269,14 @@ impl Service {
             first_name: profile.first_name.as_deref(),
             last_name: profile.last_name.as_deref(),
             login_attributes: profile.login_attributes.as_json(),
-            subject: profile.subject.as_deref(),
-            jwt_groups: jwt_groups.as_deref(),
-            source: "jwt",
+            subject: tail.subject,
+            jwt_groups: groups_json.as_deref(),
+            source: tail.source,
         };
-        let existing = users::record_sso_login(&mut tx, &record, now).await?;
+        let existing = users::record_sso_login(tx, &record, now).await?;
         // A refusal returns with `tx` uncommitted: the update above is rolled back with the rest.
         let user = match (
-            admit(
-                existing.map(|(_, active)| active),
-                settings.jwt_user_provisioning,
-            )?,
+            admit(existing.map(|(_, active)| active), tail.provisioning)?,
             existing,
         ) {
             (Admission::Existing, Some((id, _))) => id,
@@ -254,48 +288,37 @@ impl Service {
                         last_name: profile.last_name.as_deref(),
                     },
                     origin: Origin::Sso {
-                        source: "jwt",
+                        source: tail.source,
                         login_attributes: profile.login_attributes.as_json(),
-                        subject: record.subject,
+                        subject: tail.subject,
                         jwt_groups: record.jwt_groups,
                     },
                 };
-                accounts::create_user(&mut tx, account, now).await?
+                accounts::create_user(tx, account, now).await?
             }
         };
-
         let mut details = SignedIn {
-            method: SignInMethod::Jwt,
+            method: tail.method,
             groups_added: None,
             groups_removed: None,
             notes: Vec::new(),
         };
-        if settings.jwt_group_sync {
+        if tail.group_sync {
             sync_groups(
-                &mut tx,
-                &settings.jwt_group_mappings,
+                tx,
+                tail.mappings,
                 user,
                 profile.groups.as_deref(),
                 &mut details,
             )
             .await?;
         }
-        let expires_at = self
-            .store_session(&mut tx, user, &token_hash, actor, now)
-            .await?;
+        let expires_at = self.store_session(tx, user, token_hash, actor, now).await?;
         actor
             .as_email(&profile.email)
-            .audit(&mut tx, AuditRecord::SsoLogin(details), now)
+            .audit(tx, AuditRecord::SsoLogin(details), now)
             .await?;
-        tx.commit().await?;
-        tracing::info!(email = %profile.email, "sso login");
-        Ok(SsoSignedIn {
-            token,
-            expires_at,
-            new_session: true,
-            issued_at: login.issued_at,
-            expires: login.expires,
-        })
+        Ok((user, expires_at))
     }
 
     /// A used token: answered as its first use when it comes with the still-valid session it
@@ -405,6 +428,25 @@ impl Service {
         }
         Ok(verdict)
     }
+}
+
+/// How a sign-in method finishes (see [`Service::finish_sign_in`]).
+#[derive(Clone, Copy)]
+pub(super) struct SignInTail<'a> {
+    /// Who the verified token describes.
+    pub profile: &'a lanyard_core::profile::Profile,
+    /// The method, as the audit entry says it.
+    pub method: SignInMethod,
+    /// `jwt`, or `oidc:{slug}`: the user's `sso_source`.
+    pub source: &'a str,
+    /// JWT's `sub` (back-channel logout finds users by it); `None` keeps the stored one.
+    pub subject: Option<&'a str>,
+    /// Whether unknown users are created.
+    pub provisioning: bool,
+    /// Whether memberships follow the groups claim.
+    pub group_sync: bool,
+    /// The method's mappings.
+    pub mappings: &'a lanyard_api::GroupMappings,
 }
 
 /// Applies the group-sync plan (lanyard-core) for `user` under `mappings` (JWT's or a provider's)

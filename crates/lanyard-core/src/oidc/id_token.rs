@@ -61,19 +61,7 @@ const PROTOCOL_CLAIMS: [&str; 10] = [
 pub fn verify_id_token(token: &str, checks: &IdTokenChecks<'_>) -> Result<IdToken, Refusal> {
     let provider = checks.provider;
     let secret = allowed_secret(token, checks)?;
-    let policy = Policy {
-        secret: secret.as_bytes(),
-        keys: checks.keys,
-        verifier: checks.verifier,
-        remote_keys: true,
-        max_age_seconds: checks.max_age_seconds,
-        clock_skew_seconds: checks.clock_skew_seconds,
-        audience: &provider.client_id,
-        audiences: &[],
-        issuer: &provider.issuer,
-        rules: &provider.claim_rules,
-        replay: ReplayProtection::Jti,
-    };
+    let policy = provider_policy(checks, secret, &provider.claim_rules, ReplayProtection::Jti);
     let (claims, _) = token::verify_with(token, &policy, checks.now, |claims| Ok(claims.to_map()))?;
     check_id_token_claims(&claims, &provider.client_id, checks.nonce).map_err(|problem| {
         Refusal::from(match problem {
@@ -88,6 +76,29 @@ pub fn verify_id_token(token: &str, checks: &IdTokenChecks<'_>) -> Result<IdToke
         _ => return Err(ErrorCode::MalformedToken.into()),
     };
     Ok(IdToken { claims, subject })
+}
+
+/// The provider's tokens' policy: its keys, issuer and client id (as `aud`), the settings' age
+/// rules, the HMAC `secret` [`allowed_secret`] gave, and `rules`.
+pub(super) fn provider_policy<'a>(
+    checks: &IdTokenChecks<'a>,
+    secret: &'a str,
+    rules: &'a [lanyard_api::ClaimRule],
+    replay: ReplayProtection,
+) -> Policy<'a> {
+    Policy {
+        secret: secret.as_bytes(),
+        keys: checks.keys,
+        verifier: checks.verifier,
+        remote_keys: true,
+        max_age_seconds: checks.max_age_seconds,
+        clock_skew_seconds: checks.clock_skew_seconds,
+        audience: &checks.provider.client_id,
+        audiences: &[],
+        issuer: &checks.provider.issuer,
+        rules,
+        replay,
+    }
 }
 
 /// The token's `alg` checked against the algorithms discovery lists (`RS256` when it lists none;

@@ -6,9 +6,9 @@ use lanyard_api::{ErrorCode, ReplayProtection};
 use serde_json::{Map, Value};
 
 use super::IdTokenChecks;
-use super::id_token::allowed_secret;
+use super::id_token::{allowed_secret, provider_policy};
 use crate::logout::BACKCHANNEL_LOGOUT_EVENT;
-use crate::token::{self, Policy};
+use crate::token;
 
 /// A verified provider logout token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,19 +32,7 @@ pub fn verify_provider_logout(
 ) -> Result<ProviderLogout, ErrorCode> {
     let provider = checks.provider;
     let secret = allowed_secret(token, checks)?;
-    let policy = Policy {
-        secret: secret.as_bytes(),
-        keys: checks.keys,
-        verifier: checks.verifier,
-        remote_keys: true,
-        max_age_seconds: checks.max_age_seconds,
-        clock_skew_seconds: checks.clock_skew_seconds,
-        audience: &provider.client_id,
-        audiences: &[],
-        issuer: &provider.issuer,
-        rules: &[],
-        replay: ReplayProtection::All,
-    };
+    let policy = provider_policy(checks, secret, &[], ReplayProtection::All);
     let (claims, verified) =
         token::verify_with(token, &policy, checks.now, |claims| Ok(claims.to_map()))
             .map_err(ErrorCode::from)?;

@@ -398,3 +398,68 @@ fn provider_fields_are_checked_one_by_one() {
         "too_many_providers"
     );
 }
+
+#[test]
+fn a_provider_logout_token_names_a_sid_or_a_sub_and_the_client() {
+    use lanyard_core::oidc::verify_provider_logout;
+    let hs = vec!["HS256".to_owned()];
+    let ring = KeyRing::default();
+    let checks = |provider| IdTokenChecks {
+        provider,
+        keys: &ring,
+        verifier: None,
+        algorithms: &hs,
+        nonce: "",
+        max_age_seconds: 180,
+        clock_skew_seconds: 30,
+        now: crate::support::NOW,
+    };
+    let base = || {
+        serde_json::json!({
+            "iss": ISSUER, "aud": "lanyard", "iat": crate::support::NOW - 5, "jti": "j-1", "sid": "s-9",
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+        })
+    };
+    let p = provider();
+    let logout = verify_provider_logout(&hs256(&base()), &checks(&p)).expect("a good logout token");
+    assert_eq!(logout.sid.as_deref(), Some("s-9"));
+    assert_eq!(logout.subject, None);
+    let with = |key: &str, value: serde_json::Value| {
+        let mut claims = base();
+        if value.is_null() {
+            claims.as_object_mut().map(|c| c.remove(key));
+        } else {
+            claims[key] = value;
+        }
+        hs256(&claims)
+    };
+    for (token, code) in [
+        (
+            with("aud", "someone-else".into()),
+            ErrorCode::InvalidAudience,
+        ),
+        (
+            with("aud", serde_json::Value::Null),
+            ErrorCode::InvalidAudience,
+        ),
+        (
+            with("iss", "https://evil.example.com".into()),
+            ErrorCode::InvalidIssuer,
+        ),
+        (with("nonce", "n".into()), ErrorCode::InvalidLogoutToken),
+        (
+            with("jti", serde_json::Value::Null),
+            ErrorCode::InvalidLogoutToken,
+        ),
+        (
+            with("events", serde_json::json!({})),
+            ErrorCode::InvalidLogoutToken,
+        ),
+        (
+            with("sid", serde_json::Value::Null),
+            ErrorCode::InvalidLogoutToken,
+        ),
+    ] {
+        assert_eq!(verify_provider_logout(&token, &checks(&p)), Err(code));
+    }
+}
