@@ -186,6 +186,8 @@ endpoints! {
     TestToken {} = Post "/api/setting/jwt/test", TokenTestRequest => Verdict;
     /// What an OpenID Connect issuer's discovery document says.
     DiscoverProvider {} = Post "/api/setting/oidc/discover", crate::DiscoverRequest => crate::Discovered;
+    /// Each OpenID Connect provider's state.
+    GetOidcStatus {} = Get "/api/setting/oidc/status", NoBody => Vec<crate::OidcProviderStatus>;
     /// Fetch the JWK Set now.
     RefreshJwks {} = Post "/api/setting/jwt/jwks/refresh", NoBody => JwksStatus;
     /// Every group.

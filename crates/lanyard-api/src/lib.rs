@@ -30,8 +30,8 @@ pub use endpoint::{AuditQuery, Endpoint, Method, NoBody, NoContent, SsoReturn, U
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldError, FieldName};
 pub use keys::{JwksKey, JwksSkippedKey, JwksStatus, JwtKey, JwtKeyView, KeyAlg, KeyStatus};
 pub use oidc::{
-    AuditedProvider, DiscoverRequest, Discovered, OidcButton, OidcProvider, OidcProviderView,
-    OidcTestResult, TokenEndpointAuth,
+    AuditedProvider, DiscoverRequest, Discovered, OidcButton, OidcProvider, OidcProviderStatus,
+    OidcProviderView, OidcTestResult, TokenEndpointAuth,
 };
 pub use people::{
     AddMember, CreateGroup, CreateUser, Group, GroupDetail, GroupId, GroupMember, PeopleFilter,

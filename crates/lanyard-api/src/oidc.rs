@@ -253,3 +253,19 @@ pub struct OidcTestResult {
     #[serde(default)]
     pub groups: Option<crate::GroupChanges>,
 }
+
+/// One provider's state on the OpenID Connect page (`GET /api/setting/oidc/status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OidcProviderStatus {
+    /// The provider's slug.
+    pub slug: String,
+    /// Whether its discovery document is at hand (fetched now when the cached one is due).
+    pub discovery_ok: bool,
+    /// The last discovery error, when the last fetch failed (a good copy may still be in use).
+    #[serde(default)]
+    pub discovery_error: Option<String>,
+    /// When someone last signed in through it, RFC 3339; `None` before the first sign-in.
+    #[serde(default)]
+    pub last_sign_in: Option<String>,
+}

@@ -7,10 +7,12 @@ use std::collections::BTreeSet;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use lanyard_api::endpoint::{DiscoverProvider, GetSettings, ListGroups, NoBody, SaveSettings};
+use lanyard_api::endpoint::{
+    DiscoverProvider, GetOidcStatus, GetSettings, ListGroups, NoBody, SaveSettings,
+};
 use lanyard_api::{
     DiscoverRequest, Discovered, ErrorCode, Group, JwtSettingsPatch, JwtSettingsView, OidcProvider,
-    OidcProviderView, OidcTestResult, TokenEndpointAuth,
+    OidcProviderStatus, OidcProviderView, OidcTestResult, TokenEndpointAuth,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -92,6 +94,7 @@ fn providers_with(
 pub fn OidcPage() -> impl IntoView {
     let saved = RwSignal::new(None::<JwtSettingsView>);
     let groups = RwSignal::new(Vec::<Group>::new());
+    let statuses = RwSignal::new(Vec::<OidcProviderStatus>::new());
     let draft = RwSignal::new(None::<Draft>);
     let discovered = RwSignal::new(None::<Result<Discovered, String>>);
     let notice: NoticeLine = RwSignal::new(None);
@@ -103,6 +106,9 @@ pub fn OidcPage() -> impl IntoView {
             }
             if let Ok(list) = api::call(&ListGroups {}, &NoBody).await {
                 groups.set(list);
+            }
+            if let Ok(list) = api::call(&GetOidcStatus {}, &NoBody).await {
+                statuses.set(list);
             }
         });
     };
@@ -121,6 +127,9 @@ pub fn OidcPage() -> impl IntoView {
                     saved.set(Some(view));
                     draft.set(None);
                     say_done(notice, done.to_owned());
+                    if let Ok(list) = api::call(&GetOidcStatus {}, &NoBody).await {
+                        statuses.set(list);
+                    }
                 }
                 Err(error) if error.code == Some(ErrorCode::SettingsConflict) => {
                     load();
@@ -150,11 +159,26 @@ pub fn OidcPage() -> impl IntoView {
                                     let view_for_edit = p.clone();
                                     let slug = p.slug.clone();
                                     let remove_slug = p.slug.clone();
+                                    let status_slug = p.slug.clone();
+                                    let state = move || statuses.with(|list| {
+                                        match list.iter().find(|s| s.slug == status_slug) {
+                                            None => "…".to_owned(),
+                                            Some(s) => {
+                                                let discovery = match (&s.discovery_error, s.discovery_ok) {
+                                                    (Some(error), _) => format!("Discovery failed: {error}"),
+                                                    (None, true) => "Discovery OK".to_owned(),
+                                                    (None, false) => "Discovery not yet fetched".to_owned(),
+                                                };
+                                                let last = s.last_sign_in.as_deref().map_or_else(|| "no sign-in yet".to_owned(), |at| format!("last sign-in {at}"));
+                                                format!("{discovery} · {last}")
+                                            }
+                                        }
+                                    });
                                     view! {
                                         <tr data-testid=format!("provider-{}", p.slug)>
                                             <td>{p.name.clone()}" "<code>{p.slug.clone()}</code></td>
                                             <td><code>{p.issuer.clone()}</code></td>
-                                            <td>{if p.enabled { "Enabled" } else { "Disabled" }}</td>
+                                            <td>{if p.enabled { "Enabled" } else { "Disabled" }}<br/><span class="help" data-testid="provider-state">{state}</span></td>
                                             <td class="actions">
                                                 <button type="button" on:click=move |_| {
                                                     discovered.set(None);

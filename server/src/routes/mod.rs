@@ -46,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(oidc::start))
         .routes(routes!(oidc::callback))
         .routes(routes!(oidc::discover))
+        .routes(routes!(oidc::status))
         .routes(routes!(logout::oidc_backchannel))
         .routes(routes!(verify::verify))
         .routes(routes!(verify::jwks))

@@ -214,3 +214,14 @@ pub async fn discover(
 ) -> Result<axum::Json<Discovered>, AppError> {
     Ok(axum::Json(state.discover(&body.issuer).await?))
 }
+
+/// `GET /api/setting/oidc/status`: each provider's discovery state and last sign-in.
+#[utoipa::path(get, path = "/api/setting/oidc/status", tag = "settings", operation_id = "oidc_status", security(("session" = []), ("api_key" = [])),
+    responses((status = 200, description = "Each provider, in the settings' order.", body = Vec<lanyard_api::OidcProviderStatus>),
+        crate::openapi::AdminOnly))]
+pub async fn status(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<axum::Json<Vec<lanyard_api::OidcProviderStatus>>, AppError> {
+    Ok(axum::Json(state.oidc_status().await?))
+}

@@ -663,6 +663,30 @@ impl Service {
         Some(url.into())
     }
 
+    /// `GET /api/setting/oidc/status`: each provider's discovery (fetched now when due) and its last
+    /// sign-in.
+    pub async fn oidc_status(&self) -> Result<Vec<lanyard_api::OidcProviderStatus>, Error> {
+        let snapshot = self.settings();
+        let now = self.now();
+        let last = {
+            let mut conn = self.store.conn().await?;
+            store::last_sign_ins(&mut conn).await?
+        };
+        let mut statuses = Vec::new();
+        for provider in &snapshot.settings.oidc_providers {
+            let discovery_ok = self.oidc.discovered(&provider.issuer, now).await.is_ok();
+            statuses.push(lanyard_api::OidcProviderStatus {
+                slug: provider.slug.clone(),
+                discovery_ok,
+                discovery_error: self.oidc.last_error(&provider.issuer),
+                last_sign_in: last
+                    .get(&provider.slug)
+                    .map(|at| crate::dates::rfc3339(*at)),
+            });
+        }
+        Ok(statuses)
+    }
+
     /// `POST /api/setting/oidc/discover`: what the issuer's discovery document says, fetched now.
     pub async fn discover(&self, issuer: &str) -> Result<Discovered, Error> {
         self.oidc.discover(issuer).await.map_err(|error| {

@@ -269,3 +269,18 @@ pub async fn end_sessions(
     }
     Ok(ended)
 }
+
+/// When each provider last signed someone in (its slug → Unix seconds).
+pub async fn last_sign_ins(
+    conn: &mut AnyConnection,
+) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT provider, MAX(last_login) AS last FROM user_identities GROUP BY provider",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| Ok((row.try_get("provider")?, row.try_get("last")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
