@@ -463,3 +463,54 @@ fn a_provider_logout_token_names_a_sid_or_a_sub_and_the_client() {
         assert_eq!(verify_provider_logout(&token, &checks(&p)), Err(code));
     }
 }
+
+proptest! {
+    /// Whatever userinfo answers, it never changes a claim the ID token carries, and only the same
+    /// `sub`'s answer is merged.
+    #[test]
+    fn userinfo_never_overrides_the_id_token(
+        sub in "[a-z0-9]{1,12}",
+        other_sub in "[a-z0-9]{1,12}",
+        extra in proptest::collection::btree_map("[a-z_]{1,8}", "\\PC{0,12}", 0..6),
+    ) {
+        let claims = serde_json::json!({"sub": sub, "email": "ada@example.com", "nonce": "n"});
+        let token = IdToken { claims: claims.as_object().cloned().unwrap_or_default(), subject: sub.clone() };
+        let mut userinfo: serde_json::Map<String, serde_json::Value> =
+            extra.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+        userinfo.insert("email".into(), "eve@example.com".into());
+        userinfo.insert("sub".into(), other_sub.clone().into());
+        let merged = merge_userinfo(&token, &userinfo);
+        if other_sub == sub {
+            let merged = merged.expect("the same sub");
+            prop_assert_eq!(&merged["email"], "ada@example.com");
+            prop_assert_eq!(&merged["sub"], &serde_json::Value::String(sub));
+        } else {
+            prop_assert_eq!(merged, Err(ErrorCode::OidcUserinfoFailed));
+        }
+    }
+
+    /// An account another identity holds is never linked, and an unverified email never links an
+    /// account unless the admin trusts the provider's emails.
+    #[test]
+    fn linking_never_takes_over_an_account(
+        subject in proptest::option::of((0i64..5, any::<bool>())),
+        email in proptest::option::of((0i64..5, any::<bool>())),
+        verified in any::<bool>(),
+        trust in any::<bool>(),
+    ) {
+        let result = link(Linked { by_subject: subject, by_email: email }, verified, trust);
+        match result {
+            Ok(Link::LinkByEmail { user }) => {
+                prop_assert!(verified || trust);
+                prop_assert_eq!(email, Some((user, false)));
+                prop_assert!(subject.is_none());
+            }
+            Ok(Link::Existing { user, .. }) => {
+                prop_assert_eq!(subject.map(|s| s.0), Some(user));
+                prop_assert!(email.is_none_or(|(holder, _)| holder == user));
+            }
+            Ok(Link::New) => prop_assert!(subject.is_none() && email.is_none()),
+            Err(_) => {}
+        }
+    }
+}
