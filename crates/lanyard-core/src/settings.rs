@@ -341,12 +341,19 @@ impl Settings {
         }
     }
 
-    /// These settings with `group` removed from every mapping (the group was deleted). A mapping
+    /// These settings with `group` removed from every mapping, JWT's and each provider's (the group
+    /// was deleted). A mapping
     /// left with no groups stays, so the admin sees it and can point it elsewhere.
     pub fn without_group(&self, group: GroupId) -> Settings {
         let mut next = self.clone();
-        for ids in next.jwt_group_mappings.values_mut() {
-            ids.retain(|&id| id != group);
+        let provider_mappings = next
+            .oidc_providers
+            .iter_mut()
+            .map(|provider| &mut provider.group_mappings);
+        for mappings in std::iter::once(&mut next.jwt_group_mappings).chain(provider_mappings) {
+            for ids in mappings.values_mut() {
+                ids.retain(|&id| id != group);
+            }
         }
         next
     }

@@ -222,14 +222,28 @@ fn saving_invalid_settings_changes_nothing() {
 
 #[test]
 fn deleting_a_group_removes_it_from_every_mapping() {
+    let provider = lanyard_api::OidcProvider {
+        slug: "okta".into(),
+        name: "Okta".into(),
+        issuer: "https://okta.example.com".into(),
+        client_id: "lanyard".into(),
+        client_secret: Some("s".into()),
+        group_mappings: [("eng".to_owned(), vec![4, 3])].into(),
+        ..Default::default()
+    };
     let stored = Settings {
         jwt_group_mappings: [("a".to_owned(), vec![3, 4]), ("b".to_owned(), vec![4])].into(),
+        oidc_providers: vec![provider],
         ..enabled()
     };
     let next = stored.without_group(4);
     assert_eq!(
         next.jwt_group_mappings,
         [("a".to_owned(), vec![3]), ("b".to_owned(), vec![])].into()
+    );
+    assert_eq!(
+        next.oidc_providers[0].group_mappings,
+        [("eng".to_owned(), vec![3])].into()
     );
     assert!(next.validate(Some(&BTreeSet::from([3]))).is_ok());
 }
