@@ -207,6 +207,9 @@ pub struct SaveMappings {
     /// next login would (SPEC §10); audited per user.
     #[serde(default)]
     pub apply_now: bool,
+    /// The OpenID Connect provider (slug) whose mappings these are; absent: JWT's (SPEC §14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 /// The body of `POST /api/setting/jwt/mappings/preview`.
@@ -216,6 +219,9 @@ pub struct SaveMappings {
 pub struct MappingsPreviewRequest {
     /// The mappings to preview, as they would be saved.
     pub mappings: GroupMappings,
+    /// The OpenID Connect provider (slug) whose mappings these are; absent: JWT's (SPEC §14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 /// What new mappings would do to the people who sign in with SSO (SPEC §10).

@@ -358,6 +358,57 @@ impl Settings {
         next
     }
 
+    /// The mappings a sign-in method syncs with — JWT's (`provider` `None`) or a provider's — with
+    /// whether its group sync is on and the `sso_source` of the users it signs in; `None` for an
+    /// unknown provider.
+    pub fn mappings_of(&self, provider: Option<&str>) -> Option<MappingTarget<'_>> {
+        match provider {
+            None => Some(MappingTarget {
+                mappings: &self.jwt_group_mappings,
+                group_sync: self.jwt_group_sync,
+                source: "jwt".into(),
+            }),
+            Some(slug) => self
+                .oidc_providers
+                .iter()
+                .find(|p| p.slug == slug)
+                .map(|p| MappingTarget {
+                    mappings: &p.group_mappings,
+                    group_sync: p.group_sync,
+                    source: format!("oidc:{slug}"),
+                }),
+        }
+    }
+
+    /// The patch that replaces the mappings of JWT (`provider` `None`) or of one provider.
+    pub fn mappings_patch(
+        &self,
+        provider: Option<&str>,
+        mappings: lanyard_api::GroupMappings,
+    ) -> JwtSettingsPatch {
+        match provider {
+            None => JwtSettingsPatch {
+                jwt_group_mappings: Some(mappings),
+                ..JwtSettingsPatch::default()
+            },
+            Some(slug) => JwtSettingsPatch {
+                oidc_providers: Some(
+                    self.oidc_providers
+                        .iter()
+                        .map(|p| {
+                            let mut p = p.clone();
+                            if p.slug == slug {
+                                p.group_mappings.clone_from(&mappings);
+                            }
+                            p
+                        })
+                        .collect(),
+                ),
+                ..JwtSettingsPatch::default()
+            },
+        }
+    }
+
     /// The enabled OpenID Connect providers, in their order.
     pub fn enabled_providers(&self) -> impl Iterator<Item = &OidcProvider> {
         self.oidc_providers
@@ -375,6 +426,17 @@ impl Settings {
     pub fn sso_ready(&self) -> bool {
         self.jwt_enabled && self.validate(None).is_ok()
     }
+}
+
+/// The mappings one sign-in method syncs with ([`Settings::mappings_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingTarget<'a> {
+    /// The mappings.
+    pub mappings: &'a lanyard_api::GroupMappings,
+    /// Whether that method's group sync is on.
+    pub group_sync: bool,
+    /// The `sso_source` of the users it signs in (`jwt`, `oidc:{slug}`).
+    pub source: String,
 }
 
 /// What is wrong with group mappings: empty or long names, ids of groups that do not exist (when

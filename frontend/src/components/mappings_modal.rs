@@ -1,4 +1,5 @@
-//! The **Edit mappings** modal: JWT group name → groups. Nothing is saved until **Save**; `Esc` and
+//! The **Edit mappings** modal: JWT group name (or an OpenID Connect provider's, with `provider`)
+//! → groups. Nothing is saved until **Save**; `Esc` and
 //! **Cancel** close without saving; focus stays inside while it is open. Deleting a row asks, as
 //! Metabase does, whether to also remove the group's members or delete the group.
 
@@ -35,7 +36,11 @@ pub fn MappingsModal(
     groups: RwSignal<Vec<Group>>,
     on_saved: impl Fn(JwtSettingsView) + Send + Sync + 'static,
     on_conflict: impl Fn() + Send + Sync + 'static,
+    /// The OpenID Connect provider (slug) whose mappings these are; `None` for JWT's.
+    #[prop(optional)]
+    provider: Option<String>,
 ) -> impl IntoView {
+    let provider = StoredValue::new(provider);
     let rows = RwSignal::new(initial.get_untracked());
     let new_name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -51,7 +56,10 @@ pub fn MappingsModal(
         let ask = asked.get_value() + 1;
         asked.set_value(ask);
         leptos::task::spawn_local(async move {
-            let body = MappingsPreviewRequest { mappings };
+            let body = MappingsPreviewRequest {
+                mappings,
+                provider: provider.get_value(),
+            };
             let answer = api::call(&PreviewMappings {}, &body).await;
             if asked.get_value() == ask {
                 impact.set(Some(answer.map_err(|e| e.to_string())));
@@ -107,6 +115,7 @@ pub fn MappingsModal(
             mappings: rows.get_untracked(),
             version: version.get_untracked(),
             apply_now: apply_now.get_untracked(),
+            provider: provider.get_value(),
             ..SaveMappings::default()
         };
         for (also, ids) in pending.get_untracked().into_values() {

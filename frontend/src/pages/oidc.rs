@@ -18,7 +18,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
-use crate::components::{AdminLayout, GroupChecklist, Notice, NoticeLine, say_done, say_failed};
+use crate::components::{
+    AdminLayout, GroupChecklist, MappingsModal, Notice, NoticeLine, say_done, say_failed,
+};
 
 /// What the form edits: the provider, with the secret typed (empty keeps the stored one), its
 /// mappings as rows and its sign-in rules as JSON text.
@@ -344,6 +346,38 @@ fn ProviderForm(
             on_save(list);
         }
     };
+    let mappings_open = RwSignal::new(false);
+    // The slug as stored (the one the server knows), whatever is typed meanwhile.
+    let stored_slug = move || {
+        let index = draft.with_untracked(|d| d.as_ref().and_then(|d| d.index));
+        saved
+            .with_untracked(|s| {
+                s.as_ref().and_then(|s| {
+                    index
+                        .and_then(|i| s.oidc_providers.get(i))
+                        .map(|p| p.slug.clone())
+                })
+            })
+            .unwrap_or_default()
+    };
+    // The modal saved this provider's mappings as a new version: the rest of the form keeps what
+    // was typed.
+    let mappings_saved = move |view: JwtSettingsView| {
+        let index = draft.with_untracked(|d| d.as_ref().and_then(|d| d.index));
+        if let Some(stored) = index.and_then(|i| view.oidc_providers.get(i)) {
+            let rows = stored
+                .group_mappings
+                .iter()
+                .map(|(name, ids)| (name.clone(), RwSignal::new(ids.clone())))
+                .collect();
+            draft.update(|d| {
+                if let Some(d) = d.as_mut() {
+                    d.mappings = rows;
+                }
+            });
+        }
+        saved.set(Some(view));
+    };
     let add_mapping = move |_| {
         draft.update(|d| {
             if let Some(d) = d.as_mut() {
@@ -406,18 +440,38 @@ fn ProviderForm(
             <Field id="oidc-groups" label="Groups claim" help="A name, or a JSON Pointer such as /realm_access/roles." value=text(|d| d.provider.attribute_groups.clone()) on_input=set(|d, v| d.provider.attribute_groups = v) error=error("attribute_groups")/>
             <label class="toggle"><input type="checkbox" prop:checked=flag(|d| d.provider.group_sync) on:change=toggle(|d, on| d.provider.group_sync = on)/>"Synchronize group memberships"</label>
             <Show when=flag(|d| d.provider.group_sync)>
-                <fieldset class="field" aria-label="Group mappings">
-                    <legend>"Group mappings"</legend>
-                    {move || draft.with(|d| d.as_ref().map(|d| d.mappings.clone()).unwrap_or_default()).into_iter().enumerate().map(|(i, (name, chosen))| view! {
-                        <div class="mapping-row">
-                            <input aria-label="Provider group" prop:value=name
-                                on:change=move |ev| { let v = event_target_value(&ev); draft.update(|d| if let Some(row) = d.as_mut().and_then(|d| d.mappings.get_mut(i)) { row.0 = v }) }/>
-                            <GroupChecklist legend="lanyard groups" groups=groups chosen=chosen/>
-                        </div>
-                    }).collect_view()}
-                    <button type="button" on:click=add_mapping>"Add mapping"</button>
-                    <p class="field-error" role="alert">{move || error("group_mappings").get()}</p>
-                </fieldset>
+                <Show when=flag(|d| d.index.is_some())
+                    fallback=move || view! {
+                        // A new provider has no users yet: its mappings are typed here and saved with it.
+                        <fieldset class="field" aria-label="Group mappings">
+                            <legend>"Group mappings"</legend>
+                            {move || draft.with(|d| d.as_ref().map(|d| d.mappings.clone()).unwrap_or_default()).into_iter().enumerate().map(|(i, (name, chosen))| view! {
+                                <div class="mapping-row">
+                                    <input aria-label="Provider group" prop:value=name
+                                        on:change=move |ev| { let v = event_target_value(&ev); draft.update(|d| if let Some(row) = d.as_mut().and_then(|d| d.mappings.get_mut(i)) { row.0 = v }) }/>
+                                    <GroupChecklist legend="lanyard groups" groups=groups chosen=chosen/>
+                                </div>
+                            }).collect_view()}
+                            <button type="button" on:click=add_mapping>"Add mapping"</button>
+                        </fieldset>
+                    }>
+                    // A saved provider's mappings change through the modal, with its preview of who
+                    // joins and leaves and "apply now" (SPEC §6, §10).
+                    <p class="help" data-testid="provider-mappings">{move || draft.with(|d| {
+                        let rows = d.as_ref().map(|d| d.mappings.len()).unwrap_or_default();
+                        if rows == 1 { "1 mapping.".to_owned() } else { format!("{rows} mappings.") }
+                    })}</p>
+                    <button type="button" on:click=move |_| mappings_open.set(true)>"Edit mappings"</button>
+                </Show>
+                <p class="field-error" role="alert">{move || error("group_mappings").get()}</p>
+            </Show>
+            <Show when=move || mappings_open.get()>
+                <MappingsModal open=mappings_open
+                    initial=Signal::derive(move || draft.with(|d| d.as_ref().and_then(|d| d.to_provider().ok()).map(|p| p.group_mappings).unwrap_or_default()))
+                    version=Signal::derive(move || saved.with(|s| s.as_ref().map_or(0, |s| s.version)))
+                    groups=groups
+                    provider=stored_slug()
+                    on_saved=mappings_saved on_conflict=move || mappings_open.set(false)/>
             </Show>
             <label for="oidc-rules">"Sign-in rules"</label>
             <p class="help">"JSON, as for JWT: [{\"claim\": \"hd\", \"op\": \"equals\", \"value\": \"example.com\"}]."</p>

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use lanyard_api::{
-    AuditRecord, FieldError, GroupMappings, JwtSettingsPatch, MappingsApplied, MappingsImpact,
-    MappingsPreviewRequest,
+    AuditRecord, ErrorCode, FieldError, MappingsApplied, MappingsImpact, MappingsPreviewRequest,
 };
 use lanyard_core::impact::{impact, plan_all};
+use lanyard_core::settings::MappingTarget;
 
 use super::Actor;
 use super::Error;
@@ -24,17 +24,21 @@ impl Service {
         body: &MappingsPreviewRequest,
     ) -> Result<MappingsImpact, Error> {
         let current = self.settings();
+        let provider = body.provider.as_deref();
+        let target = current
+            .settings
+            .mappings_of(provider)
+            .ok_or(ErrorCode::NotFound)?;
         let mut conn = self.store.conn().await?;
         let known = groups::ids(&mut conn).await?;
-        let patch = JwtSettingsPatch {
-            jwt_group_mappings: Some(body.mappings.clone()),
-            ..JwtSettingsPatch::default()
-        };
+        let patch = current
+            .settings
+            .mappings_patch(provider, body.mappings.clone());
         current
             .settings
             .apply(&patch, Some(&known))
             .map_err(Error::Settings)?;
-        let members = groups::sso_members(&mut conn, self.store.backend()).await?;
+        let members = groups::sso_members(&mut conn, self.store.backend(), &target.source).await?;
         let counts: BTreeMap<i64, i64> = groups::list(&mut conn)
             .await?
             .into_iter()
@@ -43,7 +47,7 @@ impl Service {
         let admins = users::active_admin_count(&mut conn).await?;
         Ok(impact(
             &members,
-            &current.settings.jwt_group_mappings,
+            target.mappings,
             &body.mappings,
             BUILTINS,
             usize::try_from(admins).unwrap_or(0),
@@ -57,11 +61,12 @@ impl Service {
 pub(super) async fn apply_now(
     tx: &mut Tx,
     backend: Backend,
-    mappings: &GroupMappings,
+    target: &MappingTarget<'_>,
     actor: &Actor,
     now: i64,
 ) -> Result<usize, Error> {
-    let members = groups::sso_members(tx, backend).await?;
+    let mappings = target.mappings;
+    let members = groups::sso_members(tx, backend, &target.source).await?;
     let admins = users::active_admin_count(tx).await?;
     let plans = plan_all(
         &members,

@@ -187,6 +187,10 @@ impl Service {
         let mut tx = self.store.begin().await?;
         let (current, version) = settings::load(&mut tx).await?;
         check_version(Some(body.version), version)?;
+        let provider = body.provider.as_deref();
+        if current.mappings_of(provider).is_none() {
+            return Err(ErrorCode::NotFound.into());
+        }
         let touched: BTreeSet<GroupId> = body
             .remove_members_of
             .iter()
@@ -230,38 +234,31 @@ impl Service {
         for ids in mappings.values_mut() {
             ids.retain(|id| !body.delete_groups.contains(id));
         }
-        let patch = JwtSettingsPatch {
-            jwt_group_mappings: Some(mappings),
-            ..JwtSettingsPatch::default()
-        };
+        // Deleted groups leave every mapping, JWT's and each provider's.
+        let mut base = current.clone();
+        for &id in &body.delete_groups {
+            base = base.without_group(id);
+        }
+        let patch = base.mappings_patch(provider, mappings);
         let known = groups::ids(&mut tx).await?;
-        let next = current
-            .apply(&patch, Some(&known))
-            .map_err(Error::Settings)?;
+        let next = base.apply(&patch, Some(&known)).map_err(Error::Settings)?;
         let saved = settings::save(&mut tx, &next, version).await?;
+        let before = current.mappings_of(provider).ok_or(ErrorCode::NotFound)?;
+        let after = next.mappings_of(provider).ok_or(ErrorCode::NotFound)?;
         let applied_to = if body.apply_now {
-            mappings::check_apply_now(next.jwt_group_sync)?;
-            Some(
-                mappings::apply_now(
-                    &mut tx,
-                    self.store.backend(),
-                    &next.jwt_group_mappings,
-                    actor,
-                    now,
-                )
-                .await?,
-            )
+            mappings::check_apply_now(after.group_sync)?;
+            Some(mappings::apply_now(&mut tx, self.store.backend(), &after, actor, now).await?)
         } else {
             None
         };
-        let diff = diff_mappings(&current.jwt_group_mappings, &next.jwt_group_mappings);
+        let diff = diff_mappings(before.mappings, after.mappings);
         let named = |ids: &[GroupId]| ids.iter().map(&name_of).collect::<Vec<_>>();
         let mapping = |(idp, ids): &(String, Vec<GroupId>)| MappingNamed {
             idp_group: idp.clone(),
             groups: named(ids),
         };
         let details = AuditRecord::MappingsChanged(MappingsChanged {
-            mappings: next.jwt_group_mappings.clone(),
+            mappings: after.mappings.clone(),
             mappings_added: diff.added.iter().map(mapping).collect(),
             mappings_changed: diff
                 .changed

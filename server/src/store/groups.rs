@@ -91,6 +91,7 @@ pub async fn remove_all_members(tx: &mut Tx, id: i64) -> Result<u64, StoreError>
 pub async fn sso_members(
     conn: &mut AnyConnection,
     backend: Backend,
+    source: &str,
 ) -> Result<Vec<SsoMember>, StoreError> {
     // One row per user, memberships folded into a list: a row per membership would triple the
     // rows the driver decodes. The folding function is the one thing the two backends spell apart.
@@ -98,15 +99,15 @@ pub async fn sso_members(
         Backend::Sqlite => {
             "SELECT u.id, u.email, u.is_active, u.jwt_groups, \
              (SELECT group_concat(m.group_id) FROM memberships m WHERE m.user_id = u.id) AS group_ids \
-             FROM users u WHERE u.sso_source = 'jwt' AND u.jwt_groups IS NOT NULL ORDER BY u.id"
+             FROM users u WHERE u.sso_source = $1 AND u.jwt_groups IS NOT NULL ORDER BY u.id"
         }
         Backend::Postgres => {
             "SELECT u.id, u.email, u.is_active, u.jwt_groups, \
              (SELECT string_agg(CAST(m.group_id AS TEXT), ',') FROM memberships m WHERE m.user_id = u.id) \
-             AS group_ids FROM users u WHERE u.sso_source = 'jwt' AND u.jwt_groups IS NOT NULL ORDER BY u.id"
+             AS group_ids FROM users u WHERE u.sso_source = $1 AND u.jwt_groups IS NOT NULL ORDER BY u.id"
         }
     };
-    let rows = sqlx::query(sql).fetch_all(conn).await?;
+    let rows = sqlx::query(sql).bind(source).fetch_all(conn).await?;
     rows.iter()
         .map(|row| {
             let groups: String = row.try_get("jwt_groups")?;

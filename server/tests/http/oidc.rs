@@ -727,7 +727,89 @@ async fn the_demo_idp_signs_in_over_openid_connect(server: Server) {
     drop(admin);
 }
 
+/// A provider's mappings through the mappings modal's endpoints (SPEC §6, §10, §14): the preview and
+/// `apply_now` reach that provider's users only.
+async fn a_providers_mappings_are_previewed_and_applied_to_its_users(server: Server) {
+    let Some(op) = op() else { return };
+    let admin = server.setup_admin().await;
+    let (_, group) = server
+        .post_json(
+            &admin,
+            "/api/permissions/group",
+            &json!({"name": "Engineering"}),
+        )
+        .await;
+    let id = group["id"].as_i64().expect("group id");
+    let mut entry = provider(&op.id_token_claims, "op", "basic");
+    entry["group_sync"] = true.into();
+    let (status, body) = server
+        .put_json(
+            &admin,
+            "/api/setting/jwt",
+            &json!({"oidc_providers": [entry]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let grace = signed_in(sign_in(&server, "op", "grace").await).await;
+    let mappings = json!({"engineering": [id]});
+    let (status, impact) = server
+        .post_json(
+            &admin,
+            "/api/setting/jwt/mappings/preview",
+            &json!({"mappings": mappings, "provider": "op"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{impact}");
+    assert_eq!(
+        impact["users"].as_array().map(Vec::len),
+        Some(1),
+        "{impact}"
+    );
+    let (_, jwt_impact) = server
+        .post_json(
+            &admin,
+            "/api/setting/jwt/mappings/preview",
+            &json!({"mappings": mappings}),
+        )
+        .await;
+    assert_eq!(
+        jwt_impact["users"],
+        json!([]),
+        "JWT's mappings reach no OIDC user: {jwt_impact}"
+    );
+    let (_, view) = server.get_json(&admin, "/api/setting/jwt").await;
+    let (status, saved) = server
+        .put_json(&admin, "/api/setting/jwt/mappings", &json!({
+            "mappings": mappings, "provider": "op", "apply_now": true, "version": view["version"],
+        }))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["oidc_providers"][0]["group_mappings"], mappings);
+    assert_eq!(
+        saved["oidc_providers"][0]["client_secret_set"], true,
+        "the secret is kept"
+    );
+    assert_eq!(saved["jwt_group_mappings"], json!({}));
+    let (_, me) = server.get_json(&grace, "/api/user/current").await;
+    assert!(
+        me["group_names"]
+            .as_array()
+            .expect("groups")
+            .contains(&json!("Engineering")),
+        "{me}"
+    );
+    let (status, _) = server
+        .post_json(
+            &admin,
+            "/api/setting/jwt/mappings/preview",
+            &json!({"mappings": {}, "provider": "nope"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
 on_both_backends!(
+    a_providers_mappings_are_previewed_and_applied_to_its_users,
     the_demo_idp_signs_in_over_openid_connect,
     a_test_sign_in_reports_and_signs_nobody_in,
     signing_out_continues_at_the_provider_and_its_logout_ends_sessions,
