@@ -203,8 +203,11 @@ impl JwtForm {
                 .then(|| self.audience_list()),
             jwt_claim_rules: (self.rule_list() != base.rule_list()).then(|| self.rule_list()),
             jwt_logout_uri: changed(&self.logout_uri, &base.logout_uri),
-            // Providers are saved by the OpenID Connect page.
+            // Providers, policies and bearer audiences are saved by their own pages.
             oidc_providers: None,
+            access_policies: None,
+            access_default: None,
+            bearer_audiences: None,
             // Set when sending (the version the page loaded), not part of what changed.
             version: None,
         }
@@ -327,6 +330,9 @@ fn saved_settings(view: &JwtSettingsView) -> Settings {
                 )
             })
             .collect(),
+        access_policies: view.access_policies.clone(),
+        access_default: view.access_default,
+        bearer_audiences: view.bearer_audiences.clone(),
         // SCIM has its own card; the preview never needs it.
         scim_enabled: false,
         scim_token_hash: String::new(),

@@ -11,6 +11,7 @@ mod error;
 mod keys;
 mod oidc;
 mod people;
+mod policy;
 mod provisioning;
 mod session;
 mod settings;
@@ -36,6 +37,9 @@ pub use oidc::{
 pub use people::{
     AddMember, CreateGroup, CreateUser, Group, GroupDetail, GroupId, GroupMember, PeopleFilter,
     UpdateGroup, UpdateUser, User, UserChanges, UserId, UserPage,
+};
+pub use policy::{
+    AccessDefault, AccessPolicy, PolicyAction, PolicyDecision, PolicyOutcome, PolicyRequest,
 };
 pub use provisioning::{
     ApiKeyCreated, ApiKeyView, CreateApiKey, EnableScim, ScimStatus, ScimToken,

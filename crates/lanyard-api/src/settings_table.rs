@@ -166,6 +166,24 @@ macro_rules! jwt_settings {
                         /// (the stored one of the same slug). Each issuer is discovered on save.
                         Vec<$crate::OidcProvider> => keep_stored_provider_secrets,
                         audit Vec<$crate::AuditedProvider> = $crate::oidc::providers_audited }
+            /// Access policies (SPEC §15), at most 200, in order: the first that matches decides.
+            AccessPolicies access_policies: Vec<$crate::AccessPolicy> = Vec::new(), "access policies";
+                view { /// Access policies (SPEC §15), in order.
+                       access_policies: Vec<$crate::AccessPolicy> = copied }
+                patch { /// See [`JwtSettingsView::access_policies`]. Replaces the list.
+                        Vec<$crate::AccessPolicy> => replace, audit Vec<$crate::AccessPolicy> = $crate::settings::same }
+            /// What happens when no access policy matches (SPEC §15).
+            AccessDefault access_default: $crate::AccessDefault = $crate::AccessDefault::SignedIn, "default access";
+                view { /// What happens when no access policy matches.
+                       access_default: $crate::AccessDefault = copied }
+                patch { /// See [`JwtSettingsView::access_default`].
+                        $crate::AccessDefault => replace, audit $crate::AccessDefault = $crate::settings::same }
+            /// Audiences a bearer JWT at `/auth/verify` must name one of (SPEC §15); empty: none accepted.
+            BearerAudiences bearer_audiences: Vec<String> = Vec::new(), "bearer audiences";
+                view { /// Audiences a bearer JWT at `/auth/verify` must name one of; empty: JWTs are not accepted there.
+                       bearer_audiences: Vec<String> = copied }
+                patch { /// See [`JwtSettingsView::bearer_audiences`]. Replaces the list.
+                        Vec<String> => replace, audit Vec<String> = $crate::settings::same }
         }
     };
 }

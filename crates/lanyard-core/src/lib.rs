@@ -13,6 +13,7 @@
 //! - [`redirect`]: the `return_to` rule (with the cookie domain) and the redirect to the IdP.
 //! - [`keys`]: public keys of the key ring — PEM/JWK parsing, fit to an algorithm, thumbprints.
 //! - [`forward`]: forward auth — location restrictions and identity header values.
+//! - [`policy`]: access policies — which forwarded requests pass, by host, path, method and network.
 //! - [`scim`]: SCIM 2.0 — the filter language, PATCH, and SCIM resources ↔ users and groups.
 //! - [`audit`]: what the audit log may hold — secrets redacted, CSV cells safe for spreadsheets.
 #![deny(missing_docs)]
@@ -31,6 +32,7 @@ pub mod keys;
 pub mod logout;
 pub mod oidc;
 pub mod people;
+pub mod policy;
 pub mod profile;
 pub mod redirect;
 pub mod scim;

@@ -331,6 +331,24 @@ impl Settings {
             &self.oidc_providers,
             known_groups,
         ));
+        errors.extend(crate::policy::policy_problems(&self.access_policies));
+        if self.bearer_audiences.len() > claims::MAX_AUDIENCES {
+            fail_audiences(
+                &mut errors,
+                "too_many_audiences",
+                "At most 20 bearer audiences.".into(),
+            );
+        }
+        for audience in &self.bearer_audiences {
+            let problem = if audience.is_empty() {
+                Some(("required", "An audience cannot be empty.".to_owned()))
+            } else {
+                claims::check_identifier(audience, "audience")
+            };
+            if let Some((code, message)) = problem {
+                fail_audiences(&mut errors, code, message);
+            }
+        }
 
         // Several mappings may fail the same way; one message per field and code is enough.
         errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
@@ -426,6 +444,14 @@ impl Settings {
     pub fn sso_ready(&self) -> bool {
         self.jwt_enabled && self.validate(None).is_ok()
     }
+}
+
+fn fail_audiences(errors: &mut Vec<FieldError>, code: &str, message: String) {
+    errors.push(FieldError {
+        field: SettingField::BearerAudiences.into(),
+        code: code.into(),
+        message,
+    });
 }
 
 /// The mappings one sign-in method syncs with ([`Settings::mappings_of`]).

@@ -6,6 +6,7 @@ mod impact;
 mod inspect;
 mod key_ring;
 mod oidc;
+mod policy;
 mod profile;
 mod redirect;
 mod scim;
