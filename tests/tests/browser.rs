@@ -1097,7 +1097,10 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.see("Password login is off.").await;
     b.shot("12-password-off").await;
     b.click_button("Sign out").await;
-    b.path_is("/login").await;
+    // Password login off and one SSO method: the sign-in page goes straight to it (SPEC §14)…
+    b.path_is("/demo-idp").await;
+    // …and `?stay` keeps it, for whoever needs the page itself.
+    b.open("/login?stay=1").await;
     b.see("Sign in with SSO").await;
     let password_inputs = b
         .driver
@@ -1112,7 +1115,7 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
         .set_window_rect(0, 0, 360, 800)
         .await
         .expect("resize");
-    b.open("/login").await;
+    b.open("/login?stay=1").await;
     b.see("Sign in with SSO").await;
     b.fits("login-360px").await;
     b.shot("w360-login").await;
