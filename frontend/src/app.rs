@@ -10,7 +10,8 @@ use leptos_router::path;
 use crate::api;
 use crate::pages::{
     ApiKeysPage, AuditPage, AuthenticationPage, GroupsPage, JwtSettingsPage, LoginPage, MePage,
-    NotFound, OidcPage, OidcTestPage, OverviewPage, PeoplePage, PersonPage, SetupPage,
+    NotFound, OidcPage, OidcTestPage, OverviewPage, PeoplePage, PersonPage, PoliciesPage,
+    SetupPage,
 };
 
 /// What the server said about this browser's session.
@@ -111,6 +112,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/settings/authentication/jwt") view=JwtSettingsPage/>
                 <Route path=path!("/admin/settings/authentication/oidc") view=OidcPage/>
                 <Route path=path!("/admin/settings/authentication/oidc/test") view=OidcTestPage/>
+                <Route path=path!("/admin/settings/access-policies") view=PoliciesPage/>
                 <Route path=path!("/admin/people") view=PeoplePage/>
                 <Route path=path!("/admin/people/:id") view=PersonPage/>
                 <Route path=path!("/admin/groups") view=GroupsPage/>

@@ -1186,6 +1186,30 @@ async fn an_admin_connects_an_openid_connect_provider_and_a_user_signs_in_throug
     b.find("//tr[@data-testid='provider-acme']".into()).await;
     b.shot("02-provider-saved").await;
 
+    // Access policies (SPEC §15): the tester judges the unsaved rules as they are typed.
+    b.click_link("Access policies").await;
+    b.path_is("/admin/settings/access-policies").await;
+    b.click_button("Add rule").await;
+    b.fill(
+        "Paths (/api/ is a prefix; /admin/** a glob; empty: any)",
+        "/admin/**",
+    )
+    .await;
+    b.find("//select[@id='rule-0-action']/option[@value='deny']".into())
+        .await
+        .click()
+        .await
+        .expect("choose deny");
+    b.fill("Path", "/admin/users/7").await;
+    b.find("//p[@data-testid='policy-decision'][normalize-space(.)='Decided by rule 1 (Rule 1): refused (403).']".into())
+        .await;
+    b.fill("Path", "/reports").await;
+    b.find("//p[@data-testid='policy-decision'][normalize-space(.)='Decided by the default: any signed-in person.']".into())
+        .await;
+    b.click_button("Save policies").await;
+    b.see("Access policies saved.").await;
+    b.shot("02b-access-policies").await;
+
     // A person signs in with the provider's button, through its own login page.
     b.click_button("Sign out").await;
     b.path_is("/login").await;

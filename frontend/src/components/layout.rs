@@ -6,9 +6,10 @@ use leptos_router::components::{A, Redirect};
 use crate::app::use_session;
 
 /// The admin pages' menu: where, and its name.
-const ADMIN_NAV: [(&str, &str); 7] = [
+const ADMIN_NAV: [(&str, &str); 8] = [
     ("/admin", "Overview"),
     ("/admin/settings/authentication", "Authentication"),
+    ("/admin/settings/access-policies", "Access policies"),
     ("/admin/people", "People"),
     ("/admin/groups", "Groups"),
     ("/admin/audit", "Audit"),

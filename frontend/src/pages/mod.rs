@@ -11,6 +11,7 @@ mod oidc;
 mod overview;
 mod people;
 mod person;
+mod policies;
 mod setup;
 
 pub use api_keys::ApiKeysPage;
@@ -24,6 +25,7 @@ pub use oidc::{OidcPage, OidcTestPage};
 pub use overview::OverviewPage;
 pub use people::PeoplePage;
 pub use person::PersonPage;
+pub use policies::PoliciesPage;
 pub use setup::SetupPage;
 
 use leptos::prelude::*;

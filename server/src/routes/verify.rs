@@ -79,6 +79,11 @@ pub async fn verify(
             site: &site,
             host,
             original_url: original_url.as_deref(),
+            // nginx passes the original URI as X-Original-URI; Caddy and Traefik as X-Forwarded-Uri.
+            uri: header_text(&headers, "x-original-uri")
+                .or_else(|| header_text(&headers, "x-forwarded-uri"))
+                .unwrap_or("/"),
+            method: header_text(&headers, "x-forwarded-method").unwrap_or("GET"),
             user_agent: headers
                 .get(header::USER_AGENT)
                 .and_then(|value| value.to_str().ok()),

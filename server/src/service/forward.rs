@@ -1,8 +1,10 @@
 //! Forward auth (SPEC §13): what `/auth/verify` tells a reverse proxy about a request, and lanyard's
 //! assertion keys (made on first start, rotated by an admin, refreshed from the database).
 
+use lanyard_api::PolicyOutcome;
 use lanyard_api::{AssertionKey, AuditRecord, ErrorCode, KeyRotated};
 use lanyard_core::forward::{Restriction, display_name, groups_header, identity_header};
+use lanyard_core::policy::Facts;
 use lanyard_core::redirect::check_return_to;
 use url::Url;
 
@@ -25,6 +27,10 @@ pub struct ForwardRequest<'a> {
     pub host: &'a str,
     /// The original URL, when the proxy sent `X-Forwarded-*` and the client takes HTML.
     pub original_url: Option<&'a str>,
+    /// The original request's URI (`X-Original-URI` or `X-Forwarded-Uri`), for the policies.
+    pub uri: &'a str,
+    /// The original request's method (`X-Forwarded-Method`; `GET` when absent).
+    pub method: &'a str,
     /// The client's User-Agent, as the proxy passed it on (recorded as the session's use).
     pub user_agent: Option<&'a str>,
 }
@@ -42,6 +48,19 @@ pub struct Identity {
     pub groups: String,
     /// `X-Lanyard-Assertion`, when a key exists.
     pub assertion: Option<String>,
+}
+
+impl Identity {
+    /// A bypassed request without a session: every header present and empty, no assertion.
+    fn nobody() -> Self {
+        Self {
+            user: String::new(),
+            email: String::new(),
+            name: String::new(),
+            groups: String::new(),
+            assertion: None,
+        }
+    }
 }
 
 /// The answer for the proxy.
@@ -62,6 +81,16 @@ impl Service {
     /// cache on SQLite), so it costs what an authenticated request costs.
     pub async fn forward_auth(&self, request: ForwardRequest<'_>) -> Result<ForwardAnswer, Error> {
         let now = self.now();
+        // The access policies first (SPEC §15): a deny needs no session, a bypass none either.
+        let decision = self.settings().policies.evaluate(&Facts {
+            host: request.host,
+            uri: request.uri,
+            method: request.method,
+            address: None,
+        });
+        if decision.action == PolicyOutcome::Deny {
+            return Ok(ForwardAnswer::Forbidden);
+        }
         // A session used only through the proxy is in use too (the idle timeout); the address
         // the proxy connects from is not the user's, so none is recorded.
         let origin = RequestSource {
@@ -80,12 +109,26 @@ impl Service {
             None => None,
         };
         let Some(caller) = &caller else {
-            return Ok(self.sign_in_answer(&request));
+            // A location restriction (`?group=`, `?admin=`) still needs someone to check.
+            let unrestricted =
+                request.restriction.groups.is_empty() && !request.restriction.admin_only;
+            return Ok(match decision.action {
+                PolicyOutcome::Bypass if unrestricted => {
+                    ForwardAnswer::Allow(Box::new(Identity::nobody()))
+                }
+                _ => self.sign_in_answer(&request),
+            });
         };
         let (user, groups) = (&caller.user, &caller.groups);
         let names: Vec<&str> = groups.iter().map(|(_, name)| name.as_str()).collect();
         let is_admin = caller.is_admin();
-        if !request.restriction.allows(&names, is_admin) {
+        let policy_allows = match &decision.action {
+            PolicyOutcome::Allow { groups, admins } if !groups.is_empty() || *admins => {
+                (*admins && is_admin) || groups.iter().any(|g| names.contains(&g.as_str()))
+            }
+            _ => true,
+        };
+        if !policy_allows || !request.restriction.allows(&names, is_admin) {
             return Ok(ForwardAnswer::Forbidden);
         }
         let claims = AssertionClaims {

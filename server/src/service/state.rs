@@ -29,16 +29,23 @@ pub struct SettingsSnapshot {
     pub version: i64,
     /// `settings.jwt_keys`, parsed.
     pub keys: KeyRing,
+    /// `settings.access_policies`, compiled (SPEC §15).
+    pub policies: lanyard_core::policy::PolicySet,
 }
 
 impl SettingsSnapshot {
     /// The snapshot of `settings` stored as `version`.
     pub fn new(settings: Settings, version: i64) -> Self {
         let keys = KeyRing::from_keys(&settings.jwt_keys);
+        let policies = lanyard_core::policy::PolicySet::compile(
+            &settings.access_policies,
+            settings.access_default,
+        );
         Self {
             settings,
             version,
             keys,
+            policies,
         }
     }
 }

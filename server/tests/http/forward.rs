@@ -235,7 +235,87 @@ async fn a_rotated_key_signs_from_then_on_and_the_old_one_stays_published(server
     );
 }
 
+/// SPEC §15 at `/auth/verify`: the first matching policy decides — a public bypass, a denied path,
+/// an app for one group — and the default covers the rest.
+async fn access_policies_decide_before_the_session(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let (_, finance) = server
+        .post_json(
+            &admin,
+            "/api/permissions/group",
+            &json!({"name": "Finance"}),
+        )
+        .await;
+    let (status, body) = server
+        .put_json(&admin, "/api/setting/jwt", &json!({
+            "access_policies": [
+                {"name": "health", "hosts": ["app.example.test"], "paths": ["/health"], "action": "bypass"},
+                {"name": "admin area", "hosts": ["app.example.test"], "paths": ["/admin/**"], "action": "deny"},
+                {"name": "finance", "hosts": ["finance.example.test"], "action": "allow", "groups": ["Finance"]},
+                {"name": "app", "hosts": ["app.example.test"], "action": "allow"},
+            ],
+            "access_default": "deny",
+        }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ask = |cookie: &str, host: &str, uri: &str| {
+        let (cookie, host, uri) = (cookie.to_owned(), host.to_owned(), uri.to_owned());
+        let server = &server;
+        async move {
+            let mut request = server
+                .http
+                .get(server.url("/auth/verify"))
+                .header("x-forwarded-host", host)
+                .header("x-forwarded-uri", uri);
+            if !cookie.is_empty() {
+                request = request.header("cookie", cookie);
+            }
+            request.send().await.expect("verify")
+        }
+    };
+    let health = ask("", "app.example.test", "/health").await;
+    assert_eq!(health.status(), 200, "a bypass needs no session");
+    assert_eq!(header(&health, "x-auth-request-email").as_deref(), Some(""));
+    assert_eq!(
+        header(&health, "x-lanyard-assertion").as_deref(),
+        Some(""),
+        "no identity, no assertion"
+    );
+    assert_eq!(
+        ask(&admin, "app.example.test", "/admin/x/../users")
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        ask(&admin, "app.example.test", "/reports").await.status(),
+        200
+    );
+    assert_eq!(ask("", "app.example.test", "/reports").await.status(), 401);
+    assert_eq!(
+        ask(&admin, "finance.example.test", "/").await.status(),
+        403,
+        "not in Finance"
+    );
+    let (_, me) = server.get_json(&admin, "/api/user/current").await;
+    let (status, _) = server
+        .post_json(
+            &admin,
+            &format!("/api/permissions/group/{}/members", finance["id"]),
+            &json!({"user_id": me["id"]}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(ask(&admin, "finance.example.test", "/").await.status(), 200);
+    assert_eq!(
+        ask(&admin, "other.example.test", "/").await.status(),
+        403,
+        "the default denies"
+    );
+}
+
 on_both_backends!(
+    access_policies_decide_before_the_session,
     a_signed_in_request_gets_the_identity_headers_and_a_verifiable_assertion,
     locations_restricted_by_group_or_admin_refuse_others_with_403,
     without_a_session_proxies_get_401_or_a_redirect_to_sign_in,
