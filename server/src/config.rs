@@ -93,6 +93,16 @@ pub struct ServeArgs {
     /// of those hosts.
     #[arg(long, env = "LANYARD_COOKIE_DOMAIN", value_parser = parse_cookie_domain)]
     pub cookie_domain: Option<String>,
+    /// The reverse proxies whose X-Forwarded-* and X-Original-URI headers /auth/verify believes
+    /// (CIDRs, comma-separated); from any other client they are ignored and the request is judged
+    /// as addressed to lanyard itself.
+    #[arg(
+        long,
+        env = "LANYARD_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        default_value = "127.0.0.0/8,::1/128"
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The built SPA (Trunk's dist folder).
     #[arg(long, env = "LANYARD_STATIC_DIR", default_value = "dist")]
     pub static_dir: PathBuf,

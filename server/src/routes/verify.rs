@@ -8,7 +8,9 @@ use lanyard_api::{AssertionKey, ErrorBody, ErrorCode};
 use lanyard_core::forward::Restriction;
 use lanyard_core::redirect::forwarded_url;
 
-use crate::auth::Admin;
+use std::net::IpAddr;
+
+use crate::auth::{Admin, Client};
 use crate::error::AppError;
 use crate::service::{ForwardAnswer, ForwardRequest, Identity};
 use crate::session;
@@ -43,6 +45,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     ))]
 pub async fn verify(
     State(state): State<AppState>,
+    Client(client): Client,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
@@ -59,15 +62,28 @@ pub async fn verify(
     let token = session::token_from(&headers).or_else(|| session::bearer_from(&headers));
     let snapshot = state.settings();
     let site = state.site_url(&snapshot.settings, crate::extract::host(&headers))?;
-    let host = header_text(&headers, "x-forwarded-host")
+    // Forwarded headers count only from a trusted proxy (SPEC §15); from anyone else the request
+    // is judged as addressed to lanyard itself, and gets no assertion.
+    let peer: Option<IpAddr> = client.ip.as_deref().and_then(|ip| ip.parse().ok());
+    let trusted = peer.is_some_and(|ip| state.is_trusted_proxy(ip));
+    let forwarded = |name: &str| header_text(&headers, name).filter(|_| trusted);
+    let host = forwarded("x-forwarded-host")
         .or_else(|| header_text(&headers, "host"))
         .unwrap_or_default();
+    let audience = (trusted && !host.contains(',')).then_some(host);
+    let address = if trusted {
+        client_address(forwarded("x-forwarded-for"), peer, |ip| {
+            state.is_trusted_proxy(ip)
+        })
+    } else {
+        peer
+    };
     let takes_html =
         header_text(&headers, "accept").is_some_and(|accept| accept.contains("text/html"));
     let original_url = match (
-        header_text(&headers, "x-forwarded-proto"),
-        header_text(&headers, "x-forwarded-host"),
-        header_text(&headers, "x-forwarded-uri"),
+        forwarded("x-forwarded-proto"),
+        forwarded("x-forwarded-host"),
+        forwarded("x-forwarded-uri"),
     ) {
         (Some(proto), Some(host), Some(uri)) if takes_html => forwarded_url(proto, host, uri),
         _ => None,
@@ -78,12 +94,14 @@ pub async fn verify(
             restriction: &restriction,
             site: &site,
             host,
+            audience,
+            address,
             original_url: original_url.as_deref(),
             // nginx passes the original URI as X-Original-URI; Caddy and Traefik as X-Forwarded-Uri.
-            uri: header_text(&headers, "x-original-uri")
-                .or_else(|| header_text(&headers, "x-forwarded-uri"))
-                .unwrap_or("/"),
-            method: header_text(&headers, "x-forwarded-method").unwrap_or("GET"),
+            uri: forwarded("x-original-uri")
+                .or_else(|| forwarded("x-forwarded-uri"))
+                .unwrap_or("/auth/verify"),
+            method: forwarded("x-forwarded-method").unwrap_or("GET"),
             user_agent: headers
                 .get(header::USER_AGENT)
                 .and_then(|value| value.to_str().ok()),
@@ -104,6 +122,27 @@ pub async fn verify(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// The client a trusted proxy forwarded for: the rightmost `X-Forwarded-For` entry that is not a
+/// trusted proxy itself (entries left of it could be written by the client); the peer without one.
+fn client_address(
+    forwarded_for: Option<&str>,
+    peer: Option<IpAddr>,
+    is_trusted: impl Fn(IpAddr) -> bool,
+) -> Option<IpAddr> {
+    let Some(list) = forwarded_for else {
+        return peer;
+    };
+    let mut last = peer;
+    for entry in list.rsplit(',') {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(ip) if is_trusted(ip) => last = Some(ip),
+            Ok(ip) => return Some(ip),
+            Err(_) => return None,
+        }
+    }
+    last
 }
 
 /// `200` with every identity header present (empty when there is no value: Caddy 2.6 would forward

@@ -23,8 +23,13 @@ pub struct ForwardRequest<'a> {
     pub restriction: &'a Restriction,
     /// The site's base URL (the assertion's `iss`, and where sign-in starts).
     pub site: &'a Url,
-    /// The host the proxy was asked for (the assertion's `aud`).
+    /// The host the request was for (forwarded by a trusted proxy, else lanyard's own).
     pub host: &'a str,
+    /// The assertion's `aud`: the one host a trusted proxy forwarded; `None` (no assertion) for a
+    /// list of hosts or a request from anyone else.
+    pub audience: Option<&'a str>,
+    /// The client's address: as a trusted proxy forwarded it, else the peer's.
+    pub address: Option<std::net::IpAddr>,
     /// The original URL, when the proxy sent `X-Forwarded-*` and the client takes HTML.
     pub original_url: Option<&'a str>,
     /// The original request's URI (`X-Original-URI` or `X-Forwarded-Uri`), for the policies.
@@ -86,7 +91,7 @@ impl Service {
             host: request.host,
             uri: request.uri,
             method: request.method,
-            address: None,
+            address: request.address,
         });
         if decision.action == PolicyOutcome::Deny {
             return Ok(ForwardAnswer::Forbidden);
@@ -131,17 +136,20 @@ impl Service {
         if !policy_allows || !request.restriction.allows(&names, is_admin) {
             return Ok(ForwardAnswer::Forbidden);
         }
-        let claims = AssertionClaims {
-            // `site_url` exactly as written (SPEC §13): `https://sso.example.test`, which the Url
-            // type spells with a trailing slash.
-            iss: request.site.as_str().trim_end_matches('/'),
-            aud: request.host,
-            sub: user.id.to_string(),
-            email: &user.email,
-            groups: names.clone(),
-            iat: now,
-            exp: now + assertion::LIFETIME,
-        };
+        let assertion = request.audience.and_then(|aud| {
+            let claims = AssertionClaims {
+                // `site_url` exactly as written (SPEC §13): `https://sso.example.test`, which the
+                // Url type spells with a trailing slash.
+                iss: request.site.as_str().trim_end_matches('/'),
+                aud,
+                sub: user.id.to_string(),
+                email: &user.email,
+                groups: names.clone(),
+                iat: now,
+                exp: now + assertion::LIFETIME,
+            };
+            self.assertions.for_session(&caller.token_hash, &claims)
+        });
         Ok(ForwardAnswer::Allow(Box::new(Identity {
             user: user.id.to_string(),
             email: identity_header(&user.email),
@@ -150,7 +158,7 @@ impl Service {
                 user.last_name.as_deref(),
             )),
             groups: groups_header(&names),
-            assertion: self.assertions.for_session(&caller.token_hash, &claims),
+            assertion,
         })))
     }
 
@@ -179,6 +187,14 @@ impl Service {
             }
             Err(_) => ForwardAnswer::Unauthenticated,
         }
+    }
+
+    /// Whether `peer` is one of `--trusted-proxies`: only their forwarded headers count (SPEC §15).
+    pub fn is_trusted_proxy(&self, peer: std::net::IpAddr) -> bool {
+        self.options
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&peer))
     }
 
     /// Makes the first assertion key when there is none (first start), then loads the keys.

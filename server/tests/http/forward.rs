@@ -314,7 +314,114 @@ async fn access_policies_decide_before_the_session(server: Server) {
     );
 }
 
+/// SPEC §15: forwarded headers count only from `--trusted-proxies`; one host exactly gets an
+/// assertion; a trusted proxy's `X-Forwarded-For` is the address `networks` rules see.
+async fn only_trusted_proxies_are_believed(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let (status, body) = server
+        .put_json(&admin, "/api/setting/jwt", &json!({
+            "access_policies": [
+                {"name": "office", "paths": ["/internal/"], "networks": ["10.0.0.0/8"], "action": "bypass"},
+                {"name": "no finance", "hosts": ["finance.example.test"], "action": "deny"},
+            ],
+        }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ask = |headers: Vec<(&'static str, &'static str)>, cookie: Option<&str>| {
+        let server = &server;
+        let cookie = cookie.map(str::to_owned);
+        async move {
+            let mut request = server.http.get(server.url("/auth/verify"));
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            if let Some(cookie) = cookie {
+                request = request.header("cookie", cookie);
+            }
+            request.send().await.expect("verify")
+        }
+    };
+    // From loopback (trusted by default): a list of hosts gets no assertion; one host does.
+    let listed = ask(
+        vec![("x-forwarded-host", "app.example.test, finance.example.test")],
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(listed.status(), 200);
+    assert_eq!(header(&listed, "x-lanyard-assertion").as_deref(), Some(""));
+    let one = ask(vec![("x-forwarded-host", "app.example.test")], Some(&admin)).await;
+    assert!(header(&one, "x-lanyard-assertion").is_some_and(|a| a.split('.').count() == 3));
+    assert_eq!(
+        ask(
+            vec![("x-forwarded-host", "finance.example.test")],
+            Some(&admin)
+        )
+        .await
+        .status(),
+        403
+    );
+    // The address a trusted proxy forwarded decides `networks`; the rightmost untrusted entry counts.
+    let inside = ask(
+        vec![
+            ("x-forwarded-uri", "/internal/x"),
+            ("x-forwarded-for", "192.168.0.9, 10.1.2.3"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(inside.status(), 200);
+    let outside = ask(
+        vec![
+            ("x-forwarded-uri", "/internal/x"),
+            ("x-forwarded-for", "10.1.2.3, 192.168.0.9"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(outside.status(), 401);
+}
+
+/// From a client that is not a trusted proxy, forwarded headers are ignored: the request is judged
+/// as addressed to lanyard itself, and no assertion names a host the client chose.
+#[tokio::test]
+async fn forwarded_headers_from_anyone_else_are_ignored() {
+    let server = Server::sqlite_with(|options| {
+        options.trusted_proxies = vec!["10.0.0.0/8".parse().expect("cidr")];
+    })
+    .await;
+    let admin = server.configured(json!({})).await;
+    let (status, _) = server
+        .put_json(&admin, "/api/setting/jwt", &json!({
+            "access_policies": [{"name": "no finance", "hosts": ["finance.example.test"], "action": "deny"}],
+        }))
+        .await;
+    assert_eq!(status, 200);
+    let response = server
+        .http
+        .get(server.url("/auth/verify"))
+        .header("cookie", &admin)
+        .header("x-forwarded-host", "finance.example.test")
+        .send()
+        .await
+        .expect("verify");
+    assert_eq!(
+        response.status(),
+        200,
+        "judged as a request to lanyard itself"
+    );
+    assert_eq!(
+        header(&response, "x-lanyard-assertion").as_deref(),
+        Some(""),
+        "no assertion for a host the client chose"
+    );
+    assert_eq!(
+        header(&response, "x-auth-request-email").as_deref(),
+        Some(ADMIN_EMAIL)
+    );
+}
+
 on_both_backends!(
+    only_trusted_proxies_are_believed,
     access_policies_decide_before_the_session,
     a_signed_in_request_gets_the_identity_headers_and_a_verifiable_assertion,
     locations_restricted_by_group_or_admin_refuse_others_with_403,

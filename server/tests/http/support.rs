@@ -66,6 +66,10 @@ impl Server {
             database: DatabaseArgs { database_url },
             site_url: None,
             cookie_domain: None,
+            trusted_proxies: vec![
+                "127.0.0.0/8".parse().expect("cidr"),
+                "::1/128".parse().expect("cidr"),
+            ],
             static_dir: PathBuf::from("/nonexistent"),
             demo_idp: true,
             shutdown_grace: 20,
