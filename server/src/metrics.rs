@@ -39,6 +39,12 @@ struct OidcLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    decision: &'static str,
+    rule: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ProviderLabels {
     provider: String,
 }
@@ -62,6 +68,7 @@ pub struct Metrics {
     credential_refusals: Family<RefusalLabels, Counter>,
     latencies: Family<RouteLabels, Histogram, fn() -> Histogram>,
     oidc_logins: Family<OidcLabels, Counter>,
+    decisions: Family<DecisionLabels, Counter>,
     token_endpoint: Family<ProviderLabels, Histogram, fn() -> Histogram>,
     /// Each route's histogram by its pattern, so recording a request allocates nothing once the
     /// route has been seen (the family is keyed by an owned label set).
@@ -111,8 +118,15 @@ impl Default for Metrics {
             Unit::Seconds,
             token_endpoint.clone(),
         );
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register(
+            "lanyard_verify_decisions",
+            "/auth/verify answers by decision (allowed, denied, unauthenticated) and the access policy that decided (its name, or default)",
+            decisions.clone(),
+        );
         Self {
             registry,
+            decisions,
             oidc_logins,
             token_endpoint,
             sign_ins,
@@ -138,6 +152,16 @@ impl Metrics {
             .get_or_create(&OidcLabels {
                 provider: provider.to_owned(),
                 outcome,
+            })
+            .inc();
+    }
+
+    /// Counts one `/auth/verify` answer and the rule that decided it.
+    pub fn verify_decision(&self, decision: &'static str, rule: &str) {
+        self.decisions
+            .get_or_create(&DecisionLabels {
+                decision,
+                rule: rule.to_owned(),
             })
             .inc();
     }

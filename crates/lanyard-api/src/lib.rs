@@ -40,6 +40,7 @@ pub use people::{
 };
 pub use policy::{
     AccessDefault, AccessPolicy, PolicyAction, PolicyDecision, PolicyOutcome, PolicyRequest,
+    PolicyTest, PolicyTestResult,
 };
 pub use provisioning::{
     ApiKeyCreated, ApiKeyView, CreateApiKey, EnableScim, ScimStatus, ScimToken,

@@ -98,3 +98,35 @@ pub enum PolicyOutcome {
         admins: bool,
     },
 }
+
+/// The body of `POST /api/setting/policies/test`: a request, and who makes it (a user, or a set of
+/// group names; neither: someone signed out).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyTest {
+    /// The host the request is for.
+    pub host: String,
+    /// Its URI.
+    pub uri: String,
+    /// Its method (`GET` when empty).
+    pub method: String,
+    /// The client's address.
+    pub address: Option<String>,
+    /// Who asks: a user by id …
+    pub user_id: Option<i64>,
+    /// … or anyone in these groups (names).
+    pub groups: Option<Vec<String>>,
+    /// With `groups`: whether that someone is an administrator.
+    pub admin: bool,
+}
+
+/// What the stored policies decide for a [`PolicyTest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PolicyTestResult {
+    /// The rule's decision.
+    pub decision: PolicyDecision,
+    /// `allowed` (200), `denied` (403) or `unauthenticated` (401/302) for the caller described.
+    pub answer: String,
+}

@@ -306,6 +306,24 @@ fn path_pattern(text: &str) -> Option<Path> {
     ))
 }
 
+/// What an outcome means for a caller: `None` signed out, else their group names and whether they
+/// are an administrator. `allowed`, `denied` or `unauthenticated`.
+pub fn answer_for(outcome: &PolicyOutcome, caller: Option<(&[&str], bool)>) -> &'static str {
+    match (outcome, caller) {
+        (PolicyOutcome::Deny, _) => "denied",
+        (PolicyOutcome::Bypass, _) => "allowed",
+        (PolicyOutcome::Allow { .. }, None) => "unauthenticated",
+        (PolicyOutcome::Allow { groups, admins }, Some((names, is_admin))) => {
+            let open = groups.is_empty() && !admins;
+            if open || (*admins && is_admin) || groups.iter().any(|g| names.contains(&g.as_str())) {
+                "allowed"
+            } else {
+                "denied"
+            }
+        }
+    }
+}
+
 type Problem = (&'static str, &'static str);
 
 /// `None` when `text` is a host pattern: a host name (letters, digits, `-`, `.`), or `*.` and one.

@@ -51,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(verify::verify))
         .routes(routes!(verify::jwks))
         .routes(routes!(verify::rotate))
+        .routes(routes!(verify::test_policies))
         .routes(routes!(session::password_login, session::sign_out))
         .routes(routes!(session::properties))
         .routes(routes!(session::setup))

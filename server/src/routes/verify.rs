@@ -189,3 +189,17 @@ pub async fn rotate(
         state.rotate_assertion_key(&admin.actor()).await?,
     ))
 }
+
+/// `POST /api/setting/policies/test`: what the stored access policies decide for a request and a
+/// caller (SPEC §15).
+#[utoipa::path(post, path = "/api/setting/policies/test", tag = "forward", operation_id = "policies_test",
+    security(("session" = []), ("api_key" = [])), request_body = lanyard_api::PolicyTest,
+    responses((status = 200, description = "The decision, the rule that made it, and the answer for the caller described.", body = lanyard_api::PolicyTestResult),
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
+pub async fn test_policies(
+    State(state): State<AppState>,
+    _admin: Admin,
+    crate::extract::AppJson(test): crate::extract::AppJson<lanyard_api::PolicyTest>,
+) -> Result<axum::Json<lanyard_api::PolicyTestResult>, AppError> {
+    Ok(axum::Json(state.test_policies(&test).await?))
+}

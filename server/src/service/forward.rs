@@ -85,6 +85,18 @@ impl Service {
     /// Answers a proxy about one request. Reads only (the signed-in user comes from the session
     /// cache on SQLite), so it costs what an authenticated request costs.
     pub async fn forward_auth(&self, request: ForwardRequest<'_>) -> Result<ForwardAnswer, Error> {
+        let (answer, rule) = self.judge(request).await?;
+        let decision = match &answer {
+            ForwardAnswer::Allow(_) => "allowed",
+            ForwardAnswer::Forbidden => "denied",
+            ForwardAnswer::SignIn(_) | ForwardAnswer::Unauthenticated => "unauthenticated",
+        };
+        self.metrics.verify_decision(decision, &rule);
+        Ok(answer)
+    }
+
+    /// The answer, and the name of the rule that decided (`default` when none matched).
+    async fn judge(&self, request: ForwardRequest<'_>) -> Result<(ForwardAnswer, String), Error> {
         let now = self.now();
         // The access policies first (SPEC §15): a deny needs no session, a bypass none either.
         let decision = self.settings().policies.evaluate(&Facts {
@@ -93,8 +105,9 @@ impl Service {
             method: request.method,
             address: request.address,
         });
+        let rule = decision.rule_name.clone();
         if decision.action == PolicyOutcome::Deny {
-            return Ok(ForwardAnswer::Forbidden);
+            return Ok((ForwardAnswer::Forbidden, rule));
         }
         // A session used only through the proxy is in use too (the idle timeout); the address
         // the proxy connects from is not the user's, so none is recorded.
@@ -117,24 +130,22 @@ impl Service {
             // A location restriction (`?group=`, `?admin=`) still needs someone to check.
             let unrestricted =
                 request.restriction.groups.is_empty() && !request.restriction.admin_only;
-            return Ok(match decision.action {
+            let answer = match decision.action {
                 PolicyOutcome::Bypass if unrestricted => {
                     ForwardAnswer::Allow(Box::new(Identity::nobody()))
                 }
                 _ => self.sign_in_answer(&request),
-            });
+            };
+            return Ok((answer, rule));
         };
         let (user, groups) = (&caller.user, &caller.groups);
         let names: Vec<&str> = groups.iter().map(|(_, name)| name.as_str()).collect();
         let is_admin = caller.is_admin();
-        let policy_allows = match &decision.action {
-            PolicyOutcome::Allow { groups, admins } if !groups.is_empty() || *admins => {
-                (*admins && is_admin) || groups.iter().any(|g| names.contains(&g.as_str()))
-            }
-            _ => true,
-        };
+        let policy_allows =
+            lanyard_core::policy::answer_for(&decision.action, Some((&names, is_admin)))
+                == "allowed";
         if !policy_allows || !request.restriction.allows(&names, is_admin) {
-            return Ok(ForwardAnswer::Forbidden);
+            return Ok((ForwardAnswer::Forbidden, rule));
         }
         let assertion = request.audience.and_then(|aud| {
             let claims = AssertionClaims {
@@ -150,7 +161,7 @@ impl Service {
             };
             self.assertions.for_session(&caller.token_hash, &claims)
         });
-        Ok(ForwardAnswer::Allow(Box::new(Identity {
+        let identity = Identity {
             user: user.id.to_string(),
             email: identity_header(&user.email),
             name: identity_header(&display_name(
@@ -159,7 +170,8 @@ impl Service {
             )),
             groups: groups_header(&names),
             assertion,
-        })))
+        };
+        Ok((ForwardAnswer::Allow(Box::new(identity)), rule))
     }
 
     /// Where an unauthenticated browser starts signing in, with the original URL as `return_to`
@@ -187,6 +199,67 @@ impl Service {
             }
             Err(_) => ForwardAnswer::Unauthenticated,
         }
+    }
+
+    /// `POST /api/setting/policies/test`: what the stored policies decide for a request and a caller
+    /// (a user by id, or group names), as `/auth/verify` would.
+    pub async fn test_policies(
+        &self,
+        test: &lanyard_api::PolicyTest,
+    ) -> Result<lanyard_api::PolicyTestResult, Error> {
+        let address = match test
+            .address
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            Some(text) => Some(text.parse().map_err(|_| {
+                Error::Settings(vec![lanyard_api::FieldError {
+                    field: lanyard_api::FieldName::Other("address".into()),
+                    code: "invalid_address".into(),
+                    message: "An IP address such as 10.1.2.3 or ::1.".into(),
+                }])
+            })?),
+            None => None,
+        };
+        let decision = self.settings().policies.evaluate(&Facts {
+            host: &test.host,
+            uri: &test.uri,
+            method: &test.method,
+            address,
+        });
+        let caller: Option<(Vec<String>, bool)> = match (test.user_id, &test.groups) {
+            (Some(id), _) => {
+                let mut conn = self.store.conn().await?;
+                let user = crate::store::users::find_by_id(&mut conn, id)
+                    .await?
+                    .ok_or(ErrorCode::NotFound)?;
+                let ids = crate::store::users::group_ids(&mut conn, user.id).await?;
+                let names: Vec<String> = crate::store::groups::list(&mut conn)
+                    .await?
+                    .into_iter()
+                    .filter(|g| ids.contains(&g.id))
+                    .map(|g| g.name)
+                    .collect();
+                let admin = super::accounts::is_admin(&ids);
+                Some((names, admin))
+            }
+            (None, Some(groups)) => Some((groups.clone(), test.admin)),
+            (None, None) => None,
+        };
+        let names: Option<Vec<&str>> = caller
+            .as_ref()
+            .map(|(names, _)| names.iter().map(String::as_str).collect());
+        let answer = lanyard_core::policy::answer_for(
+            &decision.action,
+            names
+                .as_deref()
+                .zip(caller.as_ref().map(|(_, admin)| *admin)),
+        );
+        Ok(lanyard_api::PolicyTestResult {
+            decision,
+            answer: answer.to_owned(),
+        })
     }
 
     /// Whether `peer` is one of `--trusted-proxies`: only their forwarded headers count (SPEC §15).
