@@ -493,7 +493,7 @@ async fn postgres_outage_answers_503_at_once_and_recovers_by_itself() {
         .expect("json");
     let emails: Vec<&str> = people["data"]
         .as_array()
-        .expect("data")
+        .unwrap_or_else(|| panic!("a page of people: {people}"))
         .iter()
         .filter_map(|u| u["email"].as_str())
         .collect();

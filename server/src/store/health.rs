@@ -3,6 +3,7 @@
 //! retries; requests already waiting for a connection are released the moment a probe finds the
 //! database gone. A probe that succeeds again lets everything through: no restart.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -14,12 +15,20 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_millis(750);
 #[derive(Debug)]
 pub struct Health {
     reachable: watch::Sender<bool>,
+    /// Probes overlap (the background one every 250 ms, `/readyz` on demand) and finish out of
+    /// order: each takes a ticket when it starts, and a finding counts only if no probe that started
+    /// later has reported yet — a probe begun during an outage that times out after the database is
+    /// back must not mark it lost again.
+    tickets: AtomicU64,
+    reported: std::sync::Mutex<u64>,
 }
 
 impl Default for Health {
     fn default() -> Self {
         Self {
             reachable: watch::Sender::new(true),
+            tickets: AtomicU64::new(0),
+            reported: std::sync::Mutex::new(0),
         }
     }
 }
@@ -37,7 +46,26 @@ impl Health {
         let _ = receiver.wait_for(|reachable| !reachable).await;
     }
 
-    /// Records a probe's finding; true when it changed.
+    /// A ticket for a probe about to start (see [`Self::report`]).
+    pub fn ticket(&self) -> u64 {
+        self.tickets.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Records the finding of the probe that took `ticket`, unless a probe that started later has
+    /// reported already; true when the state changed.
+    pub fn report(&self, ticket: u64, reachable: bool) -> bool {
+        let mut reported = self
+            .reported
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if ticket < *reported {
+            return false;
+        }
+        *reported = ticket;
+        self.set(reachable)
+    }
+
+    /// Records a finding; true when it changed.
     pub fn set(&self, reachable: bool) -> bool {
         self.reachable.send_if_modified(|current| {
             let changed = *current != reachable;
@@ -67,5 +95,21 @@ mod tests {
         assert!(!health.reachable());
         assert!(health.set(true));
         assert!(health.reachable());
+    }
+
+    #[test]
+    fn a_probe_that_started_earlier_cannot_overrule_a_later_one() {
+        let health = Health::default();
+        let during_outage = health.ticket();
+        let after_restore = health.ticket();
+        assert!(!health.report(after_restore, true), "still reachable");
+        assert!(
+            !health.report(during_outage, false),
+            "too late: a later probe reported"
+        );
+        assert!(health.reachable());
+        let next = health.ticket();
+        assert!(health.report(next, false));
+        assert!(!health.reachable());
     }
 }

@@ -233,6 +233,7 @@ impl Store {
     /// and the probe the server runs every 250 ms). Records the finding, so that requests are
     /// refused at once while it is `Err`, and logs when the database is lost and when it is back.
     pub async fn probe(&self) -> Result<(), StoreError> {
+        let ticket = self.health.ticket();
         let ping = sqlx::query("SELECT 1").execute(&self.pool);
         let outcome = match tokio::time::timeout(health::PROBE_TIMEOUT, ping).await {
             Ok(Ok(_)) => Ok(()),
@@ -242,7 +243,7 @@ impl Store {
                 health::PROBE_TIMEOUT.as_millis()
             ))),
         };
-        if self.health.set(outcome.is_ok()) {
+        if self.health.report(ticket, outcome.is_ok()) {
             match &outcome {
                 Ok(()) => tracing::info!("database reachable again"),
                 Err(error) => {
