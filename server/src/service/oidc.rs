@@ -189,10 +189,7 @@ impl Service {
         actor: &Actor,
     ) -> Result<OidcOutcome, Error> {
         let snapshot = self.settings();
-        let actor = Actor {
-            source: Some(AuditSource::Oidc(callback.slug.to_owned())),
-            ..actor.clone()
-        };
+        let actor = provider_actor(&snapshot.settings, callback.slug, actor);
         let result = self.oidc_sign_in(&snapshot, callback, &actor).await;
         let outcome = match &result {
             Ok(OidcOutcome::Tested { .. }) => None,
@@ -514,10 +511,7 @@ impl Service {
         token: &str,
         actor: &Actor,
     ) -> Result<LoggedOut, Error> {
-        let actor = Actor {
-            source: Some(AuditSource::Oidc(slug.to_owned())),
-            ..actor.clone()
-        };
+        let actor = provider_actor(&self.settings().settings, slug, actor);
         let result = self.provider_logout(slug, token, &actor).await;
         self.audit_refusal(&actor, result, AuditRecord::BackchannelLogoutFailed)
             .await
@@ -696,6 +690,16 @@ impl Service {
                 message: error.message,
             }])
         })
+    }
+}
+
+/// The actor with the provider as its source — only for a provider the settings name, so a slug
+/// anyone types into a URL never becomes an audit entry's source.
+fn provider_actor(settings: &lanyard_core::settings::Settings, slug: &str, actor: &Actor) -> Actor {
+    let known = settings.oidc_providers.iter().any(|p| p.slug == slug);
+    Actor {
+        source: known.then(|| AuditSource::Oidc(slug.to_owned())),
+        ..actor.clone()
     }
 }
 

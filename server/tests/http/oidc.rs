@@ -808,7 +808,39 @@ async fn a_providers_mappings_are_previewed_and_applied_to_its_users(server: Ser
     assert_eq!(status, 404);
 }
 
+/// A slug nobody configured never becomes an audit entry's source (schemathesis found
+/// `oidc:\u{ec}` in the log): the refusal is audited without one.
+async fn an_unknown_slug_is_never_an_audit_source(server: Server) {
+    let admin = server.setup_admin().await;
+    let logout = server
+        .http
+        .post(server.url("/auth/oidc/%C3%AC/backchannel-logout"))
+        .form(&[("logout_token", "x.y.z")])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status(), 400);
+    let callback = server
+        .http
+        .get(server.url("/auth/oidc/nope/callback?state=x&code=y"))
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(callback.status(), 404);
+    let (_, audit) = server.get_json(&admin, "/api/audit?limit=50").await;
+    let entries = audit["data"].as_array().expect("entries");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["event"] == "backchannel_logout_failed"),
+        "{audit}"
+    );
+    assert!(entries.iter().all(|e| e["source"].is_null()), "{audit}");
+}
+
 on_both_backends!(
+    an_unknown_slug_is_never_an_audit_source,
     a_providers_mappings_are_previewed_and_applied_to_its_users,
     the_demo_idp_signs_in_over_openid_connect,
     a_test_sign_in_reports_and_signs_nobody_in,
