@@ -82,13 +82,18 @@ pub fn bearer_from(headers: &HeaderMap) -> Option<String> {
 
 /// The session token from the request's cookies, if any.
 pub fn token_from(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE)
+}
+
+/// The non-empty value of the cookie `name` the request sent, if any.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == COOKIE)
+        .find(|cookie| cookie.name() == name)
         .map(|cookie| cookie.value().to_owned())
         .filter(|value| !value.is_empty())
 }

@@ -2,11 +2,12 @@
 //! /auth/oidc/{slug}/callback` (signed in, or why not), `POST /api/setting/oidc/discover`.
 
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 use cookie::{Cookie, SameSite};
 use lanyard_api::{DiscoverRequest, Discovered, ErrorBody, ErrorCode};
 
+use super::sso::{redirect, sign_in_answer, wants_json};
 use crate::auth::{Admin, Client};
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath};
@@ -33,18 +34,6 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(known, _)| known == name)
         .map(|(_, value)| value.as_str())
-}
-
-/// The browser-binding cookie's value, when sent.
-fn browser_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == BROWSER_COOKIE)
-        .map(|cookie| cookie.value().to_owned())
 }
 
 /// `GET /auth/oidc/{slug}`: to the provider's authorization endpoint.
@@ -79,8 +68,8 @@ pub async fn start(
             Some("true") => admin.map(|_| true)?,
             Some(_) => return Err(ErrorCode::InvalidRequest.into()),
         };
-        let browser = browser_cookie(&headers);
-        let redirect = state
+        let browser = session::cookie_value(&headers, BROWSER_COOKIE);
+        let to_provider = state
             .oidc_start(OidcStart {
                 slug: &slug,
                 return_to: param(&params, "return_to"),
@@ -89,23 +78,23 @@ pub async fn start(
                 dry_run,
             })
             .await?;
-        let cookie = Cookie::build((BROWSER_COOKIE, redirect.browser.as_str()))
+        let cookie = Cookie::build((BROWSER_COOKIE, to_provider.browser.as_str()))
             .http_only(true)
             .same_site(SameSite::Lax)
             .path("/auth/oidc")
             .max_age(cookie::time::Duration::seconds(
                 crate::service::oidc_request_seconds(),
             ))
-            .secure(redirect.site.scheme() == "https")
+            .secure(to_provider.site.scheme() == "https")
             .build();
-        let mut response = found(&redirect.url)?;
+        let mut response = redirect(&to_provider.url)?;
         let cookie = HeaderValue::from_str(&cookie.to_string())
             .map_err(|e| AppError::internal(e.to_string()))?;
         response.headers_mut().insert(header::SET_COOKIE, cookie);
         Ok::<_, AppError>(response)
     }
     .await;
-    finish(result, &headers)
+    sign_in_answer(result, wants_json(&headers))
 }
 
 /// `GET /auth/oidc/{slug}/callback`: the provider's answer.
@@ -136,7 +125,7 @@ pub async fn callback(
     RawQuery(query): RawQuery,
 ) -> Response {
     let result = signed_in(&state, &client, &slug, &headers, query.as_deref()).await;
-    finish(result, &headers)
+    sign_in_answer(result, wants_json(&headers))
 }
 
 async fn signed_in(
@@ -147,7 +136,7 @@ async fn signed_in(
     query: Option<&str>,
 ) -> Result<Response, AppError> {
     let params = params(query)?;
-    let browser = browser_cookie(headers);
+    let browser = session::cookie_value(headers, BROWSER_COOKIE);
     let callback = OidcCallback {
         slug,
         code: param(&params, "code"),
@@ -163,7 +152,7 @@ async fn signed_in(
         OidcOutcome::Tested { result, target, .. } => {
             let json =
                 serde_json::to_vec(&result).map_err(|e| AppError::internal(e.to_string()))?;
-            return found(&format!("{target}#{}", URL_SAFE_NO_PAD.encode(json)));
+            return redirect(&format!("{target}#{}", URL_SAFE_NO_PAD.encode(json)));
         }
     };
     let cookie = session::cookie(
@@ -171,36 +160,9 @@ async fn signed_in(
         state.session_max_age(),
         state.cookie_scope(&signed_in.site),
     )?;
-    let mut response = found(&signed_in.target)?;
+    let mut response = redirect(&signed_in.target)?;
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
-}
-
-/// An error as JSON for API clients, as a page for browsers; never cached, no `Referer` (codes and
-/// states travel in these URLs).
-fn finish(result: Result<Response, AppError>, headers: &HeaderMap) -> Response {
-    let json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
-    let mut response = match result {
-        Ok(response) => response,
-        Err(error) if json => error.into_response(),
-        Err(error) => error.into_html_response(),
-    };
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
-
-fn found(location: &str) -> Result<Response, AppError> {
-    let location =
-        HeaderValue::from_str(location).map_err(|_| AppError::from(ErrorCode::InvalidReturnTo))?;
-    Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
 }
 
 /// `POST /api/setting/oidc/discover`: what an issuer's discovery document says, fetched now.

@@ -113,7 +113,7 @@ fn json_body(body: &[u8]) -> Result<Vec<(&'static str, String)>, AppError> {
     .collect())
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
+pub(super) fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -191,12 +191,18 @@ async fn handle(
         }
         Err(error) => Err(error),
     };
+    sign_in_answer(result, json)
+}
+
+/// A sign-in endpoint's answer: an error as JSON for API clients, as a page for browsers; never
+/// cached and never in the next page's `Referer`, since tokens, codes and states travel in these
+/// URLs (`/auth/sso`, `/auth/oidc/…`).
+pub(super) fn sign_in_answer(result: Result<Response, AppError>, json: bool) -> Response {
     let mut response = match result {
         Ok(response) => response,
         Err(error) if json => error.into_response(),
         Err(error) => error.into_html_response(),
     };
-    // Tokens travel in this URL: keep it out of caches and out of the next page's Referer.
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
@@ -265,7 +271,7 @@ async fn respond(
     Ok(response)
 }
 
-fn redirect(location: &str) -> Result<Response, AppError> {
+pub(super) fn redirect(location: &str) -> Result<Response, AppError> {
     let location =
         HeaderValue::from_str(location).map_err(|_| AppError::from(ErrorCode::InvalidReturnTo))?;
     Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
