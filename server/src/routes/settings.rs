@@ -55,7 +55,7 @@ pub async fn put_mappings(
 /// `POST /api/setting/jwt/mappings/preview`: what new mappings would do to every SSO user.
 #[utoipa::path(post, path = "/api/setting/jwt/mappings/preview", tag = "settings", operation_id = "settings_preview_mappings", security(("session" = []), ("api_key" = [])), request_body = MappingsPreviewRequest,
     responses((status = 200, description = "Who would join and leave which group, and the groups that stop being mapped; nothing is changed.", body = MappingsImpact),
-        crate::openapi::BadRequest, crate::openapi::AdminOnly))]
+        crate::openapi::BadRequest, crate::openapi::AdminOnly, crate::openapi::NotFound))]
 pub async fn preview_mappings(
     State(state): State<AppState>,
     _admin: Admin,
