@@ -169,6 +169,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::TokenReplayed
         | C::UnknownKey
         | C::KeyRetired
+        | C::MissingExp
         | C::InvalidCredentials
         | C::InvalidApiKey
         | C::Unauthenticated => StatusCode::UNAUTHORIZED,

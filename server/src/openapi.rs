@@ -52,6 +52,13 @@ impl Modify for SessionCookie {
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
         );
+        // `/auth/verify`'s machine clients (SPEC §15): an API key, a JWT access token or a session.
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(utoipa::openapi::security::Http::new(
+                utoipa::openapi::security::HttpAuthScheme::Bearer,
+            )),
+        );
         components.add_security_scheme(
             "scim",
             SecurityScheme::Http(utoipa::openapi::security::Http::new(

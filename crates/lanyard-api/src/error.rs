@@ -27,6 +27,8 @@ pub enum ErrorCode {
     InvalidTimeClaim,
     /// Neither `iat` nor a near `exp`: the token's age cannot be bounded.
     MissingIat,
+    /// A bearer access token without `exp`: it would never expire (SPEC §15).
+    MissingExp,
     /// `iat` is older than the configured maximum age.
     TokenTooOld,
     /// `iat` lies in the future beyond the allowed clock skew.
@@ -158,6 +160,7 @@ impl ErrorCode {
         Self::InvalidSignature,
         Self::InvalidTimeClaim,
         Self::MissingIat,
+        Self::MissingExp,
         Self::TokenTooOld,
         Self::IssuedInFuture,
         Self::TokenExpired,
@@ -225,6 +228,7 @@ impl ErrorCode {
             Self::InvalidSignature => "invalid_signature",
             Self::InvalidTimeClaim => "invalid_time_claim",
             Self::MissingIat => "missing_iat",
+            Self::MissingExp => "missing_exp",
             Self::TokenTooOld => "token_too_old",
             Self::IssuedInFuture => "issued_in_future",
             Self::TokenExpired => "token_expired",
@@ -303,6 +307,7 @@ impl ErrorCode {
             Self::MissingIat => {
                 "The token has no \"iat\" (issued-at) claim and no \"exp\" to bound its age."
             }
+            Self::MissingExp => "The access token has no \"exp\"; bearer tokens must expire.",
             Self::TokenTooOld => {
                 "The token was issued too long ago; sign a fresh one for each login."
             }

@@ -20,6 +20,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bearer;
 pub mod claims;
 pub mod forward;
 pub mod groups;

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use crate::auth::{Admin, Client};
 use crate::error::AppError;
-use crate::service::{ForwardAnswer, ForwardRequest, Identity};
+use crate::service::{ForwardAnswer, ForwardCredential, ForwardRequest, Identity};
 use crate::session;
 use crate::state::AppState;
 
@@ -33,15 +33,17 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         ("group" = Option<Vec<String>>, Query, description = "Only members of one of these groups (repeatable)."),
         ("admin" = Option<bool>, Query, description = "`true`: only administrators (`false`: no such rule). Any other value is `400 invalid_restriction`."),
     ),
-    security((), ("session" = [])),
+    security((), ("session" = []), ("bearer" = [])),
     responses(
-        (status = 200, description = "Signed in and allowed: the identity headers `X-Auth-Request-User`, `-Email`, \
+        (status = 200, description = "Allowed by the access policies (SPEC §15) and, when they ask for one, a caller: the identity headers `X-Auth-Request-User`, `-Email`, \
             `-Preferred-Username`, `-Groups` (each present, empty when there is no value) and `X-Lanyard-Assertion`."),
         (status = 302, description = "Not signed in, and the proxy sent `X-Forwarded-Proto`, `-Host` and `-Uri` for a client that \
             takes HTML: to `/auth/sso` with the original URL as `return_to`."),
         (status = 400, description = "`invalid_restriction`: a restriction not spelled exactly `group=NAME` (non-blank) or `admin=true|false` (any parameter whose name starts or ends with `group` or `admin`, in any case); nobody is let through. Other parameters are ignored.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: signed in, but outside the location's groups or not an administrator.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session. With `Authorization: Bearer` (an API key, a JWT access token whose `aud` is one of `bearer_audiences`, or a session token; it wins over a cookie) a refused value is always `401` with `WWW-Authenticate: Bearer error=\"invalid_token\"` and its code (`invalid_api_key`, `invalid_audience`, `missing_exp`, `token_expired`, `invalid_signature`, `unknown_key`, …), never a redirect.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a policy denies the request, or the caller is outside its groups, the location's groups, or not an administrator.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many unknown API keys from this address.", body = ErrorBody),
+        (status = 503, description = "`jwks_unavailable`: an access token's keys could not be fetched.", body = ErrorBody),
     ))]
 pub async fn verify(
     State(state): State<AppState>,
@@ -59,7 +61,14 @@ pub async fn verify(
             tracing::warn!(%invalid, "/auth/verify refused a restriction it does not understand");
             AppError::from(ErrorCode::InvalidRestriction)
         })?;
-    let token = session::token_from(&headers).or_else(|| session::bearer_from(&headers));
+    // A bearer value wins over a cookie (SPEC §15): a script's token says who it is meant to be.
+    let bearer = session::bearer_from(&headers);
+    let cookie = session::token_from(&headers);
+    let credential = match (&bearer, &cookie) {
+        (Some(value), _) => Some(ForwardCredential::Bearer(value)),
+        (None, Some(token)) => Some(ForwardCredential::Cookie(token)),
+        (None, None) => None,
+    };
     let snapshot = state.settings();
     let site = state.site_url(&snapshot.settings, crate::extract::host(&headers))?;
     // Forwarded headers count only from a trusted proxy (SPEC §15); from anyone else the request
@@ -90,7 +99,7 @@ pub async fn verify(
     };
     let answer = state
         .forward_auth(ForwardRequest {
-            token: token.as_deref(),
+            credential,
             restriction: &restriction,
             site: &site,
             host,
@@ -112,6 +121,15 @@ pub async fn verify(
         ForwardAnswer::Forbidden => AppError::from(ErrorCode::Forbidden).into_response(),
         ForwardAnswer::Unauthenticated => {
             AppError::from(ErrorCode::Unauthenticated).into_response()
+        }
+        ForwardAnswer::BearerRefused(code) => {
+            let mut refused = AppError::from(code).into_response();
+            *refused.status_mut() = StatusCode::UNAUTHORIZED;
+            refused.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            refused
         }
         ForwardAnswer::SignIn(location) => match HeaderValue::from_str(&location) {
             Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),

@@ -3,13 +3,14 @@
 
 use lanyard_api::PolicyOutcome;
 use lanyard_api::{AssertionKey, AuditRecord, ErrorCode, KeyRotated};
-use lanyard_core::forward::{Restriction, display_name, groups_header, identity_header};
+use lanyard_core::forward::{Restriction, groups_header, identity_header};
 use lanyard_core::policy::Facts;
 use lanyard_core::redirect::check_return_to;
 use url::Url;
 
+use super::RequestSource;
+pub use super::machine::ForwardCredential;
 use super::{Actor, Error};
-use super::{Credentials, Principal, RequestSource};
 use crate::assertion::{self, AssertionClaims};
 use crate::state::Service;
 use crate::store::{StoreError, assertion_keys};
@@ -17,8 +18,8 @@ use crate::store::{StoreError, assertion_keys};
 /// A request a proxy asks about.
 #[derive(Debug)]
 pub struct ForwardRequest<'a> {
-    /// The session token (cookie, or `Authorization: Bearer`).
-    pub token: Option<&'a str>,
+    /// The caller's credential: the session cookie or a bearer value (which wins).
+    pub credential: Option<ForwardCredential<'a>>,
     /// The location's restriction.
     pub restriction: &'a Restriction,
     /// The site's base URL (the assertion's `iss`, and where sign-in starts).
@@ -79,6 +80,25 @@ pub enum ForwardAnswer {
     SignIn(String),
     /// Not signed in (`401`).
     Unauthenticated,
+    /// A bearer value refused (`401` with `WWW-Authenticate: Bearer error="invalid_token"`): never
+    /// a redirect.
+    BearerRefused(ErrorCode),
+}
+
+/// The code a refused bearer value is answered with; `None` for a failure that is not about the
+/// value — storage, the IdP's keys out of reach, too many wrong keys (`429` with `Retry-After`) —
+/// which stays an error.
+fn bearer_refusal(error: &Error) -> Option<ErrorCode> {
+    match error {
+        Error::Store(_) | Error::Internal(_) | Error::RateLimited { .. } => None,
+        other => match other.code() {
+            ErrorCode::JwksUnavailable
+            | ErrorCode::StorageUnavailable
+            | ErrorCode::OidcDiscoveryFailed
+            | ErrorCode::Internal => None,
+            code => Some(code),
+        },
+    }
 }
 
 impl Service {
@@ -89,7 +109,9 @@ impl Service {
         let decision = match &answer {
             ForwardAnswer::Allow(_) => "allowed",
             ForwardAnswer::Forbidden => "denied",
-            ForwardAnswer::SignIn(_) | ForwardAnswer::Unauthenticated => "unauthenticated",
+            ForwardAnswer::SignIn(_)
+            | ForwardAnswer::Unauthenticated
+            | ForwardAnswer::BearerRefused(_) => "unauthenticated",
         };
         self.metrics.verify_decision(decision, &rule);
         Ok(answer)
@@ -115,18 +137,19 @@ impl Service {
             peer: None,
             user_agent: request.user_agent,
         };
-        let caller = match request.token {
-            Some(token) => match self
-                .authenticate(Credentials::Session(token), origin, now)
-                .await
-            {
-                Ok(Principal::Person(caller)) => Some(caller),
-                Err(Error::Code(ErrorCode::Unauthenticated)) | Ok(Principal::ApiKey(_)) => None,
-                Err(other) => return Err(other),
-            },
+        let visitor = match request.credential {
+            Some(credential) => {
+                match self.visitor(credential, origin, request.address, now).await {
+                    Ok(visitor) => visitor,
+                    Err(error) => match bearer_refusal(&error) {
+                        Some(code) => return Ok((ForwardAnswer::BearerRefused(code), rule)),
+                        None => return Err(error),
+                    },
+                }
+            }
             None => None,
         };
-        let Some(caller) = &caller else {
+        let Some(visitor) = visitor else {
             // A location restriction (`?group=`, `?admin=`) still needs someone to check.
             let unrestricted =
                 request.restriction.groups.is_empty() && !request.restriction.admin_only;
@@ -138,9 +161,8 @@ impl Service {
             };
             return Ok((answer, rule));
         };
-        let (user, groups) = (&caller.user, &caller.groups);
-        let names: Vec<&str> = groups.iter().map(|(_, name)| name.as_str()).collect();
-        let is_admin = caller.is_admin();
+        let names: Vec<&str> = visitor.groups.iter().map(String::as_str).collect();
+        let is_admin = visitor.is_admin;
         let policy_allows =
             lanyard_core::policy::answer_for(&decision.action, Some((&names, is_admin)))
                 == "allowed";
@@ -153,21 +175,18 @@ impl Service {
                 // Url type spells with a trailing slash.
                 iss: request.site.as_str().trim_end_matches('/'),
                 aud,
-                sub: user.id.to_string(),
-                email: &user.email,
+                sub: visitor.user.clone(),
+                email: &visitor.email,
                 groups: names.clone(),
                 iat: now,
                 exp: now + assertion::LIFETIME,
             };
-            self.assertions.for_session(&caller.token_hash, &claims)
+            self.assertions.for_session(&visitor.cache_key, &claims)
         });
         let identity = Identity {
-            user: user.id.to_string(),
-            email: identity_header(&user.email),
-            name: identity_header(&display_name(
-                user.first_name.as_deref(),
-                user.last_name.as_deref(),
-            )),
+            user: visitor.user.clone(),
+            email: identity_header(&visitor.email),
+            name: identity_header(&visitor.name),
             groups: groups_header(&names),
             assertion,
         };

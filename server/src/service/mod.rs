@@ -19,6 +19,7 @@ mod error;
 mod forward;
 mod groups;
 mod logout;
+mod machine;
 mod mappings;
 mod oidc;
 mod overview;
@@ -34,7 +35,7 @@ pub mod state;
 pub use crate::dates::rfc3339;
 pub use caller::{Caller, Credentials, Principal, RequestSource};
 pub use error::Error;
-pub use forward::{ForwardAnswer, ForwardRequest, Identity};
+pub use forward::{ForwardAnswer, ForwardCredential, ForwardRequest, Identity};
 pub use logout::LoggedOut;
 pub use oidc::{
     BROWSER_COOKIE, OidcCallback, OidcOutcome, OidcRedirect, OidcSignedIn, OidcStart,

@@ -430,7 +430,7 @@ impl Service {
     }
 
     /// The provider's discovery document (cached), or `oidc_discovery_failed`.
-    async fn discovered(
+    pub(super) async fn discovered(
         &self,
         provider: &OidcProvider,
         now: i64,
@@ -468,7 +468,7 @@ impl Service {
 
     /// Runs `verify` with the provider's JWK Set as a key ring (fetched when due); a `kid` the set
     /// lacks refetches it once (at most once a minute) and tries again.
-    async fn with_provider_keys<T>(
+    pub(super) async fn with_provider_keys<T>(
         &self,
         provider: &OidcProvider,
         discovered: &Discovered,

@@ -22,7 +22,7 @@ use crate::store::{ADMINISTRATORS, audit, groups, settings};
 
 /// The SCIM actor's `source`, and what `last_request` is looked up by.
 /// API keys start with this, so a leaked one is recognisable (secret scanners, logs).
-const API_KEY_PREFIX: &str = "lanyard_";
+use lanyard_core::bearer::API_KEY_PREFIX;
 /// How much of a key the list shows.
 const SHOWN_CHARS: usize = API_KEY_PREFIX.len() + 6;
 
@@ -167,7 +167,7 @@ impl Service {
     /// A wrong `credential` from `actor`'s address: counted, and answered with `refusal` — or
     /// with `429` once the address has used up its refusals (a right credential from the same
     /// address still passes: behind a proxy every client shares one address).
-    async fn refuse_credential(
+    pub(super) async fn refuse_credential(
         &self,
         credential: Credential,
         actor: &Actor,

@@ -6,6 +6,7 @@ mod support;
 
 mod api_keys;
 mod audit;
+mod bearer;
 mod binary;
 mod claim_rules;
 mod compat;

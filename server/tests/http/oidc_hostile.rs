@@ -185,4 +185,66 @@ async fn hostile_id_tokens_and_token_endpoints_are_refused(server: Server) {
     assert!(session_cookie(response.headers()).is_some());
 }
 
-on_both_backends!(hostile_id_tokens_and_token_endpoints_are_refused);
+/// SPEC §15: an access token the provider signed (its `iss`, its JWK Set) passes `/auth/verify` as
+/// a bearer for an audience in `bearer_audiences`, with its groups through the provider's mappings;
+/// a key outside its set does not.
+async fn a_providers_access_token_is_a_bearer_for_forward_auth(server: Server) {
+    let issuer = hostile_provider().await;
+    let admin = server.setup_admin().await;
+    let (_, ops) = server
+        .post_json(&admin, "/api/permissions/group", &json!({"name": "Ops"}))
+        .await;
+    let (status, body) = server
+        .put_json(&admin, "/api/setting/jwt", &json!({
+            "oidc_providers": [{
+                "slug": "hostile", "name": "Hostile", "issuer": issuer, "client_id": "hostile",
+                "client_secret": "hostile-secret", "token_endpoint_auth": "client_secret_post",
+                "group_mappings": {"ops-team": [ops["id"]]},
+            }],
+            "bearer_audiences": ["https://ops-api.example.test"],
+            "access_policies": [{"name": "ops", "hosts": ["ops.example.test"], "action": "allow", "groups": ["Ops"]}],
+        }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let sign = |algorithm: Algorithm, kid: &str, key: &EncodingKey| {
+        let mut header = Header::new(algorithm);
+        header.kid = Some(kid.into());
+        let claims = json!({
+            "iss": issuer, "aud": "https://ops-api.example.test", "sub": "deploy-bot",
+            "iat": now(), "exp": now() + 600, "groups": ["ops-team"],
+        });
+        encode(&header, &claims, key).expect("sign")
+    };
+    let verify = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .get(server.url("/auth/verify"))
+                .header("x-forwarded-host", "ops.example.test")
+                .header("authorization", format!("Bearer {token}"))
+                .send()
+                .await
+                .expect("verify")
+        }
+    };
+    let ed = EncodingKey::from_ed_pem(ED_PRIVATE.as_bytes()).expect("ed");
+    let response = verify(sign(Algorithm::EdDSA, "ed", &ed)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-auth-request-user"], "deploy-bot");
+    assert_eq!(response.headers()["x-auth-request-groups"], "Ops");
+    let p256 = EncodingKey::from_ec_pem(P256_PRIVATE.as_bytes()).expect("p256");
+    let response = verify(sign(Algorithm::ES256, "not-in-the-set", &p256)).await;
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "unknown_key", "{body}");
+    // The client secret is not the provider's key for anyone else's tokens.
+    let hs = EncodingKey::from_secret(b"hostile-secret");
+    let response = verify(sign(Algorithm::HS256, "ed", &hs)).await;
+    assert_eq!(response.status(), 401);
+}
+
+on_both_backends!(
+    hostile_id_tokens_and_token_endpoints_are_refused,
+    a_providers_access_token_is_a_bearer_for_forward_auth,
+);

@@ -375,7 +375,11 @@ async fn a_revocation_on_one_replica_is_seen_by_the_other() {
     // SPEC §7: the replica that made the change at once, any other within one second (its
     // NOTIFY may still be on the way).
     assert!(!works(&a, &bob_on_a).await, "A refuses at once");
-    let still_works = super::support::within_a_second(|| works(&b, &bob_on_b), |works| !*works).await;
-    assert!(!still_works, "B refuses the revoked session within one second");
+    let still_works =
+        super::support::within_a_second(|| works(&b, &bob_on_b), |works| !*works).await;
+    assert!(
+        !still_works,
+        "B refuses the revoked session within one second"
+    );
     drop((a, b, database));
 }
