@@ -258,6 +258,20 @@ async fn access_policies_decide_before_the_session(server: Server) {
         }))
         .await;
     assert_eq!(status, 200, "{body}");
+    // The change is audited, rules and all (SPEC §15).
+    let (_, audit) = server.get_json(&admin, "/api/audit?limit=5").await;
+    let entries = audit["data"].as_array().expect("entries");
+    let change = entries
+        .iter()
+        .find(|e| e["event"] == "settings_changed")
+        .expect("settings_changed");
+    let text = change.to_string();
+    assert!(
+        text.contains("access_policies")
+            && text.contains("admin area")
+            && text.contains("/admin/**"),
+        "{change}"
+    );
     let ask = |cookie: &str, host: &str, uri: &str| {
         let (cookie, host, uri) = (cookie.to_owned(), host.to_owned(), uri.to_owned());
         let server = &server;
