@@ -198,3 +198,19 @@ bench_sso_on() { # BASE JAR KEY
         \"jwt_shared_secret\": \"$key\", \"jwt_max_age_seconds\": 3600}" >/dev/null
     awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$jar"
 }
+
+# The README's recipes for applications behind lanyard (SPEC §15), run by the tests: jose (npm) and
+# PyJWT (pip), pinned by tests/recipes, under target/recipes: nothing of it is committed.
+ensure_recipes() {
+    local dir=target/recipes
+    mkdir -p "$dir"
+    if ! cmp -s tests/recipes/package-lock.json "$dir/package-lock.json" || [ ! -d "$dir/node_modules/jose" ]; then
+        say "jose (npm, pinned) into $dir"
+        cp tests/recipes/package.json tests/recipes/package-lock.json "$dir/"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    local pins
+    mapfile -t pins < <(grep -v '^#' tests/recipes/requirements.txt)
+    ensure_venv "$dir/venv" "${pins[@]}"
+    export LANYARD_RECIPES="$PWD/$dir"
+}

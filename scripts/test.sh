@@ -11,6 +11,7 @@ ensure_spa_tools
 ensure_chromium
 ensure_proxies
 ensure_oidc_op
+ensure_recipes
 detect_postgres
 
 say "format"

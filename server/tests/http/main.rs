@@ -5,6 +5,7 @@
 mod support;
 
 mod api_keys;
+mod assertion_apps;
 mod audit;
 mod bearer;
 mod binary;
