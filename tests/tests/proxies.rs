@@ -1,205 +1,31 @@
 //! Forward auth behind the real proxies (SPEC §13, issue 9): Debian's nginx and Caddy, started here on
 //! loopback ports with the very configurations README's "Protect an application" shows (read from
 //! README.md, with test host names and ports), in front of a small upstream that echoes the headers
-//! it receives. On SQLite, and on PostgreSQL when `LANYARD_TEST_POSTGRES_URL` is set.
+//! it receives. On SQLite, and on PostgreSQL when `LANYARD_TEST_POSTGRES_URL` is set. The access
+//! policies' worked example (SPEC §15) is in `proxies/policies.rs`, the shared parts in
+//! `proxies/stack.rs`.
 //!
 //! Needs the built server (`LANYARD_BIN`), `nginx` and `caddy` — `make test` provides them; without
 //! them the tests say they were skipped.
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use reqwest::redirect::Policy;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 mod common;
+#[path = "proxies/policies.rs"]
+mod policies;
 #[path = "common/postgres.rs"]
 mod postgres;
+#[path = "proxies/stack.rs"]
+mod stack;
 use common::{free_port, wait_for_port};
 use postgres::TempDatabase;
-
-const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-const ADMIN: &str = "admin@example.test";
-const PASSWORD: &str = "correct horse battery";
-const SSO_HOST: &str = "sso.example.test";
-const APP_HOST: &str = "app.example.test";
-
-/// The fenced block that follows `<!-- proxy-config: NAME -->` in README.md.
-fn readme_config(name: &str) -> String {
-    let readme = include_str!("../../README.md");
-    let marker = format!("<!-- proxy-config: {name} -->");
-    let after = readme
-        .split_once(&marker)
-        .map(|(_, rest)| rest)
-        .unwrap_or_else(|| panic!("README has no {marker}"));
-    let body = after
-        .split_once("```")
-        .and_then(|(_, rest)| rest.split_once('\n'))
-        .map(|(_, rest)| rest)
-        .expect("a fenced block");
-    body.split_once("```")
-        .map(|(block, _)| block)
-        .expect("closed")
-        .to_owned()
-}
-
-/// The ports of one stack.
-#[derive(Clone, Copy)]
-struct Ports {
-    lanyard: u16,
-    upstream: u16,
-    nginx: u16,
-    caddy: u16,
-}
-
-/// README's example addresses → this test's.
-fn localise(config: &str, ports: Ports) -> String {
-    config
-        .replace("127.0.0.1:3000", &format!("127.0.0.1:{}", ports.lanyard))
-        .replace("127.0.0.1:8080", &format!("127.0.0.1:{}", ports.upstream))
-        .replace("example.com", "example.test")
-}
-
-fn kill_on_drop(child: Child) -> Process {
-    Process(child)
-}
-
-/// A child process, killed when the test ends.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.start_kill();
-    }
-}
-
-/// An upstream application that answers every request with the request's path and headers as
-/// JSON, and remembers what it received.
-async fn echo_upstream(port: u16) -> Arc<Mutex<Vec<Value>>> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("upstream binds");
-    let log = Arc::clone(&seen);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let log = Arc::clone(&log);
-            tokio::spawn(async move {
-                let mut buffer = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&buffer).into_owned();
-                let mut lines = text.split("\r\n");
-                let path = lines
-                    .next()
-                    .and_then(|l| l.split(' ').nth(1))
-                    .unwrap_or("")
-                    .to_owned();
-                let mut headers = serde_json::Map::new();
-                for line in lines.take_while(|l| !l.is_empty()) {
-                    if let Some((name, value)) = line.split_once(':') {
-                        headers.insert(name.trim().to_ascii_lowercase(), json!(value.trim()));
-                    }
-                }
-                let body = json!({"path": path, "headers": headers});
-                if let Ok(mut seen) = log.lock() {
-                    seen.push(body.clone());
-                }
-                let body = body.to_string();
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    seen
-}
-
-async fn start_nginx(dir: &Path, ports: Ports) -> Process {
-    let server_block = localise(&readme_config("nginx"), ports)
-        .replace("listen 80;", &format!("listen 127.0.0.1:{};", ports.nginx));
-    let d = dir.display();
-    let config = format!(
-        "worker_processes 1;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\nevents {{ worker_connections 64; }}\n\
-         http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n \
-         fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
-         {server_block}\n}}\n"
-    );
-    std::fs::write(dir.join("nginx.conf"), config).expect("nginx.conf");
-    let child = Command::new("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .args(["-g", "daemon off; master_process off;"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("nginx starts");
-    wait_for_port(ports.nginx).await;
-    kill_on_drop(child)
-}
-
-async fn start_caddy(dir: &Path, ports: Ports) -> Process {
-    let site = localise(&readme_config("caddy"), ports).replace(
-        &format!("{APP_HOST} {{"),
-        &format!("http://{APP_HOST}:{} {{\n\tbind 127.0.0.1", ports.caddy),
-    );
-    let config = format!("{{\n\tadmin off\n\tauto_https off\n}}\n\n{site}");
-    std::fs::write(dir.join("Caddyfile"), config).expect("Caddyfile");
-    let child = Command::new("caddy")
-        .args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(dir.join("Caddyfile"))
-        .env("HOME", dir)
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("caddy starts");
-    wait_for_port(ports.caddy).await;
-    kill_on_drop(child)
-}
-
-/// A client as a browser behaves here: a cookie jar, no automatic redirects (each hop is checked),
-/// and the test host names pointed at loopback.
-fn browser() -> reqwest::Client {
-    let loopback: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .resolve(SSO_HOST, loopback)
-        .resolve(APP_HOST, loopback)
-        .build()
-        .expect("client")
-}
-
-fn location(response: &reqwest::Response) -> String {
-    let base = response.url().clone();
-    let raw = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .expect("a Location");
-    base.join(raw).expect("a URL").into()
-}
+use stack::*;
 
 /// The whole stack: lanyard on `database_url` behind nginx and Caddy, both tested end to end.
 async fn forward_auth_behind_nginx_and_caddy(database_url: String) {
@@ -283,8 +109,8 @@ async fn forward_auth_behind_nginx_and_caddy(database_url: String) {
         std::fs::create_dir_all(dir).expect("dir");
         let _ = std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o777));
     }
-    let _nginx = start_nginx(&nginx_dir, ports).await;
-    let _caddy = start_caddy(&caddy_dir, ports).await;
+    let _nginx = start_nginx(&nginx_dir, ports, "nginx").await;
+    let _caddy = start_caddy(&caddy_dir, ports, "caddy").await;
 
     for (proxy, port) in [("nginx", ports.nginx), ("caddy", ports.caddy)] {
         let app = format!("http://{APP_HOST}:{port}");
