@@ -63,6 +63,20 @@ TOKENS="$work/tokens" WRK_THREADS=$threads run sso_login -s scripts/bench/sso.lu
 run current_user -H "Cookie: $cookie" "$base/api/user/current"
 run verify -H "Cookie: $cookie" -H "X-Forwarded-Host: app.example.com" "$base/auth/verify"
 
+# The same check judged by 50 access policies (SPEC §15), the request matching only the last, so
+# every rule is tried: hosts (half `*.` wildcards), a prefix and a `**` glob each.
+python3 - >"$work/policies.json" <<'PY'
+import json
+rules = [{"name": f"app {i}", "hosts": [f"*.team{i}.example.org" if i % 2 else f"app{i}.example.org"],
+          "paths": [f"/area{i}/", f"/reports/{i}/**"], "action": "allow"} for i in range(49)]
+rules.append({"name": "app", "hosts": ["app.example.com"], "paths": ["/reports/**"], "action": "allow"})
+print(json.dumps({"access_policies": rules}))
+PY
+curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" \
+    -d @"$work/policies.json" >/dev/null
+run verify_policies -H "Cookie: $cookie" -H "X-Forwarded-Host: app.example.com" \
+    -H "X-Forwarded-Uri: /reports/2026/q4?format=pdf" "$base/auth/verify"
+
 # RS256 logins: the same claims signed with a 2048-bit RSA key in the key ring (SPEC §8).
 rsa_pem=crates/lanyard-core/benches/keys/r2048.pem
 public_key=$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$rsa_pem")
@@ -83,6 +97,7 @@ read -r ceiling_rps ceiling_p50 ceiling_p99 ceiling_bad <<<"$(figures ceiling)"
 read -r sso_rps sso_p50 sso_p99 sso_bad <<<"$(figures sso_login)"
 read -r cur_rps cur_p50 cur_p99 cur_bad <<<"$(figures current_user)"
 read -r ver_rps ver_p50 ver_p99 ver_bad <<<"$(figures verify)"
+read -r pol_rps pol_p50 pol_p99 pol_bad <<<"$(figures verify_policies)"
 read -r rsa_rps rsa_p50 rsa_p99 rsa_bad <<<"$(figures rs256_login)"
 say "summary ($connections connections, ${seconds}s each, $threads wrk threads, $backend)"
 printf '| endpoint | requests/s | p50 | p99 | non-2xx/3xx | vs ceiling |\n|---|---|---|---|---|---|\n'
@@ -90,5 +105,6 @@ printf '| GET /healthz (ceiling) | %s | %s | %s | %s | 1.00 |\n' "$ceiling_rps" 
 printf '| GET /auth/sso?jwt=… (login) | %s | %s | %s | %s | %.2f |\n' "$sso_rps" "$sso_p50" "$sso_p99" "$sso_bad" "$(echo "$sso_rps / $ceiling_rps" | bc -l)"
 printf '| GET /api/user/current (session) | %s | %s | %s | %s | %.2f |\n' "$cur_rps" "$cur_p50" "$cur_p99" "$cur_bad" "$(echo "$cur_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/verify (forward auth, with assertion) | %s | %s | %s | %s | %.2f |\n' "$ver_rps" "$ver_p50" "$ver_p99" "$ver_bad" "$(echo "$ver_rps / $ceiling_rps" | bc -l)"
+printf '| GET /auth/verify (50 access policies, the last matching) | %s | %s | %s | %s | %.2f |\n' "$pol_rps" "$pol_p50" "$pol_p99" "$pol_bad" "$(echo "$pol_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/sso?jwt=… (RS256 login, key ring) | %s | %s | %s | %s | %.2f |\n' "$rsa_rps" "$rsa_p50" "$rsa_p99" "$rsa_bad" "$(echo "$rsa_rps / $ceiling_rps" | bc -l)"
 printf 'idle RSS: %s MiB; peak RSS: %s MiB; users after the run: %s\n' "$((idle_kib / 1024))" "$((peak_kib / 1024))" "$users"
