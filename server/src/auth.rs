@@ -31,6 +31,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     }
 }
 
+/// The TCP peer's address alone, unformatted: for `/auth/verify`, which asks on every proxied request
+/// and needs it only to tell a trusted proxy.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        Ok(Self(peer_ip(parts)))
+    }
+}
+
 /// Where the request comes from, as [`Service::authenticate`](crate::state::Service) reads it.
 fn origin(parts: &Parts) -> RequestSource<'_> {
     RequestSource {

@@ -10,7 +10,7 @@ use lanyard_core::redirect::forwarded_url;
 
 use std::net::IpAddr;
 
-use crate::auth::{Admin, Client};
+use crate::auth::{Admin, Peer};
 use crate::error::AppError;
 use crate::service::{ForwardAnswer, ForwardCredential, ForwardRequest, Identity};
 use crate::session;
@@ -43,11 +43,12 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         (status = 401, description = "`unauthenticated`: no valid session. With `Authorization: Bearer` (an API key, a JWT access token whose `aud` is one of `bearer_audiences`, or a session token; it wins over a cookie) a refused value is always `401` with `WWW-Authenticate: Bearer error=\"invalid_token\"` and its code (`invalid_api_key`, `invalid_audience`, `missing_exp`, `token_expired`, `invalid_signature`, `unknown_key`, …), never a redirect.", body = ErrorBody),
         (status = 403, description = "`forbidden`: a policy denies the request, or the caller is outside its groups, the location's groups, or not an administrator.", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many unknown API keys from this address.", body = ErrorBody),
+        (status = 502, description = "`oidc_discovery_failed`: an access token names an OpenID Connect provider whose discovery document cannot be had.", body = ErrorBody),
         (status = 503, description = "`jwks_unavailable`: an access token's keys could not be fetched.", body = ErrorBody),
     ))]
 pub async fn verify(
     State(state): State<AppState>,
-    Client(client): Client,
+    Peer(peer): Peer,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
@@ -73,7 +74,6 @@ pub async fn verify(
     let site = state.site_url(&snapshot.settings, crate::extract::host(&headers))?;
     // Forwarded headers count only from a trusted proxy (SPEC §15); from anyone else the request
     // is judged as addressed to lanyard itself, and gets no assertion.
-    let peer: Option<IpAddr> = client.ip.as_deref().and_then(|ip| ip.parse().ok());
     let trusted = peer.is_some_and(|ip| state.is_trusted_proxy(ip));
     let forwarded = |name: &str| header_text(&headers, name).filter(|_| trusted);
     let host = forwarded("x-forwarded-host")
