@@ -42,7 +42,7 @@ detect_postgres() {
 # --- the SPA's build tools (Trunk never downloads: it is run with --offline) ---
 
 TRUNK_VERSION=0.21.14      # the newest Trunk that builds with Rust 1.95 (0.22 needs 1.96.1)
-WASM_OPT_VERSION=0.116.1   # binaryen 116: Debian's binaryen 108 predates the wasm features rustc emits
+BINARYEN_VERSION=116       # Debian's binaryen 108 predates the wasm features rustc emits
 
 # The wasm-bindgen version the lockfile pins; wasm-bindgen-cli must match it exactly.
 wasm_bindgen_version() {
@@ -69,15 +69,43 @@ ensure_spa_tools() {
         say "cargo install wasm-bindgen-cli $wbg (matches Cargo.lock)"
         cargo_install wasm-bindgen-cli@"$wbg"
     fi
-    # The wasm-opt crate 0.X.Y ships binaryen version X: `wasm-opt --version` says "version X".
-    local binaryen
-    binaryen=$(cut -d. -f2 <<<"$WASM_OPT_VERSION")
-    if ! wasm-opt --version 2>/dev/null | grep -q "version $binaryen "; then
-        say "cargo install wasm-opt $WASM_OPT_VERSION (builds binaryen: ~10 minutes, once)"
-        cargo_install wasm-opt@"$WASM_OPT_VERSION"
-    fi
+    ensure_wasm_opt
     if ! grep -q "^wasm_bindgen = \"$wbg\"" Trunk.toml; then
         echo "Trunk.toml's [tools] wasm_bindgen must be $wbg (the version in Cargo.lock)" >&2
+        return 1
+    fi
+}
+
+# wasm-opt: binaryen's own build for Node.js, the npm package `binaryen` (pinned by
+# scripts/binaryen/package-lock.json, under target/tools/binaryen), ready in seconds where building
+# binaryen from source (the wasm-opt crate) took about ten minutes of a cold `make run`. Same
+# binaryen version, same output (BENCHMARKS.md, "Cold start"). First on PATH from here on.
+ensure_wasm_opt() {
+    local dir=target/tools/binaryen
+    ensure_node 18
+    if ! cmp -s scripts/binaryen/package-lock.json "$dir/package-lock.json" || [ ! -x "$dir/node_modules/.bin/wasm-opt" ]; then
+        say "binaryen $BINARYEN_VERSION's wasm-opt (npm, pinned) into $dir"
+        mkdir -p "$dir"
+        cp scripts/binaryen/package.json scripts/binaryen/package-lock.json "$dir/"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    export PATH="$PWD/$dir/node_modules/.bin:$PATH"
+    if ! wasm-opt --version | grep -q "version $BINARYEN_VERSION "; then
+        echo "wasm-opt is not binaryen $BINARYEN_VERSION: $(wasm-opt --version)" >&2
+        return 1
+    fi
+}
+
+# Node.js of at least major version MIN (Debian's nodejs and npm when missing).
+ensure_node() { # MIN
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        say "Node.js is missing: installing Debian's nodejs and npm"
+        as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    fi
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    if [ "$major" -lt "$1" ]; then
+        echo "Node.js $(node --version) is too old here: $1 or later is needed" >&2
         return 1
     fi
 }
@@ -146,16 +174,7 @@ stop_lanyard() {
 # tests/oidc-op/package-lock.json), under target/oidc-op: nothing of it is committed.
 ensure_oidc_op() {
     local dir=target/oidc-op
-    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-        say "Node.js is missing: installing Debian's nodejs and npm (the OIDC tests run oidc-provider)"
-        as_root apt-get update -qq && as_root apt-get install -y -qq nodejs npm >/dev/null
-    fi
-    local major
-    major=$(node -p 'process.versions.node.split(".")[0]')
-    if [ "$major" -lt 20 ]; then
-        echo "Node.js $(node --version) is too old for oidc-provider: 20 or later is needed" >&2
-        return 1
-    fi
+    ensure_node 20
     mkdir -p "$dir"
     if ! cmp -s tests/oidc-op/package-lock.json "$dir/package-lock.json" || [ ! -d "$dir/node_modules/oidc-provider" ]; then
         say "oidc-provider (npm, pinned) into $dir"
