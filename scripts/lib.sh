@@ -1,7 +1,8 @@
 # Shared by scripts/run.sh and scripts/test.sh: install what is missing, skip what is there.
 # Every step is idempotent and quiet when nothing needs doing.
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each step with the seconds since the script began, so a run's log shows where its time went.
+say() { printf '\033[1m==> [%4ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 
 # Runs a command as root (directly, or through sudo when we are not root).
 as_root() {
