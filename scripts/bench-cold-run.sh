@@ -30,7 +30,8 @@ until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
     sleep 1
 done
 total=$((SECONDS - started))
-pkill -f "$CARGO_TARGET_DIR/release/lanyard serve" || true
+# make runs scripts/run.sh, which execs lanyard: make's child.
+pkill -P "$runner" || true
 wait "$runner" 2>/dev/null || true
 grep '==>' "$work/run.log" | sed 's/\x1b\[[0-9;]*m//g'
 printf 'cold make run: %d s (%d min %d s) until /healthz answered\n' "$total" $((total / 60)) $((total % 60))
