@@ -12,20 +12,26 @@ use super::{Actor, Error};
 use crate::dates::rfc3339;
 use crate::session;
 use crate::state::Service;
-use crate::store::UserRow;
+use crate::store::{SignedIn, SignedInRow};
 use crate::store::api_keys::ApiKeyRow;
 
-/// An active user with a live session.
+/// An active user with a live session: the user and their groups (`caller.user`, `caller.groups`,
+/// shared with the session cache), and the session.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// The user.
-    pub user: UserRow,
-    /// Their groups: ids and names.
-    pub groups: Vec<(i64, String)>,
+    /// The user and their groups.
+    pub signed_in: SignedInRow,
     /// The hash of the session token (for sign-out and "this session").
     pub token_hash: String,
     /// The client's address (formatted only when an audit entry needs it).
     pub peer: Option<IpAddr>,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
+        &self.signed_in
+    }
 }
 
 impl Caller {
@@ -127,7 +133,7 @@ impl Service {
         user_agent: Option<&str>,
     ) -> Result<Option<Caller>, Error> {
         let token_hash = session::hash_token(token);
-        let Some((user, groups)) = self
+        let Some(signed_in) = self
             .store
             .signed_in(&token_hash, now, self.used_since(now))
             .await?
@@ -141,8 +147,7 @@ impl Service {
             tracing::warn!(%error, "could not record a session's use");
         }
         Ok(Some(Caller {
-            user,
-            groups,
+            signed_in,
             token_hash,
             peer: client_ip,
         }))

@@ -46,14 +46,13 @@ pub(super) struct Visitor {
 
 impl Visitor {
     fn person(caller: Caller) -> Self {
-        let is_admin = caller.is_admin();
-        let user = caller.user;
+        let user = &caller.user;
         Self {
             user: user.id.to_string(),
             name: display_name(user.first_name.as_deref(), user.last_name.as_deref()),
-            email: user.email,
-            groups: caller.groups.into_iter().map(|(_, name)| name).collect(),
-            is_admin,
+            email: user.email.clone(),
+            groups: caller.groups.iter().map(|(_, name)| name.clone()).collect(),
+            is_admin: caller.is_admin(),
             cache_key: caller.token_hash,
         }
     }

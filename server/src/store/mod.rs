@@ -30,7 +30,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
 pub use audit::AuditRow;
-pub use session_cache::SignedInRow;
+pub use session_cache::{SignedIn, SignedInRow};
 pub use users::{NewUser, Person, UserRow};
 
 use health::Health;
@@ -413,7 +413,7 @@ impl Store {
             return Ok(None);
         };
         let groups = users::groups(&mut conn, user.id).await?;
-        let row = (user, groups);
+        let row = Arc::new(SignedIn { user, groups });
         self.session_cache.put(
             token_hash,
             generation,

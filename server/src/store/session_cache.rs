@@ -26,8 +26,18 @@ const LIFETIME: Duration = Duration::from_secs(1);
 /// Entries kept at most; the cache starts over when full.
 const CAPACITY: usize = 10_000;
 
-/// A signed-in user with their groups (id, name).
-pub type SignedInRow = (UserRow, Vec<(i64, String)>);
+/// A signed-in user with their groups (id, name), shared: a cached read costs a reference count,
+/// not a copy of the user's row.
+pub type SignedInRow = Arc<SignedIn>;
+
+/// A signed-in user and their groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    /// The user.
+    pub user: UserRow,
+    /// Their groups: ids and names.
+    pub groups: Vec<(i64, String)>,
+}
 
 struct Entry {
     generation: u64,
@@ -192,7 +202,10 @@ mod tests {
             login_attributes: "{}".into(),
             last_login: None,
         };
-        (user, vec![(1, "All Users".into())])
+        Arc::new(SignedIn {
+            user,
+            groups: vec![(1, "All Users".into())],
+        })
     }
 
     #[test]
