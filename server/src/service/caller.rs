@@ -12,8 +12,8 @@ use super::{Actor, Error};
 use crate::dates::rfc3339;
 use crate::session;
 use crate::state::Service;
-use crate::store::{SignedIn, SignedInRow};
 use crate::store::api_keys::ApiKeyRow;
+use crate::store::{SignedIn, SignedInRow};
 
 /// An active user with a live session: the user and their groups (`caller.user`, `caller.groups`,
 /// shared with the session cache), and the session.

@@ -85,8 +85,14 @@ impl Service {
                     .await?
                     .map(Some)
                     .ok_or_else(|| ErrorCode::Unauthenticated.into()),
-                BearerKind::ApiKey => self.api_key_visitor(value, address, now).await.map(Some),
-                BearerKind::AccessToken => self.access_token_visitor(value, now).await.map(Some),
+                // Boxed: their futures (a JWK Set fetch, an OIDC discovery) are large, and every
+                // `/auth/verify` would otherwise carry their space and move it around.
+                BearerKind::ApiKey => Box::pin(self.api_key_visitor(value, address, now))
+                    .await
+                    .map(Some),
+                BearerKind::AccessToken => Box::pin(self.access_token_visitor(value, now))
+                    .await
+                    .map(Some),
             },
         }
     }

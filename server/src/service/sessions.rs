@@ -61,17 +61,22 @@ impl Service {
         let user_agent =
             user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect::<String>());
         let client_ip = client_ip.map(|ip| ip.to_string());
-        let mut tx = self.store.begin().await?;
-        sessions::touch(
-            &mut tx,
-            token_hash,
-            now,
-            client_ip.as_deref(),
-            user_agent.as_deref(),
-        )
-        .await?;
-        tx.commit_keeping_caches().await?;
-        Ok(())
+        // Boxed: the write happens once a minute per session, and its future is large; unboxed,
+        // every authenticated request would allocate and move that space (BENCHMARKS.md).
+        Box::pin(async move {
+            let mut tx = self.store.begin().await?;
+            sessions::touch(
+                &mut tx,
+                token_hash,
+                now,
+                client_ip.as_deref(),
+                user_agent.as_deref(),
+            )
+            .await?;
+            tx.commit_keeping_caches().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// `GET /api/session/list`: the caller's sessions, this one marked.

@@ -405,6 +405,19 @@ impl Store {
         if let Some(row) = self.session_cache.get(token_hash, now, read_started) {
             return Ok(Some(row));
         }
+        // Boxed: the database read's future is large, and the cached answer above is the common
+        // case; unboxed, every authenticated request would allocate and move that space.
+        Box::pin(self.signed_in_from_database(token_hash, now, used_since, read_started)).await
+    }
+
+    /// [`Self::signed_in`] when the cache has no usable entry: read, then cached.
+    async fn signed_in_from_database(
+        &self,
+        token_hash: &str,
+        now: i64,
+        used_since: i64,
+        read_started: std::time::Instant,
+    ) -> Result<Option<SignedInRow>, StoreError> {
         let generation = self.session_cache.generation();
         let mut conn = self.conn().await?;
         let Some((user, expires_at)) =
