@@ -80,7 +80,7 @@ ensure_spa_tools() {
 # wasm-opt: binaryen's own build for Node.js, the npm package `binaryen` (pinned by
 # scripts/binaryen/package-lock.json, under target/tools/binaryen), ready in seconds where building
 # binaryen from source (the wasm-opt crate) took about ten minutes of a cold `make run`. Same
-# binaryen version, same output (BENCHMARKS.md, "Cold start"). First on PATH from here on.
+# binaryen version, same output (BENCHMARKS.md, "Cold `make run`"). First on PATH from here on.
 ensure_wasm_opt() {
     local dir=target/tools/binaryen
     ensure_node 18
