@@ -961,12 +961,21 @@ async fn an_admin_sets_up_sso_and_a_user_signs_in_through_it() {
     b.click_button("Apply").await;
     b.find("//li[@class='audit-entry'][.//strong[normalize-space(.)='Signed in with SSO']][contains(., 'grace@example.com')][contains(., 'joined Analysts')]".into())
         .await;
-    let labels = b
-        .eval(
-            "return [...document.querySelectorAll('.audit-entry .event')].map(e => e.textContent)",
-        )
-        .await;
-    let labels = labels.as_array().expect("labels");
+    // Grace's entry is in the unfiltered list too: wait (up to 10 s) for the filtered page to
+    // replace it, rather than reading whichever list is on screen.
+    let mut labels = Vec::new();
+    for _ in 0..100 {
+        labels = b
+            .eval("return [...document.querySelectorAll('.audit-entry .event')].map(e => e.textContent)")
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !labels.is_empty() && labels.iter().all(|l| l == "Signed in with SSO") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(
         !labels.is_empty() && labels.iter().all(|l| l == "Signed in with SSO"),
         "{labels:?}"
