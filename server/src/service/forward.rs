@@ -253,15 +253,14 @@ impl Service {
                 let user = crate::store::users::find_by_id(&mut conn, id)
                     .await?
                     .ok_or(ErrorCode::NotFound)?;
-                let ids = crate::store::users::group_ids(&mut conn, user.id).await?;
-                let names: Vec<String> = crate::store::groups::list(&mut conn)
-                    .await?
-                    .into_iter()
-                    .filter(|g| ids.contains(&g.id))
-                    .map(|g| g.name)
-                    .collect();
+                let ids: std::collections::BTreeSet<i64> =
+                    crate::store::users::group_ids(&mut conn, user.id)
+                        .await?
+                        .into_iter()
+                        .collect();
+                drop(conn);
                 let admin = super::accounts::is_admin(&ids);
-                Some((names, admin))
+                Some((self.group_names(&ids).await?, admin))
             }
             (None, Some(groups)) => Some((groups.clone(), test.admin)),
             (None, None) => None,

@@ -197,7 +197,7 @@ impl Service {
 
     /// The names of the groups `ids`, in the store's order (unknown ids are skipped: a mapping to
     /// a group deleted since).
-    async fn group_names(&self, ids: &BTreeSet<GroupId>) -> Result<Vec<String>, Error> {
+    pub(super) async fn group_names(&self, ids: &BTreeSet<GroupId>) -> Result<Vec<String>, Error> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }

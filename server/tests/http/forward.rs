@@ -321,6 +321,22 @@ async fn access_policies_decide_before_the_session(server: Server) {
         .await;
     assert_eq!(status, 204);
     assert_eq!(ask(&admin, "finance.example.test", "/").await.status(), 200);
+    // The tester answers as /auth/verify does, for a user by id and for group names.
+    for (caller, answer) in [
+        (json!({"user_id": me["id"]}), "allowed"),
+        (json!({"groups": ["Sales"]}), "denied"),
+    ] {
+        let mut body = json!({"host": "finance.example.test", "uri": "/", "method": "GET"});
+        for (k, v) in caller.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        let (status, result) = server
+            .post_json(&admin, "/api/setting/policies/test", &body)
+            .await;
+        assert_eq!(status, 200, "{result}");
+        assert_eq!(result["answer"], answer, "{result}");
+        assert_eq!(result["decision"]["rule_name"], "finance", "{result}");
+    }
     assert_eq!(
         ask(&admin, "other.example.test", "/").await.status(),
         403,
