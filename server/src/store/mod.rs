@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod assertion_keys;
 pub mod audit;
+mod group_commit;
 pub mod groups;
 mod health;
 pub mod login_attempts;
@@ -23,8 +24,6 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Mutex, OwnedMutexGuard};
-
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
@@ -33,6 +32,7 @@ pub use audit::AuditRow;
 pub use session_cache::{SignedIn, SignedInRow};
 pub use users::{NewUser, Person, UserRow};
 
+use group_commit::{GroupCommit, Member};
 use health::Health;
 use session_cache::SessionCache;
 
@@ -117,9 +117,10 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     /// SQLite has one writer at a time; a second one spins in SQLite's busy handler, sleeping in
-    /// growing steps (up to 100 ms). Queuing write transactions here instead makes the wait FIFO and
-    /// sleep-free, which is what keeps login latency flat under load. PostgreSQL needs no such queue.
-    write_queue: Option<Arc<Mutex<()>>>,
+    /// growing steps (up to 100 ms). Queuing writers here instead makes the wait FIFO and sleep-free,
+    /// and lets the writers that queue up share one commit (see `group_commit`). PostgreSQL needs
+    /// no such queue.
+    write_queue: Option<GroupCommit>,
     /// Signed-in users by session (see `session_cache`).
     session_cache: Arc<SessionCache>,
     /// The PostgreSQL listener that keeps the cache in step with other replicas; aborted with the
@@ -179,7 +180,7 @@ impl Store {
         Ok(Self {
             pool,
             backend,
-            write_queue: sqlite.then(|| Arc::new(Mutex::new(()))),
+            write_queue: sqlite.then(|| GroupCommit::new(Arc::clone(&session_cache))),
             session_cache,
             _follower: follower,
             health: Arc::new(Health::default()),
@@ -276,27 +277,24 @@ impl Store {
         }
     }
 
-    /// Starts a write transaction (one per login, so a failure leaves nothing behind), after the
-    /// writers queued before it on SQLite.
+    /// Starts a write transaction (one per login, so a failure leaves nothing behind); on SQLite,
+    /// a turn in the shared transaction of the writers queued before it (`group_commit`).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        // SQLite: the turn first, then `BEGIN IMMEDIATE`, which takes the write lock at once and so
-        // waits (busy_timeout) for one still held — by a dropped transaction whose ROLLBACK is
-        // queued on its connection's worker. A deferred BEGIN would start as a reader, and a reader
-        // that then writes while another connection holds the lock gets SQLITE_BUSY at once:
-        // SQLite never waits in that case, as waiting could deadlock.
-        let (turn, inner) = match &self.write_queue {
-            Some(queue) => {
-                let turn = Arc::clone(queue).lock_owned().await;
-                let inner = self
-                    .guarded(self.pool.begin_with("BEGIN IMMEDIATE"))
-                    .await?;
-                (Some(turn), inner)
-            }
-            None => (None, self.guarded(self.pool.begin()).await?),
+        // SQLite: the turn first, then `BEGIN IMMEDIATE` when the turn opens a group, which takes
+        // the write lock at once and so waits (busy_timeout) for one still held — by a dropped
+        // transaction whose ROLLBACK is queued on its connection's worker. A deferred BEGIN would
+        // start as a reader, and a reader that then writes while another connection holds the lock
+        // gets SQLITE_BUSY at once: SQLite never waits in that case, as waiting could deadlock.
+        let inner = match &self.write_queue {
+            Some(queue) => TxInner::Member(
+                queue
+                    .join(self.guarded(self.pool.begin_with("BEGIN IMMEDIATE")))
+                    .await?,
+            ),
+            None => TxInner::Own(self.guarded(self.pool.begin()).await?),
         };
         Ok(Tx {
             inner,
-            _turn: turn,
             session_cache: Arc::clone(&self.session_cache),
             notify: self.backend == Backend::Postgres,
         })
@@ -320,25 +318,25 @@ impl Drop for AbortOnDrop {
 
 /// A write transaction on the store; rolled back when dropped without [`Tx::commit`].
 pub struct Tx {
-    inner: sqlx::Transaction<'static, sqlx::Any>,
-    _turn: Option<OwnedMutexGuard<()>>,
+    inner: TxInner,
     session_cache: Arc<SessionCache>,
     /// PostgreSQL: tell the other replicas' caches (delivered by PostgreSQL at commit).
     notify: bool,
 }
 
+enum TxInner {
+    /// PostgreSQL: a transaction of its own.
+    Own(sqlx::Transaction<'static, sqlx::Any>),
+    /// SQLite: a turn in the shared transaction (`group_commit`).
+    Member(Member),
+}
+
 impl Tx {
     /// Commits, makes every cached read older than this write unusable (here and, on PostgreSQL,
-    /// on every replica), then lets the next queued writer in.
-    pub async fn commit(mut self) -> Result<(), StoreError> {
-        if self.notify {
-            sqlx::query(concat!("NOTIFY ", session_cache::writes_channel!()))
-                .execute(&mut *self.inner)
-                .await?;
-        }
-        let committed = self.inner.commit().await;
-        self.session_cache.invalidate();
-        Ok(committed?)
+    /// on every replica), then lets the next queued writer in. On SQLite, returns once the group
+    /// this write joined has committed.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.finish(true).await
     }
 
     /// Commits a write that no signed-in read depends on (a session's last use, which only ever
@@ -346,20 +344,44 @@ impl Tx {
     /// such write a minute per active session, invalidating on each would leave little cached on a
     /// busy site.
     pub async fn commit_keeping_caches(self) -> Result<(), StoreError> {
-        Ok(self.inner.commit().await?)
+        self.finish(false).await
+    }
+
+    async fn finish(self, invalidates: bool) -> Result<(), StoreError> {
+        match self.inner {
+            TxInner::Member(member) => member.commit(invalidates).await,
+            TxInner::Own(mut tx) => {
+                if self.notify && invalidates {
+                    sqlx::query(concat!("NOTIFY ", session_cache::writes_channel!()))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let committed = tx.commit().await;
+                if invalidates {
+                    self.session_cache.invalidate();
+                }
+                Ok(committed?)
+            }
+        }
     }
 }
 
 impl std::ops::Deref for Tx {
     type Target = sqlx::AnyConnection;
     fn deref(&self) -> &sqlx::AnyConnection {
-        &self.inner
+        match &self.inner {
+            TxInner::Own(tx) => tx,
+            TxInner::Member(member) => member.connection_ref(),
+        }
     }
 }
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        match &mut self.inner {
+            TxInner::Own(tx) => tx,
+            TxInner::Member(member) => member.connection(),
+        }
     }
 }
 
@@ -485,5 +507,131 @@ mod tests {
                 .await
                 .expect("count");
         assert_eq!(finance, 1);
+    }
+
+    async fn sqlite_store(dir: &tempfile::TempDir) -> Store {
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        store
+    }
+
+    async fn group_names(store: &Store) -> std::collections::BTreeSet<String> {
+        sqlx::query_scalar("SELECT name FROM user_groups WHERE name LIKE 'w%'")
+            .fetch_all(&mut *store.conn().await.expect("conn"))
+            .await
+            .expect("names")
+            .into_iter()
+            .collect()
+    }
+
+    /// Group commit: many writers at once, some failing (a constraint, a drop without commit, a
+    /// task aborted while it holds its turn). Every commit that answered `Ok` is visible to other
+    /// connections at once (durable before the answer), and nothing of a failed writer is kept.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_share_commits_and_each_fails_alone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = sqlite_store(&dir).await;
+        let mut writers = Vec::new();
+        for i in 0..300_u32 {
+            let store = store.clone();
+            writers.push(tokio::spawn(async move {
+                let mut tx = store.begin().await.expect("begin");
+                let name = format!("w{i}");
+                sqlx::query("INSERT INTO user_groups (name) VALUES ($1)")
+                    .bind(&name)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("insert");
+                match i % 10 {
+                    // A second row with the same name: refused; the writer gives up.
+                    3 => {
+                        let again = sqlx::query("INSERT INTO user_groups (name) VALUES ($1)")
+                            .bind(&name)
+                            .execute(&mut *tx)
+                            .await;
+                        assert!(again.is_err(), "a duplicate name is refused");
+                        None
+                    }
+                    // Refused after writing, as a login that fails its admission.
+                    7 => None,
+                    // Stalls holding its turn until aborted.
+                    9 if i % 30 == 9 => {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        None
+                    }
+                    _ => {
+                        tx.commit().await.expect("commit");
+                        let seen: i64 =
+                            sqlx::query_scalar("SELECT COUNT(*) FROM user_groups WHERE name = $1")
+                                .bind(&name)
+                                .fetch_one(&mut *store.conn().await.expect("conn"))
+                                .await
+                                .expect("read");
+                        assert_eq!(seen, 1, "{name} is committed before commit returns");
+                        Some(name)
+                    }
+                }
+            }));
+        }
+        // The stalled writers hold everyone behind them: abort them once they have had time to
+        // take their turn (or are still waiting for it).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (stalled, writers): (Vec<_>, Vec<_>) = writers
+            .into_iter()
+            .enumerate()
+            .partition(|(i, _)| i % 30 == 9);
+        for (_, writer) in stalled {
+            writer.abort();
+            assert!(writer.await.is_err_and(|e| e.is_cancelled()));
+        }
+        let mut committed = std::collections::BTreeSet::new();
+        for (_, writer) in writers {
+            if let Some(name) = tokio::time::timeout(Duration::from_secs(30), writer)
+                .await
+                .expect("every writer finishes")
+                .expect("joined")
+            {
+                committed.insert(name);
+            }
+        }
+        assert_eq!(committed.len(), 300 - 30 - 30 - 10);
+        assert_eq!(group_names(&store).await, committed);
+    }
+
+    /// A writer that finishes while another waits leaves the group open for it; if that one is
+    /// cancelled before its turn (a client gone), the group is still committed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_left_for_a_cancelled_writer_still_commits() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = sqlite_store(&dir).await;
+        for round in 0..50 {
+            let mut tx = store.begin().await.expect("begin");
+            let waiter = {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let _tx = store.begin().await;
+                    std::future::pending::<()>().await;
+                })
+            };
+            // Let the waiter queue for its turn.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            sqlx::query("INSERT INTO user_groups (name) VALUES ($1)")
+                .bind(format!("w{round}"))
+                .execute(&mut *tx)
+                .await
+                .expect("insert");
+            let commit = tokio::spawn(tx.commit());
+            if round % 2 == 0 {
+                tokio::task::yield_now().await;
+            }
+            waiter.abort();
+            tokio::time::timeout(Duration::from_secs(10), commit)
+                .await
+                .expect("the commit is not left waiting")
+                .expect("joined")
+                .expect("committed");
+        }
+        assert_eq!(group_names(&store).await.len(), 50);
     }
 }
