@@ -3,6 +3,8 @@
 # as the ceiling, on a fresh SQLite file, in one run. Prints the figures BENCHMARKS.md records. Traffic stays on 127.0.0.1;
 # each wrk run is bounded in time.
 #   scripts/bench-server.sh [--database-url postgres://USER@HOST:PORT/NAME] [connections=32] [seconds=10]
+# LANYARD_BIN=path runs that server binary instead of building this checkout's (a before/after
+# comparison: copy target/release/lanyard aside before the change).
 # With --database-url, the PostgreSQL database NAME is dropped and created afresh for the run (through
 # the server's `postgres` database, with psql); without it, a fresh SQLite file.
 set -euo pipefail
@@ -26,7 +28,12 @@ if ! command -v wrk >/dev/null; then
     as_root apt-get update -qq && as_root apt-get install -y -qq wrk
 fi
 say "build (release)"
-cargo build --release --locked -p lanyard-server --bin lanyard --example bench_tokens
+cargo build --release --locked -p lanyard-server --example bench_tokens
+bin=${LANYARD_BIN:-}
+if [ -z "$bin" ]; then
+    cargo build --release --locked -p lanyard-server --bin lanyard
+    bin=target/release/lanyard
+fi
 
 work=$(mktemp -d)
 cleanup() { [ -n "${server:-}" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
@@ -41,7 +48,7 @@ else
     database_url="sqlite://$work/bench.db"
 fi
 LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
-    target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "$database_url" \
+    "$bin" serve --listen "127.0.0.1:$port" --database-url "$database_url" \
     >"$work/server.log" 2>&1 &
 server=$!
 cookie=$(bench_sso_on "$base" "$work/jar" "$key")
