@@ -84,6 +84,13 @@ curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/se
 run verify_policies -H "Cookie: $cookie" -H "X-Forwarded-Host: app.example.com" \
     -H "X-Forwarded-Uri: /reports/2026/q4?format=pdf" "$base/auth/verify"
 
+# A machine client's bearer JWT (SPEC §15), HS256 with JWT SSO's key, judged by the same policies.
+curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" \
+    -d '{"bearer_audiences": ["https://api.example.com"]}' >/dev/null
+bearer=$(target/release/examples/bench_tokens --key "$key" --count 1 --users 1 --audience https://api.example.com)
+run verify_bearer -H "Authorization: Bearer $bearer" -H "X-Forwarded-Host: app.example.com" \
+    -H "X-Forwarded-Uri: /reports/2026/q4?format=pdf" "$base/auth/verify"
+
 # RS256 logins: the same claims signed with a 2048-bit RSA key in the key ring (SPEC §8).
 rsa_pem=crates/lanyard-core/benches/keys/r2048.pem
 public_key=$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$rsa_pem")
@@ -105,6 +112,7 @@ read -r sso_rps sso_p50 sso_p99 sso_bad <<<"$(figures sso_login)"
 read -r cur_rps cur_p50 cur_p99 cur_bad <<<"$(figures current_user)"
 read -r ver_rps ver_p50 ver_p99 ver_bad <<<"$(figures verify)"
 read -r pol_rps pol_p50 pol_p99 pol_bad <<<"$(figures verify_policies)"
+read -r bear_rps bear_p50 bear_p99 bear_bad <<<"$(figures verify_bearer)"
 read -r rsa_rps rsa_p50 rsa_p99 rsa_bad <<<"$(figures rs256_login)"
 say "summary ($connections connections, ${seconds}s each, $threads wrk threads, $backend)"
 printf '| endpoint | requests/s | p50 | p99 | non-2xx/3xx | vs ceiling |\n|---|---|---|---|---|---|\n'
@@ -113,5 +121,6 @@ printf '| GET /auth/sso?jwt=… (login) | %s | %s | %s | %s | %.2f |\n' "$sso_rp
 printf '| GET /api/user/current (session) | %s | %s | %s | %s | %.2f |\n' "$cur_rps" "$cur_p50" "$cur_p99" "$cur_bad" "$(echo "$cur_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/verify (forward auth, with assertion) | %s | %s | %s | %s | %.2f |\n' "$ver_rps" "$ver_p50" "$ver_p99" "$ver_bad" "$(echo "$ver_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/verify (50 access policies, the last matching) | %s | %s | %s | %s | %.2f |\n' "$pol_rps" "$pol_p50" "$pol_p99" "$pol_bad" "$(echo "$pol_rps / $ceiling_rps" | bc -l)"
+printf '| GET /auth/verify (bearer JWT, HS256, 50 access policies) | %s | %s | %s | %s | %.2f |\n' "$bear_rps" "$bear_p50" "$bear_p99" "$bear_bad" "$(echo "$bear_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/sso?jwt=… (RS256 login, key ring) | %s | %s | %s | %s | %.2f |\n' "$rsa_rps" "$rsa_p50" "$rsa_p99" "$rsa_bad" "$(echo "$rsa_rps / $ceiling_rps" | bc -l)"
 printf 'idle RSS: %s MiB; peak RSS: %s MiB; users after the run: %s\n' "$((idle_kib / 1024))" "$((peak_kib / 1024))" "$users"

@@ -32,3 +32,21 @@ function request()
   next_token = next_token + 1
   return wrk.format("GET", "/auth/sso?response=json&jwt=" .. token)
 end
+
+-- With $COOKIES set, each thread appends the session cookies it is given to $COOKIES.<thread>
+-- (scripts/bench-sizing.sh reads them back to make the sessions live).
+function response(status, headers, body)
+  local file = os.getenv("COOKIES")
+  if file == nil then
+    return
+  end
+  local cookie = headers["set-cookie"] or headers["Set-Cookie"]
+  if cookie ~= nil then
+    local session = string.match(cookie, "lanyard%.SESSION=[^;]+")
+    if session ~= nil then
+      local out = io.open(file .. "." .. id, "a")
+      out:write(session, "\n")
+      out:close()
+    end
+  end
+end

@@ -24,6 +24,10 @@ struct Args {
     /// How many distinct users they sign in.
     #[arg(long, default_value_t = 1000)]
     users: usize,
+    /// Machine clients' access tokens instead (SPEC §15): this `aud`, a `sub`, and an `exp` an hour
+    /// ahead; a bearer is reused until it expires, so one is usually enough.
+    #[arg(long)]
+    audience: Option<String>,
 }
 
 fn fail(message: String) -> ! {
@@ -57,12 +61,13 @@ fn main() {
         let handles: Vec<_> = (0..workers)
             .map(|worker| {
                 let (header, key, users) = (&header, &key, args.users.max(1));
+                let audience = args.audience.as_deref();
                 scope.spawn(move || {
                     (worker..args.count)
                         .step_by(workers)
                         .map(|i| {
                             let user = i % users;
-                            let claims = json!({
+                            let mut claims = json!({
                                 "email": format!("user{user}@example.com"),
                                 "first_name": "Load",
                                 "last_name": format!("Tester {user}"),
@@ -73,6 +78,11 @@ fn main() {
                                 "iat": now,
                                 "jti": format!("bench-{:?}-{now}-{i}", header.alg),
                             });
+                            if let Some(audience) = audience {
+                                claims["aud"] = json!(audience);
+                                claims["sub"] = json!(format!("service-{user}"));
+                                claims["exp"] = json!(now + 3600);
+                            }
                             encode(header, &claims, key)
                                 .unwrap_or_else(|e| fail(format!("signing failed: {e}")))
                         })
