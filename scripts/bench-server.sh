@@ -28,7 +28,7 @@ if ! command -v wrk >/dev/null; then
     as_root apt-get update -qq && as_root apt-get install -y -qq wrk
 fi
 say "build (release)"
-cargo build --release --locked -p lanyard-server --example bench_tokens
+cargo build --release --locked -p lanyard-server --example bench_tokens --example bench_oidc
 bin=${LANYARD_BIN:-}
 if [ -z "$bin" ]; then
     cargo build --release --locked -p lanyard-server --bin lanyard
@@ -48,7 +48,7 @@ else
     database_url="sqlite://$work/bench.db"
 fi
 LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
-    "$bin" serve --listen "127.0.0.1:$port" --database-url "$database_url" \
+    "$bin" serve --demo-idp --listen "127.0.0.1:$port" --database-url "$database_url" \
     >"$work/server.log" 2>&1 &
 server=$!
 cookie=$(bench_sso_on "$base" "$work/jar" "$key")
@@ -91,6 +91,16 @@ bearer=$(target/release/examples/bench_tokens --key "$key" --count 1 --users 1 -
 run verify_bearer -H "Authorization: Bearer $bearer" -H "X-Forwarded-Host: app.example.com" \
     -H "X-Forwarded-Uri: /reports/2026/q4?format=pdf" "$base/auth/verify"
 
+# OpenID Connect sign-ins (SPEC §14) through the demo IdP's OpenID Connect side, in this server:
+# start, the IdP's form and approval, then the callback (timed) with its token exchange and ID token.
+curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" -d "{
+    \"oidc_providers\": [{\"slug\": \"demo\", \"name\": \"Demo IdP\", \"issuer\": \"$base/demo-idp\",
+    \"client_id\": \"lanyard-demo\", \"client_secret\": \"demo-secret\",
+    \"scopes\": \"openid email profile groups\"}]}" >/dev/null
+say oidc_login
+target/release/examples/bench_oidc --base "$base" --connections "$connections" --seconds "$seconds" \
+    | tee "$work/oidc_login.out"
+
 # RS256 logins: the same claims signed with a 2048-bit RSA key in the key ring (SPEC §8).
 rsa_pem=crates/lanyard-core/benches/keys/r2048.pem
 public_key=$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$rsa_pem")
@@ -114,6 +124,7 @@ read -r ver_rps ver_p50 ver_p99 ver_bad <<<"$(figures verify)"
 read -r pol_rps pol_p50 pol_p99 pol_bad <<<"$(figures verify_policies)"
 read -r bear_rps bear_p50 bear_p99 bear_bad <<<"$(figures verify_bearer)"
 read -r rsa_rps rsa_p50 rsa_p99 rsa_bad <<<"$(figures rs256_login)"
+read -r oidc_rps oidc_p50 oidc_p99 oidc_bad <<<"$(awk '{ print $2, $5, $7, $9 }' "$work/oidc_login.out")"
 say "summary ($connections connections, ${seconds}s each, $threads wrk threads, $backend)"
 printf '| endpoint | requests/s | p50 | p99 | non-2xx/3xx | vs ceiling |\n|---|---|---|---|---|---|\n'
 printf '| GET /healthz (ceiling) | %s | %s | %s | %s | 1.00 |\n' "$ceiling_rps" "$ceiling_p50" "$ceiling_p99" "$ceiling_bad"
@@ -123,4 +134,5 @@ printf '| GET /auth/verify (forward auth, with assertion) | %s | %s | %s | %s | 
 printf '| GET /auth/verify (50 access policies, the last matching) | %s | %s | %s | %s | %.2f |\n' "$pol_rps" "$pol_p50" "$pol_p99" "$pol_bad" "$(echo "$pol_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/verify (bearer JWT, HS256, 50 access policies) | %s | %s | %s | %s | %.2f |\n' "$bear_rps" "$bear_p50" "$bear_p99" "$bear_bad" "$(echo "$bear_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/sso?jwt=… (RS256 login, key ring) | %s | %s | %s | %s | %.2f |\n' "$rsa_rps" "$rsa_p50" "$rsa_p99" "$rsa_bad" "$(echo "$rsa_rps / $ceiling_rps" | bc -l)"
+printf '| OpenID Connect sign-in (demo IdP; latency: the callback with its code exchange) | %s | %s | %s | %s | %.2f |\n' "$oidc_rps" "$oidc_p50" "$oidc_p99" "$oidc_bad" "$(echo "$oidc_rps / $ceiling_rps" | bc -l)"
 printf 'idle RSS: %s MiB; peak RSS: %s MiB; users after the run: %s\n' "$((idle_kib / 1024))" "$((peak_kib / 1024))" "$users"
