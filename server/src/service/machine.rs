@@ -201,11 +201,11 @@ impl Service {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let all = groups::list(&mut *self.store.conn().await?).await?;
+        let all = groups::names(&mut *self.store.conn().await?).await?;
         Ok(all
             .into_iter()
-            .filter(|group| ids.contains(&group.id))
-            .map(|group| group.name)
+            .filter(|(id, _)| ids.contains(id))
+            .map(|(_, name)| name)
             .collect())
     }
 }

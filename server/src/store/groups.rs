@@ -29,6 +29,16 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Group>, StoreError> {
         .map_err(StoreError::from)
 }
 
+/// Every group's id and name, by name: what a request needs, without [`list`]'s member counts (a
+/// scan of every membership).
+pub async fn names(conn: &mut AnyConnection) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT id, name FROM user_groups ORDER BY name")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
 /// Every group id, for validating mappings.
 pub async fn ids(conn: &mut AnyConnection) -> Result<BTreeSet<i64>, StoreError> {
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM user_groups")
