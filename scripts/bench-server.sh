@@ -39,14 +39,7 @@ work=$(mktemp -d)
 cleanup() { [ -n "${server:-}" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-backend=SQLite
-if [ -n "$database_url" ]; then
-    backend=PostgreSQL
-    name=${database_url##*/}
-    psql -q "${database_url%/*}/postgres" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
-else
-    database_url="sqlite://$work/bench.db"
-fi
+bench_database "$database_url" "$work/bench.db"
 LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
     "$bin" serve --demo-idp --listen "127.0.0.1:$port" --database-url "$database_url" \
     >"$work/server.log" 2>&1 &

@@ -208,6 +208,21 @@ ensure_venv() {
 # For the load scripts: waits until lanyard at BASE is ready, signs in the admin the scripts start it
 # with (bench@example.com) keeping the cookie in JAR, and turns JWT SSO on with shared secret KEY
 # (tokens valid for an hour, so a run's tokens stay fresh). Prints the session cookie.
+# A benchmark's database, fresh: with DATABASE_URL (postgres://…/NAME) that PostgreSQL database is
+# dropped and created (through the server's `postgres` database, with psql); without, a SQLite file
+# FILE. Sets `database_url` and `backend` (SQLite or PostgreSQL).
+bench_database() { # DATABASE_URL FILE
+    if [ -n "$1" ]; then
+        backend=PostgreSQL
+        database_url=$1
+        local name=${database_url##*/}
+        psql -q "${database_url%/*}/postgres" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
+    else
+        backend=SQLite
+        database_url="sqlite://$2"
+    fi
+}
+
 bench_sso_on() { # BASE JAR KEY
     local base=$1 jar=$2 key=$3
     for _ in $(seq 50); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
