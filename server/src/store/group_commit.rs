@@ -122,7 +122,9 @@ impl GroupCommit {
         turn: &mut Option<Group>,
         begin: impl Future<Output = Result<sqlx::Transaction<'static, Any>, StoreError>>,
     ) -> Result<Option<usize>, StoreError> {
-        self.undo(turn).await?;
+        // An undo that fails ends the group (its members are told why); this writer, who had no
+        // part in it, opens the next one.
+        let _ = self.undo(turn).await;
         let Some(group) = turn.as_mut() else {
             *turn = Some(Group::new(begin.await?));
             return Ok(None);
