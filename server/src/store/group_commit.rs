@@ -147,21 +147,19 @@ impl GroupCommit {
     /// savepoint. The undo is forgotten only once done, so one interrupted is done again. Failing,
     /// the transaction is in an unknown state: the group ends without committing.
     async fn undo(&self, turn: &mut Option<Group>) -> Result<(), StoreError> {
-        let Some(undo) = turn.as_ref().and_then(|group| group.undo) else {
-            return Ok(());
-        };
         let Some(group) = turn.as_mut() else {
             return Ok(());
         };
-        let undone = match undo {
-            Undo::Whole => {
+        let undone = match group.undo {
+            None => return Ok(()),
+            Some(Undo::Whole) => {
                 // Only the writer that opened the group was in it: nobody waits for it.
                 if let Some(group) = turn.take() {
                     group.tx.rollback().await?;
                 }
                 return Ok(());
             }
-            Undo::ToSavepoint(n) => {
+            Some(Undo::ToSavepoint(n)) => {
                 group
                     .tx
                     .execute(AssertSqlSafe(format!("ROLLBACK TO m{n}")))
@@ -188,20 +186,20 @@ impl GroupCommit {
         let Some(group) = turn.take() else {
             return Ok(());
         };
-        let committed = if group.written == 0 {
-            group.tx.rollback().await
+        let Group {
+            tx,
+            written,
+            invalidates,
+            outcome,
+            ..
+        } = group;
+        let committed = if written == 0 {
+            tx.rollback().await
         } else {
-            group.tx.commit().await
+            tx.commit().await
         }
         .map_err(StoreError::from);
-        if group.invalidates {
-            self.session_cache.invalidate();
-        }
-        let outcome = committed
-            .as_ref()
-            .map(|_| ())
-            .map_err(|error| Arc::from(error.to_string()));
-        group.outcome.send_replace(Some(outcome));
+        self.tell(invalidates, &outcome, committed.as_ref().map(|_| ()));
         committed
     }
 
@@ -212,12 +210,21 @@ impl GroupCommit {
         };
         // Failing, the transaction is dropped, which rolls it back all the same.
         let _ = group.tx.rollback().await;
-        if group.invalidates {
+        self.tell(group.invalidates, &group.outcome, Err(error));
+    }
+
+    /// Tells a group's members how it ended, once cached reads a member's write made stale are
+    /// unusable.
+    fn tell(
+        &self,
+        invalidates: bool,
+        outcome: &watch::Sender<Outcome>,
+        ended: Result<(), &StoreError>,
+    ) {
+        if invalidates {
             self.session_cache.invalidate();
         }
-        group
-            .outcome
-            .send_replace(Some(Err(Arc::from(error.to_string()))));
+        outcome.send_replace(Some(ended.map_err(|error| Arc::from(error.to_string()))));
     }
 
     /// Gives the turn back. With nobody waiting for it, an open group would have no writer left to

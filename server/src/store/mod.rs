@@ -291,13 +291,12 @@ impl Store {
                     .join(self.guarded(self.pool.begin_with("BEGIN IMMEDIATE")))
                     .await?,
             ),
-            None => TxInner::Own(self.guarded(self.pool.begin()).await?),
+            None => TxInner::Own {
+                tx: self.guarded(self.pool.begin()).await?,
+                session_cache: Arc::clone(&self.session_cache),
+            },
         };
-        Ok(Tx {
-            inner,
-            session_cache: Arc::clone(&self.session_cache),
-            notify: self.backend == Backend::Postgres,
-        })
+        Ok(Tx { inner })
     }
 
     /// Closes the pool, waiting for connections in use.
@@ -319,14 +318,15 @@ impl Drop for AbortOnDrop {
 /// A write transaction on the store; rolled back when dropped without [`Tx::commit`].
 pub struct Tx {
     inner: TxInner,
-    session_cache: Arc<SessionCache>,
-    /// PostgreSQL: tell the other replicas' caches (delivered by PostgreSQL at commit).
-    notify: bool,
 }
 
 enum TxInner {
-    /// PostgreSQL: a transaction of its own.
-    Own(sqlx::Transaction<'static, sqlx::Any>),
+    /// PostgreSQL: a transaction of its own; its commit tells the other replicas' caches too
+    /// (`NOTIFY`, delivered by PostgreSQL at commit).
+    Own {
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        session_cache: Arc<SessionCache>,
+    },
     /// SQLite: a turn in the shared transaction (`group_commit`).
     Member(Member),
 }
@@ -350,15 +350,18 @@ impl Tx {
     async fn finish(self, invalidates: bool) -> Result<(), StoreError> {
         match self.inner {
             TxInner::Member(member) => member.commit(invalidates).await,
-            TxInner::Own(mut tx) => {
-                if self.notify && invalidates {
+            TxInner::Own {
+                mut tx,
+                session_cache,
+            } => {
+                if invalidates {
                     sqlx::query(concat!("NOTIFY ", session_cache::writes_channel!()))
                         .execute(&mut *tx)
                         .await?;
                 }
                 let committed = tx.commit().await;
                 if invalidates {
-                    self.session_cache.invalidate();
+                    session_cache.invalidate();
                 }
                 Ok(committed?)
             }
@@ -370,7 +373,7 @@ impl std::ops::Deref for Tx {
     type Target = sqlx::AnyConnection;
     fn deref(&self) -> &sqlx::AnyConnection {
         match &self.inner {
-            TxInner::Own(tx) => tx,
+            TxInner::Own { tx, .. } => tx,
             TxInner::Member(member) => member.connection_ref(),
         }
     }
@@ -379,7 +382,7 @@ impl std::ops::Deref for Tx {
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
         match &mut self.inner {
-            TxInner::Own(tx) => tx,
+            TxInner::Own { tx, .. } => tx,
             TxInner::Member(member) => member.connection(),
         }
     }
