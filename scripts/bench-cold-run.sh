@@ -15,7 +15,7 @@ git clone -q . "$work/clone"
 for tool in cargo rustc rustdoc rustup rustfmt cargo-fmt cargo-clippy clippy-driver; do
     ln -s "$(command -v "$tool")" "$work/bin/$tool"
 done
-export CARGO_HOME="$work/cargo-home" CARGO_TARGET_DIR="$work/clone/target"
+export CARGO_HOME="$work/cargo-home"
 export PATH="$CARGO_HOME/bin:$work/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 port=3997
 started=$SECONDS
