@@ -51,11 +51,11 @@ PY
 case_row() { # name, path, header lines…
     local name=$1; shift
     send "$@" >/dev/null
-    callgrind_control --zero "$server" >/dev/null
+    callgrind_control --zero "$server" >/dev/null 2>&1
     send "$@"
-    callgrind_control --dump="$name" "$server" >/dev/null
+    callgrind_control --dump="$name" "$server" >/dev/null 2>&1
     local file total
-    file=$(grep -l "^desc: Trigger: Client Request: $name\$" "$out"/callgrind.* | head -n1)
+    file=$(grep -l "^desc: Trigger: dump $name\$" "$out"/callgrind.* | head -n1)
     total=$(awk '/^summary:/ { print $2 }' "$file")
     mv "$file" "$out/$name.callgrind"
     printf '| %s | %s |\n' "$name" $((total / requests))

@@ -302,7 +302,9 @@ async fn transport_security(
 /// SCIM's token check and audit ([`scim::guard`]) for every path under `/api/scim/`.
 async fn scim_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.uri().path().starts_with(SCIM_PREFIX) {
-        scim::guard(State(state), request, next).await
+        // Boxed: the guard's future (token check, audit) is large, and unboxed every request
+        // through this middleware would carry and copy its space.
+        Box::pin(scim::guard(State(state), request, next)).await
     } else {
         next.run(request).await
     }

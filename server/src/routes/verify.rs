@@ -23,7 +23,16 @@ const NAME: HeaderName = HeaderName::from_static("x-auth-request-preferred-usern
 const GROUPS: HeaderName = HeaderName::from_static("x-auth-request-groups");
 const ASSERTION: HeaderName = HeaderName::from_static("x-lanyard-assertion");
 
-fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// What a proxy forwards about the original request (named once: a name given as text is parsed
+/// on every lookup).
+const FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const FORWARDED_URI: HeaderName = HeaderName::from_static("x-forwarded-uri");
+const FORWARDED_METHOD: HeaderName = HeaderName::from_static("x-forwarded-method");
+const ORIGINAL_URI: HeaderName = HeaderName::from_static("x-original-uri");
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
@@ -75,24 +84,24 @@ pub async fn verify(
     // Forwarded headers count only from a trusted proxy (SPEC §15); from anyone else the request
     // is judged as addressed to lanyard itself, and gets no assertion.
     let trusted = peer.is_some_and(|ip| state.is_trusted_proxy(ip));
-    let forwarded = |name: &str| header_text(&headers, name).filter(|_| trusted);
-    let host = forwarded("x-forwarded-host")
-        .or_else(|| header_text(&headers, "host"))
+    let forwarded = |name: &HeaderName| header_text(&headers, name).filter(|_| trusted);
+    let host = forwarded(&FORWARDED_HOST)
+        .or_else(|| header_text(&headers, &header::HOST))
         .unwrap_or_default();
     let audience = (trusted && !host.contains(',')).then_some(host);
     let address = if trusted {
-        client_address(forwarded("x-forwarded-for"), peer, |ip| {
+        client_address(forwarded(&FORWARDED_FOR), peer, |ip| {
             state.is_trusted_proxy(ip)
         })
     } else {
         peer
     };
     let takes_html =
-        header_text(&headers, "accept").is_some_and(|accept| accept.contains("text/html"));
+        header_text(&headers, &header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
     let original_url = match (
-        forwarded("x-forwarded-proto"),
-        forwarded("x-forwarded-host"),
-        forwarded("x-forwarded-uri"),
+        forwarded(&FORWARDED_PROTO),
+        forwarded(&FORWARDED_HOST),
+        forwarded(&FORWARDED_URI),
     ) {
         (Some(proto), Some(host), Some(uri)) if takes_html => forwarded_url(proto, host, uri),
         _ => None,
@@ -107,10 +116,10 @@ pub async fn verify(
             address,
             original_url: original_url.as_deref(),
             // nginx passes the original URI as X-Original-URI; Caddy and Traefik as X-Forwarded-Uri.
-            uri: forwarded("x-original-uri")
-                .or_else(|| forwarded("x-forwarded-uri"))
+            uri: forwarded(&ORIGINAL_URI)
+                .or_else(|| forwarded(&FORWARDED_URI))
                 .unwrap_or("/auth/verify"),
-            method: forwarded("x-forwarded-method").unwrap_or("GET"),
+            method: forwarded(&FORWARDED_METHOD).unwrap_or("GET"),
             user_agent: headers
                 .get(header::USER_AGENT)
                 .and_then(|value| value.to_str().ok()),

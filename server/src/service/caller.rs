@@ -116,7 +116,10 @@ impl Service {
                 .ok_or_else(|| ErrorCode::Unauthenticated.into()),
             Credentials::ApiKey { key, method, path } => {
                 let client = Actor::at(origin.peer.map(|ip| ip.to_string()));
-                let row = self.use_api_key(key, method, path, &client, now).await?;
+                // Boxed: its future (the key's audit, the refusal's throttle) is some 16 KiB, and
+                // every session-authenticated request — `/auth/verify` on each proxied request —
+                // would otherwise carry that space and copy it as axum moves the handler's future.
+                let row = Box::pin(self.use_api_key(key, method, path, &client, now)).await?;
                 Ok(Principal::ApiKey(row))
             }
         }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use lanyard_core::keys::KeyRing;
 use lanyard_core::settings::Settings;
 use url::Url;
@@ -83,6 +83,17 @@ pub struct Service {
     clock: Clock,
     /// When this process last recorded each session's use (see `service::sessions`).
     pub(super) session_uses: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+    /// The last site URL parsed from the settings' `site_url` or a `Host` header, by the text it
+    /// came from: `/auth/verify` needs it on every proxied request, and parsing it (`url`, `idna`)
+    /// cost more than the rest of the request's own work.
+    site_cache: ArcSwapOption<ParsedSite>,
+}
+
+/// A site URL and the text it was parsed from.
+struct ParsedSite {
+    from_settings: bool,
+    text: String,
+    url: Url,
 }
 
 /// Where the use cases read the time from (Unix seconds): given to the service when it is built,
@@ -160,6 +171,7 @@ impl AppState {
                 ring: Arc::new(KeyRing::default()),
             }),
             session_uses: std::sync::Mutex::default(),
+            site_cache: ArcSwapOption::empty(),
             clock,
         })))
     }
@@ -381,12 +393,34 @@ impl Service {
         if let Some(url) = settings
             .site_url
             .as_deref()
-            .and_then(|s| Url::parse(s).ok())
+            .and_then(|text| self.parsed_site(true, text))
         {
             return Ok(url);
         }
-        let host = host.ok_or(Error::Code(lanyard_api::ErrorCode::InvalidRequest))?;
-        Url::parse(&format!("http://{host}/"))
-            .map_err(|_| Error::Code(lanyard_api::ErrorCode::InvalidRequest))
+        host.and_then(|host| self.parsed_site(false, host))
+            .ok_or(Error::Code(lanyard_api::ErrorCode::InvalidRequest))
+    }
+
+    /// `text` (a `site_url`, or else a host for `http://{host}/`) parsed, from the cache when it
+    /// holds the same text.
+    fn parsed_site(&self, from_settings: bool, text: &str) -> Option<Url> {
+        if let Some(cached) = &*self.site_cache.load()
+            && cached.from_settings == from_settings
+            && cached.text == text
+        {
+            return Some(cached.url.clone());
+        }
+        let url = if from_settings {
+            Url::parse(text)
+        } else {
+            Url::parse(&format!("http://{text}/"))
+        }
+        .ok()?;
+        self.site_cache.store(Some(Arc::new(ParsedSite {
+            from_settings,
+            text: text.to_owned(),
+            url: url.clone(),
+        })));
+        Some(url)
     }
 }
