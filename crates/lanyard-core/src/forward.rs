@@ -110,7 +110,7 @@ impl Restriction {
 /// assert_eq!(groups_header(&["All Users", "R&D, EU"]), "All%20Users,R%26D%2C%20EU");
 /// ```
 pub fn groups_header(groups: &[&str]) -> String {
-    let mut header = String::new();
+    let mut header = String::with_capacity(groups.iter().map(|g| g.len() + 1).sum());
     for (i, group) in groups.iter().enumerate() {
         if i > 0 {
             header.push(',');
@@ -119,7 +119,7 @@ pub fn groups_header(groups: &[&str]) -> String {
             if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
                 header.push(char::from(byte));
             } else {
-                header.push_str(&format!("%{byte:02X}"));
+                push_percent_encoded(&mut header, byte);
             }
         }
     }
@@ -142,10 +142,19 @@ pub fn identity_header(text: &str) -> String {
         if (byte == b' ' || byte.is_ascii_graphic()) && byte != b'%' {
             header.push(char::from(byte));
         } else {
-            header.push_str(&format!("%{byte:02X}"));
+            push_percent_encoded(&mut header, byte);
         }
     }
     header
+}
+
+/// `%` and the byte's two upper-case hex digits, without a `format!` allocation per byte (the
+/// headers are built on every request a proxy asks about).
+fn push_percent_encoded(header: &mut String, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    header.push('%');
+    header.push(char::from(HEX[usize::from(byte >> 4)]));
+    header.push(char::from(HEX[usize::from(byte & 0x0f)]));
 }
 
 /// The full name, or `""`, without control characters, as [`identity_header`] then encodes it for

@@ -1,7 +1,7 @@
 //! `GET /auth/verify` for reverse proxies (nginx `auth_request`, Caddy `forward_auth`, Traefik
 //! `ForwardAuth`), `GET /.well-known/jwks.json`, and the admin's key rotation (SPEC §13).
 
-use axum::extract::{RawQuery, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lanyard_api::{AssertionKey, ErrorBody, ErrorCode};
@@ -58,9 +58,11 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str>
 pub async fn verify(
     State(state): State<AppState>,
     Peer(peer): Peer,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
+    // The request itself rather than a `HeaderMap`, which would be a copy of its headers.
+    request: Request,
 ) -> Result<Response, AppError> {
+    let headers = request.headers();
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
@@ -72,21 +74,21 @@ pub async fn verify(
             AppError::from(ErrorCode::InvalidRestriction)
         })?;
     // A bearer value wins over a cookie (SPEC §15): a script's token says who it is meant to be.
-    let bearer = session::bearer_from(&headers);
-    let cookie = session::token_from(&headers);
+    let bearer = session::bearer_from(headers);
+    let cookie = session::token_from(headers);
     let credential = match (&bearer, &cookie) {
         (Some(value), _) => Some(ForwardCredential::Bearer(value)),
         (None, Some(token)) => Some(ForwardCredential::Cookie(token)),
         (None, None) => None,
     };
     let snapshot = state.settings();
-    let site = state.site_url(&snapshot.settings, crate::extract::host(&headers))?;
+    let site = state.site_url(&snapshot.settings, crate::extract::host(headers))?;
     // Forwarded headers count only from a trusted proxy (SPEC §15); from anyone else the request
     // is judged as addressed to lanyard itself, and gets no assertion.
     let trusted = peer.is_some_and(|ip| state.is_trusted_proxy(ip));
-    let forwarded = |name: &HeaderName| header_text(&headers, name).filter(|_| trusted);
+    let forwarded = |name: &HeaderName| header_text(headers, name).filter(|_| trusted);
     let host = forwarded(&FORWARDED_HOST)
-        .or_else(|| header_text(&headers, &header::HOST))
+        .or_else(|| header_text(headers, &header::HOST))
         .unwrap_or_default();
     let audience = (trusted && !host.contains(',')).then_some(host);
     let address = if trusted {
@@ -97,7 +99,7 @@ pub async fn verify(
         peer
     };
     let takes_html =
-        header_text(&headers, &header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
+        header_text(headers, &header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
     let original_url = match (
         forwarded(&FORWARDED_PROTO),
         forwarded(&FORWARDED_HOST),
@@ -126,7 +128,7 @@ pub async fn verify(
         })
         .await?;
     let mut response = match answer {
-        ForwardAnswer::Allow(identity) => identity_response(&identity),
+        ForwardAnswer::Allow(identity) => identity_response(*identity),
         ForwardAnswer::Forbidden => AppError::from(ErrorCode::Forbidden).into_response(),
         ForwardAnswer::Unauthenticated => {
             AppError::from(ErrorCode::Unauthenticated).into_response()
@@ -174,19 +176,17 @@ fn client_address(
 
 /// `200` with every identity header present (empty when there is no value: Caddy 2.6 would forward
 /// a literal placeholder for a missing one).
-fn identity_response(identity: &Identity) -> Response {
+fn identity_response(identity: Identity) -> Response {
+    // From the `String` itself: no copy of the text.
     let value =
-        |text: &str| HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""));
+        |text: String| HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static(""));
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
-    headers.insert(USER, value(&identity.user));
-    headers.insert(EMAIL, value(&identity.email));
-    headers.insert(NAME, value(&identity.name));
-    headers.insert(GROUPS, value(&identity.groups));
-    headers.insert(
-        ASSERTION,
-        value(identity.assertion.as_deref().unwrap_or_default()),
-    );
+    headers.insert(USER, value(identity.user));
+    headers.insert(EMAIL, value(identity.email));
+    headers.insert(NAME, value(identity.name));
+    headers.insert(GROUPS, value(identity.groups));
+    headers.insert(ASSERTION, value(identity.assertion.unwrap_or_default()));
     response
 }
 
