@@ -65,13 +65,7 @@ run verify -H "Cookie: $cookie" -H "X-Forwarded-Host: app.example.com" "$base/au
 
 # The same check judged by 50 access policies (SPEC §15), the request matching only the last, so
 # every rule is tried: hosts (half `*.` wildcards), a prefix and a `**` glob each.
-python3 - >"$work/policies.json" <<'PY'
-import json
-rules = [{"name": f"app {i}", "hosts": [f"*.team{i}.example.org" if i % 2 else f"app{i}.example.org"],
-          "paths": [f"/area{i}/", f"/reports/{i}/**"], "action": "allow"} for i in range(49)]
-rules.append({"name": "app", "hosts": ["app.example.com"], "paths": ["/reports/**"], "action": "allow"})
-print(json.dumps({"access_policies": rules}))
-PY
+bench_policies_json >"$work/policies.json"
 curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" \
     -d @"$work/policies.json" >/dev/null
 run verify_policies -H "Cookie: $cookie" -H "X-Forwarded-Host: app.example.com" \

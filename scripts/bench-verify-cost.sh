@@ -16,14 +16,7 @@ LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST
     target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/b.db" >"$work/server.log" 2>&1 &
 server=$!
 cookie=$(bench_sso_on "$base" "$work/jar" "$key")
-python3 - >"$work/policies.json" <<'PY'
-import json
-rules = [{"name": f"app {i}", "hosts": [f"*.team{i}.example.org" if i % 2 else f"app{i}.example.org"],
-          "paths": [f"/area{i}/", f"/reports/{i}/**"], "action": "allow"} for i in range(49)]
-rules.append({"name": "app", "hosts": ["app.example.com"], "paths": ["/reports/**"], "action": "allow"})
-rules.append({"name":"public","hosts":["public.example.com"],"action":"bypass"})
-print(json.dumps({"access_policies": rules}))
-PY
+bench_policies_json bypass >"$work/policies.json"
 tick=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' /proc/$server/stat; }
 r() {

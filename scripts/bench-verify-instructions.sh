@@ -66,14 +66,7 @@ printf '| request | instructions |\n|---|---|\n'
 case_row healthz /healthz
 case_row healthz-with-headers /healthz "Cookie: $cookie" "${forwarded[@]}"
 case_row verify-no-rules /auth/verify "Cookie: $cookie" "${forwarded[@]}"
-python3 - >"$work/policies.json" <<'PY'
-import json
-rules = [{"name": f"app {i}", "hosts": [f"*.team{i}.example.org" if i % 2 else f"app{i}.example.org"],
-          "paths": [f"/area{i}/", f"/reports/{i}/**"], "action": "allow"} for i in range(49)]
-rules.append({"name": "app", "hosts": ["app.example.com"], "paths": ["/reports/**"], "action": "allow"})
-rules.append({"name": "public", "hosts": ["public.example.com"], "action": "bypass"})
-print(json.dumps({"access_policies": rules}))
-PY
+bench_policies_json bypass >"$work/policies.json"
 curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" \
     -d @"$work/policies.json" >/dev/null
 case_row verify-50-rules /auth/verify "Cookie: $cookie" "${forwarded[@]}"

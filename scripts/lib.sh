@@ -211,6 +211,21 @@ ensure_venv() {
 # For the load scripts: waits until lanyard at BASE is ready, signs in the admin the scripts start it
 # with (bench@example.com) keeping the cookie in JAR, and turns JWT SSO on with shared secret KEY
 # (tokens valid for an hour, so a run's tokens stay fresh). Prints the session cookie.
+# The load scripts' 50 access policies (SPEC §15) as a settings patch: 49 for other hosts (half `*.`
+# wildcards), each with a prefix and a `**` glob, the 50th allowing app.example.com's `/reports/**`, so a
+# request for /reports/… there tries every rule. With `bypass`, a 51st bypasses public.example.com.
+bench_policies_json() { # [bypass]
+    python3 - "${1:-}" <<'PY'
+import json, sys
+rules = [{"name": f"app {i}", "hosts": [f"*.team{i}.example.org" if i % 2 else f"app{i}.example.org"],
+          "paths": [f"/area{i}/", f"/reports/{i}/**"], "action": "allow"} for i in range(49)]
+rules.append({"name": "app", "hosts": ["app.example.com"], "paths": ["/reports/**"], "action": "allow"})
+if sys.argv[1] == "bypass":
+    rules.append({"name": "public", "hosts": ["public.example.com"], "action": "bypass"})
+print(json.dumps({"access_policies": rules}))
+PY
+}
+
 # A benchmark's database, fresh: with DATABASE_URL (postgres://…/NAME) that PostgreSQL database is
 # dropped and created (through the server's `postgres` database, with psql); without, a SQLite file
 # FILE. Sets `database_url` and `backend` (SQLite or PostgreSQL).
