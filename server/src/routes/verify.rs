@@ -177,9 +177,15 @@ fn client_address(
 /// `200` with every identity header present (empty when there is no value: Caddy 2.6 would forward
 /// a literal placeholder for a missing one).
 fn identity_response(identity: Identity) -> Response {
-    // From the `String` itself: no copy of the text.
-    let value =
-        |text: String| HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static(""));
+    // From the `String` itself (no copy of the text), and as `HeaderValue::from_str` would take
+    // it: visible ASCII and tabs only, anything else is an empty value.
+    let value = |text: String| {
+        let visible = text.bytes().all(|b| b == b'\t' || (32..127).contains(&b));
+        visible
+            .then(|| HeaderValue::try_from(text).ok())
+            .flatten()
+            .unwrap_or_else(|| HeaderValue::from_static(""))
+    };
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
     headers.insert(USER, value(identity.user));
