@@ -125,24 +125,30 @@ impl PolicySet {
     /// The first rule matching `facts` decides; none: the default.
     pub fn evaluate(&self, facts: &Facts<'_>) -> PolicyDecision {
         // Without rules there is nothing to match the request against: skip its normalisation.
-        if !self.rules.is_empty() {
-            let host = normalise_host(facts.host);
-            let path = normalise_path(facts.uri);
-            let method = if facts.method.is_empty() {
-                "GET"
-            } else {
-                facts.method
-            };
-            for (index, rule) in self.rules.iter().enumerate() {
-                if rule.matches(&host, &path, method, facts.address) {
-                    return PolicyDecision {
-                        action: rule.outcome.clone(),
-                        rule: Some(index),
-                        rule_name: rule.name.clone(),
-                    };
-                }
+        if self.rules.is_empty() {
+            return self.default_decision();
+        }
+        let host = normalise_host(facts.host);
+        let path = normalise_path(facts.uri);
+        let method = if facts.method.is_empty() {
+            "GET"
+        } else {
+            facts.method
+        };
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.matches(&host, &path, method, facts.address) {
+                return PolicyDecision {
+                    action: rule.outcome.clone(),
+                    rule: Some(index),
+                    rule_name: rule.name.clone(),
+                };
             }
         }
+        self.default_decision()
+    }
+
+    /// No rule matched (or there are none): the default decides.
+    fn default_decision(&self) -> PolicyDecision {
         PolicyDecision {
             action: match self.default {
                 AccessDefault::SignedIn => PolicyOutcome::Allow {

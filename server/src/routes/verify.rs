@@ -128,7 +128,7 @@ pub async fn verify(
         })
         .await?;
     let mut response = match answer {
-        ForwardAnswer::Allow(identity) => identity_response(*identity),
+        ForwardAnswer::Allow(identity) => identity_response(&identity),
         ForwardAnswer::Forbidden => AppError::from(ErrorCode::Forbidden).into_response(),
         ForwardAnswer::Unauthenticated => {
             AppError::from(ErrorCode::Unauthenticated).into_response()
@@ -176,23 +176,19 @@ fn client_address(
 
 /// `200` with every identity header present (empty when there is no value: Caddy 2.6 would forward
 /// a literal placeholder for a missing one).
-fn identity_response(identity: Identity) -> Response {
-    // From the `String` itself (no copy of the text), and as `HeaderValue::from_str` would take
-    // it: visible ASCII and tabs only, anything else is an empty value.
-    let value = |text: String| {
-        let visible = text.bytes().all(|b| b == b'\t' || (32..127).contains(&b));
-        visible
-            .then(|| HeaderValue::try_from(text).ok())
-            .flatten()
-            .unwrap_or_else(|| HeaderValue::from_static(""))
-    };
+fn identity_response(identity: &Identity) -> Response {
+    let value =
+        |text: &str| HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""));
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
-    headers.insert(USER, value(identity.user));
-    headers.insert(EMAIL, value(identity.email));
-    headers.insert(NAME, value(identity.name));
-    headers.insert(GROUPS, value(identity.groups));
-    headers.insert(ASSERTION, value(identity.assertion.unwrap_or_default()));
+    headers.insert(USER, value(&identity.user));
+    headers.insert(EMAIL, value(&identity.email));
+    headers.insert(NAME, value(&identity.name));
+    headers.insert(GROUPS, value(&identity.groups));
+    headers.insert(
+        ASSERTION,
+        value(identity.assertion.as_deref().unwrap_or_default()),
+    );
     response
 }
 
