@@ -11,13 +11,10 @@ port=3997
 base="http://127.0.0.1:$port"
 for bin in "${@:-target/release/lanyard}"; do
     work=$(mktemp -d)
-    LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
-        "$bin" serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/bench.db" >"$work/log" 2>&1 &
+    bench_serve "$work/log" \
+        "$bin" serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/bench.db"
     server=$!
-    for _ in $(seq 50); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
-    curl -sf -c "$work/jar" -H 'content-type: application/json' \
-        -d '{"username":"bench@example.com","password":"bench-password"}' "$base/api/session" >/dev/null
-    cookie=$(awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$work/jar")
+    cookie=$(bench_sign_in "$base" "$work/jar")
     for _ in 1 2 3; do
         ceiling=$(wrk -t2 -c32 -d5s "$base/healthz" | awk '/Requests\/sec/ { print $2 }')
         session=$(wrk -t2 -c32 -d5s -H "Cookie: $cookie" "$base/api/user/current" | awk '/Requests\/sec/ { print $2 }')

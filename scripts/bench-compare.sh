@@ -31,9 +31,8 @@ trap cleanup EXIT
 
 start() { # index, binary, port
     local i=$1 bin=$2 port=$3 base="http://127.0.0.1:$3"
-    LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
-        "$bin" serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/$i.db" \
-        >"$work/$i.log" 2>&1 &
+    bench_serve "$work/$i.log" \
+        "$bin" serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/$i.db"
     pids+=($!)
     bench_sso_on "$base" "$work/$i.jar" "$key" >"$work/$i.cookie"
 }

@@ -20,13 +20,10 @@ work=$(mktemp -d)
 cleanup() { [ -n "${server:-}" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
-    target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/bench.db" \
-    >"$work/server.log" 2>&1 &
+bench_serve "$work/server.log" \
+    target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/bench.db"
 server=$!
-for _ in $(seq 50); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
-curl -sf -c "$work/jar" -H 'content-type: application/json' \
-    -d '{"username":"bench@example.com","password":"bench-password"}' "$base/api/session" >/dev/null
+bench_sign_in "$base" "$work/jar" >/dev/null
 
 say "seeding $users SSO users, 50 groups"
 # Users, groups and memberships straight into the database (the server reads them from there); each

@@ -9,11 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-database_url=postgres://postgres@127.0.0.1:5432/lanyard_bench
-if [ "${1:-}" = "--database-url" ]; then
-    database_url=$2
-    shift 2
-fi
+bench_database_option postgres://postgres@127.0.0.1:5432/lanyard_bench "$@"
+set -- "${bench_args[@]}"
 samples=${1:-300}
 connections=${2:-32}
 key=$(printf 'k%.0s' {1..64})
@@ -33,20 +30,14 @@ name=${database_url##*/}
 psql -q "${database_url%/*}/postgres" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
 
 for port in 3998 3999; do
-    LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
-        target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "$database_url" \
-        >"$work/server-$port.log" 2>&1 &
+    bench_serve "$work/server-$port.log" \
+        target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "$database_url"
     pids+=($!)
     for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 done
 a=http://127.0.0.1:3998
 b=http://127.0.0.1:3999
-curl -sf -c "$work/jar" -H 'content-type: application/json' \
-    -d '{"username":"bench@example.com","password":"bench-password"}' "$a/api/session" >/dev/null
-curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$a/api/setting/jwt" -d "{
-    \"jwt_enabled\": true, \"jwt_identity_provider_uri\": \"https://idp.example.com/sso\",
-    \"jwt_shared_secret\": \"$key\", \"jwt_max_age_seconds\": 3600}" >/dev/null
-cookie=$(awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$work/jar")
+cookie=$(bench_sso_on "$a" "$work/jar" "$key")
 sleep 1 # B's settings poll
 
 say "load: $connections connections on each replica, authenticated requests"

@@ -11,11 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-database_url=""
-if [ "${1:-}" = "--database-url" ]; then
-    database_url=$2
-    shift 2
-fi
+bench_database_option "" "$@"
+set -- "${bench_args[@]}"
 connections=${1:-32}
 seconds=${2:-10}
 threads=2
@@ -40,9 +37,8 @@ cleanup() { [ -n "${server:-}" ] && kill "$server" 2>/dev/null; wait 2>/dev/null
 trap cleanup EXIT
 
 bench_database "$database_url" "$work/bench.db"
-LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
-    "$bin" serve --demo-idp --listen "127.0.0.1:$port" --database-url "$database_url" \
-    >"$work/server.log" 2>&1 &
+bench_serve "$work/server.log" \
+    "$bin" serve --demo-idp --listen "127.0.0.1:$port" --database-url "$database_url"
 server=$!
 cookie=$(bench_sso_on "$base" "$work/jar" "$key")
 # Idle: started, migrated, one admin signed in and the settings saved, no load yet.

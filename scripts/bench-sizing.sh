@@ -9,10 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-database_url=""
-if [ "${1:-}" = "--database-url" ]; then
-    database_url=$2
-fi
+bench_database_option "" "$@"
+set -- "${bench_args[@]}"
 port=3997
 base="http://127.0.0.1:$port"
 key=$(printf 'k%.0s' {1..64})
@@ -24,9 +22,8 @@ work=$(mktemp -d)
 cleanup() { [ -n "${server:-}" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 bench_database "$database_url" "$work/sizing.db"
-LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
-    target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "$database_url" \
-    >"$work/server.log" 2>&1 &
+bench_serve "$work/server.log" \
+    target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "$database_url"
 server=$!
 bench_sso_on "$base" "$work/jar" "$key" >/dev/null
 sleep 1

@@ -12,8 +12,8 @@ trap 'kill "${server:-}" 2>/dev/null; rm -rf "$work"' EXIT
 port=3994
 base="http://127.0.0.1:$port"
 key=$(printf 'k%.0s' {1..64})
-LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
-    target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/b.db" >"$work/server.log" 2>&1 &
+bench_serve "$work/server.log" \
+    target/release/lanyard serve --listen "127.0.0.1:$port" --database-url "sqlite://$work/b.db"
 server=$!
 cookie=$(bench_sso_on "$base" "$work/jar" "$key")
 bench_policies_json bypass >"$work/policies.json"

@@ -24,10 +24,10 @@ trap 'kill "${server:-}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 port=3993
 base="http://127.0.0.1:$port"
 key=$(printf 'k%.0s' {1..64})
-LANYARD_ADMIN_EMAIL=bench@example.com LANYARD_ADMIN_PASSWORD=bench-password RUST_LOG=warn \
+bench_serve "$work/server.log" \
     valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.%p" --dump-instr=no \
     target/instructions/release/lanyard serve --listen "127.0.0.1:$port" \
-    --database-url "sqlite://$work/b.db" >"$work/server.log" 2>&1 &
+    --database-url "sqlite://$work/b.db"
 server=$!
 for _ in $(seq 300); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.5; done
 cookie=$(bench_sso_on "$base" "$work/jar" "$key")

@@ -208,9 +208,32 @@ ensure_venv() {
     fi
 }
 
-# For the load scripts: waits until lanyard at BASE is ready, signs in the admin the scripts start it
-# with (bench@example.com) keeping the cookie in JAR, and turns JWT SSO on with shared secret KEY
-# (tokens valid for an hour, so a run's tokens stay fresh). Prints the session cookie.
+# The admin the load scripts start lanyard with (bench_serve) and sign in as (bench_sso_on).
+BENCH_ADMIN_EMAIL=bench@example.com
+BENCH_ADMIN_PASSWORD=bench-password
+
+# A load script's optional leading `--database-url URL`: sets `database_url` (DEFAULT without it)
+# and `bench_args`, the arguments after it (`set -- "${bench_args[@]}"` takes them up).
+bench_database_option() { # DEFAULT ARGUMENTS…
+    database_url=$1
+    shift
+    if [ "${1:-}" = "--database-url" ]; then
+        database_url=$2
+        shift 2
+    fi
+    bench_args=("$@")
+}
+
+# Starts lanyard in the background — COMMAND… is its command line (`lanyard serve …`, possibly
+# under a profiler) — with the bench admin and warnings-only logs, its output into LOG. Its pid is
+# then `$!`.
+bench_serve() { # LOG COMMAND…
+    local log=$1
+    shift
+    LANYARD_ADMIN_EMAIL=$BENCH_ADMIN_EMAIL LANYARD_ADMIN_PASSWORD=$BENCH_ADMIN_PASSWORD RUST_LOG=warn \
+        "$@" >"$log" 2>&1 &
+}
+
 # The load scripts' 50 access policies (SPEC §15) as a settings patch: 49 for other hosts (half `*.`
 # wildcards), each with a prefix and a `**` glob, the 50th allowing app.example.com's `/reports/**`, so a
 # request for /reports/… there tries every rule. With `bypass`, a 51st bypasses public.example.com.
@@ -241,15 +264,25 @@ bench_database() { # DATABASE_URL FILE
     fi
 }
 
-bench_sso_on() { # BASE JAR KEY
-    local base=$1 jar=$2 key=$3
+# For the load scripts: waits until lanyard at BASE is ready and signs in the bench admin, keeping the
+# cookie in JAR. Prints the session cookie.
+bench_sign_in() { # BASE JAR
+    local base=$1 jar=$2
     for _ in $(seq 50); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
     curl -sf -c "$jar" -H 'content-type: application/json' \
-        -d '{"username":"bench@example.com","password":"bench-password"}' "$base/api/session" >/dev/null
+        -d "{\"username\":\"$BENCH_ADMIN_EMAIL\",\"password\":\"$BENCH_ADMIN_PASSWORD\"}" "$base/api/session" >/dev/null
+    awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$jar"
+}
+
+# bench_sign_in, then JWT SSO turned on with shared secret KEY (tokens valid for an hour, so a run's
+# tokens stay fresh). Prints the session cookie.
+bench_sso_on() { # BASE JAR KEY
+    local base=$1 jar=$2 key=$3 cookie
+    cookie=$(bench_sign_in "$base" "$jar")
     curl -sf -b "$jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" -d "{
         \"jwt_enabled\": true, \"jwt_identity_provider_uri\": \"https://idp.example.com/sso\",
         \"jwt_shared_secret\": \"$key\", \"jwt_max_age_seconds\": 3600}" >/dev/null
-    awk '$6 == "lanyard.SESSION" { print "lanyard.SESSION=" $7 }' "$jar"
+    echo "$cookie"
 }
 
 # The README's recipes for applications behind lanyard (SPEC §15), run by the tests: jose (npm) and
