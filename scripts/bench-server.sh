@@ -7,6 +7,7 @@
 # comparison: copy target/release/lanyard aside before the change).
 # With --database-url, the PostgreSQL database NAME is dropped and created afresh for the run (through
 # the server's `postgres` database, with psql); without it, a fresh SQLite file.
+# BENCH_PAIRS (5) and BENCH_PAIR_SECONDS (4): the alternated /healthz and /auth/verify pairs at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -94,6 +95,23 @@ target/release/examples/bench_tokens --rsa-key crates/lanyard-core/benches/keys/
     --users 1000 >"$work/rsa-tokens"
 TOKENS="$work/rsa-tokens" WRK_THREADS=$threads run rs256_login -s scripts/bench/sso.lua "$base"
 
+# The policies' ratio again, steadier: /healthz and /auth/verify (the same 50 policies) alternated,
+# a few seconds each, so both sides of each pair meet the same machine (wrk shares its two cores,
+# and their speed drifts between rows a minute apart); the median of the pairs' ratios.
+pairs=${BENCH_PAIRS:-5}
+say "verify_pairs ($pairs pairs of ${BENCH_PAIR_SECONDS:-4}s)"
+pair_ratios=()
+for _ in $(seq "$pairs"); do
+    trivial=$(wrk -t"$threads" -c"$connections" -d"${BENCH_PAIR_SECONDS:-4}s" "$base/healthz" | awk '/Requests\/sec/ { print $2 }')
+    judged=$(wrk -t"$threads" -c"$connections" -d"${BENCH_PAIR_SECONDS:-4}s" -H "Cookie: $cookie" \
+        -H "X-Forwarded-Host: app.example.com" -H "X-Forwarded-Uri: /reports/2026/q4?format=pdf" \
+        "$base/auth/verify" | awk '/Requests\/sec/ { print $2 }')
+    pair_ratios+=("$(echo "$judged / $trivial" | bc -l)")
+    printf '/healthz %s, /auth/verify (50 policies) %s: %.2f\n' "$trivial" "$judged" "${pair_ratios[-1]}"
+done
+pairs_median=$(printf '%s\n' "${pair_ratios[@]}" | sort -n | awk '{ r[NR] = $1 }
+    END { printf "%.2f", (NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2) }')
+
 peak_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$server/status")
 users=$(curl -sf -b "$work/jar" "$base/api/user?limit=1" | sed -E 's/.*"total":([0-9]+).*/\1/')
 figures() { # requests/s, p50, p99, non-2xx/3xx count
@@ -118,4 +136,5 @@ printf '| GET /auth/verify (50 access policies, the last matching) | %s | %s | %
 printf '| GET /auth/verify (bearer JWT, HS256, 50 access policies) | %s | %s | %s | %s | %.2f |\n' "$bear_rps" "$bear_p50" "$bear_p99" "$bear_bad" "$(echo "$bear_rps / $ceiling_rps" | bc -l)"
 printf '| GET /auth/sso?jwt=… (RS256 login, key ring) | %s | %s | %s | %s | %.2f |\n' "$rsa_rps" "$rsa_p50" "$rsa_p99" "$rsa_bad" "$(echo "$rsa_rps / $ceiling_rps" | bc -l)"
 printf '| OpenID Connect sign-in (demo IdP; latency: the callback with its code exchange) | %s | %s | %s | %s | %.2f |\n' "$oidc_rps" "$oidc_p50" "$oidc_p99" "$oidc_bad" "$(echo "$oidc_rps / $ceiling_rps" | bc -l)"
+printf '/auth/verify (50 access policies) against /healthz, alternated: median of %s pairs %s\n' "$pairs" "$pairs_median"
 printf 'idle RSS: %s MiB; peak RSS: %s MiB; users after the run: %s\n' "$((idle_kib / 1024))" "$((peak_kib / 1024))" "$users"

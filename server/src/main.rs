@@ -7,6 +7,12 @@ use lanyard_server::config::{AdminCommand, Cli, Command, LogFormat};
 use lanyard_server::store::Store;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's malloc: a request allocates and frees many small blocks across
+/// threads, and glibc's allocator spent a tenth of `/auth/verify`'s time in `malloc_consolidate`
+/// and its free lists (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -172,19 +172,19 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            csp,
+            for_browsers(csp),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+            for_browsers(HeaderValue::from_static("nosniff")),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
+            for_browsers(HeaderValue::from_static("DENY")),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
+            for_browsers(HeaderValue::from_static("same-origin")),
         ))
         .layer(middleware::from_fn(limit_uri))
         .layer(middleware::from_fn_with_state(
@@ -192,6 +192,22 @@ pub fn app(state: AppState) -> Router {
             transport_security,
         ))
         .with_state(state)
+}
+
+/// Marks an answer that only a reverse proxy reads: `/auth/verify`'s `200`, from which the proxy
+/// takes the identity headers it is configured to copy onto the request it lets through, passing
+/// nothing of the answer itself to the browser (nginx's `auth_request`, Caddy's `forward_auth`,
+/// Traefik's `forwardAuth`). The headers that guard a page in a browser are left off it: on the
+/// hot path of every proxied request they were a third of the answer's bytes. Refusals (`401`,
+/// `302`, `403`) are not marked: some proxies hand those to the browser as they are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ForProxyOnly;
+
+/// `value` for every response but one marked [`ForProxyOnly`].
+fn for_browsers(value: HeaderValue) -> impl FnMut(&Response) -> Option<HeaderValue> + Clone {
+    move |response: &Response| {
+        (response.extensions().get::<ForProxyOnly>().is_none()).then(|| value.clone())
+    }
 }
 
 async fn no_such_endpoint() -> Response {

@@ -180,6 +180,7 @@ fn identity_response(identity: &Identity) -> Response {
     let value =
         |text: &str| HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""));
     let mut response = StatusCode::OK.into_response();
+    response.extensions_mut().insert(super::ForProxyOnly);
     let headers = response.headers_mut();
     headers.insert(USER, value(&identity.user));
     headers.insert(EMAIL, value(&identity.email));

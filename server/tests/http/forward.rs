@@ -24,6 +24,14 @@ async fn verify(server: &Server, query: &str, headers: &[(&str, &str)]) -> reqwe
     request.send().await.expect("verify")
 }
 
+/// The headers every answer a browser may be shown carries, and a `200` for the proxy does not.
+const BROWSER_ONLY: [&str; 4] = [
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+];
+
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
@@ -60,6 +68,11 @@ async fn a_signed_in_request_gets_the_identity_headers_and_a_verifiable_assertio
         header(&response, "cache-control").as_deref(),
         Some("no-store")
     );
+    // The proxy alone reads a 200 (it copies the identity headers onto the request it lets
+    // through): the headers that guard a page in a browser are left off it.
+    for browser_only in BROWSER_ONLY {
+        assert_eq!(header(&response, browser_only), None, "{browser_only}");
+    }
     assert_eq!(
         header(&response, "x-auth-request-email").as_deref(),
         Some("kate@example.com")
@@ -150,6 +163,10 @@ async fn without_a_session_proxies_get_401_or_a_redirect_to_sign_in(server: Serv
     let response = verify(&server, "", &[]).await;
     assert_eq!(response.status(), 401);
     assert_eq!(header(&response, "x-auth-request-email"), None);
+    // Caddy and Traefik hand a refusal to the browser as it is: it keeps the page's guards.
+    for browser_only in BROWSER_ONLY {
+        assert!(header(&response, browser_only).is_some(), "{browser_only}");
+    }
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["error"]["code"], "unauthenticated");
 
@@ -163,6 +180,9 @@ async fn without_a_session_proxies_get_401_or_a_redirect_to_sign_in(server: Serv
     ];
     let response = verify(&server, "", &forwarded).await;
     assert_eq!(response.status(), 302);
+    for browser_only in BROWSER_ONLY {
+        assert!(header(&response, browser_only).is_some(), "{browser_only}");
+    }
     let location = header(&response, "location").expect("location");
     let expected_return = format!("http://{host}/reports?q=1&x=2");
     let start = url::Url::parse(&location).expect("absolute");
