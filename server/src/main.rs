@@ -9,7 +9,8 @@ use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc's malloc: a request allocates and frees many small blocks across
 /// threads, and glibc's allocator spent a tenth of `/auth/verify`'s time in `malloc_consolidate`
-/// and its free lists (BENCHMARKS.md).
+/// and its free lists (BENCHMARKS.md). Without transparent huge pages (`no_thp`): with them its
+/// resident memory was a third larger for the same work.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
