@@ -8,13 +8,11 @@
 //! Needs the built server (`LANYARD_BIN`), `nginx` and `caddy` — `make test` provides them; without
 //! them the tests say they were skipped.
 
-use std::process::Stdio;
 use std::sync::Mutex;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
-use tokio::process::Command;
 
 mod common;
 #[path = "proxies/policies.rs"]
@@ -23,7 +21,6 @@ mod policies;
 mod postgres;
 #[path = "proxies/stack.rs"]
 mod stack;
-use common::{free_port, wait_for_port};
 use postgres::TempDatabase;
 use stack::*;
 
@@ -33,32 +30,8 @@ async fn forward_auth_behind_nginx_and_caddy(database_url: String) {
         eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
         return;
     };
-    let work = tempfile::tempdir().expect("temp dir");
-    // nginx drops its workers' privileges when run as root; let them use the work dir.
-    let _ = std::fs::set_permissions(
-        work.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o777),
-    );
-    let ports = Ports {
-        lanyard: free_port(),
-        upstream: free_port(),
-        nginx: free_port(),
-        caddy: free_port(),
-    };
-    let sso = format!("http://{SSO_HOST}:{}", ports.lanyard);
-    let lanyard = Command::new(&bin)
-        .args(["serve", "--demo-idp", "--static-dir", "/nonexistent"])
-        .args(["--listen", &format!("127.0.0.1:{}", ports.lanyard)])
-        .args(["--site-url", &sso, "--cookie-domain", "example.test"])
-        .args(["--database-url", &database_url])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("lanyard starts");
-    let _lanyard = kill_on_drop(lanyard);
-    wait_for_port(ports.lanyard).await;
-    let upstream = echo_upstream(ports.upstream).await;
+    let stack = start_lanyard(&bin, &database_url, &[]).await;
+    let (ports, sso, upstream) = (stack.ports, &stack.sso, &stack.upstream);
 
     // The admin: JWT SSO against the demo IdP, group sync, "finance" → Finance.
     let admin = browser();
@@ -103,18 +76,12 @@ async fn forward_auth_behind_nginx_and_caddy(database_url: String) {
         .expect("mappings");
     assert_eq!(mapped.status(), 200);
 
-    let nginx_dir = work.path().join("nginx");
-    let caddy_dir = work.path().join("caddy");
-    for dir in [&nginx_dir, &caddy_dir] {
-        std::fs::create_dir_all(dir).expect("dir");
-        let _ = std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o777));
-    }
-    let _nginx = start_nginx(&nginx_dir, ports, "nginx").await;
-    let _caddy = start_caddy(&caddy_dir, ports, "caddy").await;
+    let _nginx = start_nginx(&stack.nginx_dir, ports, "nginx").await;
+    let _caddy = start_caddy(&stack.caddy_dir, ports, "caddy").await;
 
     for (proxy, port) in [("nginx", ports.nginx), ("caddy", ports.caddy)] {
         let app = format!("http://{APP_HOST}:{port}");
-        one_proxy(proxy, &app, &sso, &upstream).await;
+        one_proxy(proxy, &app, sso, upstream).await;
     }
 }
 

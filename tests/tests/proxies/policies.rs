@@ -3,14 +3,11 @@
 //! JWT access token) and a client that forges forwarded headers from outside `--trusted-proxies`.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::Stdio;
 use std::sync::Mutex;
 
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
-use tokio::process::Command;
 
-use super::common::{free_port, wait_for_port};
 use super::postgres::TempDatabase;
 use super::stack::*;
 
@@ -284,44 +281,15 @@ async fn several_applications_behind_nginx_and_caddy(database_url: String) {
         eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
         return;
     };
-    let work = tempfile::tempdir().expect("temp dir");
-    let _ = std::fs::set_permissions(
-        work.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o777),
-    );
-    let ports = Ports {
-        lanyard: free_port(),
-        upstream: free_port(),
-        nginx: free_port(),
-        caddy: free_port(),
-    };
-    let sso = format!("http://{SSO_HOST}:{}", ports.lanyard);
     // README's start line: only 127.0.0.1 is a trusted proxy, so 127.0.0.2 below is not.
-    let lanyard = Command::new(&bin)
-        .args(["serve", "--demo-idp", "--static-dir", "/nonexistent"])
-        .args(["--listen", &format!("127.0.0.1:{}", ports.lanyard)])
-        .args(["--site-url", &sso, "--cookie-domain", "example.test"])
-        .args(["--trusted-proxies", "127.0.0.1/32"])
-        .args(["--database-url", &database_url])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("lanyard starts");
-    let _lanyard = kill_on_drop(lanyard);
-    wait_for_port(ports.lanyard).await;
-    let upstream = echo_upstream(ports.upstream).await;
-    let callers = configure(&sso).await;
+    let stack = start_lanyard(&bin, &database_url, &["--trusted-proxies", "127.0.0.1/32"]).await;
+    let (ports, sso, upstream) = (stack.ports, &stack.sso, &stack.upstream);
+    let callers = configure(sso).await;
 
-    let (nginx_dir, caddy_dir) = (work.path().join("nginx"), work.path().join("caddy"));
-    for dir in [&nginx_dir, &caddy_dir] {
-        std::fs::create_dir_all(dir).expect("dir");
-        let _ = std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o777));
-    }
-    let _nginx = start_nginx(&nginx_dir, ports, "nginx-policies").await;
-    let _caddy = start_caddy(&caddy_dir, ports, "caddy-policies").await;
-    through("nginx", ports.nginx, &callers, &upstream).await;
-    through("caddy", ports.caddy, &callers, &upstream).await;
+    let _nginx = start_nginx(&stack.nginx_dir, ports, "nginx-policies").await;
+    let _caddy = start_caddy(&stack.caddy_dir, ports, "caddy-policies").await;
+    through("nginx", ports.nginx, &callers, upstream).await;
+    through("caddy", ports.caddy, &callers, upstream).await;
 
     // Straight to lanyard from 127.0.0.2, outside --trusted-proxies, with forged forwarded
     // headers naming the API: judged as a request for lanyard's own host, which no rule names.

@@ -2,7 +2,7 @@
 //! names, the proxies and an echoing upstream as child processes, and a browser-like client.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
-use super::common::wait_for_port;
+use super::common::{free_port, wait_for_port};
 
 pub const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 pub const ADMIN: &str = "admin@example.test";
@@ -60,6 +60,67 @@ pub fn localise(config: &str, ports: Ports) -> String {
         .replace("127.0.0.1:3000", &format!("127.0.0.1:{}", ports.lanyard))
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{}", ports.upstream))
         .replace("example.com", "example.test")
+}
+
+/// What both proxy tests start with: lanyard on its own ports (README's start line, then `extra`
+/// arguments) and the echoing upstream, with the folders nginx and Caddy will run in.
+pub struct Stack {
+    pub ports: Ports,
+    /// lanyard's site URL.
+    pub sso: String,
+    /// What the upstream received.
+    pub upstream: Arc<Mutex<Vec<Value>>>,
+    pub nginx_dir: PathBuf,
+    pub caddy_dir: PathBuf,
+    // Dropped in this order: lanyard stopped, then its folder removed.
+    _lanyard: Process,
+    _work: tempfile::TempDir,
+}
+
+/// Starts lanyard (`bin`) on `database_url` and the upstream; returns once lanyard listens.
+pub async fn start_lanyard(bin: &str, database_url: &str, extra: &[&str]) -> Stack {
+    let work = tempfile::tempdir().expect("temp dir");
+    // nginx drops its workers' privileges when run as root; let them use the work dir.
+    open_to_everyone(work.path());
+    let ports = Ports {
+        lanyard: free_port(),
+        upstream: free_port(),
+        nginx: free_port(),
+        caddy: free_port(),
+    };
+    let sso = format!("http://{SSO_HOST}:{}", ports.lanyard);
+    let lanyard = Command::new(bin)
+        .args(["serve", "--demo-idp", "--static-dir", "/nonexistent"])
+        .args(["--listen", &format!("127.0.0.1:{}", ports.lanyard)])
+        .args(["--site-url", &sso, "--cookie-domain", "example.test"])
+        .args(extra)
+        .args(["--database-url", database_url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("lanyard starts");
+    let lanyard = kill_on_drop(lanyard);
+    wait_for_port(ports.lanyard).await;
+    let upstream = echo_upstream(ports.upstream).await;
+    let (nginx_dir, caddy_dir) = (work.path().join("nginx"), work.path().join("caddy"));
+    for dir in [&nginx_dir, &caddy_dir] {
+        std::fs::create_dir_all(dir).expect("dir");
+        open_to_everyone(dir);
+    }
+    Stack {
+        ports,
+        sso,
+        upstream,
+        nginx_dir,
+        caddy_dir,
+        _lanyard: lanyard,
+        _work: work,
+    }
+}
+
+fn open_to_everyone(dir: &Path) {
+    let _ = std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o777));
 }
 
 pub fn kill_on_drop(child: Child) -> Process {
