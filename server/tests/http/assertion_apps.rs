@@ -36,13 +36,8 @@ async fn assertions(server: &Server) -> (String, String, String) {
         let (server, admin) = (server, admin.clone());
         async move {
             let response = server
-                .http
-                .get(server.url("/auth/verify"))
-                .header("x-forwarded-host", host)
-                .header("cookie", admin)
-                .send()
-                .await
-                .expect("verify");
+                .verify("", &[("x-forwarded-host", host), ("cookie", &admin)])
+                .await;
             assert_eq!(response.status(), 200);
             response.headers()["x-lanyard-assertion"]
                 .to_str()
@@ -115,13 +110,8 @@ async fn the_rust_layer_lets_through_only_a_verified_assertion() {
         .await;
     assert_eq!(status, 200);
     let response = server
-        .http
-        .get(server.url("/auth/verify"))
-        .header("x-forwarded-host", HOST)
-        .header("cookie", &admin)
-        .send()
-        .await
-        .expect("verify");
+        .verify("", &[("x-forwarded-host", HOST), ("cookie", &admin)])
+        .await;
     let rotated = response.headers()["x-lanyard-assertion"]
         .to_str()
         .expect("ascii")

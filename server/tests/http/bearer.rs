@@ -15,21 +15,17 @@ async fn ask(
     authorization: Option<&str>,
     cookie: Option<&str>,
 ) -> reqwest::Response {
-    let mut request = server
-        .http
-        .get(server.url("/auth/verify"))
-        .header("x-forwarded-proto", "https")
-        .header("x-forwarded-host", host)
-        .header("x-forwarded-uri", "/reports?q=1")
+    let authorization = authorization.map(|value| ("authorization", value));
+    let cookie = cookie.map(|value| ("cookie", value));
+    let mut headers = vec![
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", host),
+        ("x-forwarded-uri", "/reports?q=1"),
         // A browser would be redirected; a bearer client never is.
-        .header("accept", "text/html");
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    request.send().await.expect("verify")
+        ("accept", "text/html"),
+    ];
+    headers.extend(authorization.into_iter().chain(cookie));
+    server.verify("", &headers).await
 }
 
 fn header(response: &reqwest::Response, name: &str) -> String {

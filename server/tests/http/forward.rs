@@ -16,14 +16,6 @@ async fn kate(server: &Server, groups: Value) -> String {
     session_cookie(response.headers()).expect("session")
 }
 
-async fn verify(server: &Server, query: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut request = server.http.get(server.url(&format!("/auth/verify{query}")));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.expect("verify")
-}
-
 /// The headers every answer a browser may be shown carries, and a `200` for the proxy does not.
 const BROWSER_ONLY: [&str; 4] = [
     "content-security-policy",
@@ -57,12 +49,12 @@ async fn a_signed_in_request_gets_the_identity_headers_and_a_verifiable_assertio
         )
         .await;
     let cookie = kate(&server, json!(["rd"])).await;
-    let response = verify(
-        &server,
-        "",
-        &[("cookie", &cookie), ("x-forwarded-host", "app.example.com")],
-    )
-    .await;
+    let response = server
+        .verify(
+            "",
+            &[("cookie", &cookie), ("x-forwarded-host", "app.example.com")],
+        )
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         header(&response, "cache-control").as_deref(),
@@ -118,7 +110,7 @@ async fn a_signed_in_request_gets_the_identity_headers_and_a_verifiable_assertio
         .await;
     let body: Value = json_login.json().await.expect("json");
     let bearer = format!("Bearer {}", body["id"].as_str().expect("id"));
-    let response = verify(&server, "", &[("authorization", &bearer)]).await;
+    let response = server.verify("", &[("authorization", &bearer)]).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         header(&response, "x-auth-request-email").as_deref(),
@@ -140,7 +132,8 @@ async fn locations_restricted_by_group_or_admin_refuse_others_with_403(server: S
         ("?admin=true", 403),
     ] {
         assert_eq!(
-            verify(&server, query, &[("cookie", &cookie)])
+            server
+                .verify(query, &[("cookie", &cookie)])
                 .await
                 .status()
                 .as_u16(),
@@ -148,9 +141,10 @@ async fn locations_restricted_by_group_or_admin_refuse_others_with_403(server: S
             "{query}"
         );
     }
-    let response = verify(&server, "?admin=true", &[("cookie", &admin)]).await;
+    let response = server.verify("?admin=true", &[("cookie", &admin)]).await;
     assert_eq!(response.status(), 200);
-    let forbidden: Value = verify(&server, "?group=Finance", &[("cookie", &cookie)])
+    let forbidden: Value = server
+        .verify("?group=Finance", &[("cookie", &cookie)])
         .await
         .json()
         .await
@@ -160,7 +154,7 @@ async fn locations_restricted_by_group_or_admin_refuse_others_with_403(server: S
 
 async fn without_a_session_proxies_get_401_or_a_redirect_to_sign_in(server: Server) {
     server.configured(json!({})).await;
-    let response = verify(&server, "", &[]).await;
+    let response = server.verify("", &[]).await;
     assert_eq!(response.status(), 401);
     assert_eq!(header(&response, "x-auth-request-email"), None);
     // Caddy and Traefik hand a refusal to the browser as it is: it keeps the page's guards.
@@ -178,7 +172,7 @@ async fn without_a_session_proxies_get_401_or_a_redirect_to_sign_in(server: Serv
         ("x-forwarded-uri", "/reports?q=1&x=2"),
         ("accept", "text/html,application/xhtml+xml"),
     ];
-    let response = verify(&server, "", &forwarded).await;
+    let response = server.verify("", &forwarded).await;
     assert_eq!(response.status(), 302);
     for browser_only in BROWSER_ONLY {
         assert!(header(&response, browser_only).is_some(), "{browser_only}");
@@ -195,25 +189,25 @@ async fn without_a_session_proxies_get_401_or_a_redirect_to_sign_in(server: Serv
         Some(expected_return)
     );
     // An API client (no text/html) gets the 401; so does a host outside the site.
-    assert_eq!(verify(&server, "", &forwarded[..3]).await.status(), 401);
+    assert_eq!(server.verify("", &forwarded[..3]).await.status(), 401);
     let elsewhere = [
         ("x-forwarded-proto", "http"),
         ("x-forwarded-host", "evil.example.net"),
         ("x-forwarded-uri", "/"),
         ("accept", "text/html"),
     ];
-    assert_eq!(verify(&server, "", &elsewhere).await.status(), 401);
+    assert_eq!(server.verify("", &elsewhere).await.status(), 401);
     // A deactivated or signed-out session is a 401 at once.
     let cookie = kate(&server, json!([])).await;
     assert_eq!(
-        verify(&server, "", &[("cookie", &cookie)]).await.status(),
+        server.verify("", &[("cookie", &cookie)]).await.status(),
         200
     );
     server
         .send(reqwest::Method::DELETE, &cookie, "/api/session", None)
         .await;
     assert_eq!(
-        verify(&server, "", &[("cookie", &cookie)]).await.status(),
+        server.verify("", &[("cookie", &cookie)]).await.status(),
         401
     );
 }
@@ -241,7 +235,7 @@ async fn a_rotated_key_signs_from_then_on_and_the_old_one_stays_published(server
         "new first, old still published"
     );
     let cookie = kate(&server, json!([])).await;
-    let response = verify(&server, "", &[("cookie", &cookie)]).await;
+    let response = server.verify("", &[("cookie", &cookie)]).await;
     let assertion = header(&response, "x-lanyard-assertion").expect("assertion");
     let kid = jsonwebtoken::decode_header(&assertion).expect("header").kid;
     assert_eq!(kid.as_deref(), rotated["kid"].as_str());

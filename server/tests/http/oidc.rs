@@ -575,19 +575,16 @@ async fn the_sign_in_page_lists_providers_and_goes_straight_to_the_only_method(s
     assert_eq!(properties["straight_to"], "/auth/oidc/okta");
     assert_eq!(properties["password_login_enabled"], false);
     // Forward auth sends a stranger to the same place.
-    let response = server
-        .http
-        .get(server.url("/auth/verify"))
-        .header("x-forwarded-proto", "http")
-        .header(
+    let forwarded = [
+        ("x-forwarded-proto", "http"),
+        (
             "x-forwarded-host",
             server.base.trim_start_matches("http://"),
-        )
-        .header("x-forwarded-uri", "/app")
-        .header("accept", "text/html")
-        .send()
-        .await
-        .expect("verify");
+        ),
+        ("x-forwarded-uri", "/app"),
+        ("accept", "text/html"),
+    ];
+    let response = server.verify("", &forwarded).await;
     let location = response
         .headers()
         .get(LOCATION)

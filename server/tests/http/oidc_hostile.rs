@@ -218,14 +218,12 @@ async fn a_providers_access_token_is_a_bearer_for_forward_auth(server: Server) {
     let verify = |token: String| {
         let server = &server;
         async move {
-            server
-                .http
-                .get(server.url("/auth/verify"))
-                .header("x-forwarded-host", "ops.example.test")
-                .header("authorization", format!("Bearer {token}"))
-                .send()
-                .await
-                .expect("verify")
+            let bearer = format!("Bearer {token}");
+            let headers = [
+                ("x-forwarded-host", "ops.example.test"),
+                ("authorization", bearer.as_str()),
+            ];
+            server.verify("", &headers).await
         }
     };
     let ed = EncodingKey::from_ed_pem(ED_PRIVATE.as_bytes()).expect("ed");

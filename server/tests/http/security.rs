@@ -519,13 +519,7 @@ async fn identity_headers_are_ascii(server: Server) {
         )
         .await;
     let cookie = session_cookie(response.headers()).expect("signed in");
-    let response = server
-        .http
-        .get(server.url("/auth/verify"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("verify");
+    let response = server.verify("", &[("cookie", &cookie)]).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["x-auth-request-preferred-username"],
