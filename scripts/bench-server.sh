@@ -65,8 +65,9 @@ run verify -H "Cookie: $cookie" -H "X-Forwarded-Host: app.example.com" "$base/au
 bench_policies_json >"$work/policies.json"
 curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" \
     -d @"$work/policies.json" >/dev/null
-run verify_policies -H "Cookie: $cookie" -H "X-Forwarded-Host: app.example.com" \
-    -H "X-Forwarded-Uri: /reports/2026/q4?format=pdf" "$base/auth/verify"
+policies_request=(-H "Cookie: $cookie" -H "X-Forwarded-Host: app.example.com"
+    -H "X-Forwarded-Uri: /reports/2026/q4?format=pdf" "$base/auth/verify")
+run verify_policies "${policies_request[@]}"
 
 # A machine client's bearer JWT (SPEC §15), HS256 with JWT SSO's key, judged by the same policies.
 curl -sf -b "$work/jar" -X PUT -H 'content-type: application/json' "$base/api/setting/jwt" \
@@ -99,13 +100,15 @@ TOKENS="$work/rsa-tokens" WRK_THREADS=$threads run rs256_login -s scripts/bench/
 # a few seconds each, so both sides of each pair meet the same machine (wrk shares its two cores,
 # and their speed drifts between rows a minute apart); the median of the pairs' ratios.
 pairs=${BENCH_PAIRS:-5}
-say "verify_pairs ($pairs pairs of ${BENCH_PAIR_SECONDS:-4}s)"
+pair_seconds=${BENCH_PAIR_SECONDS:-4}
+say "verify_pairs ($pairs pairs of ${pair_seconds}s)"
+rate() { # wrk arguments → requests/s
+    wrk -t"$threads" -c"$connections" -d"${pair_seconds}s" "$@" | awk '/Requests\/sec/ { print $2 }'
+}
 pair_ratios=()
 for _ in $(seq "$pairs"); do
-    trivial=$(wrk -t"$threads" -c"$connections" -d"${BENCH_PAIR_SECONDS:-4}s" "$base/healthz" | awk '/Requests\/sec/ { print $2 }')
-    judged=$(wrk -t"$threads" -c"$connections" -d"${BENCH_PAIR_SECONDS:-4}s" -H "Cookie: $cookie" \
-        -H "X-Forwarded-Host: app.example.com" -H "X-Forwarded-Uri: /reports/2026/q4?format=pdf" \
-        "$base/auth/verify" | awk '/Requests\/sec/ { print $2 }')
+    trivial=$(rate "$base/healthz")
+    judged=$(rate "${policies_request[@]}")
     pair_ratios+=("$(echo "$judged / $trivial" | bc -l)")
     printf '/healthz %s, /auth/verify (50 policies) %s: %.2f\n' "$trivial" "$judged" "${pair_ratios[-1]}"
 done

@@ -206,7 +206,11 @@ pub(crate) struct ForProxyOnly;
 /// `value` for every response but one marked [`ForProxyOnly`].
 fn for_browsers(value: HeaderValue) -> impl FnMut(&Response) -> Option<HeaderValue> + Clone {
     move |response: &Response| {
-        (response.extensions().get::<ForProxyOnly>().is_none()).then(|| value.clone())
+        response
+            .extensions()
+            .get::<ForProxyOnly>()
+            .is_none()
+            .then(|| value.clone())
     }
 }
 
