@@ -182,7 +182,6 @@ impl Server {
             .await
     }
 
-    /// `GET /auth/sso?jwt=…` (plus `extra` query) as a browser would send it.
     /// `GET /auth/verify{query}` with `headers`, as a proxy asks it.
     pub async fn verify(&self, query: &str, headers: &[(&str, &str)]) -> reqwest::Response {
         let mut request = self.http.get(self.url(&format!("/auth/verify{query}")));
@@ -192,6 +191,7 @@ impl Server {
         request.send().await.expect("verify")
     }
 
+    /// `GET /auth/sso?jwt=…` (plus `extra` query) as a browser would send it.
     pub async fn sso(&self, token: &str, extra: &[(&str, &str)]) -> reqwest::Response {
         let mut query = vec![("jwt", token)];
         query.extend_from_slice(extra);
