@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -74,7 +75,8 @@ struct Signed {
     email: String,
     groups: Vec<String>,
     iat: i64,
-    token: String,
+    /// Shared with every answer that carries it (a reference count, not a copy).
+    token: Bytes,
 }
 
 impl Signed {
@@ -154,7 +156,7 @@ impl Assertions {
 
     /// The assertion for `claims` on the session `session_hash`: one signed for the same session,
     /// audience, issuer, identity and key within the last [`REUSE`] seconds, or a fresh one.
-    pub fn for_session(&self, session_hash: &str, claims: &AssertionClaims<'_>) -> Option<String> {
+    pub fn for_session(&self, session_hash: &str, claims: &AssertionClaims<'_>) -> Option<Bytes> {
         let ring = self.ring.load();
         let kid = ring.signing.as_ref().map(|(kid, _)| kid.as_str())?;
         {
@@ -168,7 +170,7 @@ impl Assertions {
                 return Some(signed.token.clone());
             }
         }
-        let token = self.sign(claims)?;
+        let token = Bytes::from(self.sign(claims)?);
         let signed = Signed {
             kid: kid.to_owned(),
             aud: claims.aud.to_owned(),

@@ -52,8 +52,8 @@ pub struct Identity {
     pub name: String,
     /// `X-Auth-Request-Groups`: names, percent-encoded, comma-separated.
     pub groups: String,
-    /// `X-Lanyard-Assertion`, when a key exists.
-    pub assertion: Option<String>,
+    /// `X-Lanyard-Assertion`, when a key exists (shared with the assertion cache).
+    pub assertion: Option<bytes::Bytes>,
 }
 
 impl Identity {
