@@ -99,3 +99,15 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|cookie| cookie.value().to_owned())
         .filter(|value| !value.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Stored hashes are lower-case hex SHA-256: a change of spelling would sign everyone out.
+    #[test]
+    fn a_token_hash_is_lower_case_hex_sha256() {
+        assert_eq!(
+            super::hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
