@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod assertion_keys;
 pub mod audit;
+mod checkpoint;
 mod group_commit;
 pub mod groups;
 mod health;
@@ -126,6 +127,8 @@ pub struct Store {
     /// The PostgreSQL listener that keeps the cache in step with other replicas; aborted with the
     /// last clone of the store.
     _follower: Option<Arc<AbortOnDrop>>,
+    /// SQLite: the task that checkpoints the WAL (`checkpoint`); aborted with the last clone.
+    _checkpointer: Option<Arc<AbortOnDrop>>,
     /// Whether the database answers (see `health`).
     health: Arc<Health>,
 }
@@ -168,6 +171,8 @@ impl Store {
                         // written for every page a savepoint changes. In memory it costs no
                         // system calls (SSO logins 2.5k/s -> 4k/s); durability is the WAL's.
                         conn.execute("PRAGMA temp_store = MEMORY").await?;
+                        // Checkpoints come from a task of their own (`checkpoint`).
+                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                     }
                     Ok(())
                 })
@@ -182,12 +187,15 @@ impl Store {
                 url.into_owned(),
             ))))
         });
+        let checkpointer =
+            sqlite.then(|| Arc::new(AbortOnDrop(tokio::spawn(checkpoint::run(pool.clone())))));
         Ok(Self {
             pool,
             backend,
             write_queue: sqlite.then(|| GroupCommit::new(Arc::clone(&session_cache))),
             session_cache,
             _follower: follower,
+            _checkpointer: checkpointer,
             health: Arc::new(Health::default()),
         })
     }
