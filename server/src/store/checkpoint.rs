@@ -12,20 +12,30 @@ use std::time::Duration;
 
 use sqlx::{AnyPool, Executor};
 
-/// How often the WAL is copied back: at most about a second's writes wait in it.
-pub(super) const INTERVAL: Duration = Duration::from_millis(250);
+/// How often the WAL is copied back: about a quarter of a second's writes wait in it.
+const INTERVAL: Duration = Duration::from_millis(250);
 
 /// Checkpoints every [`INTERVAL`] until the pool closes.
 pub(super) async fn run(pool: AnyPool) {
     let mut ticks = tokio::time::interval(INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Told once when checkpoints start failing and once when they work again, not every tick.
+    let mut failing = false;
     loop {
         ticks.tick().await;
         match pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            Ok(_) if failing => {
+                failing = false;
+                tracing::info!("WAL checkpoints work again");
+            }
             Ok(_) => {}
             Err(sqlx::Error::PoolClosed) => return,
             // The next tick tries again; a database that stays unusable shows in `/readyz`.
-            Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
+            Err(error) if !failing => {
+                failing = true;
+                tracing::warn!(%error, "WAL checkpoint failed");
+            }
+            Err(_) => {}
         }
     }
 }
@@ -57,6 +67,5 @@ mod tests {
             "the database file is still {} bytes: the schema stayed in the WAL",
             size()
         );
-        drop(store);
     }
 }
