@@ -124,8 +124,8 @@ pub struct Store {
     write_queue: Option<GroupCommit>,
     /// Signed-in users by session (see `session_cache`).
     session_cache: Arc<SessionCache>,
-    /// The PostgreSQL listener that keeps the cache in step with other replicas; aborted with the
-    /// last clone of the store.
+    /// PostgreSQL: the tasks that keep the cache in step with the other replicas (they listen for
+    /// their writes and announce this one's); aborted with the last clone of the store.
     _follower: Option<Arc<AbortOnDrop>>,
     /// SQLite: the task that checkpoints the WAL (`checkpoint`); aborted with the last clone.
     _checkpointer: Option<Arc<AbortOnDrop>>,
@@ -182,7 +182,7 @@ impl Store {
         let sqlite = backend == Backend::Sqlite;
         let session_cache = Arc::new(SessionCache::new(sqlite));
         let follower = (!sqlite).then(|| {
-            Arc::new(AbortOnDrop(tokio::spawn(session_cache::follow_postgres(
+            Arc::new(AbortOnDrop(tokio::spawn(session_cache::share_postgres(
                 Arc::clone(&session_cache),
                 url.into_owned(),
             ))))
@@ -334,8 +334,8 @@ pub struct Tx {
 }
 
 enum TxInner {
-    /// PostgreSQL: a transaction of its own; its commit tells the other replicas' caches too
-    /// (`NOTIFY`, delivered by PostgreSQL at commit).
+    /// PostgreSQL: a transaction of its own; once committed, the other replicas' caches are told
+    /// too (`session_cache::announce_postgres`).
     Own {
         tx: sqlx::Transaction<'static, sqlx::Any>,
         session_cache: Arc<SessionCache>,
@@ -363,18 +363,10 @@ impl Tx {
     async fn finish(self, invalidates: bool) -> Result<(), StoreError> {
         match self.inner {
             TxInner::Member(member) => member.commit(invalidates).await,
-            TxInner::Own {
-                mut tx,
-                session_cache,
-            } => {
-                if invalidates {
-                    sqlx::query(concat!("NOTIFY ", session_cache::writes_channel!()))
-                        .execute(&mut *tx)
-                        .await?;
-                }
+            TxInner::Own { tx, session_cache } => {
                 let committed = tx.commit().await;
                 if invalidates {
-                    session_cache.invalidate();
+                    session_cache.written_here();
                 }
                 Ok(committed?)
             }
