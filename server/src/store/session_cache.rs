@@ -24,6 +24,8 @@ use super::UserRow;
 /// How long an entry may be used, counted from the start of the read that made it, whatever the
 /// generation: SPEC §7's bound for a change on another replica.
 const LIFETIME: Duration = Duration::from_secs(1);
+/// How long an announcement may take before its connection is given up.
+const ANNOUNCE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Entries kept at most; the cache starts over when full.
 const CAPACITY: usize = 10_000;
 
@@ -136,20 +138,26 @@ async fn announce_postgres(cache: Arc<SessionCache>, url: String) {
     let mut failing = false;
     loop {
         cache.unannounced.notified().await;
-        let sent = async {
+        let send = async {
             let conn = match connection.as_mut() {
                 Some(conn) => conn,
                 None => connection.insert(sqlx::postgres::PgConnection::connect(&url).await?),
             };
             conn.execute(concat!("NOTIFY ", writes_channel!())).await
-        }
-        .await;
+        };
+        // A connection that stopped answering (a network cut that no reset ended) would otherwise
+        // keep every later announcement waiting: it is given up and a new one made.
+        let sent = match tokio::time::timeout(ANNOUNCE_TIMEOUT, send).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err(format!("no answer within {} s", ANNOUNCE_TIMEOUT.as_secs())),
+        };
         match sent {
-            Ok(_) if failing => {
+            Ok(()) if failing => {
                 failing = false;
                 tracing::info!("session cache: notifying the other replicas again");
             }
-            Ok(_) => {}
+            Ok(()) => {}
             Err(error) => {
                 connection = None;
                 if !failing {
