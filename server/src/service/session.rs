@@ -272,17 +272,25 @@ impl Service {
         client: &Actor,
         now: i64,
     ) -> Result<i64, Error> {
-        let expires_at = now.saturating_add(self.options.session_max_age);
-        let row = NewSessionRow {
+        let row = self.new_session_row(token_hash, client, now);
+        sessions::create(tx, user, row).await?;
+        Ok(row.expires_at)
+    }
+
+    /// The session whose token hashes to `token_hash`, signed in by `client` at `now`.
+    pub(crate) fn new_session_row<'a>(
+        &self,
+        token_hash: &'a str,
+        client: &'a Actor,
+        now: i64,
+    ) -> NewSessionRow<'a> {
+        NewSessionRow {
             token_hash,
-            user,
             now,
-            expires_at,
+            expires_at: now.saturating_add(self.options.session_max_age),
             client_ip: client.ip.as_deref(),
             user_agent: client.user_agent.as_deref(),
-        };
-        sessions::create(tx, row).await?;
-        Ok(expires_at)
+        }
     }
 }
 

@@ -21,8 +21,9 @@ use super::accounts::{self, MembershipPlan, NewAccount, Origin};
 use crate::session;
 use crate::state::{Service, SettingsSnapshot};
 use crate::store::Person;
+use crate::store::sso_login::{BatchedLogin, ReplayRecord};
 use crate::store::users::SsoLoginRecord;
-use crate::store::{BUILTINS, StoreError, Tx, sessions, users};
+use crate::store::{AuditRow, BUILTINS, StoreError, Tx, sessions, users};
 use lanyard_core::jose::JoseVerifier;
 
 /// A request to `/auth/sso`, as it came.
@@ -207,6 +208,35 @@ impl Service {
     ) -> Result<SsoSignedIn, Error> {
         let profile = &login.profile;
         let (token, token_hash) = session::new_token()?;
+        let signed_in = |expires_at| SsoSignedIn {
+            token: token.clone(),
+            expires_at,
+            new_session: true,
+            issued_at: login.issued_at,
+            expires: login.expires,
+        };
+        if !settings.jwt_group_sync {
+            let replay = login.replay_key.as_deref().map(|key| ReplayRecord {
+                key,
+                until: login.replay_until.saturating_add(1),
+            });
+            match self
+                .batched_sso_login(profile, replay, &token_hash, actor, now)
+                .await?
+            {
+                (BatchedLogin::SignedIn(_), expires_at) => {
+                    tracing::info!(email = %profile.email, "sso login");
+                    return Ok(signed_in(expires_at));
+                }
+                (BatchedLogin::Replayed, _) => {
+                    let key = login.replay_key.as_deref().unwrap_or_default();
+                    return self
+                        .same_browser(key, request.browser_session, login, now)
+                        .await;
+                }
+                (BatchedLogin::NotHere, _) => {}
+            }
+        }
         let mut tx = self.store.begin().await?;
         // First statement is a write: on SQLite the transaction takes the write lock at once, so two
         // logins queue instead of deadlocking on a read-to-write upgrade.
@@ -237,13 +267,47 @@ impl Service {
             .await?;
         tx.commit().await?;
         tracing::info!(email = %profile.email, "sso login");
-        Ok(SsoSignedIn {
-            token,
-            expires_at,
-            new_session: true,
-            issued_at: login.issued_at,
-            expires: login.expires,
-        })
+        Ok(signed_in(expires_at))
+    }
+
+    /// The JWT login of an existing, active user without group sync, written with others in one
+    /// statement where the store does that (PostgreSQL: `store::sso_login`): the same rows
+    /// [`Self::finish_sign_in`] writes for it. With when the session would expire; `NotHere` leaves
+    /// the login to the transaction's path, nothing written.
+    async fn batched_sso_login(
+        &self,
+        profile: &lanyard_core::profile::Profile,
+        replay: Option<ReplayRecord<'_>>,
+        token_hash: &str,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<(BatchedLogin, i64), Error> {
+        let groups_json = groups_json(profile);
+        let record = login_record(
+            profile,
+            "jwt",
+            profile.subject.as_deref(),
+            groups_json.as_deref(),
+        );
+        let session = self.new_session_row(token_hash, actor, now);
+        let details = AuditRecord::SsoLogin(SignedIn {
+            method: SignInMethod::Jwt,
+            groups_added: None,
+            groups_removed: None,
+            notes: Vec::new(),
+        });
+        let audit = AuditRow {
+            record: &details,
+            actor_email: Some(&profile.email),
+            ip: actor.ip.as_deref(),
+            source: actor.source.as_ref(),
+            at: now,
+        };
+        let outcome = self
+            .store
+            .sso_login_batched(replay, &record, session, audit)
+            .await?;
+        Ok((outcome, session.expires_at))
     }
 
     /// What every SSO sign-in does once its token is verified and its user known by email
@@ -260,19 +324,8 @@ impl Service {
         now: i64,
     ) -> Result<(i64, i64), Error> {
         let profile = tail.profile;
-        let groups_json = profile
-            .groups
-            .as_ref()
-            .map(|groups| serde_json::to_string(groups).unwrap_or_else(|_| "[]".into()));
-        let record = SsoLoginRecord {
-            email: &profile.email,
-            first_name: profile.first_name.as_deref(),
-            last_name: profile.last_name.as_deref(),
-            login_attributes: profile.login_attributes.as_json(),
-            subject: tail.subject,
-            jwt_groups: groups_json.as_deref(),
-            source: tail.source,
-        };
+        let groups_json = groups_json(profile);
+        let record = login_record(profile, tail.source, tail.subject, groups_json.as_deref());
         let existing = users::record_sso_login(tx, &record, now).await?;
         // A refusal returns with `tx` uncommitted: the update above is rolled back with the rest.
         let user = match (
@@ -427,6 +480,32 @@ impl Service {
             });
         }
         Ok(verdict)
+    }
+}
+
+/// The token's groups claim as the user row keeps it (a JSON array text), if it had one.
+fn groups_json(profile: &lanyard_core::profile::Profile) -> Option<String> {
+    profile
+        .groups
+        .as_ref()
+        .map(|groups| serde_json::to_string(groups).unwrap_or_else(|_| "[]".into()))
+}
+
+/// What an SSO login records on its user's row.
+fn login_record<'a>(
+    profile: &'a lanyard_core::profile::Profile,
+    source: &'a str,
+    subject: Option<&'a str>,
+    groups_json: Option<&'a str>,
+) -> SsoLoginRecord<'a> {
+    SsoLoginRecord {
+        email: &profile.email,
+        first_name: profile.first_name.as_deref(),
+        last_name: profile.last_name.as_deref(),
+        login_attributes: profile.login_attributes.as_json(),
+        subject,
+        jwt_groups: groups_json,
+        source,
     }
 }
 

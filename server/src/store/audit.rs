@@ -25,22 +25,29 @@ pub struct AuditRow<'a> {
 
 /// Writes an entry inside the caller's transaction, its details redacted.
 pub async fn record(tx: &mut Tx, entry: AuditRow<'_>) -> Result<(), StoreError> {
-    // The record has no secret to redact; this stays as the last guard of the log's contract.
-    let mut details = entry.record.details();
-    redact_secrets(&mut details);
+    let (event, details) = stored_form(&entry);
     sqlx::query(
         "INSERT INTO audit_log (at, event, actor_email, ip, details, source) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(entry.at)
-    .bind(entry.record.event().as_str())
+    .bind(event)
     .bind(entry.actor_email)
     .bind(entry.ip)
-    .bind(details.to_string())
+    .bind(details)
     .bind(entry.source.map(AuditSource::to_wire))
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// An entry's `event` and `details` columns as stored: the event's wire string and the details'
+/// JSON text, redacted.
+pub(super) fn stored_form(entry: &AuditRow<'_>) -> (&'static str, String) {
+    // The record has no secret to redact; this stays as the last guard of the log's contract.
+    let mut details = entry.record.details();
+    redact_secrets(&mut details);
+    (entry.record.event().as_str(), details.to_string())
 }
 
 /// Which entries a page holds: an event, a person (a lower-case `LIKE` pattern), a time range.

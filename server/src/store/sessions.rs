@@ -4,14 +4,12 @@ use sqlx::{AnyConnection, Row};
 
 use super::{StoreError, Tx};
 
-/// A session about to be stored: whose, until when, and where it was signed in from (so it is
-/// listed with its device before it is ever used again).
+/// A session about to be stored for its user: until when, and where it was signed in from (so it
+/// is listed with its device before it is ever used again).
 #[derive(Debug, Clone, Copy)]
 pub struct NewSessionRow<'a> {
     /// The SHA-256 of its token.
     pub token_hash: &'a str,
-    /// Its user.
-    pub user: i64,
     /// Created, Unix seconds.
     pub now: i64,
     /// Expires, Unix seconds.
@@ -22,14 +20,14 @@ pub struct NewSessionRow<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-/// Creates a session under the hash of its token.
-pub async fn create(tx: &mut Tx, session: NewSessionRow<'_>) -> Result<(), StoreError> {
+/// Creates `user`'s session under the hash of its token.
+pub async fn create(tx: &mut Tx, user: i64, session: NewSessionRow<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, client_ip, user_agent) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(session.token_hash)
-    .bind(session.user)
+    .bind(user)
     .bind(session.now)
     .bind(session.expires_at)
     .bind(session.client_ip)

@@ -410,6 +410,77 @@ async fn the_demo_idp_signs_a_token_that_completes_the_flow(server: Server) {
     assert_eq!(server.get_json(&cookie, "/api/user/current").await.0, 401);
 }
 
+/// Logins that arrive together — on PostgreSQL an existing user's are written together, in one
+/// statement — each sign their own user in, once: every fresh token gets a session of its own
+/// user's with the name it carried, a token sent twice at once signs in once, and each login has
+/// its audit entry.
+async fn logins_at_once_each_sign_their_own_user_in_once(server: Server) {
+    let admin = server.configured(json!({})).await;
+    let emails: Vec<String> = (0..6).map(|i| format!("user{i}@example.com")).collect();
+    for email in &emails {
+        let first = token(&claims(email, json!({})));
+        assert_eq!(sso_outcome(&server, &first).await, (200, String::new()));
+    }
+    let logins_before = audit_total(&server, &admin, "sso_login").await;
+    // Six logins per user, with and without a `jti`, each naming its user after its round; the
+    // first token is sent twice.
+    let mut tokens = Vec::new();
+    for round in 0..6 {
+        for (i, email) in emails.iter().enumerate() {
+            let mut extra = json!({"last_name": format!("Round{round}")});
+            if round % 2 == 0 {
+                extra["jti"] = json!(format!("at-once-{round}-{i}"));
+            }
+            tokens.push((email.clone(), token(&claims(email, extra))));
+        }
+    }
+    tokens.push(tokens[0].clone());
+    let mut logins = tokio::task::JoinSet::new();
+    for (email, token) in tokens {
+        let (http, url) = (server.http.clone(), server.url("/auth/sso"));
+        logins.spawn(async move {
+            let query = [("jwt", token.as_str()), ("response", "json")];
+            let response = http.get(url).query(&query).send().await.expect("sso");
+            let cookie = session_cookie(response.headers());
+            (email, error_code(response).await, cookie)
+        });
+    }
+    let mut signed_in = Vec::new();
+    let mut refused = Vec::new();
+    while let Some(login) = logins.join_next().await {
+        match login.expect("login") {
+            (email, (200, _, true), Some(cookie)) => signed_in.push((email, cookie)),
+            (email, outcome, _) => refused.push((email, outcome)),
+        }
+    }
+    assert_eq!(
+        refused,
+        [(emails[0].clone(), (401, "token_replayed".to_owned(), false))]
+    );
+    assert_eq!(signed_in.len(), 36);
+    for (email, cookie) in &signed_in {
+        let (status, me) = server.get_json(cookie, "/api/user/current").await;
+        assert_eq!((status, me["email"].as_str()), (200, Some(email.as_str())));
+        assert!(
+            me["last_name"]
+                .as_str()
+                .is_some_and(|name| name.starts_with("Round"))
+        );
+    }
+    assert_eq!(
+        audit_total(&server, &admin, "sso_login").await,
+        logins_before + 36
+    );
+}
+
+/// How many audit entries of `event` there are.
+async fn audit_total(server: &Server, admin: &str, event: &str) -> i64 {
+    let (_, page) = server
+        .get_json(admin, &format!("/api/audit?event={event}&limit=1"))
+        .await;
+    page["total"].as_i64().expect("total")
+}
+
 on_both_backends!(
     without_a_token_the_browser_is_sent_to_the_idp_with_return_to,
     sso_is_refused_while_disabled,
@@ -423,4 +494,5 @@ on_both_backends!(
     unknown_users_are_refused_when_provisioning_is_off,
     sign_out_ends_the_session,
     the_demo_idp_signs_a_token_that_completes_the_flow,
+    logins_at_once_each_sign_their_own_user_in_once,
 );
