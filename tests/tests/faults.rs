@@ -235,6 +235,15 @@ async fn sqlite_checks(file: &Path) {
         .await
         .expect("integrity_check");
     assert_eq!(integrity, "ok", "PRAGMA integrity_check");
+}
+
+/// What every login left behind, on either backend: each user in All Users, and for each login its
+/// replay entry, its session and its audit row together, or none of them.
+async fn one_to_one_checks(database_url: &str) {
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(database_url)
+        .await
+        .expect("the database opens");
     let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
     let without_all_users = count(
         "SELECT COUNT(*) FROM users u WHERE NOT EXISTS \
@@ -285,17 +294,11 @@ async fn sqlite_checks(file: &Path) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn kill_9_in_the_middle_of_a_login_load_loses_no_answered_login() {
-    let Ok(bin) = std::env::var("LANYARD_BIN") else {
-        eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
-        return;
-    };
-    let work = tempfile::tempdir().expect("temp dir");
-    let file = work.path().join("lanyard.db");
-    let url = format!("sqlite://{}", file.display());
-    let log = work.path().join("server.log");
-    let mut server = Lanyard::start(&bin, &url, &log, &[]).await;
+/// Logins from 16 clients at once against `database_url`, the server killed with SIGKILL once a few
+/// hundred are answered, then started again on the same database: every answered login still has
+/// its session, and what the logins wrote matches one to one.
+async fn kill_9_under_login_load(bin: &str, database_url: &str, log: &Path) {
+    let mut server = Lanyard::start(bin, database_url, log, &[]).await;
     configure(&server.base).await;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -318,11 +321,42 @@ async fn kill_9_in_the_middle_of_a_login_load_loses_no_answered_login() {
         "no login was refused"
     );
 
-    // The same file, a new process: every answered login still has its session.
-    let restarted = Lanyard::start(&bin, &url, &log, &[]).await;
+    // The same database, a new process: every answered login still has its session.
+    let restarted = Lanyard::start(bin, database_url, log, &[]).await;
     assert_sessions_kept(&restarted.base, &answered).await;
     drop(restarted);
+    one_to_one_checks(database_url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_in_the_middle_of_a_login_load_loses_no_answered_login() {
+    let Ok(bin) = std::env::var("LANYARD_BIN") else {
+        eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
+        return;
+    };
+    let work = tempfile::tempdir().expect("temp dir");
+    let file = work.path().join("lanyard.db");
+    let url = format!("sqlite://{}", file.display());
+    kill_9_under_login_load(&bin, &url, &work.path().join("server.log")).await;
     sqlite_checks(&file).await;
+}
+
+/// The same on PostgreSQL, where most of these logins (their users exist) are written several to a
+/// statement (`store::sso_login`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_on_postgresql_in_the_middle_of_a_login_load_loses_no_answered_login() {
+    let Ok(bin) = std::env::var("LANYARD_BIN") else {
+        eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
+        return;
+    };
+    let Ok(admin_url) = std::env::var("LANYARD_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: LANYARD_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let database = TempDatabase::create(&admin_url, "lanyard_kill").await;
+    let work = tempfile::tempdir().expect("temp dir");
+    kill_9_under_login_load(&bin, database.url.as_str(), &work.path().join("server.log")).await;
+    database.drop().await;
 }
 
 /// A TCP proxy to `upstream` that can be cut (every connection closed, new ones refused) and
