@@ -229,6 +229,7 @@ impl Service {
                     return Ok(signed_in(expires_at));
                 }
                 (BatchedLogin::Replayed, _) => {
+                    // Only a login with a replay key can find it used.
                     let key = login.replay_key.as_deref().unwrap_or_default();
                     return self
                         .same_browser(key, request.browser_session, login, now)
@@ -270,10 +271,10 @@ impl Service {
         Ok(signed_in(expires_at))
     }
 
-    /// The JWT login of an existing, active user without group sync, written with others in one
-    /// statement where the store does that (PostgreSQL: `store::sso_login`): the same rows
-    /// [`Self::finish_sign_in`] writes for it. With when the session would expire; `NotHere` leaves
-    /// the login to the transaction's path, nothing written.
+    /// The JWT login of an existing, active user without group sync, written in a batch with the
+    /// others waiting (`store::sso_login`): the same rows [`Self::finish_sign_in`] writes for it.
+    /// With when the session would expire; `NotHere` leaves the login to the transaction's path,
+    /// nothing written.
     async fn batched_sso_login(
         &self,
         profile: &lanyard_core::profile::Profile,

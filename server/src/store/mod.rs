@@ -128,8 +128,8 @@ pub struct Store {
     write_queue: Option<GroupCommit>,
     /// Signed-in users by session (see `session_cache`).
     session_cache: Arc<SessionCache>,
-    /// PostgreSQL: logins of existing users waiting to be written together (`sso_login`).
-    login_batches: Option<Arc<sso_login::LoginBatches>>,
+    /// Logins of existing users waiting to be written together (`sso_login`).
+    login_batches: Arc<sso_login::LoginBatches>,
     /// PostgreSQL: the tasks that keep the cache in step with the other replicas (they listen for
     /// their writes and announce this one's); aborted with the last clone of the store.
     _follower: Option<Arc<AbortOnDrop>>,
@@ -209,7 +209,7 @@ impl Store {
             backend,
             write_queue: sqlite.then(|| GroupCommit::new(Arc::clone(&session_cache))),
             session_cache,
-            login_batches: (!sqlite).then(Arc::default),
+            login_batches: Arc::default(),
             _follower: follower,
             _checkpointer: checkpointer,
             health: Arc::new(Health::default()),

@@ -1,15 +1,17 @@
-//! PostgreSQL: SSO logins of existing, active users, several in one statement.
+//! SSO logins of existing, active users, written in batches: every login queued while the last
+//! batch was written goes into the next, and a batch is a few statements whatever its size.
 //!
-//! A login in a transaction of its own is eight round trips to PostgreSQL (`BEGIN`, the replay
-//! record, the user row, the session, the audit entry, `COMMIT`, the pool's pings before and
-//! after), and PostgreSQL's work per statement and per commit is what bounds logins there
-//! (BENCHMARKS.md). The commonest login — a user who exists and is active, no group sync — is here
-//! part of one data-modifying statement that writes every login queued while the last one ran:
-//! atomic by itself (no `BEGIN`/`COMMIT`), one commit for all, durable when it returns. Within a
-//! login every write depends on the one before through `RETURNING`, so each login writes all or
+//! A login in a transaction of its own costs a round trip per statement (on PostgreSQL eight:
+//! `BEGIN`, the replay record, the user row, the session, the audit entry, `COMMIT`, the pool's
+//! pings; on SQLite six to sqlx's worker thread, in the one writer's turn), and that work per
+//! statement is what bounded logins (BENCHMARKS.md). The commonest login — a user who exists and is
+//! active, no group sync — is written here with the others waiting: on PostgreSQL one
+//! data-modifying statement (atomic by itself, one commit for all), on SQLite one statement per
+//! table in one turn of the write queue (`group_commit`). Either is durable before any login in it
+//! is answered. Within a login each write depends on the one before, so each login writes all or
 //! nothing: no replay record without an active user, no user row, session or audit entry without a
-//! new replay record. Anything else (a new or deactivated user, group sync, a statement that
-//! failed) takes the transaction's path, which decides and refuses as before.
+//! new replay record (or none needed). Anything else (a new or deactivated user, group sync, a
+//! batch that failed) takes the transaction's path, which decides and refuses as before.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,17 +23,17 @@ use tokio::sync::oneshot;
 use super::audit::AuditRow;
 use super::sessions::NewSessionRow;
 use super::users::SsoLoginRecord;
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError};
 
-/// What the statement did for one login.
+/// What a batch did for one login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchedLogin {
     /// The replay record, the user row, the session and the audit entry are written: the user's id.
     SignedIn(i64),
     /// The user is active, but the replay key was already recorded: nothing was written.
     Replayed,
-    /// No active user has this email, the statement failed, or this is not PostgreSQL: nothing was
-    /// written; take the transaction's path.
+    /// No active user has this email, or the batch failed: nothing was written; take the
+    /// transaction's path.
     NotHere,
 }
 
@@ -44,12 +46,12 @@ pub struct ReplayRecord<'a> {
     pub until: i64,
 }
 
-/// At most this many logins share a statement.
+/// At most this many logins share a batch.
 const BATCH_LIMIT: usize = 64;
 
-/// The logins waiting for a statement, and whether one is running. One statement at a time: while
-/// it commits the next batch gathers, and the batches grow with the load (two at once measured
-/// slower: smaller batches, more commits; BENCHMARKS.md).
+/// The logins waiting for a batch, and whether one is being written. One batch at a time: while it
+/// commits the next gathers, and the batches grow with the load (two at once measured slower on
+/// both backends: smaller batches, more commits; BENCHMARKS.md).
 #[derive(Debug, Default)]
 pub(super) struct LoginBatches {
     state: Mutex<Queue>,
@@ -67,7 +69,7 @@ struct Waiting {
     answer: oneshot::Sender<Result<BatchedLogin, StoreError>>,
 }
 
-/// One login as the statement reads it (`json_to_recordset`): the rows the transaction's path
+/// One login as a batch reads it (a JSON array's element): the rows the transaction's path
 /// writes for it, `n` its place in the batch.
 #[derive(Debug, Serialize)]
 struct Login {
@@ -93,14 +95,15 @@ struct Login {
     audit_source: Option<String>,
 }
 
-/// The logins of one batch: the replay record, the user row (locked first, in id order, so a
-/// deactivation at the same moment either waits for the login or makes it find no active user, and
-/// two statements never wait on each other's users), the session and the audit entry, as
-/// `remember_token`, `record_sso_login`, `sessions::create` and `audit::record` write them.
-/// `$2` is the batch's earliest `now`, which a recorded replay key must have expired before.
-const STATEMENT: &str = "\
+/// The logins of one batch on PostgreSQL, one statement: the replay record, the user row (locked
+/// first, in id order, so a deactivation at the same moment either waits for the login or makes it
+/// find no active user, and two replicas' statements never wait on each other's users), the
+/// session and the audit entry, as `remember_token`, `record_sso_login`, `sessions::create` and
+/// `audit::record` write them. `$2` is the batch's earliest `now`, which a recorded replay key must
+/// have expired before.
+const POSTGRES: &str = "\
 WITH input AS (\
-  SELECT * FROM json_to_recordset($1::json) AS x(n INT, email TEXT, replay_key TEXT, \
+  SELECT * FROM json_to_recordset($1::json) AS x(n BIGINT, email TEXT, replay_key TEXT, \
   replay_until BIGINT, token_hash TEXT, now BIGINT, first_name TEXT, last_name TEXT, source TEXT, \
   login_attributes TEXT, subject TEXT, jwt_groups TEXT, expires_at BIGINT, client_ip TEXT, \
   user_agent TEXT, event TEXT, actor_email TEXT, ip TEXT, details TEXT, audit_source TEXT)\
@@ -135,8 +138,82 @@ WITH input AS (\
 SELECT i.n, a.id AS account, s.id AS signed_in FROM input i \
 LEFT JOIN account a ON a.n = i.n LEFT JOIN signed_in s ON s.n = i.n";
 
+/// SQLite: the batch's logins as rows (`$1`, the JSON array), for each statement of [`SQLITE`].
+macro_rules! sqlite_input {
+    () => {
+        "WITH input AS (SELECT value ->> 'n' AS n, value ->> 'email' AS email, \
+         value ->> 'replay_key' AS replay_key, value ->> 'replay_until' AS replay_until, \
+         value ->> 'token_hash' AS token_hash, value ->> 'now' AS now, \
+         value ->> 'first_name' AS first_name, value ->> 'last_name' AS last_name, \
+         value ->> 'source' AS source, value ->> 'login_attributes' AS login_attributes, \
+         value ->> 'subject' AS subject, value ->> 'jwt_groups' AS jwt_groups, \
+         value ->> 'expires_at' AS expires_at, value ->> 'client_ip' AS client_ip, \
+         value ->> 'user_agent' AS user_agent, value ->> 'event' AS event, \
+         value ->> 'actor_email' AS actor_email, value ->> 'ip' AS ip, \
+         value ->> 'details' AS details, value ->> 'audit_source' AS audit_source \
+         FROM json_each($1)) "
+    };
+}
+
+/// SQLite: whether login `i` (of active user `u`) has its replay record — written by this batch,
+/// since it holds `i`'s session hash — or needs none.
+macro_rules! sqlite_signed_in {
+    () => {
+        "(i.replay_key IS NULL OR EXISTS (SELECT 1 FROM replay_cache r \
+         WHERE r.replay_key = i.replay_key AND r.session_hash = i.token_hash))"
+    };
+}
+
+/// The logins of one batch on SQLite, which has no writing `WITH`: the same rows as [`POSTGRES`]
+/// by one statement per table, in one transaction (the write queue's turn, so nothing else writes
+/// between them), each login's rows written only where the one before wrote its own.
+const SQLITE: [&str; 4] = [
+    concat!(
+        sqlite_input!(),
+        "INSERT INTO replay_cache (replay_key, expires_at, session_hash) \
+         SELECT i.replay_key, i.replay_until, i.token_hash FROM input i \
+         JOIN users u ON u.email = i.email AND u.is_active = 1 WHERE i.replay_key IS NOT NULL \
+         ON CONFLICT (replay_key) DO UPDATE SET expires_at = excluded.expires_at, \
+         session_hash = excluded.session_hash WHERE replay_cache.expires_at < $2"
+    ),
+    concat!(
+        sqlite_input!(),
+        "UPDATE users SET first_name = COALESCE(i.first_name, users.first_name), \
+         last_name = COALESCE(i.last_name, users.last_name), sso_source = i.source, \
+         login_attributes = i.login_attributes, last_login = i.now, \
+         sso_subject = COALESCE(i.subject, users.sso_subject), \
+         jwt_groups = COALESCE(i.jwt_groups, users.jwt_groups) \
+         FROM input i WHERE users.email = i.email AND users.is_active = 1 AND ",
+        sqlite_signed_in!()
+    ),
+    concat!(
+        sqlite_input!(),
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, client_ip, user_agent) \
+         SELECT i.token_hash, u.id, i.now, i.expires_at, i.client_ip, i.user_agent FROM input i \
+         JOIN users u ON u.email = i.email AND u.is_active = 1 WHERE ",
+        sqlite_signed_in!()
+    ),
+    concat!(
+        sqlite_input!(),
+        "INSERT INTO audit_log (at, event, actor_email, ip, details, source) \
+         SELECT i.now, i.event, i.actor_email, i.ip, i.details, i.audit_source FROM input i \
+         JOIN users u ON u.email = i.email AND u.is_active = 1 WHERE ",
+        sqlite_signed_in!(),
+        " ORDER BY i.n"
+    ),
+];
+
+/// SQLite: each login's outcome, read inside the batch's transaction after [`SQLITE`].
+const SQLITE_OUTCOMES: &str = concat!(
+    sqlite_input!(),
+    "SELECT i.n AS n, u.id AS account, CASE WHEN u.id IS NOT NULL AND ",
+    sqlite_signed_in!(),
+    " THEN u.id END AS signed_in FROM input i \
+     LEFT JOIN users u ON u.email = i.email AND u.is_active = 1"
+);
+
 impl Store {
-    /// The login of an existing, active user, written by the next statement of
+    /// The login of an existing, active user, written by the next batch of
     /// [`LoginBatches`] (see the module's text): the same rows the transaction's path writes.
     pub async fn sso_login_batched(
         &self,
@@ -145,9 +222,7 @@ impl Store {
         session: NewSessionRow<'_>,
         audit: AuditRow<'_>,
     ) -> Result<BatchedLogin, StoreError> {
-        let Some(batches) = &self.login_batches else {
-            return Ok(BatchedLogin::NotHere);
-        };
+        let batches = &self.login_batches;
         let (event, details) = super::audit::stored_form(&audit);
         let login = Login {
             n: 0,
@@ -206,12 +281,6 @@ async fn write_batches(store: Store, batches: Arc<LoginBatches>) {
             .unzip();
         match write(&store, &logins).await {
             Ok(outcomes) => {
-                let any_signed_in = outcomes
-                    .iter()
-                    .any(|outcome| matches!(outcome, Some(BatchedLogin::SignedIn(_))));
-                if any_signed_in {
-                    store.session_cache.written_here();
-                }
                 for (answer, outcome) in answers.into_iter().zip(outcomes) {
                     let _ = answer.send(Ok(outcome.unwrap_or(BatchedLogin::NotHere)));
                 }
@@ -222,7 +291,7 @@ async fn write_batches(store: Store, batches: Arc<LoginBatches>) {
                 }
             }
             Err(error) => {
-                // A statement refused (a deadlock with a transaction holding the same replay key,
+                // A batch refused (a deadlock with a transaction holding the same replay key,
                 // say): nothing of it was written, and each login is tried on its own.
                 tracing::warn!(%error, "batched sso logins refused; each retried on its own");
                 for answer in answers {
@@ -234,7 +303,7 @@ async fn write_batches(store: Store, batches: Arc<LoginBatches>) {
 }
 
 /// Up to [`BATCH_LIMIT`] waiting logins, in their order, no two with the same email or replay key
-/// (one statement cannot write a row twice); the others wait for the next.
+/// (a statement cannot write a row twice); the others wait for the next.
 fn take_batch(waiting: &mut Vec<Waiting>) -> Vec<Waiting> {
     let mut emails = HashSet::new();
     let mut keys = HashSet::new();
@@ -260,20 +329,41 @@ fn take_batch(waiting: &mut Vec<Waiting>) -> Vec<Waiting> {
     batch
 }
 
-/// Runs one batch's statement: each login's outcome, by `n`.
+/// Runs one batch's statements: each login's outcome, by `n`.
 async fn write(store: &Store, logins: &[Login]) -> Result<Vec<Option<BatchedLogin>>, StoreError> {
     let input = serde_json::to_string(logins)
         .map_err(|error| StoreError::Database(sqlx::Error::Encode(Box::new(error))))?;
     let earliest = logins.iter().map(|login| login.now).min().unwrap_or(0);
-    let mut conn = store.conn().await?;
-    let rows = sqlx::query(STATEMENT)
-        .bind(input)
-        .bind(earliest)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = match store.backend {
+        Backend::Postgres => {
+            let rows = sqlx::query(POSTGRES)
+                .bind(input)
+                .bind(earliest)
+                .fetch_all(&mut *store.conn().await?)
+                .await?;
+            store.session_cache.written_here();
+            rows
+        }
+        Backend::Sqlite => {
+            let mut tx = store.begin().await?;
+            for statement in SQLITE {
+                sqlx::query(statement)
+                    .bind(&input)
+                    .bind(earliest)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let rows = sqlx::query(SQLITE_OUTCOMES)
+                .bind(&input)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rows
+        }
+    };
     let mut outcomes = vec![None; logins.len()];
     for row in rows {
-        let n: i32 = row.try_get("n")?;
+        let n: i64 = row.try_get("n")?;
         let account: Option<i64> = row.try_get("account")?;
         let signed_in: Option<i64> = row.try_get("signed_in")?;
         let outcome = match (account, signed_in) {
