@@ -5,10 +5,9 @@
 //! `BEGIN`, the replay record, the user row, the session, the audit entry, `COMMIT`, the pool's
 //! pings; on SQLite six to sqlx's worker thread, in the one writer's turn), and that work per
 //! statement is what bounded logins (BENCHMARKS.md). The commonest login — a user who exists and is
-//! active, no group sync — is written here with the others waiting: on PostgreSQL one
-//! data-modifying statement (atomic by itself, one commit for all), on SQLite one statement per
-//! table in one turn of the write queue (`group_commit`). Either is durable before any login in it
-//! is answered. Within a login each write depends on the one before, so each login writes all or
+//! active, no group sync — is written here with the others waiting, in one transaction: on
+//! PostgreSQL one data-modifying statement, on SQLite one statement per table (in one turn of the
+//! write queue, `group_commit`). It commits before any login in it is answered. Within a login each write depends on the one before, so each login writes all or
 //! nothing: no replay record without an active user, no user row, session or audit entry without a
 //! new replay record (or none needed). Anything else (a new or deactivated user, group sync, a
 //! batch that failed) takes the transaction's path, which decides and refuses as before.
@@ -165,8 +164,8 @@ macro_rules! sqlite_signed_in {
 }
 
 /// The logins of one batch on SQLite, which has no writing `WITH`: the same rows as [`POSTGRES`]
-/// by one statement per table, in one transaction (the write queue's turn, so nothing else writes
-/// between them), each login's rows written only where the one before wrote its own.
+/// by one statement per table, in the batch's transaction (nothing else writes between them), each
+/// login's rows written only where the one before wrote its own.
 const SQLITE: [&str; 4] = [
     concat!(
         sqlite_input!(),
@@ -334,18 +333,18 @@ async fn write(store: &Store, logins: &[Login]) -> Result<Vec<Option<BatchedLogi
     let input = serde_json::to_string(logins)
         .map_err(|error| StoreError::Database(sqlx::Error::Encode(Box::new(error))))?;
     let earliest = logins.iter().map(|login| login.now).min().unwrap_or(0);
+    // A transaction of the store's like any write (`Tx::commit` invalidates the cached reads and,
+    // on PostgreSQL, tells the other replicas): its `BEGIN` and `COMMIT` are paid once a batch.
+    let mut tx = store.begin().await?;
     let rows = match store.backend {
         Backend::Postgres => {
-            let rows = sqlx::query(POSTGRES)
-                .bind(input)
+            sqlx::query(POSTGRES)
+                .bind(&input)
                 .bind(earliest)
-                .fetch_all(&mut *store.conn().await?)
-                .await?;
-            store.session_cache.written_here();
-            rows
+                .fetch_all(&mut *tx)
+                .await?
         }
         Backend::Sqlite => {
-            let mut tx = store.begin().await?;
             for statement in SQLITE {
                 sqlx::query(statement)
                     .bind(&input)
@@ -353,14 +352,13 @@ async fn write(store: &Store, logins: &[Login]) -> Result<Vec<Option<BatchedLogi
                     .execute(&mut *tx)
                     .await?;
             }
-            let rows = sqlx::query(SQLITE_OUTCOMES)
+            sqlx::query(SQLITE_OUTCOMES)
                 .bind(&input)
                 .fetch_all(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            rows
+                .await?
         }
     };
+    tx.commit().await?;
     let mut outcomes = vec![None; logins.len()];
     for row in rows {
         let n: i64 = row.try_get("n")?;
