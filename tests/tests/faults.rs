@@ -30,6 +30,16 @@ const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abc
 const ADMIN: &str = "admin@example.test";
 const PASSWORD: &str = "correct horse battery";
 
+/// The environment variable `name` (`make test` sets each), or `None` with a note that the test
+/// was skipped.
+fn from_env(name: &str) -> Option<String> {
+    let value = std::env::var(name).ok();
+    if value.is_none() {
+        eprintln!("skipped: {name} is not set (make test sets it)");
+    }
+    value
+}
+
 /// A running `lanyard serve`, killed (SIGKILL) when dropped.
 struct Lanyard {
     child: Child,
@@ -330,8 +340,7 @@ async fn kill_9_under_login_load(bin: &str, database_url: &str, log: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_in_the_middle_of_a_login_load_loses_no_answered_login() {
-    let Ok(bin) = std::env::var("LANYARD_BIN") else {
-        eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
+    let Some(bin) = from_env("LANYARD_BIN") else {
         return;
     };
     let work = tempfile::tempdir().expect("temp dir");
@@ -345,12 +354,10 @@ async fn kill_9_in_the_middle_of_a_login_load_loses_no_answered_login() {
 /// statement (`store::sso_login`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_on_postgresql_in_the_middle_of_a_login_load_loses_no_answered_login() {
-    let Ok(bin) = std::env::var("LANYARD_BIN") else {
-        eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
+    let Some(bin) = from_env("LANYARD_BIN") else {
         return;
     };
-    let Ok(admin_url) = std::env::var("LANYARD_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: LANYARD_TEST_POSTGRES_URL is not set");
+    let Some(admin_url) = from_env("LANYARD_TEST_POSTGRES_URL") else {
         return;
     };
     let database = TempDatabase::create(&admin_url, "lanyard_kill").await;
@@ -409,12 +416,10 @@ impl CuttableProxy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_outage_answers_503_at_once_and_recovers_by_itself() {
-    let Ok(bin) = std::env::var("LANYARD_BIN") else {
-        eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
+    let Some(bin) = from_env("LANYARD_BIN") else {
         return;
     };
-    let Ok(admin_url) = std::env::var("LANYARD_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: LANYARD_TEST_POSTGRES_URL is not set");
+    let Some(admin_url) = from_env("LANYARD_TEST_POSTGRES_URL") else {
         return;
     };
     let database = TempDatabase::create(&admin_url, "lanyard_outage").await;
@@ -599,8 +604,7 @@ async fn login_head(port: u16, body: &str) -> TcpStream {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_under_load_finishes_what_is_in_flight_refuses_new_connections_and_exits_in_time() {
-    let Ok(bin) = std::env::var("LANYARD_BIN") else {
-        eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
+    let Some(bin) = from_env("LANYARD_BIN") else {
         return;
     };
     let work = tempfile::tempdir().expect("temp dir");
@@ -704,8 +708,7 @@ async fn sigterm_under_load_finishes_what_is_in_flight_refuses_new_connections_a
 /// an async worker, and the exit waited for it until `kill -9`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_the_process_at_the_grace_period_whatever_a_request_is_doing() {
-    let Ok(bin) = std::env::var("LANYARD_BIN") else {
-        eprintln!("skipped: LANYARD_BIN is not set (make test sets it)");
+    let Some(bin) = from_env("LANYARD_BIN") else {
         return;
     };
     let work = tempfile::tempdir().expect("temp dir");

@@ -51,18 +51,28 @@ const BATCH_LIMIT: usize = 64;
 /// The logins waiting for a batch, and whether one is being written. One batch at a time: while it
 /// commits the next gathers, and the batches grow with the load (two at once measured slower on
 /// both backends: smaller batches, more commits; BENCHMARKS.md).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct LoginBatches {
     state: Mutex<Queue>,
 }
 
-#[derive(Debug, Default)]
+impl std::fmt::Debug for LoginBatches {
+    /// Counts only: a waiting login carries its session's hash and its user's claims.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queue = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("LoginBatches")
+            .field("waiting", &queue.waiting.len())
+            .field("writing", &queue.writing)
+            .finish()
+    }
+}
+
+#[derive(Default)]
 struct Queue {
     waiting: Vec<Waiting>,
     writing: bool,
 }
 
-#[derive(Debug)]
 struct Waiting {
     login: Login,
     answer: oneshot::Sender<Result<BatchedLogin, StoreError>>,
@@ -70,7 +80,7 @@ struct Waiting {
 
 /// One login as a batch reads it (a JSON array's element): the rows the transaction's path
 /// writes for it, `n` its place in the batch.
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 struct Login {
     n: usize,
     email: String,
@@ -263,12 +273,16 @@ impl Store {
 
 /// Writes batches while logins wait; ends when none does.
 async fn write_batches(store: Store, batches: Arc<LoginBatches>) {
+    let mut writer = Writer(Some(batches));
     loop {
         let batch = {
+            let Some(batches) = &writer.0 else { return };
             let mut queue = batches.state.lock().unwrap_or_else(PoisonError::into_inner);
             let batch = take_batch(&mut queue.waiting);
             if batch.is_empty() {
                 queue.writing = false;
+                drop(queue);
+                writer.0 = None;
                 return;
             }
             batch
@@ -296,6 +310,23 @@ async fn write_batches(store: Store, batches: Arc<LoginBatches>) {
                 for answer in answers {
                     let _ = answer.send(Ok(BatchedLogin::NotHere));
                 }
+            }
+        }
+    }
+}
+
+/// The batch writer's turn. Should the task end any other way than finding nothing left to write
+/// (a panic), the logins still waiting are sent to the transaction's path and the turn is free
+/// again, so that no login waits for a writer that is gone.
+struct Writer(Option<Arc<LoginBatches>>);
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let Some(batches) = self.0.take() {
+            let mut queue = batches.state.lock().unwrap_or_else(PoisonError::into_inner);
+            queue.writing = false;
+            for waiting in queue.waiting.drain(..) {
+                let _ = waiting.answer.send(Ok(BatchedLogin::NotHere));
             }
         }
     }
