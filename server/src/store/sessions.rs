@@ -20,7 +20,8 @@ pub struct NewSessionRow<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-/// Creates `user`'s session under the hash of its token.
+/// Creates `user`'s session under the hash of its token. The batched login (`sso_login`) writes
+/// the same columns: change both.
 pub async fn create(tx: &mut Tx, user: i64, session: NewSessionRow<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, client_ip, user_agent) \
@@ -143,7 +144,7 @@ pub async fn delete_for_user(tx: &mut Tx, user: i64) -> Result<u64, StoreError> 
 
 /// Records a token as used until `expires_at`, with the session it created; `Replayed` when it is
 /// recorded already and that record has not expired. One statement: an expired record is simply
-/// taken over.
+/// taken over. The batched login (`sso_login`) records tokens the same way: change both.
 pub async fn remember_token(
     tx: &mut Tx,
     replay_key: &str,

@@ -176,7 +176,7 @@ pub struct SsoLoginRecord<'a> {
 /// Records an SSO login of an existing user by email: names (only those given), `sso_source`, login
 /// attributes, subject and groups claim, last login. Returns the user's id and whether they are
 /// active, or `None` when no user has this email. One statement, so a login holds the write lock as
-/// briefly as possible.
+/// briefly as possible. The batched login (`sso_login`) writes the same columns: change both.
 pub async fn record_sso_login(
     tx: &mut Tx,
     login: &SsoLoginRecord<'_>,
