@@ -215,39 +215,39 @@ impl Service {
             issued_at: login.issued_at,
             expires: login.expires,
         };
+        let replay = login.replay_key.as_deref().map(|key| ReplayRecord {
+            key,
+            until: login.replay_until.saturating_add(1),
+        });
         if !settings.jwt_group_sync {
-            let replay = login.replay_key.as_deref().map(|key| ReplayRecord {
-                key,
-                until: login.replay_until.saturating_add(1),
-            });
-            match self
+            let (outcome, expires_at) = self
                 .batched_sso_login(profile, replay, &token_hash, actor, now)
-                .await?
-            {
-                (BatchedLogin::SignedIn(_), expires_at) => {
+                .await?;
+            match (outcome, replay) {
+                (BatchedLogin::SignedIn, _) => {
                     tracing::info!(email = %profile.email, "sso login");
                     return Ok(signed_in(expires_at));
                 }
-                (BatchedLogin::Replayed, _) => {
-                    // Only a login with a replay key can find it used.
-                    let key = login.replay_key.as_deref().unwrap_or_default();
+                (BatchedLogin::Replayed, Some(replay)) => {
                     return self
-                        .same_browser(key, request.browser_session, login, now)
+                        .same_browser(replay.key, request.browser_session, login, now)
                         .await;
                 }
-                (BatchedLogin::NotHere, _) => {}
+                // Nothing written (a login without a replay key is never `Replayed`).
+                (BatchedLogin::NotHere | BatchedLogin::Replayed, _) => {}
             }
         }
         let mut tx = self.store.begin().await?;
         // First statement is a write: on SQLite the transaction takes the write lock at once, so two
         // logins queue instead of deadlocking on a read-to-write upgrade.
-        if let Some(key) = &login.replay_key {
-            let until = login.replay_until.saturating_add(1);
-            match sessions::remember_token(&mut tx, key, &token_hash, now, until).await {
+        if let Some(replay) = replay {
+            match sessions::remember_token(&mut tx, replay.key, &token_hash, now, replay.until)
+                .await
+            {
                 Err(StoreError::Replayed) => {
                     drop(tx);
                     return self
-                        .same_browser(key, request.browser_session, login, now)
+                        .same_browser(replay.key, request.browser_session, login, now)
                         .await;
                 }
                 other => other?,

@@ -156,22 +156,14 @@ impl Store {
             _ => Cow::Borrowed(url),
         };
         let options: AnyConnectOptions = url.parse().map_err(StoreError::Database)?;
-        let pool = AnyPoolOptions::new()
+        let pool_options = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             // Not every acquire is pinged: each connection was pinged when it came back to the pool
             // (sqlx always does), so only one idle for a while is tried again — on PostgreSQL, where
-            // a connection can die while idle. Under load that is a round trip fewer per request
-            // (SSO logins +6-10 %); a SQLite file cannot drop a connection.
+            // a connection can die while idle (below). Under load that is a round trip fewer per
+            // request (SSO logins +6-10 %); a SQLite file cannot drop a connection.
             .test_before_acquire(false)
-            .before_acquire(move |conn, meta| {
-                Box::pin(async move {
-                    if backend == Backend::Postgres && meta.idle_for > IDLE_BEFORE_PING {
-                        sqlx::Connection::ping(conn).await?;
-                    }
-                    Ok(true)
-                })
-            })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -191,9 +183,19 @@ impl Store {
                     }
                     Ok(())
                 })
-            })
-            .connect_with(options)
-            .await?;
+            });
+        let pool_options = match backend {
+            Backend::Postgres => pool_options.before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            }),
+            Backend::Sqlite => pool_options,
+        };
+        let pool = pool_options.connect_with(options).await?;
         let sqlite = backend == Backend::Sqlite;
         let session_cache = Arc::new(SessionCache::new(sqlite));
         let follower = (!sqlite).then(|| {

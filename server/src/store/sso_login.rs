@@ -27,8 +27,8 @@ use super::{Backend, Store, StoreError};
 /// What a batch did for one login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchedLogin {
-    /// The replay record, the user row, the session and the audit entry are written: the user's id.
-    SignedIn(i64),
+    /// The replay record, the user row, the session and the audit entry are written.
+    SignedIn,
     /// The user is active, but the replay key was already recorded: nothing was written.
     Replayed,
     /// No active user has this email, or the batch failed: nothing was written; take the
@@ -173,6 +173,17 @@ macro_rules! sqlite_signed_in {
     };
 }
 
+/// SQLite: the batch's logins whose replay record is in place (`sqlite_signed_in!`), each with its
+/// active user `u`.
+macro_rules! sqlite_signed_in_logins {
+    () => {
+        concat!(
+            " FROM input i JOIN users u ON u.email = i.email AND u.is_active = 1 WHERE ",
+            sqlite_signed_in!()
+        )
+    };
+}
+
 /// The logins of one batch on SQLite, which has no writing `WITH`: the same rows as [`POSTGRES`]
 /// by one statement per table, in the batch's transaction (nothing else writes between them), each
 /// login's rows written only where the one before wrote its own.
@@ -198,16 +209,14 @@ const SQLITE: [&str; 4] = [
     concat!(
         sqlite_input!(),
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, client_ip, user_agent) \
-         SELECT i.token_hash, u.id, i.now, i.expires_at, i.client_ip, i.user_agent FROM input i \
-         JOIN users u ON u.email = i.email AND u.is_active = 1 WHERE ",
-        sqlite_signed_in!()
+         SELECT i.token_hash, u.id, i.now, i.expires_at, i.client_ip, i.user_agent",
+        sqlite_signed_in_logins!()
     ),
     concat!(
         sqlite_input!(),
         "INSERT INTO audit_log (at, event, actor_email, ip, details, source) \
-         SELECT i.now, i.event, i.actor_email, i.ip, i.details, i.audit_source FROM input i \
-         JOIN users u ON u.email = i.email AND u.is_active = 1 WHERE ",
-        sqlite_signed_in!(),
+         SELECT i.now, i.event, i.actor_email, i.ip, i.details, i.audit_source",
+        sqlite_signed_in_logins!(),
         " ORDER BY i.n"
     ),
 ];
@@ -273,20 +282,11 @@ impl Store {
 
 /// Writes batches while logins wait; ends when none does.
 async fn write_batches(store: Store, batches: Arc<LoginBatches>) {
-    let mut writer = Writer(Some(batches));
-    loop {
-        let batch = {
-            let Some(batches) = &writer.0 else { return };
-            let mut queue = batches.state.lock().unwrap_or_else(PoisonError::into_inner);
-            let batch = take_batch(&mut queue.waiting);
-            if batch.is_empty() {
-                queue.writing = false;
-                drop(queue);
-                writer.0 = None;
-                return;
-            }
-            batch
-        };
+    let mut writer = Writer {
+        batches,
+        finished: false,
+    };
+    while let Some(batch) = writer.next_batch() {
         let (logins, answers): (Vec<Login>, Vec<_>) = batch
             .into_iter()
             .enumerate()
@@ -318,12 +318,38 @@ async fn write_batches(store: Store, batches: Arc<LoginBatches>) {
 /// The batch writer's turn. Should the task end any other way than finding nothing left to write
 /// (a panic), the logins still waiting are sent to the transaction's path and the turn is free
 /// again, so that no login waits for a writer that is gone.
-struct Writer(Option<Arc<LoginBatches>>);
+struct Writer {
+    batches: Arc<LoginBatches>,
+    /// The turn was given up with nothing left to write.
+    finished: bool,
+}
+
+impl Writer {
+    /// The next batch; `None`, the turn given up, when no login waits.
+    fn next_batch(&mut self) -> Option<Vec<Waiting>> {
+        let mut queue = self
+            .batches
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let batch = take_batch(&mut queue.waiting);
+        if batch.is_empty() {
+            queue.writing = false;
+            self.finished = true;
+            return None;
+        }
+        Some(batch)
+    }
+}
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        if let Some(batches) = self.0.take() {
-            let mut queue = batches.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if !self.finished {
+            let mut queue = self
+                .batches
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             queue.writing = false;
             for waiting in queue.waiting.drain(..) {
                 let _ = waiting.answer.send(Ok(BatchedLogin::NotHere));
@@ -396,7 +422,7 @@ async fn write(store: &Store, logins: &[Login]) -> Result<Vec<Option<BatchedLogi
         let account: Option<i64> = row.try_get("account")?;
         let signed_in: Option<i64> = row.try_get("signed_in")?;
         let outcome = match (account, signed_in) {
-            (_, Some(id)) => BatchedLogin::SignedIn(id),
+            (_, Some(_)) => BatchedLogin::SignedIn,
             (Some(_), None) => BatchedLogin::Replayed,
             (None, None) => BatchedLogin::NotHere,
         };
